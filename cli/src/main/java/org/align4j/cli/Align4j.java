@@ -1,0 +1,37 @@
+package org.align4j.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * Entry point of the {@code align4j} command. Each subcommand is its own class in this package;
+ * this class only wires them together and turns exceptions into one-line errors.
+ */
+@Command(name = "align4j",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = "RL alignment for the JVM: SFT, reward models, DPO and GRPO on ND4J.",
+        subcommands = {
+                CommandLine.HelpCommand.class,
+        })
+public final class Align4j implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Align4j());
+        cl.setExecutionExceptionHandler(new OneLineErrors());
+        cl.setUsageHelpAutoWidth(true);
+        return cl;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+}
