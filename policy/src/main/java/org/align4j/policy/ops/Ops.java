@@ -1,0 +1,104 @@
+package org.align4j.policy.ops;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The tensor operations the policy engine is written against. Model code calls only these (and ND4J
+ * allocation), so another backend (a GPU one) can replace {@link CpuOps}. Every array argument must be
+ * contiguous in C order; float32 and float64 are supported, and all arguments of one call share a type.
+ * Outputs are preallocated by the caller: nothing here allocates per call.
+ */
+public interface Ops {
+
+    /** c = alpha * op(a) @ op(b) + beta * c for 2-D arrays. */
+    void gemm(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB, double alpha, double beta);
+
+    /** c[i] = op(a[i]) @ op(b[i]) for 3-D arrays (batched over the first dimension); c is overwritten. */
+    void bmm(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB);
+
+    /** out[n, :] = table[ids[n], :]. */
+    void embeddingForward(int[] ids, INDArray table, INDArray out);
+
+    /** dTable[ids[n], :] += dOut[n, :]. */
+    void embeddingBackward(int[] ids, INDArray dOut, INDArray dTable);
+
+    /** out = x / rms(x) * w per row; rstd[n] = 1 / rms(x[n]) is kept for the backward pass. */
+    void rmsNormForward(INDArray x, INDArray w, INDArray out, INDArray rstd, double eps);
+
+    /** dx += d(out)/dx^T dOut; dw += d(out)/dw^T dOut. */
+    void rmsNormBackward(INDArray dOut, INDArray x, INDArray w, INDArray rstd, INDArray dx, INDArray dw);
+
+    /** y[n, :] += b (bias broadcast over rows). */
+    void addBias(INDArray y, INDArray b);
+
+    /** db += sum over rows of dy. */
+    void biasBackward(INDArray dy, INDArray db);
+
+    /**
+     * Rotary position embedding in place on x [rows, heads, headDim] (rotate-half layout, as Hugging Face
+     * Llama): row n is at position positions[n]. inverse = true applies the transpose rotation, which is
+     * the backward pass.
+     */
+    void rope(INDArray x, int[] positions, RopeTable table, boolean inverse);
+
+    /**
+     * Moves [batch, seq, heads, headDim] (rows of the projection output) into the grouped attention layout
+     * [batch * kvHeads, group * seq, headDim], query head h = kvHead * group + g (Hugging Face repeat_kv),
+     * or back when toGrouped is false.
+     */
+    void regroupHeads(INDArray rows, INDArray grouped, int batch, int seq, int kvHeads, int group, boolean toGrouped);
+
+    /**
+     * In place on scores [batch * kvHeads, group * seq, seq]: scale, causal mask (key j visible to query
+     * position t when j <= t) and softmax over the last dimension.
+     */
+    void causalSoftmax(INDArray scores, int seq, double scale);
+
+    /** In place: dScores = p * (dP - rowsum(dP * p)) * scale, where dScores arrives holding dP. */
+    void softmaxBackward(INDArray p, INDArray dScores, double scale);
+
+    /** h = silu(gate) * up. */
+    void swiGluForward(INDArray gate, INDArray up, INDArray h);
+
+    /** dGate = dh * up * silu'(gate), dUp = dh * silu(gate) (overwritten). */
+    void swiGluBackward(INDArray dh, INDArray gate, INDArray up, INDArray dGate, INDArray dUp);
+
+    /**
+     * Per row of logits [rows, vocab]: logProb[n] = log softmax(logits[n])[targets[n]] and
+     * entropy[n] = -sum p log p; rows whose target is negative get 0 for both.
+     */
+    void logProbsAndEntropy(INDArray logits, int[] targets, INDArray logProb, INDArray entropy);
+
+    /**
+     * In place: logits[n, :] becomes dLogProb[n] * (onehot(targets[n]) - softmax(logits[n])), the gradient
+     * of sum_n dLogProb[n] * logProb[n]; rows whose target is negative become 0.
+     */
+    void logProbsBackward(INDArray logits, int[] targets, INDArray dLogProb);
+
+    /** y += x. */
+    void addInPlace(INDArray y, INDArray x);
+
+    /** x = 0. */
+    void zero(INDArray x);
+
+    /** x *= s. */
+    void scale(INDArray x, double s);
+
+    /** sum of x^2 (for the global gradient norm). */
+    double sumSquares(INDArray x);
+
+    /** true when any element is NaN or infinite. */
+    boolean hasNonFinite(INDArray x);
+
+    /**
+     * One decoupled-weight-decay Adam step (Loshchilov and Hutter) in place on param, with moment buffers
+     * m and v and bias correction for step t (1-based).
+     */
+    void adamW(INDArray param, INDArray grad, INDArray m, INDArray v, double lr, double beta1, double beta2,
+               double eps, double weightDecay, long t);
+
+    /** The operations of the default (CPU) backend. */
+    static Ops cpu() {
+        return CpuOps.INSTANCE;
+    }
+}
