@@ -97,6 +97,20 @@ public interface Ops {
     void adamW(INDArray param, INDArray grad, INDArray m, INDArray v, double lr, double beta1, double beta2,
                double eps, double weightDecay, long t);
 
+    /**
+     * Writes key or value rows [batch * seq, kvHeads * headDim] into cache [batch, kvHeads, capacity,
+     * headDim] at positions startPos[b] + t.
+     */
+    void writeKv(INDArray rows, INDArray cache, int batch, int seq, int[] startPos);
+
+    /**
+     * One decoding step of attention: q [batch, heads * headDim] (one new token per row) against the first
+     * lengths[b] cached positions of row b; rows with length 0 are skipped. scratch holds at least capacity
+     * elements.
+     */
+    void decodeAttention(INDArray q, INDArray kCache, INDArray vCache, int[] lengths, INDArray out, int group,
+                         double scale, INDArray scratch);
+
     /** The operations of the default (CPU) backend. */
     static Ops cpu() {
         return CpuOps.INSTANCE;
