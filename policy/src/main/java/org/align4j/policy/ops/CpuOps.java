@@ -349,6 +349,19 @@ final class CpuOps implements Ops {
     }
 
     @Override
+    public void copy(INDArray src, INDArray dst) {
+        Buf s = Buf.of(src);
+        Buf d = Buf.of(dst);
+        int n = Math.toIntExact(src.length());
+        if (dst.length() != n) {
+            throw new IllegalArgumentException("copy between arrays of different lengths");
+        }
+        for (int i = 0; i < n; i++) {
+            d.set(i, s.get(i));
+        }
+    }
+
+    @Override
     public void addInPlace(INDArray y, INDArray x) {
         Buf yb = Buf.of(y);
         Buf xb = Buf.of(x);
@@ -430,6 +443,9 @@ final class CpuOps implements Ops {
         int cap = Math.toIntExact(cache.size(2));
         int hd = Math.toIntExact(cache.size(3));
         for (int b = 0; b < batch; b++) {
+            if (startPos[b] < 0) {
+                continue;
+            }
             for (int t = 0; t < seq; t++) {
                 int pos = startPos[b] + t;
                 if (pos >= cap) {

@@ -75,6 +75,9 @@ public interface Ops {
      */
     void logProbsBackward(INDArray logits, int[] targets, INDArray dLogProb);
 
+    /** dst = src. */
+    void copy(INDArray src, INDArray dst);
+
     /** y += x. */
     void addInPlace(INDArray y, INDArray x);
 
@@ -99,7 +102,7 @@ public interface Ops {
 
     /**
      * Writes key or value rows [batch * seq, kvHeads * headDim] into cache [batch, kvHeads, capacity,
-     * headDim] at positions startPos[b] + t.
+     * headDim] at positions startPos[b] + t; rows with a negative start are skipped.
      */
     void writeKv(INDArray rows, INDArray cache, int batch, int seq, int[] startPos);
 
