@@ -75,6 +75,9 @@ public interface Ops {
      */
     void logProbsBackward(INDArray logits, int[] targets, INDArray dLogProb);
 
+    /** dst = src. */
+    void copy(INDArray src, INDArray dst);
+
     /** y += x. */
     void addInPlace(INDArray y, INDArray x);
 
@@ -96,6 +99,20 @@ public interface Ops {
      */
     void adamW(INDArray param, INDArray grad, INDArray m, INDArray v, double lr, double beta1, double beta2,
                double eps, double weightDecay, long t);
+
+    /**
+     * Writes key or value rows [batch * seq, kvHeads * headDim] into cache [batch, kvHeads, capacity,
+     * headDim] at positions startPos[b] + t; rows with a negative start are skipped.
+     */
+    void writeKv(INDArray rows, INDArray cache, int batch, int seq, int[] startPos);
+
+    /**
+     * One decoding step of attention: q [batch, heads * headDim] (one new token per row) against the first
+     * lengths[b] cached positions of row b; rows with length 0 are skipped. scratch holds at least capacity
+     * elements.
+     */
+    void decodeAttention(INDArray q, INDArray kCache, INDArray vCache, int[] lengths, INDArray out, int group,
+                         double scale, INDArray scratch);
 
     /** The operations of the default (CPU) backend. */
     static Ops cpu() {

@@ -1,0 +1,132 @@
+package org.align4j.policy.model;
+
+import org.align4j.policy.ops.Ops;
+import org.align4j.policy.ops.RopeTable;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Causal self-attention with grouped-query heads and rotary positions. Queries are laid out
+ * [batch * kvHeads, group * seq, headDim] so that each key/value head is shared by its group of query
+ * heads inside one batched matrix product, without copying keys and values per query head.
+ */
+final class Attention {
+    final Linear q;
+    final Linear k;
+    final Linear v;
+    final Linear o;
+    private final ModelConfig c;
+    private final RopeTable rope;
+    private final Ops ops;
+    private final double scale;
+
+    Attention(Ops ops, ModelConfig c, RopeTable rope, Linear q, Linear k, Linear v, Linear o) {
+        this.ops = ops;
+        this.c = c;
+        this.rope = rope;
+        this.q = q;
+        this.k = k;
+        this.v = v;
+        this.o = o;
+        this.scale = 1.0 / Math.sqrt(c.headDim);
+    }
+
+    /** What the forward pass keeps for the backward pass. */
+    static final class Acts {
+        final INDArray qRows;
+        final INDArray kRows;
+        final INDArray vRows;
+        final INDArray qg;
+        final INDArray kg;
+        final INDArray vg;
+        final INDArray probs;
+        final INDArray og;
+        final INDArray oRows;
+
+        Acts(Shape s, ModelConfig c) {
+            int kvRowsWidth = c.numKvHeads * c.headDim;
+            int qRowsWidth = c.numHeads * c.headDim;
+            long bk = (long) s.batch * c.numKvHeads;
+            qRows = s.zeros(s.rows, qRowsWidth);
+            kRows = s.zeros(s.rows, kvRowsWidth);
+            vRows = s.zeros(s.rows, kvRowsWidth);
+            qg = s.zeros(bk, (long) c.group() * s.seq, c.headDim);
+            kg = s.zeros(bk, s.seq, c.headDim);
+            vg = s.zeros(bk, s.seq, c.headDim);
+            probs = s.zeros(bk, (long) c.group() * s.seq, s.seq);
+            og = s.zeros(bk, (long) c.group() * s.seq, c.headDim);
+            oRows = s.zeros(s.rows, qRowsWidth);
+        }
+    }
+
+    /** Gradient scratch shared by all layers of one shape. */
+    static final class Grads {
+        final INDArray dORows;
+        final INDArray dOg;
+        final INDArray dScores;
+        final INDArray dQg;
+        final INDArray dKg;
+        final INDArray dVg;
+        final INDArray dqRows;
+        final INDArray dkRows;
+        final INDArray dvRows;
+
+        Grads(Shape s, ModelConfig c) {
+            int kvRowsWidth = c.numKvHeads * c.headDim;
+            int qRowsWidth = c.numHeads * c.headDim;
+            long bk = (long) s.batch * c.numKvHeads;
+            dORows = s.zeros(s.rows, qRowsWidth);
+            dOg = s.zeros(bk, (long) c.group() * s.seq, c.headDim);
+            dScores = s.zeros(bk, (long) c.group() * s.seq, s.seq);
+            dQg = s.zeros(bk, (long) c.group() * s.seq, c.headDim);
+            dKg = s.zeros(bk, s.seq, c.headDim);
+            dVg = s.zeros(bk, s.seq, c.headDim);
+            dqRows = s.zeros(s.rows, qRowsWidth);
+            dkRows = s.zeros(s.rows, kvRowsWidth);
+            dvRows = s.zeros(s.rows, kvRowsWidth);
+        }
+    }
+
+    /**
+     * residual += attention(x). When cacheK/cacheV are given (prefill), the rotated keys and the values
+     * are also written into them from position 0.
+     */
+    void forward(Shape s, INDArray x, int[] positions, Acts a, INDArray residual, INDArray cacheK, INDArray cacheV,
+                 int[] cacheStart) {
+        q.forward(x, a.qRows, false);
+        k.forward(x, a.kRows, false);
+        v.forward(x, a.vRows, false);
+        ops.rope(a.qRows, positions, rope, false);
+        ops.rope(a.kRows, positions, rope, false);
+        if (cacheK != null) {
+            ops.writeKv(a.kRows, cacheK, s.batch, s.seq, cacheStart);
+            ops.writeKv(a.vRows, cacheV, s.batch, s.seq, cacheStart);
+        }
+        ops.regroupHeads(a.qRows, a.qg, s.batch, s.seq, c.numKvHeads, c.group(), true);
+        ops.regroupHeads(a.kRows, a.kg, s.batch, s.seq, c.numKvHeads, 1, true);
+        ops.regroupHeads(a.vRows, a.vg, s.batch, s.seq, c.numKvHeads, 1, true);
+        ops.bmm(a.qg, a.kg, a.probs, false, true);
+        ops.causalSoftmax(a.probs, s.seq, scale);
+        ops.bmm(a.probs, a.vg, a.og, false, false);
+        ops.regroupHeads(a.oRows, a.og, s.batch, s.seq, c.numKvHeads, c.group(), false);
+        o.forward(a.oRows, residual, true);
+    }
+
+    /** Given dOut = d(loss)/d(attention output), accumulates parameter gradients and writes dx. */
+    void backward(Shape s, INDArray x, int[] positions, Acts a, Grads g, INDArray dOut, INDArray dx) {
+        o.backward(a.oRows, dOut, g.dORows, false);
+        ops.regroupHeads(g.dORows, g.dOg, s.batch, s.seq, c.numKvHeads, c.group(), true);
+        ops.bmm(g.dOg, a.vg, g.dScores, false, true);
+        ops.bmm(a.probs, g.dOg, g.dVg, true, false);
+        ops.softmaxBackward(a.probs, g.dScores, scale);
+        ops.bmm(g.dScores, a.kg, g.dQg, false, false);
+        ops.bmm(g.dScores, a.qg, g.dKg, true, false);
+        ops.regroupHeads(g.dqRows, g.dQg, s.batch, s.seq, c.numKvHeads, c.group(), false);
+        ops.regroupHeads(g.dkRows, g.dKg, s.batch, s.seq, c.numKvHeads, 1, false);
+        ops.regroupHeads(g.dvRows, g.dVg, s.batch, s.seq, c.numKvHeads, 1, false);
+        ops.rope(g.dqRows, positions, rope, true);
+        ops.rope(g.dkRows, positions, rope, true);
+        q.backward(x, g.dqRows, dx, false);
+        k.backward(x, g.dkRows, dx, true);
+        v.backward(x, g.dvRows, dx, true);
+    }
+}

@@ -1,0 +1,75 @@
+package org.align4j.policy.model;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Keys and values of every layer for a batch of sequences, [batch, kvHeads, capacity, headDim] per layer,
+ * plus the buffers of one decoding step; allocated once per rollout batch and reused for every token.
+ */
+public final class KvCache {
+    final int batch;
+    final int capacity;
+    final int[] lengths;
+    final INDArray[] k;
+    final INDArray[] v;
+    final INDArray x;
+    final INDArray norm;
+    final INDArray rstd;
+    final INDArray q;
+    final INDArray k1;
+    final INDArray v1;
+    final INDArray attn;
+    final INDArray gate;
+    final INDArray up;
+    final INDArray act;
+    final INDArray logits;
+    final INDArray scratch;
+
+    KvCache(ModelConfig c, DataType dtype, int batch, int capacity) {
+        this.batch = batch;
+        this.capacity = capacity;
+        this.lengths = new int[batch];
+        k = new INDArray[c.numLayers];
+        v = new INDArray[c.numLayers];
+        for (int l = 0; l < c.numLayers; l++) {
+            k[l] = Nd4j.create(dtype, batch, c.numKvHeads, capacity, c.headDim);
+            v[l] = Nd4j.create(dtype, batch, c.numKvHeads, capacity, c.headDim);
+        }
+        x = Nd4j.create(dtype, batch, c.hiddenSize);
+        norm = Nd4j.create(dtype, batch, c.hiddenSize);
+        rstd = Nd4j.create(dtype, batch);
+        q = Nd4j.create(dtype, batch, (long) c.numHeads * c.headDim);
+        k1 = Nd4j.create(dtype, batch, (long) c.numKvHeads * c.headDim);
+        v1 = Nd4j.create(dtype, batch, (long) c.numKvHeads * c.headDim);
+        attn = Nd4j.create(dtype, batch, (long) c.numHeads * c.headDim);
+        gate = Nd4j.create(dtype, batch, c.intermediateSize);
+        up = Nd4j.create(dtype, batch, c.intermediateSize);
+        act = Nd4j.create(dtype, batch, c.intermediateSize);
+        logits = Nd4j.create(dtype, batch, c.vocabSize);
+        scratch = Nd4j.create(dtype, capacity);
+    }
+
+    public int batchSize() {
+        return batch;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Tokens held for row b (prompt plus decoded tokens). */
+    public int length(int b) {
+        return lengths[b];
+    }
+
+    /** Bytes held by the keys and values. */
+    public long bytes() {
+        long n = 0;
+        for (int l = 0; l < k.length; l++) {
+            n += (k[l].length() + v[l].length()) * k[l].dataType().width();
+        }
+        return n;
+    }
+}

@@ -1,0 +1,212 @@
+package org.align4j.policy.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The architecture of a Llama- or Qwen2-family decoder, read from and written to a Hugging Face
+ * {@code config.json}. Field names follow that file.
+ */
+public final class ModelConfig {
+    public static final String LLAMA = "LlamaForCausalLM";
+    public static final String QWEN2 = "Qwen2ForCausalLM";
+    private static final List<String> SUPPORTED = List.of(LLAMA, QWEN2);
+
+    public final String architecture;
+    public final int vocabSize;
+    public final int hiddenSize;
+    public final int intermediateSize;
+    public final int numLayers;
+    public final int numHeads;
+    public final int numKvHeads;
+    public final int headDim;
+    public final int maxPositions;
+    public final double rmsNormEps;
+    public final double ropeTheta;
+    public final boolean tieWordEmbeddings;
+    /** q/k/v projections carry a bias (always for Qwen2, {@code attention_bias} for Llama). */
+    public final boolean qkvBias;
+    public final Integer bosTokenId;
+    public final int[] eosTokenIds;
+
+    public ModelConfig(String architecture, int vocabSize, int hiddenSize, int intermediateSize, int numLayers,
+                       int numHeads, int numKvHeads, int headDim, int maxPositions, double rmsNormEps,
+                       double ropeTheta, boolean tieWordEmbeddings, boolean qkvBias, Integer bosTokenId,
+                       int[] eosTokenIds) {
+        this.architecture = architecture;
+        this.vocabSize = vocabSize;
+        this.hiddenSize = hiddenSize;
+        this.intermediateSize = intermediateSize;
+        this.numLayers = numLayers;
+        this.numHeads = numHeads;
+        this.numKvHeads = numKvHeads;
+        this.headDim = headDim;
+        this.maxPositions = maxPositions;
+        this.rmsNormEps = rmsNormEps;
+        this.ropeTheta = ropeTheta;
+        this.tieWordEmbeddings = tieWordEmbeddings;
+        this.qkvBias = qkvBias;
+        this.bosTokenId = bosTokenId;
+        this.eosTokenIds = eosTokenIds == null ? new int[0] : eosTokenIds.clone();
+        validate();
+    }
+
+    /** A small Llama-family config for new models (tied embeddings, head dim = hidden / heads). */
+    public static ModelConfig llama(int vocabSize, int hiddenSize, int intermediateSize, int numLayers, int numHeads,
+                                    int numKvHeads, int maxPositions, Integer bos, int[] eos) {
+        return new ModelConfig(LLAMA, vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads,
+                hiddenSize / numHeads, maxPositions, 1e-6, 10000.0, true, false, bos, eos);
+    }
+
+    private void validate() {
+        if (!SUPPORTED.contains(architecture)) {
+            throw new IllegalArgumentException("unsupported architecture '" + architecture + "' (supported: "
+                    + String.join(", ", SUPPORTED) + ")");
+        }
+        require(vocabSize > 0, "vocab_size must be positive");
+        require(hiddenSize > 0, "hidden_size must be positive");
+        require(intermediateSize > 0, "intermediate_size must be positive");
+        require(numLayers > 0, "num_hidden_layers must be positive");
+        require(numHeads > 0, "num_attention_heads must be positive");
+        require(numKvHeads > 0 && numHeads % numKvHeads == 0,
+                "num_key_value_heads (" + numKvHeads + ") must divide num_attention_heads (" + numHeads + ")");
+        require(headDim > 0 && headDim % 2 == 0, "head_dim must be positive and even, got " + headDim);
+        require(maxPositions > 0, "max_position_embeddings must be positive");
+    }
+
+    private static void require(boolean ok, String msg) {
+        if (!ok) {
+            throw new IllegalArgumentException(msg);
+        }
+    }
+
+    public int group() {
+        return numHeads / numKvHeads;
+    }
+
+    public static ModelConfig read(Path file) {
+        JsonNode n;
+        try {
+            n = new ObjectMapper().readTree(file.toFile());
+        } catch (IOException e) {
+            throw new IllegalArgumentException(file + ": cannot read config: " + e.getMessage(), e);
+        }
+        try {
+            return fromJson(n);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    static ModelConfig fromJson(JsonNode n) {
+        JsonNode arch = n.path("architectures");
+        String architecture = arch.isArray() && arch.size() > 0 ? arch.get(0).asText() : n.path("model_type").asText("");
+        if (architecture.isEmpty()) {
+            throw new IllegalArgumentException("missing key 'architectures'");
+        }
+        int hidden = req(n, "hidden_size");
+        int heads = req(n, "num_attention_heads");
+        int kvHeads = n.hasNonNull("num_key_value_heads") ? n.get("num_key_value_heads").asInt() : heads;
+        int headDim = n.hasNonNull("head_dim") ? n.get("head_dim").asInt() : hidden / heads;
+        double theta = 10000.0;
+        JsonNode rope = n.path("rope_parameters");
+        if (rope.hasNonNull("rope_theta")) {
+            theta = rope.get("rope_theta").asDouble();
+        } else if (n.hasNonNull("rope_theta")) {
+            theta = n.get("rope_theta").asDouble();
+        }
+        String ropeType = rope.path("rope_type").asText(n.path("rope_scaling").path("rope_type").asText("default"));
+        if (!ropeType.equals("default")) {
+            throw new IllegalArgumentException("unsupported rope_type '" + ropeType + "' (supported: default)");
+        }
+        if (n.path("hidden_act").asText("silu").equals("silu") == false) {
+            throw new IllegalArgumentException("unsupported hidden_act '" + n.get("hidden_act").asText() + "'");
+        }
+        if (n.path("mlp_bias").asBoolean(false)) {
+            throw new IllegalArgumentException("unsupported mlp_bias: true");
+        }
+        if (n.path("use_sliding_window").asBoolean(false)) {
+            throw new IllegalArgumentException("unsupported use_sliding_window: true");
+        }
+        boolean bias = architecture.equals(QWEN2) || n.path("attention_bias").asBoolean(false);
+        Integer bos = n.hasNonNull("bos_token_id") ? n.get("bos_token_id").asInt() : null;
+        int[] eos = new int[0];
+        JsonNode e = n.path("eos_token_id");
+        if (e.isArray()) {
+            eos = new int[e.size()];
+            for (int i = 0; i < eos.length; i++) {
+                eos[i] = e.get(i).asInt();
+            }
+        } else if (e.isNumber()) {
+            eos = new int[] {e.asInt()};
+        }
+        return new ModelConfig(architecture, req(n, "vocab_size"), hidden, req(n, "intermediate_size"),
+                req(n, "num_hidden_layers"), heads, kvHeads, headDim,
+                n.path("max_position_embeddings").asInt(2048), n.path("rms_norm_eps").asDouble(1e-6), theta,
+                n.path("tie_word_embeddings").asBoolean(false), bias, bos, eos);
+    }
+
+    private static int req(JsonNode n, String key) {
+        if (!n.hasNonNull(key)) {
+            throw new IllegalArgumentException("missing key '" + key + "'");
+        }
+        return n.get(key).asInt();
+    }
+
+    public ObjectNode toJson() {
+        ObjectMapper m = new ObjectMapper();
+        ObjectNode n = m.createObjectNode();
+        n.putArray("architectures").add(architecture);
+        n.put("model_type", architecture.equals(QWEN2) ? "qwen2" : "llama");
+        n.put("vocab_size", vocabSize);
+        n.put("hidden_size", hiddenSize);
+        n.put("intermediate_size", intermediateSize);
+        n.put("num_hidden_layers", numLayers);
+        n.put("num_attention_heads", numHeads);
+        n.put("num_key_value_heads", numKvHeads);
+        n.put("head_dim", headDim);
+        n.put("max_position_embeddings", maxPositions);
+        n.put("rms_norm_eps", rmsNormEps);
+        n.put("rope_theta", ropeTheta);
+        n.putObject("rope_parameters").put("rope_theta", ropeTheta).put("rope_type", "default");
+        n.put("tie_word_embeddings", tieWordEmbeddings);
+        if (architecture.equals(LLAMA)) {
+            n.put("attention_bias", qkvBias);
+            n.put("mlp_bias", false);
+        }
+        n.put("hidden_act", "silu");
+        if (bosTokenId != null) {
+            n.put("bos_token_id", bosTokenId);
+        } else {
+            n.putNull("bos_token_id");
+        }
+        if (eosTokenIds.length == 1) {
+            n.put("eos_token_id", eosTokenIds[0]);
+        } else if (eosTokenIds.length > 1) {
+            ArrayNode a = n.putArray("eos_token_id");
+            Arrays.stream(eosTokenIds).forEach(a::add);
+        } else {
+            n.putNull("eos_token_id");
+        }
+        n.put("torch_dtype", "float32");
+        return n;
+    }
+
+    /** Parameter count, for logs and benchmarks. */
+    public long parameterCount() {
+        long d = hiddenSize;
+        long attn = d * numHeads * headDim * 2L + d * numKvHeads * headDim * 2L
+                + (qkvBias ? (long) (numHeads + 2 * numKvHeads) * headDim : 0);
+        long mlp = 3L * d * intermediateSize;
+        long perLayer = attn + mlp + 2 * d;
+        long emb = (long) vocabSize * d * (tieWordEmbeddings ? 1 : 2);
+        return numLayers * perLayer + emb + d;
+    }
+}

@@ -1,0 +1,88 @@
+package org.align4j.policy.ops;
+
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Element access to a contiguous ND4J array's host memory, for the CPU kernels only. Two final
+ * subclasses (float and double) keep call sites bimorphic, which the JIT inlines; arithmetic is done in
+ * double either way.
+ */
+abstract class Buf {
+    abstract double get(int i);
+
+    abstract void set(int i, double v);
+
+    final void add(int i, double v) {
+        set(i, get(i) + v);
+    }
+
+    static Buf of(INDArray a) {
+        requireContiguous(a);
+        int off = Math.toIntExact(a.offset());
+        if (a.dataType() == DataType.FLOAT) {
+            return new F32(a.data().asNioFloat(), off);
+        }
+        if (a.dataType() == DataType.DOUBLE) {
+            return new F64(a.data().asNioDouble(), off);
+        }
+        throw new IllegalArgumentException("unsupported data type " + a.dataType() + " (float32 or float64)");
+    }
+
+    static void requireContiguous(INDArray a) {
+        if (a.ordering() != 'c') {
+            throw new IllegalArgumentException("array must be C-ordered: " + a.shapeInfoToString());
+        }
+        long[] shape = a.shape();
+        long[] stride = a.stride();
+        long expect = 1;
+        for (int d = shape.length - 1; d >= 0; d--) {
+            if (shape[d] != 1 && stride[d] != expect) {
+                throw new IllegalArgumentException("array must be contiguous: " + a.shapeInfoToString());
+            }
+            expect *= shape[d];
+        }
+    }
+
+    static final class F32 extends Buf {
+        private final FloatBuffer b;
+        private final int off;
+
+        F32(FloatBuffer b, int off) {
+            this.b = b;
+            this.off = off;
+        }
+
+        @Override
+        double get(int i) {
+            return b.get(off + i);
+        }
+
+        @Override
+        void set(int i, double v) {
+            b.put(off + i, (float) v);
+        }
+    }
+
+    static final class F64 extends Buf {
+        private final DoubleBuffer b;
+        private final int off;
+
+        F64(DoubleBuffer b, int off) {
+            this.b = b;
+            this.off = off;
+        }
+
+        @Override
+        double get(int i) {
+            return b.get(off + i);
+        }
+
+        @Override
+        void set(int i, double v) {
+            b.put(off + i, v);
+        }
+    }
+}

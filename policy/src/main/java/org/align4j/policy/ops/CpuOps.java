@@ -1,0 +1,516 @@
+package org.align4j.policy.ops;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The CPU backend: matrix products go to ND4J's BLAS (into preallocated outputs, which measured ~5x
+ * faster than allocating ND4J ops here), and element-wise kernels are plain loops over the arrays' host
+ * memory, which costs no per-op dispatch and lets the JIT vectorise.
+ */
+final class CpuOps implements Ops {
+    static final CpuOps INSTANCE = new CpuOps();
+
+    private CpuOps() {
+    }
+
+    private static int rows(INDArray a) {
+        return Math.toIntExact(a.length() / a.size(a.rank() - 1));
+    }
+
+    private static int cols(INDArray a) {
+        return Math.toIntExact(a.size(a.rank() - 1));
+    }
+
+    @Override
+    public void gemm(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB, double alpha, double beta) {
+        Nd4j.gemm(a, b, c, transA, transB, alpha, beta);
+    }
+
+    @Override
+    public void bmm(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB) {
+        Nd4j.matmul(a, b, c, transA, transB, false);
+    }
+
+    @Override
+    public void embeddingForward(int[] ids, INDArray table, INDArray out) {
+        Buf t = Buf.of(table);
+        Buf o = Buf.of(out);
+        int d = cols(table);
+        int vocab = rows(table);
+        for (int n = 0; n < ids.length; n++) {
+            int id = ids[n];
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException("token id " + id + " outside the vocabulary [0, " + vocab + ")");
+            }
+            int src = id * d;
+            int dst = n * d;
+            for (int j = 0; j < d; j++) {
+                o.set(dst + j, t.get(src + j));
+            }
+        }
+    }
+
+    @Override
+    public void embeddingBackward(int[] ids, INDArray dOut, INDArray dTable) {
+        Buf g = Buf.of(dOut);
+        Buf t = Buf.of(dTable);
+        int d = cols(dTable);
+        for (int n = 0; n < ids.length; n++) {
+            int dst = ids[n] * d;
+            int src = n * d;
+            for (int j = 0; j < d; j++) {
+                t.add(dst + j, g.get(src + j));
+            }
+        }
+    }
+
+    @Override
+    public void rmsNormForward(INDArray x, INDArray w, INDArray out, INDArray rstd, double eps) {
+        Buf xb = Buf.of(x);
+        Buf wb = Buf.of(w);
+        Buf ob = Buf.of(out);
+        Buf rb = Buf.of(rstd);
+        int n = rows(x);
+        int d = cols(x);
+        for (int r = 0; r < n; r++) {
+            int base = r * d;
+            double ss = 0;
+            for (int j = 0; j < d; j++) {
+                double v = xb.get(base + j);
+                ss += v * v;
+            }
+            double s = 1.0 / Math.sqrt(ss / d + eps);
+            rb.set(r, s);
+            for (int j = 0; j < d; j++) {
+                ob.set(base + j, xb.get(base + j) * s * wb.get(j));
+            }
+        }
+    }
+
+    @Override
+    public void rmsNormBackward(INDArray dOut, INDArray x, INDArray w, INDArray rstd, INDArray dx, INDArray dw) {
+        Buf gb = Buf.of(dOut);
+        Buf xb = Buf.of(x);
+        Buf wb = Buf.of(w);
+        Buf rb = Buf.of(rstd);
+        Buf dxb = Buf.of(dx);
+        Buf dwb = Buf.of(dw);
+        int n = rows(x);
+        int d = cols(x);
+        for (int r = 0; r < n; r++) {
+            int base = r * d;
+            double s = rb.get(r);
+            // y_j = x_j * s * w_j with s = (mean(x^2) + eps)^(-1/2):
+            // dx_j = s * (g_j w_j) - x_j * s^3 / d * sum_k g_k w_k x_k
+            double dot = 0;
+            for (int j = 0; j < d; j++) {
+                double g = gb.get(base + j);
+                double xv = xb.get(base + j);
+                dot += g * wb.get(j) * xv;
+                dwb.add(j, g * xv * s);
+            }
+            double c = dot * s * s * s / d;
+            for (int j = 0; j < d; j++) {
+                dxb.add(base + j, s * gb.get(base + j) * wb.get(j) - xb.get(base + j) * c);
+            }
+        }
+    }
+
+    @Override
+    public void addBias(INDArray y, INDArray b) {
+        Buf yb = Buf.of(y);
+        Buf bb = Buf.of(b);
+        int n = rows(y);
+        int d = cols(y);
+        for (int r = 0; r < n; r++) {
+            int base = r * d;
+            for (int j = 0; j < d; j++) {
+                yb.add(base + j, bb.get(j));
+            }
+        }
+    }
+
+    @Override
+    public void biasBackward(INDArray dy, INDArray db) {
+        Buf g = Buf.of(dy);
+        Buf bb = Buf.of(db);
+        int n = rows(dy);
+        int d = cols(dy);
+        for (int r = 0; r < n; r++) {
+            int base = r * d;
+            for (int j = 0; j < d; j++) {
+                bb.add(j, g.get(base + j));
+            }
+        }
+    }
+
+    @Override
+    public void rope(INDArray x, int[] positions, RopeTable table, boolean inverse) {
+        Buf xb = Buf.of(x);
+        int half = table.half();
+        int hd = 2 * half;
+        int n = positions.length;
+        int heads = Math.toIntExact(x.length() / ((long) n * hd));
+        int maxPos = 0;
+        for (int p : positions) {
+            maxPos = Math.max(maxPos, p);
+        }
+        table.ensure(maxPos + 1);
+        double sign = inverse ? -1.0 : 1.0;
+        for (int r = 0; r < n; r++) {
+            int pos = positions[r];
+            for (int h = 0; h < heads; h++) {
+                int base = (r * heads + h) * hd;
+                for (int i = 0; i < half; i++) {
+                    double c = table.cos(pos, i);
+                    double s = sign * table.sin(pos, i);
+                    double a = xb.get(base + i);
+                    double b = xb.get(base + i + half);
+                    xb.set(base + i, a * c - b * s);
+                    xb.set(base + i + half, b * c + a * s);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void regroupHeads(INDArray rowsArr, INDArray grouped, int batch, int seq, int kvHeads, int group,
+                             boolean toGrouped) {
+        Buf r = Buf.of(rowsArr);
+        Buf g = Buf.of(grouped);
+        int heads = kvHeads * group;
+        int hd = Math.toIntExact(rowsArr.length() / ((long) batch * seq * heads));
+        for (int b = 0; b < batch; b++) {
+            for (int t = 0; t < seq; t++) {
+                int rowBase = ((b * seq) + t) * heads * hd;
+                for (int kv = 0; kv < kvHeads; kv++) {
+                    for (int q = 0; q < group; q++) {
+                        int h = kv * group + q;
+                        int src = rowBase + h * hd;
+                        int dst = (((b * kvHeads + kv) * group + q) * seq + t) * hd;
+                        if (toGrouped) {
+                            for (int j = 0; j < hd; j++) {
+                                g.set(dst + j, r.get(src + j));
+                            }
+                        } else {
+                            for (int j = 0; j < hd; j++) {
+                                r.set(src + j, g.get(dst + j));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void causalSoftmax(INDArray scores, int seq, double scale) {
+        Buf s = Buf.of(scores);
+        int rowsN = rows(scores);
+        for (int row = 0; row < rowsN; row++) {
+            int t = row % seq;
+            int base = row * seq;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j <= t; j++) {
+                max = Math.max(max, s.get(base + j) * scale);
+            }
+            double sum = 0;
+            for (int j = 0; j <= t; j++) {
+                double e = Math.exp(s.get(base + j) * scale - max);
+                s.set(base + j, e);
+                sum += e;
+            }
+            double inv = 1.0 / sum;
+            for (int j = 0; j <= t; j++) {
+                s.set(base + j, s.get(base + j) * inv);
+            }
+            for (int j = t + 1; j < seq; j++) {
+                s.set(base + j, 0.0);
+            }
+        }
+    }
+
+    @Override
+    public void softmaxBackward(INDArray p, INDArray dScores, double scale) {
+        Buf pb = Buf.of(p);
+        Buf db = Buf.of(dScores);
+        int rowsN = rows(p);
+        int n = cols(p);
+        for (int row = 0; row < rowsN; row++) {
+            int base = row * n;
+            double dot = 0;
+            for (int j = 0; j < n; j++) {
+                dot += pb.get(base + j) * db.get(base + j);
+            }
+            for (int j = 0; j < n; j++) {
+                double pv = pb.get(base + j);
+                db.set(base + j, pv * (db.get(base + j) - dot) * scale);
+            }
+        }
+    }
+
+    private static double sigmoid(double x) {
+        return 1.0 / (1.0 + Math.exp(-x));
+    }
+
+    @Override
+    public void swiGluForward(INDArray gate, INDArray up, INDArray h) {
+        Buf g = Buf.of(gate);
+        Buf u = Buf.of(up);
+        Buf o = Buf.of(h);
+        int n = Math.toIntExact(gate.length());
+        for (int i = 0; i < n; i++) {
+            double x = g.get(i);
+            o.set(i, x * sigmoid(x) * u.get(i));
+        }
+    }
+
+    @Override
+    public void swiGluBackward(INDArray dh, INDArray gate, INDArray up, INDArray dGate, INDArray dUp) {
+        Buf d = Buf.of(dh);
+        Buf g = Buf.of(gate);
+        Buf u = Buf.of(up);
+        Buf dg = Buf.of(dGate);
+        Buf du = Buf.of(dUp);
+        int n = Math.toIntExact(gate.length());
+        for (int i = 0; i < n; i++) {
+            double x = g.get(i);
+            double sg = sigmoid(x);
+            double silu = x * sg;
+            double dv = d.get(i);
+            du.set(i, dv * silu);
+            dg.set(i, dv * u.get(i) * (sg + silu * (1.0 - sg)));
+        }
+    }
+
+    @Override
+    public void logProbsAndEntropy(INDArray logits, int[] targets, INDArray logProb, INDArray entropy) {
+        Buf l = Buf.of(logits);
+        Buf lp = Buf.of(logProb);
+        Buf en = Buf.of(entropy);
+        int v = cols(logits);
+        for (int r = 0; r < targets.length; r++) {
+            if (targets[r] < 0) {
+                lp.set(r, 0.0);
+                en.set(r, 0.0);
+                continue;
+            }
+            int base = r * v;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < v; j++) {
+                max = Math.max(max, l.get(base + j));
+            }
+            double sum = 0;
+            double wsum = 0;
+            for (int j = 0; j < v; j++) {
+                double z = l.get(base + j) - max;
+                double e = Math.exp(z);
+                sum += e;
+                wsum += e * z;
+            }
+            double logZ = Math.log(sum);
+            lp.set(r, l.get(base + targets[r]) - max - logZ);
+            // H = logZ - E_p[z] with z = logits - max
+            en.set(r, logZ - wsum / sum);
+        }
+    }
+
+    @Override
+    public void logProbsBackward(INDArray logits, int[] targets, INDArray dLogProb) {
+        Buf l = Buf.of(logits);
+        Buf g = Buf.of(dLogProb);
+        int v = cols(logits);
+        for (int r = 0; r < targets.length; r++) {
+            int base = r * v;
+            double gr = targets[r] < 0 ? 0.0 : g.get(r);
+            if (gr == 0.0) {
+                for (int j = 0; j < v; j++) {
+                    l.set(base + j, 0.0);
+                }
+                continue;
+            }
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < v; j++) {
+                max = Math.max(max, l.get(base + j));
+            }
+            double sum = 0;
+            for (int j = 0; j < v; j++) {
+                double e = Math.exp(l.get(base + j) - max);
+                l.set(base + j, e);
+                sum += e;
+            }
+            double scale = -gr / sum;
+            for (int j = 0; j < v; j++) {
+                l.set(base + j, l.get(base + j) * scale);
+            }
+            l.add(base + targets[r], gr);
+        }
+    }
+
+    @Override
+    public void copy(INDArray src, INDArray dst) {
+        Buf s = Buf.of(src);
+        Buf d = Buf.of(dst);
+        int n = Math.toIntExact(src.length());
+        if (dst.length() != n) {
+            throw new IllegalArgumentException("copy between arrays of different lengths");
+        }
+        for (int i = 0; i < n; i++) {
+            d.set(i, s.get(i));
+        }
+    }
+
+    @Override
+    public void addInPlace(INDArray y, INDArray x) {
+        Buf yb = Buf.of(y);
+        Buf xb = Buf.of(x);
+        int n = Math.toIntExact(y.length());
+        for (int i = 0; i < n; i++) {
+            yb.set(i, yb.get(i) + xb.get(i));
+        }
+    }
+
+    @Override
+    public void zero(INDArray x) {
+        Buf b = Buf.of(x);
+        int n = Math.toIntExact(x.length());
+        for (int i = 0; i < n; i++) {
+            b.set(i, 0.0);
+        }
+    }
+
+    @Override
+    public void scale(INDArray x, double s) {
+        Buf b = Buf.of(x);
+        int n = Math.toIntExact(x.length());
+        for (int i = 0; i < n; i++) {
+            b.set(i, b.get(i) * s);
+        }
+    }
+
+    @Override
+    public double sumSquares(INDArray x) {
+        Buf b = Buf.of(x);
+        int n = Math.toIntExact(x.length());
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            double v = b.get(i);
+            s += v * v;
+        }
+        return s;
+    }
+
+    @Override
+    public boolean hasNonFinite(INDArray x) {
+        Buf b = Buf.of(x);
+        int n = Math.toIntExact(x.length());
+        for (int i = 0; i < n; i++) {
+            if (!Double.isFinite(b.get(i))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public void adamW(INDArray param, INDArray grad, INDArray m, INDArray v, double lr, double beta1, double beta2,
+                      double eps, double weightDecay, long t) {
+        Buf p = Buf.of(param);
+        Buf g = Buf.of(grad);
+        Buf mb = Buf.of(m);
+        Buf vb = Buf.of(v);
+        int n = Math.toIntExact(param.length());
+        double c1 = 1.0 - Math.pow(beta1, t);
+        double c2 = 1.0 - Math.pow(beta2, t);
+        double decay = 1.0 - lr * weightDecay;
+        for (int i = 0; i < n; i++) {
+            double gi = g.get(i);
+            double mi = beta1 * mb.get(i) + (1 - beta1) * gi;
+            double vi = beta2 * vb.get(i) + (1 - beta2) * gi * gi;
+            mb.set(i, mi);
+            vb.set(i, vi);
+            double update = (mi / c1) / (Math.sqrt(vi / c2) + eps);
+            p.set(i, p.get(i) * decay - lr * update);
+        }
+    }
+
+    @Override
+    public void writeKv(INDArray rowsArr, INDArray cache, int batch, int seq, int[] startPos) {
+        Buf r = Buf.of(rowsArr);
+        Buf c = Buf.of(cache);
+        int kvHeads = Math.toIntExact(cache.size(1));
+        int cap = Math.toIntExact(cache.size(2));
+        int hd = Math.toIntExact(cache.size(3));
+        for (int b = 0; b < batch; b++) {
+            if (startPos[b] < 0) {
+                continue;
+            }
+            for (int t = 0; t < seq; t++) {
+                int pos = startPos[b] + t;
+                if (pos >= cap) {
+                    throw new IllegalStateException("KV cache full: position " + pos + " >= capacity " + cap);
+                }
+                int src = (b * seq + t) * kvHeads * hd;
+                for (int kv = 0; kv < kvHeads; kv++) {
+                    int dst = ((b * kvHeads + kv) * cap + pos) * hd;
+                    for (int j = 0; j < hd; j++) {
+                        c.set(dst + j, r.get(src + kv * hd + j));
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void decodeAttention(INDArray q, INDArray kCache, INDArray vCache, int[] lengths, INDArray out,
+                                int group, double scale, INDArray scratch) {
+        Buf qb = Buf.of(q);
+        Buf kb = Buf.of(kCache);
+        Buf vb = Buf.of(vCache);
+        Buf ob = Buf.of(out);
+        Buf sb = Buf.of(scratch);
+        int kvHeads = Math.toIntExact(kCache.size(1));
+        int cap = Math.toIntExact(kCache.size(2));
+        int hd = Math.toIntExact(kCache.size(3));
+        int heads = kvHeads * group;
+        for (int b = 0; b < lengths.length; b++) {
+            int len = lengths[b];
+            if (len <= 0) {
+                continue;
+            }
+            for (int h = 0; h < heads; h++) {
+                int kv = h / group;
+                int qBase = (b * heads + h) * hd;
+                int cacheBase = (b * kvHeads + kv) * cap * hd;
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < len; j++) {
+                    int kBase = cacheBase + j * hd;
+                    double dot = 0;
+                    for (int i = 0; i < hd; i++) {
+                        dot += qb.get(qBase + i) * kb.get(kBase + i);
+                    }
+                    dot *= scale;
+                    sb.set(j, dot);
+                    max = Math.max(max, dot);
+                }
+                double sum = 0;
+                for (int j = 0; j < len; j++) {
+                    double e = Math.exp(sb.get(j) - max);
+                    sb.set(j, e);
+                    sum += e;
+                }
+                for (int i = 0; i < hd; i++) {
+                    ob.set(qBase + i, 0.0);
+                }
+                for (int j = 0; j < len; j++) {
+                    double w = sb.get(j) / sum;
+                    int vBase = cacheBase + j * hd;
+                    for (int i = 0; i < hd; i++) {
+                        ob.add(qBase + i, w * vb.get(vBase + i));
+                    }
+                }
+            }
+        }
+    }
+}

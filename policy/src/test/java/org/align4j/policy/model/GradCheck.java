@@ -1,0 +1,38 @@
+package org.align4j.policy.model;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import java.util.function.DoubleSupplier;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** Central finite differences in float64 against an analytic gradient, on sampled entries. */
+final class GradCheck {
+    private GradCheck() {
+    }
+
+    /**
+     * For {@code samples} random entries i of {@code x}: (loss(x + h e_i) - loss(x - h e_i)) / 2h must
+     * match analytic[i] within a relative error of {@code tol} (absolute for tiny gradients).
+     */
+    static void check(String what, INDArray x, INDArray analytic, DoubleSupplier loss, int samples, long seed,
+                      double tol) {
+        Random r = new Random(seed);
+        long n = x.length();
+        double h = 1e-6;
+        for (int s = 0; s < Math.min(samples, n); s++) {
+            long i = samples >= n ? s : (long) (r.nextDouble() * n);
+            double orig = x.getDouble(i);
+            x.putScalar(i, orig + h);
+            double up = loss.getAsDouble();
+            x.putScalar(i, orig - h);
+            double down = loss.getAsDouble();
+            x.putScalar(i, orig);
+            double numeric = (up - down) / (2 * h);
+            double a = analytic.getDouble(i);
+            double err = Math.abs(numeric - a) / Math.max(1e-7, Math.abs(numeric) + Math.abs(a));
+            assertTrue(err < tol || Math.abs(numeric - a) < 1e-9,
+                    what + "[" + i + "]: analytic " + a + " numeric " + numeric + " rel err " + err);
+        }
+    }
+}
