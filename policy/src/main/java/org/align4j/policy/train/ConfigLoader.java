@@ -1,0 +1,240 @@
+package org.align4j.policy.train;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import org.align4j.policy.util.BadInputException;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * Loads a training config (YAML, or JSON for a .json file) into a typed class whose Java fields are camelCase
+ * and whose keys are snake_case, as TRL's ({@code learning_rate}, {@code gradient_accumulation_steps}). Unknown
+ * keys and values of the wrong type are refused with the file (or the {@code --set} argument) and the key.
+ * {@code --set key=value} overrides are applied to the parsed tree before binding: dotted keys reach into
+ * nested objects, and values are read as YAML scalars ({@code 0.1}, {@code true}, {@code cosine}).
+ */
+public final class ConfigLoader {
+
+    /** A config that checks its own value ranges; messages name the key, the loader adds the source. */
+    public interface Validated {
+        void validate();
+    }
+
+    private static final ObjectMapper YAML = configure(new YAMLMapper(new YAMLFactory()
+            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)));
+    private static final ObjectMapper JSON = configure(new JsonMapper());
+
+    private ConfigLoader() {
+    }
+
+    private static ObjectMapper configure(ObjectMapper m) {
+        return m.setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+                .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+    }
+
+    public static <T> T load(Path file, Class<T> type) {
+        return load(file, type, List.of());
+    }
+
+    /**
+     * Reads file (null: start from the class defaults), applies overrides ("key=value", in order) and binds
+     * the result to type; a {@link Validated} config is then validated.
+     */
+    public static <T> T load(Path file, Class<T> type, List<String> overrides) {
+        String source = file == null ? "config" : file.toString();
+        ObjectNode tree = file == null ? JsonNodeFactory.instance.objectNode() : readTree(file);
+        Map<String, String> overridden = new LinkedHashMap<>();
+        for (String o : overrides) {
+            overridden.put(applyOverride(tree, o), "--set " + o);
+        }
+        T config;
+        try {
+            config = YAML.treeToValue(tree, type);
+        } catch (JsonMappingException e) {
+            String path = dottedPath(e);
+            throw new BadInputException(sourceOf(path, overridden, source) + ": " + describe(e, path, tree));
+        } catch (JsonProcessingException e) {
+            throw new BadInputException(source + ": " + e.getOriginalMessage());
+        }
+        if (config instanceof Validated v) {
+            try {
+                v.validate();
+            } catch (BadInputException e) {
+                throw new BadInputException(source + (overridden.isEmpty() ? "" : " with " + String.join(" ", overridden.values()))
+                        + ": " + e.getMessage(), e);
+            }
+        }
+        return config;
+    }
+
+    /** The config as YAML with snake_case keys, as written to a run directory's config.yaml. */
+    public static String dump(Object config) {
+        try {
+            return YAML.writeValueAsString(config);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write config " + config.getClass().getName(), e);
+        }
+    }
+
+    private static ObjectNode readTree(Path file) {
+        boolean json = file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".json");
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new BadInputException(file + ": no such file");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        JsonNode root;
+        try {
+            root = (json ? JSON : YAML).readTree(text);
+        } catch (JsonProcessingException e) {
+            String line = e.getLocation() == null ? "" : ":" + e.getLocation().getLineNr();
+            throw new BadInputException(file + line + ": not valid " + (json ? "JSON" : "YAML") + ": " + oneLine(e.getOriginalMessage()));
+        }
+        if (root == null || root.isMissingNode() || root.isNull()) {
+            return JsonNodeFactory.instance.objectNode();
+        }
+        if (!root.isObject()) {
+            throw new BadInputException(file + ": expected a mapping of keys to values at the top level");
+        }
+        return (ObjectNode) root;
+    }
+
+    /** Sets one "a.b.c=value" into tree and returns its dotted path. */
+    private static String applyOverride(ObjectNode tree, String override) {
+        int eq = override.indexOf('=');
+        if (eq <= 0) {
+            throw new BadInputException("--set " + override + ": expected key=value");
+        }
+        String path = override.substring(0, eq).trim();
+        String[] keys = path.split("\\.", -1);
+        ObjectNode node = tree;
+        for (int i = 0; i < keys.length; i++) {
+            if (keys[i].isEmpty()) {
+                throw new BadInputException("--set " + override + ": empty key in '" + path + "'");
+            }
+            if (i == keys.length - 1) {
+                node.set(keys[i], scalar(override.substring(eq + 1)));
+            } else {
+                JsonNode child = node.get(keys[i]);
+                if (child == null || child.isNull()) {
+                    child = node.putObject(keys[i]);
+                } else if (!child.isObject()) {
+                    throw new BadInputException("--set " + override + ": '" + String.join(".", List.of(keys).subList(0, i + 1))
+                            + "' is not a mapping");
+                }
+                node = (ObjectNode) child;
+            }
+        }
+        return path;
+    }
+
+    private static JsonNode scalar(String text) {
+        if (text.isBlank()) {
+            return TextNode.valueOf(text);
+        }
+        try {
+            JsonNode n = YAML.readTree(text);
+            return n == null || n.isMissingNode() ? TextNode.valueOf(text) : n;
+        } catch (JsonProcessingException e) {
+            return TextNode.valueOf(text); // not a YAML document (e.g. "a: b: c"): take it literally
+        }
+    }
+
+    /** Parser messages span lines ("while parsing ...", " in 'reader', line 2", "expected ..."): keep the words. */
+    private static String oneLine(String message) {
+        return String.join("; ", message.lines().map(String::strip)
+                .filter(l -> !l.isEmpty() && !l.startsWith("in '") && !l.startsWith("at [") && !l.startsWith("^")).toList());
+    }
+
+    private static String dottedPath(JsonMappingException e) {
+        StringBuilder sb = new StringBuilder();
+        for (JsonMappingException.Reference r : e.getPath()) {
+            if (r.getFieldName() != null) {
+                if (sb.length() > 0) {
+                    sb.append('.');
+                }
+                sb.append(r.getFieldName());
+            } else if (r.getIndex() >= 0) {
+                sb.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        return sb.toString();
+    }
+
+    /** The --set argument that wrote path (or a parent or child of it), else the file. */
+    private static String sourceOf(String path, Map<String, String> overridden, String file) {
+        for (Map.Entry<String, String> e : overridden.entrySet()) {
+            String p = e.getKey();
+            if (p.equals(path) || path.startsWith(p + ".") || path.startsWith(p + "[") || p.startsWith(path + ".")) {
+                return e.getValue();
+            }
+        }
+        return file;
+    }
+
+    private static String describe(JsonMappingException e, String path, JsonNode tree) {
+        if (e instanceof UnrecognizedPropertyException u) {
+            TreeSet<String> known = new TreeSet<>();
+            u.getKnownPropertyIds().forEach(k -> known.add(String.valueOf(k)));
+            return "unknown key '" + path + "' (known: " + String.join(", ", known) + ")";
+        }
+        JsonNode value = tree.at("/" + path.replace(".", "/").replaceAll("\\[(\\d+)]", "/$1"));
+        String got = value.isMissingNode() ? "" : ", got " + (value.isTextual() ? "'" + value.asText() + "'" : value.toString());
+        if (e instanceof InvalidFormatException f && f.getTargetType() != null) {
+            return "key '" + path + "': expected " + typeName(f.getTargetType()) + got;
+        }
+        if (e instanceof com.fasterxml.jackson.databind.exc.MismatchedInputException m && m.getTargetType() != null) {
+            return "key '" + path + "': expected " + typeName(m.getTargetType()) + got;
+        }
+        return "key '" + path + "': " + e.getOriginalMessage().lines().findFirst().orElse("");
+    }
+
+    private static String typeName(Class<?> c) {
+        if (c == int.class || c == Integer.class || c == long.class || c == Long.class) {
+            return "an integer";
+        }
+        if (c == double.class || c == Double.class || c == float.class || c == Float.class) {
+            return "a number";
+        }
+        if (c == boolean.class || c == Boolean.class) {
+            return "true or false";
+        }
+        if (c == String.class) {
+            return "a string";
+        }
+        if (List.class.isAssignableFrom(c) || c.isArray()) {
+            return "a list";
+        }
+        return "a mapping (" + c.getSimpleName() + ")";
+    }
+}

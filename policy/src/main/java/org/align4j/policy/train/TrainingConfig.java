@@ -1,0 +1,113 @@
+package org.align4j.policy.train;
+
+import org.align4j.policy.ops.Ops;
+import org.align4j.policy.util.BadInputException;
+
+/**
+ * The settings every trainer shares, with TRL/transformers key names (snake_case in files, see
+ * {@link ConfigLoader}); the SFT, reward-model, DPO and GRPO configs extend it. Fields are public so that a
+ * config reads like the YAML it comes from. Optimizer defaults are DeepSeek's (beta2 0.95, weight decay 0.1).
+ */
+public class TrainingConfig implements ConfigLoader.Validated {
+    /** Where the run directory goes (config.yaml, metrics.jsonl, checkpoints/). */
+    public String outputDir = "runs/run";
+    public double learningRate = 5e-5;
+    /** Passes over the data; ignored when max_steps is positive. */
+    public double numTrainEpochs = 1.0;
+    /** Optimizer steps to run; -1 derives them from num_train_epochs. */
+    public long maxSteps = -1;
+    /** Examples per micro-batch. */
+    public int batchSize = 8;
+    /** Micro-batches whose gradients are summed before one optimizer step. */
+    public int gradientAccumulationSteps = 1;
+    /** constant, linear, cosine or multi_step (see {@link LrSchedule}). */
+    public String lrSchedulerType = "linear";
+    /** Warmup as a fraction of the total steps; warmup_steps wins when positive. */
+    public double warmupRatio = 0.0;
+    public long warmupSteps = 0;
+    /** For cosine: the final learning rate as a fraction of the peak. */
+    public double minLrRatio = 0.0;
+    public double weightDecay = 0.1;
+    public double adamBeta1 = 0.9;
+    public double adamBeta2 = 0.95;
+    public double adamEpsilon = 1e-8;
+    /** Global gradient norm limit; 0 disables clipping. */
+    public double maxGradNorm = 1.0;
+    /** Log metrics every this many optimizer steps. */
+    public int loggingSteps = 10;
+    /** Save a checkpoint every this many optimizer steps (0: only at the end). */
+    public int saveSteps = 100;
+    /** Checkpoints kept (the newest); 0 keeps all. */
+    public int saveTotalLimit = 3;
+    /** Evaluate every this many optimizer steps (0: never). */
+    public int evalSteps = 0;
+    public long seed = 42;
+
+    /** Optimizer steps of the whole run, given how many one epoch holds. */
+    public long totalSteps(long stepsPerEpoch) {
+        if (maxSteps > 0) {
+            return maxSteps;
+        }
+        return Math.max(1, (long) Math.ceil(numTrainEpochs * stepsPerEpoch));
+    }
+
+    public LrSchedule schedule(long totalSteps) {
+        return LrSchedule.of(lrSchedulerType, learningRate,
+                LrSchedule.warmupSteps(warmupSteps, warmupRatio, totalSteps), totalSteps, minLrRatio);
+    }
+
+    public AdamW.Options adamWOptions() {
+        return new AdamW.Options(adamBeta1, adamBeta2, adamEpsilon, weightDecay, false);
+    }
+
+    public GradientClipper gradientClipper(Ops ops) {
+        return new GradientClipper(maxGradNorm, ops);
+    }
+
+    @Override
+    public void validate() {
+        positive("learning_rate", learningRate);
+        atLeast("batch_size", batchSize, 1);
+        atLeast("gradient_accumulation_steps", gradientAccumulationSteps, 1);
+        atLeast("logging_steps", loggingSteps, 1);
+        atLeast("save_steps", saveSteps, 0);
+        atLeast("save_total_limit", saveTotalLimit, 0);
+        atLeast("eval_steps", evalSteps, 0);
+        atLeast("warmup_steps", warmupSteps, 0);
+        if (maxSteps <= 0 && !(numTrainEpochs > 0)) {
+            throw new BadInputException("set max_steps or a positive num_train_epochs");
+        }
+        between("warmup_ratio", warmupRatio, 0, 1);
+        between("min_lr_ratio", minLrRatio, 0, 1);
+        between("adam_beta1", adamBeta1, 0, 1);
+        between("adam_beta2", adamBeta2, 0, 1);
+        atLeast("weight_decay", weightDecay, 0);
+        atLeast("max_grad_norm", maxGradNorm, 0);
+        LrSchedule.Type.parse(lrSchedulerType);
+        if (outputDir == null || outputDir.isBlank()) {
+            throw new BadInputException("output_dir must not be empty");
+        }
+    }
+
+    protected static void positive(String key, double v) {
+        if (!(v > 0)) {
+            throw new BadInputException(key + " must be positive, got " + v);
+        }
+    }
+
+    protected static void atLeast(String key, double v, double min) {
+        if (!(v >= min)) {
+            throw new BadInputException(key + " must be at least " + fmt(min) + ", got " + fmt(v));
+        }
+    }
+
+    protected static void between(String key, double v, double lo, double hi) {
+        if (!(v >= lo && v <= hi)) {
+            throw new BadInputException(key + " must be in [" + fmt(lo) + ", " + fmt(hi) + "], got " + v);
+        }
+    }
+
+    private static String fmt(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+    }
+}
