@@ -112,7 +112,8 @@ public final class Sampler {
         return sample(prompts, numGenerations, params, 0, SamplingProgress.NONE);
     }
 
-    private void validate(List<Prompt> prompts, int numGenerations, SamplingParams params) {
+    /** Throws IllegalArgumentException naming what is wrong with a request. */
+    void validate(List<Prompt> prompts, int numGenerations, SamplingParams params) {
         if (numGenerations < 1) {
             throw new IllegalArgumentException("num_generations must be >= 1, got " + numGenerations);
         }
