@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.KvCache;
@@ -91,9 +92,19 @@ public final class Sampler {
      */
     public List<CompletionGroup> sample(List<Prompt> prompts, int numGenerations, SamplingParams params,
                                         long policyVersion, SamplingProgress progress) {
+        List<CompletionGroup> out = new ArrayList<>(prompts.size());
+        sample(prompts, numGenerations, params, policyVersion, progress, out::add);
+        return out;
+    }
+
+    /**
+     * Like {@link #sample(List, int, SamplingParams, long, SamplingProgress)}, but hands each group to
+     * {@code sink}, in prompt order, as soon as its batch is done (to write a large set as it goes).
+     */
+    public void sample(List<Prompt> prompts, int numGenerations, SamplingParams params, long policyVersion,
+                       SamplingProgress progress, Consumer<CompletionGroup> sink) {
         validate(prompts, numGenerations, params);
         int perBatch = Math.max(1, maxBatchSequences / numGenerations);
-        List<CompletionGroup> out = new ArrayList<>(prompts.size());
         for (int from = 0; from < prompts.size(); from += perBatch) {
             List<Prompt> chunk = prompts.subList(from, Math.min(prompts.size(), from + perBatch));
             SampledSequence[] seqs = sampleBatch(chunk, from, numGenerations, params, progress);
@@ -102,10 +113,9 @@ public final class Sampler {
                 for (int g = 0; g < numGenerations; g++) {
                     group.add(seqs[p * numGenerations + g].toCompletion(policyVersion));
                 }
-                out.add(new CompletionGroup(chunk.get(p), group, policyVersion));
+                sink.accept(new CompletionGroup(chunk.get(p), group, policyVersion));
             }
         }
-        return out;
     }
 
     public List<CompletionGroup> sample(List<Prompt> prompts, int numGenerations, SamplingParams params) {

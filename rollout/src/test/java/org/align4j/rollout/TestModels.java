@@ -17,10 +17,19 @@ final class TestModels {
     }
 
     static Path fixture(String name) {
+        return resourceDir("/hf/" + name + "/config.json");
+    }
+
+    /** The tiny byte-level BPE tokenizer of the test resources (vocabulary 266, eos 2). */
+    static org.align4j.policy.tokenizer.Tokenizer tinyTokenizer() {
+        return org.align4j.policy.tokenizer.Tokenizer.load(resourceDir("/tiny_tokenizer/tokenizer.json"));
+    }
+
+    private static Path resourceDir(String fileInIt) {
         try {
-            return Paths.get(TestModels.class.getResource("/hf/" + name + "/config.json").toURI()).getParent();
+            return Paths.get(TestModels.class.getResource(fileInIt).toURI()).getParent();
         } catch (Exception e) {
-            throw new IllegalStateException(e);
+            throw new IllegalStateException("missing test resource " + fileInIt, e);
         }
     }
 
