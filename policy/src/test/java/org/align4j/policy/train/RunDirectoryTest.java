@@ -97,7 +97,10 @@ class RunDirectoryTest {
     void dropsATornLastMetricsLineOnResume() throws Exception {
         Path dir = tmp.resolve("run");
         try (RunDirectory run = RunDirectory.create(dir)) {
-            run.logMetrics(1, Map.of("loss", 2.0, "note", "x"));
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("loss", 2.0);
+            row.put("note", "x");
+            run.logMetrics(1, row); // written in map order, after "step"
             run.saveCheckpoint(new TrainerState(1, new Rng(1).state(), 4), d -> { }, 0);
             run.logMetrics(2, Map.of("loss", Double.NaN));
         }
