@@ -111,6 +111,10 @@ public final class ModelConfig {
         if (architecture.isEmpty()) {
             throw new IllegalArgumentException("missing key 'architectures'");
         }
+        if (!SUPPORTED.contains(architecture)) {
+            throw new IllegalArgumentException("unsupported architecture '" + architecture + "' (supported: "
+                    + String.join(", ", SUPPORTED) + ")");
+        }
         int hidden = req(n, "hidden_size");
         int heads = req(n, "num_attention_heads");
         int kvHeads = n.hasNonNull("num_key_value_heads") ? n.get("num_key_value_heads").asInt() : heads;
