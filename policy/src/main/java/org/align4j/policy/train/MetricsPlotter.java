@@ -142,6 +142,26 @@ public final class MetricsPlotter {
         return outPng;
     }
 
+    /**
+     * The trainers' end-of-run plot: a grid of those of the wanted metrics the run logged (a metric such as
+     * eval_loss exists only when evaluation was configured); nothing is written when none was logged.
+     */
+    public static void plotLogged(Path metricsFile, Path outPng, List<String> wanted) {
+        if (!java.nio.file.Files.isRegularFile(metricsFile)) {
+            return;
+        }
+        Map<String, Series> all = read(metricsFile);
+        List<String> present = new ArrayList<>();
+        for (String m : wanted) {
+            if (all.containsKey(m) && all.get(m).size() > 0) {
+                present.add(m);
+            }
+        }
+        if (!present.isEmpty()) {
+            plotGrid(metricsFile, outPng, present);
+        }
+    }
+
     private static List<Series> select(Path metricsFile, List<String> metrics) {
         Map<String, Series> all = read(metricsFile);
         if (metrics.isEmpty()) {
