@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 ScoreCommand.class,
                 SftCommand.class,
+                GrpoCommand.class,
         })
 public final class Align4j implements Runnable {
 
