@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 ScoreCommand.class,
                 SftCommand.class,
                 GrpoCommand.class,
+                BenchCommand.class,
         })
 public final class Align4j implements Runnable {
 
