@@ -33,15 +33,17 @@ import picocli.CommandLine.Spec;
 @Command(name = "generate",
         mixinStandardHelpOptions = true,
         description = {"Samples completions of prompts with a model (batched KV-cache decoding).",
-                "With --prompts, writes one JSON line per completion: prompt_id, index, prompt, text,",
-                "completion_ids, logprobs (log softmax(logits / temperature) of each token), finish_reason",
-                "(eos, stop or length), policy_version. With --input-ids, prints {\"output_ids\": [...]}",
-                "(the prompt followed by the new ids) per completion."},
+                "With --prompts, writes one JSON line per completion: prompt_id, index, prompt,",
+                "text, completion_ids, logprobs (log softmax(logits / temperature) of each",
+                "token), finish_reason (eos, stop or length) and policy_version.",
+                "With --input-ids, prints {\"output_ids\": [...]} (prompt, then new ids)."},
         footer = {"", "Examples:",
                 "  echo '{\"prompt\": \"What is 2+3?\", \"id\": \"q1\"}' > prompts.jsonl",
-                "  align4j generate --model runs/sft/final --prompts prompts.jsonl --num-generations 8 \\",
-                "      --temperature 0.9 --top-p 0.95 --max-completion-length 64 --stop $'\\n' -o completions.jsonl",
-                "  align4j generate --model runs/sft/final --input-ids 1,2,3 --max-new-tokens 8 --greedy"})
+                "  align4j generate --model runs/sft/final --prompts prompts.jsonl \\",
+                "      --num-generations 8 --temperature 0.9 --top-p 0.95 \\",
+                "      --max-completion-length 64 --stop $'\\n' -o completions.jsonl",
+                "  align4j generate --model runs/sft/final --input-ids 1,2,3 \\",
+                "      --max-new-tokens 8 --greedy"})
 final class GenerateCommand implements Callable<Integer> {
 
     @Spec
