@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 SftCommand.class,
                 GrpoCommand.class,
                 BenchCommand.class,
+                GenerateCommand.class,
         })
 public final class Align4j implements Runnable {
 
