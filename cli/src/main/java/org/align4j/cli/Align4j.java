@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 GrpoCommand.class,
                 BenchCommand.class,
                 GenerateCommand.class,
+                RewardCommand.class,
         })
 public final class Align4j implements Runnable {
 
