@@ -12,12 +12,15 @@ import org.align4j.policy.train.Rng;
  */
 public final class PreferencePairs {
 
+    /** Keeps the choice of errors independent of the problem streams drawn from the same seed. */
+    private static final long SALT = 0x5eed_da1a_0001L;
+
     private PreferencePairs() {
     }
 
     /** One pair per problem, in order; deterministic in seed. Draw problems from a train split. */
     public static List<TextPreferencePair> from(List<MathProblem> problems, long seed) {
-        Rng rng = new Rng(seed);
+        Rng rng = new Rng(seed ^ SALT);
         List<TextPreferencePair> out = new ArrayList<>(problems.size());
         for (MathProblem p : problems) {
             WrongSolutions.Wrong w = WrongSolutions.of(p.solution(), rng);

@@ -17,6 +17,9 @@ public final class ProcessLabels {
     /** Default share of rows with the correct solution. */
     public static final double DEFAULT_CORRECT_SHARE = 0.5;
 
+    /** Keeps the choice of errors independent of the problem streams drawn from the same seed. */
+    private static final long SALT = 0x5eed_da1a_0002L;
+
     private ProcessLabels() {
     }
 
@@ -29,7 +32,7 @@ public final class ProcessLabels {
         if (!(correctShare >= 0 && correctShare <= 1)) {
             throw new BadInputException("correct share must be in [0, 1], got " + correctShare);
         }
-        Rng rng = new Rng(seed);
+        Rng rng = new Rng(seed ^ SALT);
         List<StepLabeledSolution> out = new ArrayList<>(problems.size());
         for (MathProblem p : problems) {
             int lines = p.steps() + 1;
