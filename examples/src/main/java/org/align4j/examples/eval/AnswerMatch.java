@@ -1,42 +1,35 @@
 package org.align4j.examples.eval;
 
-import java.math.BigDecimal;
-import java.util.regex.Pattern;
+import java.util.Locale;
+import org.align4j.reward.math.MathAnswerReward;
+import org.align4j.reward.math.NumericAnswer;
+import org.align4j.reward.math.Rational;
 
 /**
- * Compares final answers as numbers when both read as plain decimals ("29" equals "29.0", "1,000" equals
- * "1000"), else as trimmed text. Deliberately small: the reward module's comparator handles fractions, LaTeX
- * and units; these generated problems only ever have whole-number answers.
+ * Answer comparison for the metrics, delegated to the reward module so that evaluation and the GRPO reward
+ * agree on what counts as the same answer: exact numbers ("29" = "29.0" = "58/2", "1,000" = "1000"), else
+ * normalised text.
  */
 public final class AnswerMatch {
-
-    // No exponents: "1e999999999" would expand to a billion digits in toPlainString.
-    private static final Pattern DECIMAL = Pattern.compile("[-+]?(\\d+\\.?\\d*|\\.\\d+)");
-    private static final Pattern GROUPED = Pattern.compile("[-+]?\\d{1,3}(,\\d{3})+(\\.\\d*)?");
 
     private AnswerMatch() {
     }
 
-    /** Whether both are answers and they are the same number (or the same text). */
-    public static boolean equivalent(String a, String b) {
-        String ca = canonical(a);
-        return ca != null && ca.equals(canonical(b));
+    /** Whether answer is present and equals the reference ({@link MathAnswerReward#sameAnswer}). */
+    public static boolean equivalent(String answer, String reference) {
+        return answer != null && !answer.isBlank() && reference != null
+                && MathAnswerReward.sameAnswer(answer, reference);
     }
 
     /**
-     * The form answers are grouped by: a plain decimal without trailing zeros for numbers ("29.0" -> "29",
-     * "-0" -> "0"), the trimmed text otherwise; null for null or blank (no answer).
+     * The key answers vote under: the exact value for numbers ("29.0" and "29" both give "29"), the
+     * trimmed lower-case text with single spaces otherwise; null for null or blank (no answer, no vote).
      */
     public static String canonical(String answer) {
         if (answer == null || answer.isBlank()) {
             return null;
         }
-        String t = answer.trim();
-        String digits = GROUPED.matcher(t).matches() ? t.replace(",", "") : t;
-        if (!DECIMAL.matcher(digits).matches()) {
-            return t;
-        }
-        BigDecimal v = new BigDecimal(digits);
-        return v.signum() == 0 ? "0" : v.stripTrailingZeros().toPlainString();
+        return NumericAnswer.parse(answer).map(Rational::toString).map(v -> "number:" + v)
+                .orElseGet(() -> "text:" + answer.strip().replaceAll("\\s+", " ").toLowerCase(Locale.ROOT));
     }
 }

@@ -59,8 +59,8 @@ public final class EvalMetrics {
     }
 
     /**
-     * The most frequent answer, answers grouped by {@link AnswerMatch#canonical} (so "29" and "29.0" vote
-     * together). Null answers do not vote. A tie goes to the tied answer that appears first in the list, which
+     * The most frequent answer, answers grouped by {@link AnswerMatch#canonical} (so "29", "29.0" and "58/2"
+     * vote together). Null answers do not vote. A tie goes to the tied answer that appears first in the list, which
      * is deterministic and, for samples in generation order, arbitrary with respect to correctness. Returns
      * the first spelling of the winning answer, or null when nobody voted.
      */

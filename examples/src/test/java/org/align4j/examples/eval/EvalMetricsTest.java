@@ -58,7 +58,7 @@ class EvalMetricsTest {
 
     @Test
     void majorityVoteGroupsNumbersSkipsMissingAnswersAndBreaksTiesByFirstAppearance() {
-        assertEquals("29", EvalMetrics.majorityVote(Arrays.asList("29", "30", "29.0", null, "30")));
+        assertEquals("29", EvalMetrics.majorityVote(Arrays.asList("29", "30", "29.0", null, "30", "58/2")));
         // 29 and 30 tie with two votes each; 30 appears first
         assertEquals("30", EvalMetrics.majorityVote(Arrays.asList(null, "30", "29", "29.00", "30.")));
         // three samples without an answer do not outvote one with an answer
@@ -106,7 +106,9 @@ class EvalMetricsTest {
         assertTrue(AnswerMatch.equivalent("+5", "5"));
         assertFalse(AnswerMatch.equivalent("29", "290"));
         assertFalse(AnswerMatch.equivalent(null, null));
-        assertEquals("1e999999999", AnswerMatch.canonical("1e999999999")); // text, not expanded
-        assertTrue(AnswerMatch.equivalent("abc", "abc"));
+        assertTrue(AnswerMatch.equivalent("58/2", "29"));
+        assertEquals(AnswerMatch.canonical("29"), AnswerMatch.canonical("29.0"));
+        assertEquals("text:1e999999999", AnswerMatch.canonical("1e999999999")); // text, not expanded
+        assertFalse(AnswerMatch.equivalent(" ", "0"));
     }
 }

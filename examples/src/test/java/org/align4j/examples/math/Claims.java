@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.align4j.reward.math.FinalAnswer;
 
 /** Test-side reading of a completion's text, independent of how the generator built it. */
 final class Claims {
@@ -42,6 +43,11 @@ final class Claims {
             }
         }
         return out;
+    }
+
+    /** The final answer as the reward module reads it, or null. */
+    static String finalAnswer(String completion) {
+        return FinalAnswer.extract(completion).map(FinalAnswer::text).orElse(null);
     }
 
     static String lastLine(String completion) {

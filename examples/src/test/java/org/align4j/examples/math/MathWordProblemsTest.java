@@ -44,7 +44,7 @@ class MathWordProblemsTest {
             }
             assertEquals("#### " + p.answer(), Claims.lastLine(p.completion()));
             assertEquals(Long.toString(claims.get(claims.size() - 1).c()), p.answer());
-            assertEquals(p.answer(), FinalAnswer.extract(p.completion()));
+            assertEquals(p.answer(), Claims.finalAnswer(p.completion()));
             assertTrue(p.prompt().split(" ").length <= ProblemWriter.MAX_WORDS, p.prompt());
             assertFalse(p.prompt().contains("{") || p.completion().contains("{"), p.prompt());
         }

@@ -33,7 +33,7 @@ class WrongSolutionsTest {
             assertEquals(right[i], bad[i], "line " + i + " before the error must be unchanged");
         }
         List<Claims.Claim> claims = Claims.of(wrong);
-        String answer = FinalAnswer.extract(wrong);
+        String answer = Claims.finalAnswer(wrong);
         assertNotEquals(p.answer(), answer, wrong);
         for (int i = 0; i < claims.size(); i++) {
             assertEquals(i != wrongLine, claims.get(i).holds(), "line " + i + " of\n" + wrong);
@@ -56,7 +56,7 @@ class WrongSolutionsTest {
         for (MathProblem p : PROBLEMS) {
             WrongSolutions.Wrong w = WrongSolutions.of(p.solution(), rng);
             assertExactlyOneIntendedError(p, w.completion(), w.wrongLine());
-            assertEquals(Long.toString(w.answer()), FinalAnswer.extract(w.completion()));
+            assertEquals(Long.toString(w.answer()), Claims.finalAnswer(w.completion()));
             finalLineOnly += w.wrongLine() == p.steps() ? 1 : 0;
             notLastStep += w.wrongLine() < p.steps() - 1 ? 1 : 0;
         }
