@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 ScoreCommand.class,
                 SftCommand.class,
                 GrpoCommand.class,
+                BenchCommand.class,
                 DataCommand.class,
         })
 public final class Align4j implements Runnable {
