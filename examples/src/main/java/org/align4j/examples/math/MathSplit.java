@@ -48,8 +48,9 @@ public final class MathSplit {
     /** Separate random streams for the two sides, so asking for more train problems leaves the test ones as they were. */
     private Rng stream(int side) {
         Rng root = new Rng(seed);
-        Rng s = root.split();
-        return side == 0 ? s : root.split();
+        Rng train = root.split();
+        Rng test = root.split();
+        return side == 0 ? train : test;
     }
 
     private String prefix(Difficulty d, String side) {
