@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 BenchCommand.class,
                 GenerateCommand.class,
                 RewardCommand.class,
+                DataCommand.class,
         })
 public final class Align4j implements Runnable {
 
