@@ -20,6 +20,8 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 RewardCommand.class,
                 DataCommand.class,
+                EvalCommand.class,
+                DemoCommand.class,
         })
 public final class Align4j implements Runnable {
 
