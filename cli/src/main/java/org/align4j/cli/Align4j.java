@@ -16,6 +16,10 @@ import picocli.CommandLine.Command;
                 ScoreCommand.class,
                 SftCommand.class,
                 GrpoCommand.class,
+                BenchCommand.class,
+                GenerateCommand.class,
+                RewardCommand.class,
+                DataCommand.class,
         })
 public final class Align4j implements Runnable {
 
