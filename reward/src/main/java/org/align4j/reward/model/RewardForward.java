@@ -27,14 +27,8 @@ public final class RewardForward {
         }
         rowIndex = new int[offsets[positions.length]];
         for (int b = 0; b < positions.length; b++) {
-            int length = forward.batch().length(b);
             for (int j = 0; j < positions[b].length; j++) {
-                int t = positions[b][j];
-                if (t < 0 || t >= length) {
-                    throw new IllegalArgumentException("sequence " + b + ": position " + t
-                            + " is outside its " + length + " tokens");
-                }
-                rowIndex[offsets[b] + j] = forward.rowIndex(b, t);
+                rowIndex[offsets[b] + j] = forward.rowIndex(b, positions[b][j]);
             }
         }
         rows = rowIndex.length == 0 ? null : forward.hiddenStates().getRows(rowIndex);

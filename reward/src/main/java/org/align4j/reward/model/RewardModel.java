@@ -7,7 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.align4j.policy.io.AtomicFiles;
@@ -35,6 +35,8 @@ public final class RewardModel {
     public static final String META_FILE = "reward_model.json";
     /** Sequences scored together by {@link #score}. */
     private static final int SCORE_BATCH = 16;
+    /** Batches are padded to a multiple of half their width's power of two, at least this (see {@link #forward}). */
+    private static final int MIN_BUCKET = 8;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final CausalLM trunk;
@@ -161,7 +163,31 @@ public final class RewardModel {
         if (sequences.size() != positions.length) {
             throw new IllegalArgumentException(sequences.size() + " sequences but " + positions.length + " position lists");
         }
-        return new RewardForward(trunk.forwardHidden(TokenBatch.of(sequences)), head, positions);
+        int width = 0;
+        for (int b = 0; b < positions.length; b++) {
+            int length = sequences.get(b).length;
+            for (int t : positions[b]) {
+                if (t < 0 || t >= length) {
+                    throw new IllegalArgumentException("sequence " + b + ": position " + t + " is outside its "
+                            + length + " tokens");
+                }
+            }
+            width = Math.max(width, length);
+        }
+        // Padding after a sequence's end never changes its scores (attention is causal), and a few bucket widths
+        // let the trunk reuse its activation buffers instead of allocating new ones for every batch width: the
+        // off-heap garbage of a new buffer set per batch grew a training process past 20 GB before the GC ran.
+        int bucket = Math.max(MIN_BUCKET, Integer.highestOneBit(width) / 2);
+        int padded = Math.max(width, Math.min(trunk.config().maxPositions, roundUp(width, bucket)));
+        List<int[]> rows = new ArrayList<>(sequences.size());
+        for (int[] s : sequences) {
+            rows.add(s.length == padded ? s : Arrays.copyOf(s, padded));
+        }
+        return new RewardForward(trunk.forwardHidden(TokenBatch.of(rows)), head, positions);
+    }
+
+    private static int roundUp(int n, int bucket) {
+        return (n + bucket - 1) / bucket * bucket;
     }
 
     /** Scores without a backward pass, in micro-batches; raw logits laid out as positions. */
@@ -170,7 +196,7 @@ public final class RewardModel {
         for (int from = 0; from < sequences.size(); from += SCORE_BATCH) {
             int to = Math.min(sequences.size(), from + SCORE_BATCH);
             double[][] part = forward(sequences.subList(from, to),
-                    java.util.Arrays.copyOfRange(positions, from, to)).scores();
+                    Arrays.copyOfRange(positions, from, to)).scores();
             System.arraycopy(part, 0, out, from, to - from);
         }
         return out;

@@ -1,10 +1,12 @@
 package org.align4j.reward.model.train;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +40,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 public final class RewardTrainer {
     public static final String REPLAY_SNAPSHOT = "replay_snapshot.jsonl";
     private static final int EVAL_BATCH = 16;
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final RewardConfig config;
     private final boolean resume;
@@ -181,7 +184,7 @@ public final class RewardTrainer {
             int s = 0;
             for (RewardExample e : micro) {
                 int n = e.sequences().size();
-                double[][] g = e.lossGradient(java.util.Arrays.copyOfRange(scores, s, s + n), scale, metrics);
+                double[][] g = e.lossGradient(Arrays.copyOfRange(scores, s, s + n), scale, metrics);
                 System.arraycopy(g, 0, grad, s, n);
                 s += n;
             }
@@ -199,7 +202,7 @@ public final class RewardTrainer {
             int s = 0;
             for (RewardExample e : part) {
                 int n = e.sequences().size();
-                e.lossGradient(java.util.Arrays.copyOfRange(scores, s, s + n), 0.0, m);
+                e.lossGradient(Arrays.copyOfRange(scores, s, s + n), 0.0, m);
                 s += n;
             }
         }
@@ -234,18 +237,16 @@ public final class RewardTrainer {
                 }
             }
         } else if (buffer.size() > 0) {
-            StringBuilder sb = new StringBuilder();
-            com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
             for (int i = 0; i < buffer.size(); i++) {
                 rows.add(buffer.rows().get(i));
                 where.add(buffer.dir().resolve(ReplayBuffer.ROWS) + ":" + (i + 1));
-                try {
-                    sb.append(json.writeValueAsString(buffer.rows().get(i))).append('\n');
-                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                    throw new IllegalStateException("replay row " + i + " is not serializable", e);
-                }
             }
-            AtomicFiles.writeString(snapshot, sb.toString());
+            AtomicFiles.write(snapshot, out -> {
+                for (Map<String, Object> row : rows) {
+                    out.write(JSON.writeValueAsBytes(row));
+                    out.write('\n');
+                }
+            });
         }
         return RewardDataset.encode(rows, where, encoder, kind).examples();
     }
