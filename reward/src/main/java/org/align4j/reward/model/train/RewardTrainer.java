@@ -121,7 +121,7 @@ public final class RewardTrainer {
             if (r.skipped()) {
                 log.printf("step %d: non-finite gradient (norm %s); step skipped%n", done, r.gradNorm());
             }
-            bar.update(done, batch.size(), Map.of("loss", window.loss()));
+            bar.update(done, (done - state.step()) * perStep, Map.of("loss", window.loss()));
             Map<String, Object> m = new LinkedHashMap<>();
             if (done % config.loggingSteps == 0 || done == total) {
                 m.put("loss", window.loss());
