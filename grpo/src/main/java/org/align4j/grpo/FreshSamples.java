@@ -1,6 +1,7 @@
 package org.align4j.grpo;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -86,7 +87,8 @@ final class FreshSamples {
                 if (s == null || ReasoningSteps.split(in.completion()).isEmpty()) {
                     continue; // nothing a process model could be trained on
                 }
-                row.put("step_labels", StepLabels.prefixLabels(in.completion(), s));
+                // rows are kept JSON-shaped (lists, not arrays): they are written out and replayed as JSON
+                row.put("step_labels", Arrays.stream(StepLabels.prefixLabels(in.completion(), s)).boxed().toList());
             }
             row.put("source", source);
             rows.add(row);

@@ -128,6 +128,24 @@ class IterativeGrpoTest {
                 .contains(r.runDir().resolve("iter-1/final").toString()));
     }
 
+    @Test
+    void aProcessRewardModelRunsProcessSupervisionAndLearnsFromStepLabels(@TempDir Path dir) throws Exception {
+        GrpoConfig c = config(dir);
+        Path prm = dir.resolve("prm0");
+        RewardModel.create(CausalLM.initialize(tiny(), DataType.FLOAT, 6), RewardModelKind.PRM, 7)
+                .save(prm, tokenizerDir());
+        c.iterative.rewardModel = prm.toString();
+        c.iterative.iterations = 1;
+        c.iterative.labelRewards = new ArrayList<>(List.of(new LinkedHashMap<>(Map.of("type", "math_answer"))));
+        IterativeGrpo.Result r = new IterativeGrpo(c, false, new PrintStream(new ByteArrayOutputStream())).train();
+        String inner = Files.readString(r.runDir().resolve("iter-1/config.yaml"));
+        assertTrue(inner.contains("supervision: process") && inner.contains("process_reward_model"), inner);
+        List<String> rows = Files.readAllLines(r.runDir().resolve("samples-1.jsonl"));
+        assertTrue(!rows.isEmpty() && rows.stream().allMatch(l -> l.contains("\"step_labels\"")), rows.toString());
+        assertTrue(metrics(r.runDir()).get(0).has("rm/accuracy_after"));
+        assertEquals(RewardModelKind.PRM, RewardModel.load(r.finalRewardModel()).kind());
+    }
+
     static List<JsonNode> metrics(Path run) throws IOException {
         return GrpoTrainerTest.metrics(run);
     }
