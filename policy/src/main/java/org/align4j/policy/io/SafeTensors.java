@@ -256,6 +256,17 @@ public final class SafeTensors {
             }
             pos += (long) count * esz;
             buf.flip();
+            // same stored and requested type: bulk copy (the common case: F32 checkpoints read as FLOAT)
+            if (!dbl && info.dtype() == Dtype.F32) {
+                buf.asFloatBuffer().get(f, index, count);
+                index += count;
+                continue;
+            }
+            if (dbl && info.dtype() == Dtype.F64) {
+                buf.asDoubleBuffer().get(d, index, count);
+                index += count;
+                continue;
+            }
             for (int i = 0; i < count; i++, index++) {
                 double v = decode(buf, info.dtype());
                 if (dbl) {

@@ -64,6 +64,45 @@ public final class KvCache {
         return lengths[b];
     }
 
+    /**
+     * Copies row {@code fromRow} of another cache (its keys, values and length) into row {@code toRow} of
+     * this one, so that a prompt prefilled once can be shared by several sampled continuations, and a batch
+     * whose rows are mostly finished can be moved into a smaller cache. The caches must belong to models of
+     * the same shape; their capacities may differ if the row fits. Logits are not copied.
+     */
+    public void copyRow(KvCache from, int fromRow, int toRow) {
+        int len = from.lengths[fromRow];
+        if (k.length != from.k.length || k[0].dataType() != from.k[0].dataType()
+                || k[0].size(1) != from.k[0].size(1) || k[0].size(3) != from.k[0].size(3)) {
+            throw new IllegalArgumentException("copyRow between caches of different model shapes");
+        }
+        if (len > capacity) {
+            throw new IllegalArgumentException("row of " + len + " tokens does not fit a cache of " + capacity);
+        }
+        for (int l = 0; l < k.length; l++) {
+            copyPositions(from.k[l], fromRow, k[l], toRow, len);
+            copyPositions(from.v[l], fromRow, v[l], toRow, len);
+        }
+        lengths[toRow] = len;
+    }
+
+    /** Bulk byte copy of the first len positions of every head of one row ([batch, heads, capacity, dim]). */
+    private static void copyPositions(INDArray src, int srcRow, INDArray dst, int dstRow, int len) {
+        int heads = (int) src.size(1);
+        long srcCap = src.size(2);
+        long dstCap = dst.size(2);
+        long dim = src.size(3);
+        int width = src.dataType().width();
+        java.nio.ByteBuffer s = src.data().asNio();
+        java.nio.ByteBuffer d = dst.data().asNio();
+        int bytes = Math.toIntExact(len * dim * width);
+        for (int h = 0; h < heads; h++) {
+            long from = (src.offset() + ((long) srcRow * heads + h) * srcCap * dim) * width;
+            long to = (dst.offset() + ((long) dstRow * heads + h) * dstCap * dim) * width;
+            d.put(Math.toIntExact(to), s, Math.toIntExact(from), bytes);
+        }
+    }
+
     /** Bytes held by the keys and values. */
     public long bytes() {
         long n = 0;

@@ -7,8 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.exc.InvalidFormatException;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -17,6 +15,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import org.align4j.policy.util.BadInputException;
+import org.align4j.policy.util.JsonErrors;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -27,7 +26,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeSet;
 
 /**
  * Loads a training config (YAML, or JSON for a .json file) into a typed class whose Java fields are camelCase
@@ -78,8 +76,8 @@ public final class ConfigLoader {
         try {
             config = YAML.treeToValue(tree, type);
         } catch (JsonMappingException e) {
-            String path = dottedPath(e);
-            throw new BadInputException(sourceOf(path, overridden, source) + ": " + describe(e, path, tree));
+            String path = JsonErrors.path(e);
+            throw new BadInputException(sourceOf(path, overridden, source) + ": " + JsonErrors.describe(e, tree));
         } catch (JsonProcessingException e) {
             throw new BadInputException(source + ": " + e.getOriginalMessage());
         }
@@ -118,7 +116,7 @@ public final class ConfigLoader {
             root = (json ? JSON : YAML).readTree(text);
         } catch (JsonProcessingException e) {
             String line = e.getLocation() == null ? "" : ":" + e.getLocation().getLineNr();
-            throw new BadInputException(file + line + ": not valid " + (json ? "JSON" : "YAML") + ": " + oneLine(e.getOriginalMessage()));
+            throw new BadInputException(file + line + ": not valid " + (json ? "JSON" : "YAML") + ": " + JsonErrors.oneLine(e.getOriginalMessage()));
         }
         if (root == null || root.isMissingNode() || root.isNull()) {
             return JsonNodeFactory.instance.objectNode();
@@ -164,31 +162,12 @@ public final class ConfigLoader {
         }
         try {
             JsonNode n = YAML.readTree(text);
-            return n == null || n.isMissingNode() ? TextNode.valueOf(text) : n;
+            // "Question: {x}" parses as a mapping; only explicit [..] / {..} flow collections are meant as such
+            boolean flow = text.strip().startsWith("[") || text.strip().startsWith("{");
+            return n == null || n.isMissingNode() || (n.isContainerNode() && !flow) ? TextNode.valueOf(text) : n;
         } catch (JsonProcessingException e) {
             return TextNode.valueOf(text); // not a YAML document (e.g. "a: b: c"): take it literally
         }
-    }
-
-    /** Parser messages span lines ("while parsing ...", " in 'reader', line 2", "expected ..."): keep the words. */
-    private static String oneLine(String message) {
-        return String.join("; ", message.lines().map(String::strip)
-                .filter(l -> !l.isEmpty() && !l.startsWith("in '") && !l.startsWith("at [") && !l.startsWith("^")).toList());
-    }
-
-    private static String dottedPath(JsonMappingException e) {
-        StringBuilder sb = new StringBuilder();
-        for (JsonMappingException.Reference r : e.getPath()) {
-            if (r.getFieldName() != null) {
-                if (sb.length() > 0) {
-                    sb.append('.');
-                }
-                sb.append(r.getFieldName());
-            } else if (r.getIndex() >= 0) {
-                sb.append('[').append(r.getIndex()).append(']');
-            }
-        }
-        return sb.toString();
     }
 
     /** The --set argument that wrote path (or a parent or child of it), else the file. */
@@ -200,41 +179,5 @@ public final class ConfigLoader {
             }
         }
         return file;
-    }
-
-    private static String describe(JsonMappingException e, String path, JsonNode tree) {
-        if (e instanceof UnrecognizedPropertyException u) {
-            TreeSet<String> known = new TreeSet<>();
-            u.getKnownPropertyIds().forEach(k -> known.add(String.valueOf(k)));
-            return "unknown key '" + path + "' (known: " + String.join(", ", known) + ")";
-        }
-        JsonNode value = tree.at("/" + path.replace(".", "/").replaceAll("\\[(\\d+)]", "/$1"));
-        String got = value.isMissingNode() ? "" : ", got " + (value.isTextual() ? "'" + value.asText() + "'" : value.toString());
-        if (e instanceof InvalidFormatException f && f.getTargetType() != null) {
-            return "key '" + path + "': expected " + typeName(f.getTargetType()) + got;
-        }
-        if (e instanceof com.fasterxml.jackson.databind.exc.MismatchedInputException m && m.getTargetType() != null) {
-            return "key '" + path + "': expected " + typeName(m.getTargetType()) + got;
-        }
-        return "key '" + path + "': " + e.getOriginalMessage().lines().findFirst().orElse("");
-    }
-
-    private static String typeName(Class<?> c) {
-        if (c == int.class || c == Integer.class || c == long.class || c == Long.class) {
-            return "an integer";
-        }
-        if (c == double.class || c == Double.class || c == float.class || c == Float.class) {
-            return "a number";
-        }
-        if (c == boolean.class || c == Boolean.class) {
-            return "true or false";
-        }
-        if (c == String.class) {
-            return "a string";
-        }
-        if (List.class.isAssignableFrom(c) || c.isArray()) {
-            return "a list";
-        }
-        return "a mapping (" + c.getSimpleName() + ")";
     }
 }

@@ -65,8 +65,11 @@ class ConfigLoaderTest {
         assertEquals(16, c.generation.maxNewTokens);
         assertEquals("multi_step", c.lrSchedulerType);
         assertEquals("/x/y", c.outputDir);
-        TestConfig d = ConfigLoader.load(null, TestConfig.class, List.of("batch_size=2"));
+        TestConfig d = ConfigLoader.load(null, TestConfig.class,
+                List.of("batch_size=2", "output_dir=runs/a: b", "reward_funcs=[format, length]"));
         assertEquals(2, d.batchSize);
+        assertEquals("runs/a: b", d.outputDir, "a value that looks like a mapping stays a string");
+        assertEquals(List.of("format", "length"), d.rewardFuncs);
     }
 
     @Test

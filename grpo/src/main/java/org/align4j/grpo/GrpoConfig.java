@@ -1,0 +1,151 @@
+package org.align4j.grpo;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.align4j.policy.train.TrainingConfig;
+import org.align4j.policy.util.BadInputException;
+
+/**
+ * GRPO settings with TRL's names; defaults are DeepSeekMath's where the paper reports them (beta 0.04,
+ * learning rate 1e-6, 64 samples per question in the paper, here num_generations 8 for CPU budgets).
+ * Completions per optimizer step = batch_size x gradient_accumulation_steps, as TRL counts them; it must
+ * be a multiple of num_generations.
+ */
+public class GrpoConfig extends TrainingConfig {
+    /** The starting policy (a model directory in Hugging Face layout, with its tokenizer). */
+    public String modelNameOrPath;
+    /** JSONL prompts: {"prompt": ..., plus the fields rewards read, e.g. "answer" or "tests"}. */
+    public String trainFile;
+    /** JSONL held-out prompts with answers, for the accuracy logged every eval_steps. */
+    public String evalFile;
+    /** Held-out prompts evaluated each time (0: all). */
+    public int evalLimit = 0;
+    /** Apply the tokenizer's chat template to prompts (false: the prompt text is used as is). */
+    public boolean chatTemplate = false;
+
+    public int numGenerations = 8;
+    public int maxPromptLength = 256;
+    public int maxCompletionLength = 256;
+    public double temperature = 1.0;
+    public double topP = 1.0;
+    /** 0 disables top-k. */
+    public int topK = 0;
+    /** Generation stops at any of these strings (the text is cut there). */
+    public List<String> stopStrings = new ArrayList<>();
+
+    /** KL coefficient. */
+    public double beta = 0.04;
+    public double epsilon = 0.2;
+    /** Upper clip bound (DAPO's clip-higher); defaults to epsilon. */
+    public Double epsilonHigh;
+    /** Policy updates per batch of rollouts (1 keeps GRPO exactly on-policy). */
+    public int numIterations = 1;
+    /** grpo (DeepSeekMath), dr_grpo, or dapo. */
+    public String lossType = "grpo";
+    /** Divide advantages by the group's reward std (DeepSeekMath) or only centre them (Dr. GRPO). */
+    public boolean scaleRewards = true;
+    /** Completions cut by max_completion_length train on nothing (DAPO's overlong filtering). */
+    public boolean maskTruncatedCompletions = false;
+    /** Refresh the reference model from the policy every ref_model_sync_steps (TRL's TR-DPO style sync). */
+    public boolean syncRefModel = false;
+    public int refModelSyncSteps = 512;
+    /** Reference <- alpha * policy + (1 - alpha) * reference at a sync. */
+    public double refModelMixupAlpha = 1.0;
+
+    /** outcome: one reward per completion; process: per-step rewards (DeepSeekMath 4.1.3). */
+    public String supervision = "outcome";
+    /** Reward functions, combined with their weights (TRL's reward_funcs and reward_weights). */
+    public List<Map<String, Object>> rewards = new ArrayList<>(List.of(new LinkedHashMap<>(Map.of("type", "math_answer"))));
+
+    /** Sample the next batch while the trainer updates (one policy version behind at most). */
+    public boolean asyncRollouts = false;
+
+    /** Iterative RL (DeepSeekMath Algorithm 1): settings of the outer loop; null for plain GRPO. */
+    public IterativeConfig iterative;
+
+    public GrpoConfig() {
+        learningRate = 1e-6;
+        lrSchedulerType = "constant";
+        batchSize = 8;
+        weightDecay = 0.0;
+    }
+
+    /** Outer loop of iterative RL with a learned reward model retrained on the policy's samples. */
+    public static class IterativeConfig {
+        /** Outer iterations; each resets the reference to the current policy. */
+        public int iterations = 2;
+        /** GRPO steps per outer iteration. */
+        public int stepsPerIteration = 50;
+        /** The reward model (a directory) that scores completions and is retrained after each iteration. */
+        public String rewardModel;
+        /** Share of each reward-model batch drawn from the replay of historical data. */
+        public double replayFraction = 0.1;
+        public double rewardLearningRate = 1e-5;
+        public int rewardTrainSteps = 50;
+        public int rewardBatchSize = 16;
+    }
+
+    public double epsilonHighOrDefault() {
+        return epsilonHigh == null ? epsilon : epsilonHigh;
+    }
+
+    public int completionsPerStep() {
+        return batchSize * gradientAccumulationSteps;
+    }
+
+    public int promptsPerStep() {
+        return completionsPerStep() / numGenerations;
+    }
+
+    public boolean processSupervision() {
+        return supervision.equals("process");
+    }
+
+    @Override
+    public void validate() {
+        super.validate();
+        if (modelNameOrPath == null || modelNameOrPath.isBlank()) {
+            throw new BadInputException("model_name_or_path is required");
+        }
+        if (trainFile == null || trainFile.isBlank()) {
+            throw new BadInputException("train_file is required");
+        }
+        atLeast("num_generations", numGenerations, 1);
+        if (completionsPerStep() % numGenerations != 0) {
+            throw new BadInputException("batch_size x gradient_accumulation_steps (" + completionsPerStep()
+                    + ") must be a multiple of num_generations (" + numGenerations + ")");
+        }
+        atLeast("max_prompt_length", maxPromptLength, 1);
+        atLeast("max_completion_length", maxCompletionLength, 1);
+        atLeast("temperature", temperature, 0);
+        if (!(topP > 0 && topP <= 1)) {
+            throw new BadInputException("top_p must be in (0, 1], got " + topP);
+        }
+        atLeast("top_k", topK, 0);
+        atLeast("beta", beta, 0);
+        atLeast("epsilon", epsilon, 0);
+        if (epsilonHigh != null) {
+            atLeast("epsilon_high", epsilonHigh, 0);
+        }
+        atLeast("num_iterations", numIterations, 1);
+        LossType.parse(lossType);
+        if (!supervision.equals("outcome") && !supervision.equals("process")) {
+            throw new BadInputException("supervision must be outcome or process, got '" + supervision + "'");
+        }
+        atLeast("ref_model_sync_steps", refModelSyncSteps, 1);
+        between("ref_model_mixup_alpha", refModelMixupAlpha, 0, 1);
+        if (rewards == null || rewards.isEmpty()) {
+            throw new BadInputException("rewards must list at least one reward function");
+        }
+        if (iterative != null) {
+            if (iterative.rewardModel == null) {
+                throw new BadInputException("iterative.reward_model is required for iterative RL");
+            }
+            between("iterative.replay_fraction", iterative.replayFraction, 0, 1);
+            atLeast("iterative.iterations", iterative.iterations, 1);
+            atLeast("iterative.steps_per_iteration", iterative.stepsPerIteration, 1);
+        }
+    }
+}

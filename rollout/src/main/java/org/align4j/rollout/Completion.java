@@ -1,0 +1,80 @@
+package org.align4j.rollout;
+
+import java.util.Arrays;
+
+/**
+ * One sampled completion: its token ids, the log-prob of each under the sampling policy (the "old"
+ * log-probs of GRPO's ratio), why it ended, and where it came from. Immutable.
+ *
+ * <p>{@code logProbs[i]} is log softmax(logits / temperature)[ids[i]] of the policy that sampled it, before
+ * any top-k/top-p truncation, which is what a teacher-forced forward pass of the trainer computes for the
+ * same token at the same temperature (greedy decoding records temperature 1). So with one update per batch
+ * the first GRPO ratio is exactly 1.
+ */
+public final class Completion {
+    private final String promptId;
+    private final int index;
+    private final int[] ids;
+    private final double[] logProbs;
+    private final FinishReason finishReason;
+    private final long policyVersion;
+    private final String text;
+
+    public Completion(String promptId, int index, int[] ids, double[] logProbs, FinishReason finishReason,
+                      long policyVersion, String text) {
+        if (ids.length != logProbs.length) {
+            throw new IllegalArgumentException(ids.length + " ids but " + logProbs.length + " log-probs");
+        }
+        this.promptId = promptId;
+        this.index = index;
+        this.ids = ids.clone();
+        this.logProbs = logProbs.clone();
+        this.finishReason = finishReason;
+        this.policyVersion = policyVersion;
+        this.text = text;
+    }
+
+    /** The id of the prompt this completes. */
+    public String promptId() {
+        return promptId;
+    }
+
+    /** Index of this completion in its group, 0 to num_generations - 1. */
+    public int index() {
+        return index;
+    }
+
+    /** The sampled token ids (a copy); an EOS token that ended it is included. */
+    public int[] ids() {
+        return ids.clone();
+    }
+
+    public int length() {
+        return ids.length;
+    }
+
+    /** Per-token log-probs under the sampling policy (a copy), see the class comment. */
+    public double[] logProbs() {
+        return logProbs.clone();
+    }
+
+    public FinishReason finishReason() {
+        return finishReason;
+    }
+
+    /** Version of the weights that sampled this completion (as published to the rollout service). */
+    public long policyVersion() {
+        return policyVersion;
+    }
+
+    /** The decoded text without special tokens (cut before a stop string), or null without a tokenizer. */
+    public String text() {
+        return text;
+    }
+
+    @Override
+    public String toString() {
+        return "Completion[" + promptId + "#" + index + ", " + finishReason.label() + ", ids="
+                + Arrays.toString(ids) + "]";
+    }
+}

@@ -1,0 +1,43 @@
+package org.align4j.rollout;
+
+import java.util.List;
+
+/**
+ * A request to the {@link RolloutService}: complete each prompt numGenerations times.
+ *
+ * @param prompts          the prompts, at least one
+ * @param numGenerations   completions per prompt (TRL's num_generations, G), >= 1
+ * @param params           how to sample
+ * @param forPolicyVersion the policy version that will be trained on these completions; the service samples
+ *                         them with weights no older than that minus its max staleness, waiting for a
+ *                         publish if needed. {@link #ANY_VERSION}: whatever weights are published.
+ */
+public record RolloutRequest(List<Prompt> prompts, int numGenerations, SamplingParams params,
+                             long forPolicyVersion) {
+
+    /** Sample with whatever version is published now. */
+    public static final long ANY_VERSION = Long.MIN_VALUE;
+
+    public RolloutRequest {
+        prompts = List.copyOf(prompts);
+        if (prompts.isEmpty()) {
+            throw new IllegalArgumentException("a rollout request needs at least one prompt");
+        }
+        if (numGenerations < 1) {
+            throw new IllegalArgumentException("num_generations must be >= 1, got " + numGenerations);
+        }
+        if (params == null) {
+            throw new IllegalArgumentException("sampling parameters must not be null");
+        }
+    }
+
+    /** A request served by whatever weights are published. */
+    public static RolloutRequest of(List<Prompt> prompts, int numGenerations, SamplingParams params) {
+        return new RolloutRequest(prompts, numGenerations, params, ANY_VERSION);
+    }
+
+    /** The same request, to be trained on by policy version v. */
+    public RolloutRequest forVersion(long v) {
+        return new RolloutRequest(prompts, numGenerations, params, v);
+    }
+}
