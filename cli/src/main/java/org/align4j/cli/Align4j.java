@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 ScoreCommand.class,
+                DpoCommand.class,
         })
 public final class Align4j implements Runnable {
 

@@ -31,6 +31,17 @@ public final class DpoMetrics {
         }
     }
 
+    /** Adds everything other holds. */
+    public void add(DpoMetrics other) {
+        pairs += other.pairs;
+        loss += other.loss;
+        chosenReward += other.chosenReward;
+        rejectedReward += other.rejectedReward;
+        correct += other.correct;
+        chosenLogp += other.chosenLogp;
+        rejectedLogp += other.rejectedLogp;
+    }
+
     public long pairs() {
         return pairs;
     }

@@ -1,91 +1,192 @@
 package org.align4j.dpo;
 
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.align4j.policy.model.CausalLM;
-import org.align4j.policy.model.Forward;
-import org.align4j.policy.train.AdamW;
-import org.align4j.policy.train.GradientClipper;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import org.align4j.policy.model.HfCheckpoint;
+import org.align4j.policy.tokenizer.Tokenizer;
+import org.align4j.policy.train.ConfigLoader;
+import org.align4j.policy.train.DataOrder;
+import org.align4j.policy.train.MetricsPlotter;
+import org.align4j.policy.train.Optimization;
+import org.align4j.policy.train.ProgressBar;
+import org.align4j.policy.train.RunDirectory;
+import org.align4j.policy.train.TrainerState;
+import org.align4j.policy.util.BadInputException;
 
 /**
- * DPO optimizer steps and evaluation on in-memory pairs (the run around it, with data, schedule, logging and
- * checkpoints, is {@link DpoRun}). A step splits its pairs into micro-batches of batch_size pairs; each
- * micro-batch is one forward and one backward of the policy over its 2 x batch_size sequences, and gradients
- * are summed so that the step minimizes the mean loss over all its pairs.
+ * A DPO run: reads the pairs, loads the policy (and its reference, the same model frozen), trains with
+ * {@link DpoBatchTrainer}, logs TRL's metrics (eval ones prefixed {@code eval_}) to metrics.jsonl, saves
+ * checkpoints in the run directory, resumes exactly with {@code resume}, and writes the final model in Hugging
+ * Face layout, with the tokenizer files of model_name_or_path, to {@code output_dir/final}.
  */
 public final class DpoTrainer {
-    private static final Logger LOG = LoggerFactory.getLogger(DpoTrainer.class);
+    /** What the end-of-run plot shows (those that were logged). */
+    static final List<String> PLOTTED = List.of("loss", "eval_loss", "rewards/accuracies", "eval_rewards/accuracies",
+            "rewards/margins", "eval_rewards/margins", "rewards/chosen", "rewards/rejected", "logps/chosen",
+            "logps/rejected", "learning_rate", "grad_norm");
 
-    private final CausalLM policy;
-    private final ReferenceLogProbs reference;
-    private final DpoLoss loss;
-    private final int microBatchSize;
-    private final AdamW optimizer;
-    private final GradientClipper clipper;
-    private long skippedSteps;
+    private final DpoConfig config;
+    private final boolean resume;
+    private final PrintStream log;
 
-    public DpoTrainer(DpoConfig config, CausalLM policy, ReferenceLogProbs reference) {
-        this.policy = policy;
-        this.reference = reference;
-        this.loss = config.loss();
-        this.microBatchSize = config.batchSize;
-        this.optimizer = new AdamW(policy.parameters(), config.adamWOptions(), policy.ops());
-        this.clipper = config.gradientClipper(policy.ops());
+    /** What a finished run left behind, with the last logged train and eval metrics. */
+    public record Result(Path runDir, Path finalModel, long steps, Map<String, Double> train,
+                         Map<String, Double> eval) {
     }
 
-    public AdamW optimizer() {
-        return optimizer;
+    public DpoTrainer(DpoConfig config, boolean resume, PrintStream log) {
+        this.config = config;
+        this.resume = resume;
+        this.log = log;
     }
 
-    public DpoLoss loss() {
-        return loss;
-    }
-
-    /** Steps whose gradient norm was not finite, so no update was made. */
-    public long skippedSteps() {
-        return skippedSteps;
-    }
-
-    /**
-     * One optimizer step at learning rate lr on pairs; their statistics are added to metrics. Returns the
-     * gradient norm before clipping (NaN or infinite when the step was skipped).
-     */
-    public double step(List<PreferencePair> pairs, double lr, DpoMetrics metrics) {
-        policy.zeroGrad();
-        boolean mean = loss.type().averagesTokens();
-        for (int from = 0; from < pairs.size(); from += microBatchSize) {
-            PairBatch batch = new PairBatch(pairs.subList(from, Math.min(pairs.size(), from + microBatchSize)), mean);
-            Forward f = policy.forward(batch.tokens());
-            double[][] lp = f.tokenLogProbs();
-            double[] chosen = batch.chosen(lp);
-            double[] rejected = batch.rejected(lp);
-            // the reference runs on its own model's buffers, so f stays valid for the backward below
-            double[][] ref = reference.of(batch);
-            DpoLoss.Result r = loss.compute(chosen, rejected, ref[0], ref[1], pairs.size());
-            f.backward(batch.spread(r.dChosen, r.dRejected));
-            metrics.add(r, chosen, rejected);
+    public Result train() {
+        Path out = Paths.get(config.outputDir);
+        RunDirectory run = resume ? RunDirectory.resume(out) : RunDirectory.create(out);
+        try (run) {
+            return train(run);
         }
-        double norm = clipper.clip(policy.parameters());
-        if (!Double.isFinite(norm)) {
-            skippedSteps++;
-            LOG.warn("gradient norm is {}: optimizer step skipped ({} so far)", norm, skippedSteps);
-            return norm;
-        }
-        optimizer.step(lr);
-        return norm;
     }
 
-    /** Adds the statistics of pairs under the current policy to metrics (forward passes only). */
-    public void evaluate(List<PreferencePair> pairs, DpoMetrics metrics) {
-        boolean mean = loss.type().averagesTokens();
-        for (int from = 0; from < pairs.size(); from += microBatchSize) {
-            PairBatch batch = new PairBatch(pairs.subList(from, Math.min(pairs.size(), from + microBatchSize)), mean);
-            double[][] lp = policy.forward(batch.tokens()).tokenLogProbs();
-            double[] chosen = batch.chosen(lp);
-            double[] rejected = batch.rejected(lp);
-            double[][] ref = reference.of(batch);
-            metrics.add(loss.compute(chosen, rejected, ref[0], ref[1], batch.size()), chosen, rejected);
+    private Result train(RunDirectory run) {
+        Path modelDir = Paths.get(config.modelNameOrPath);
+        Path tokDir = Files.isRegularFile(modelDir.resolve("tokenizer.json")) ? modelDir : null;
+        Tokenizer tokenizer = tokDir == null ? null : Tokenizer.load(tokDir);
+        CausalLM policy;
+        CausalLM referenceModel;
+        TrainerState state;
+        if (run.resumedFrom().isPresent()) {
+            RunDirectory.Checkpoint ck = run.resumedFrom().get();
+            policy = HfCheckpoint.load(ck.dir().resolve(RunDirectory.MODEL_DIR));
+            // the reference is the starting model, which the trained policy no longer is
+            referenceModel = HfCheckpoint.load(modelDir);
+            state = ck.state();
+            log.println("resuming " + run.dir() + " from step " + state.step());
+        } else {
+            policy = HfCheckpoint.load(modelDir);
+            // precomputing runs before any update, so the policy itself can serve as the reference
+            referenceModel = config.precomputeRefLogProbs ? policy : policy.copy();
+            state = new TrainerState(0, null, 0);
+            run.writeConfig(ConfigLoader.dump(config));
         }
+        PairTruncation truncation = config.truncation();
+        int vocab = policy.config().vocabSize;
+        PreferenceDataset trainSet = read(config.trainFile, tokenizer, truncation, vocab, policy);
+        PreferenceDataset evalSet = config.evalFile == null ? null
+                : read(config.evalFile, tokenizer, truncation, vocab, policy);
+        List<PreferencePair> train = trainSet.pairs();
+        List<PreferencePair> eval = evalSet == null ? List.of() : evalSet.pairs();
+        boolean mean = DpoLossType.parse(config.lossType).averagesTokens();
+
+        ReferenceLogProbs reference;
+        if (config.precomputeRefLogProbs) {
+            train = precompute(referenceModel, train, mean, "train");
+            eval = eval.isEmpty() ? eval : precompute(referenceModel, eval, mean, "eval");
+            reference = ReferenceLogProbs.precomputed();
+        } else {
+            reference = ReferenceLogProbs.onTheFly(referenceModel);
+        }
+        referenceModel = null; // with precomputed values, nothing holds the reference model any more
+
+        int perStep = config.batchSize * config.gradientAccumulationSteps;
+        long stepsPerEpoch = (train.size() + perStep - 1) / perStep;
+        long total = config.totalSteps(stepsPerEpoch);
+        DpoBatchTrainer trainer = new DpoBatchTrainer(config, policy, reference, total);
+        run.resumedFrom().ifPresent(ck -> trainer.optimization().load(ck.dir()));
+        DataOrder order = new DataOrder(train.size(), config.seed);
+        log.printf("dpo: %d pairs, %d steps of %d pairs, loss %s (beta %s), reference %s, model of %,d parameters%n",
+                train.size(), total, perStep, config.lossType, config.beta,
+                config.precomputeRefLogProbs ? "precomputed" : "on the fly", policy.parameterCount());
+
+        ProgressBar bar = new ProgressBar("dpo", state.step(), total, "pairs");
+        long position = state.dataPosition();
+        DpoMetrics window = new DpoMetrics();
+        Map<String, Double> lastTrain = Map.of();
+        Map<String, Double> lastEval = Map.of();
+        for (long step = state.step(); step < total; step++) {
+            List<PreferencePair> batch = new ArrayList<>(perStep);
+            for (int i = 0; i < perStep; i++) {
+                batch.add(train.get(order.at(position++)));
+            }
+            DpoMetrics stepMetrics = new DpoMetrics();
+            Optimization.StepResult r = trainer.step(batch, step, stepMetrics);
+            window.add(stepMetrics);
+            long done = step + 1;
+            if (r.skipped() || !Double.isFinite(stepMetrics.loss())) {
+                log.printf("step %d: non-finite loss or gradient (loss %s, grad norm %s); step skipped%n", done,
+                        stepMetrics.loss(), r.gradNorm());
+            }
+            Map<String, Double> shown = new LinkedHashMap<>();
+            shown.put("loss", stepMetrics.loss());
+            shown.put("acc", stepMetrics.accuracy());
+            shown.put("margin", stepMetrics.margin());
+            bar.update(done, batch.size(), shown);
+            Map<String, Object> m = new LinkedHashMap<>();
+            if (done % config.loggingSteps == 0 || done == total) {
+                lastTrain = window.means("");
+                m.putAll(lastTrain);
+                m.put("learning_rate", r.learningRate());
+                m.put("grad_norm", r.gradNorm());
+                m.put("epoch", order.epochOf(position));
+                window.reset();
+            }
+            if (!eval.isEmpty() && ((config.evalSteps > 0 && done % config.evalSteps == 0) || done == total)) {
+                DpoMetrics em = new DpoMetrics();
+                trainer.evaluate(eval, em);
+                lastEval = em.means("eval_");
+                m.putAll(lastEval);
+            }
+            if (!m.isEmpty()) {
+                run.logMetrics(done, m);
+            }
+            if (config.saveSteps > 0 && done % config.saveSteps == 0 && done < total && !r.skipped()) {
+                run.saveCheckpoint(new TrainerState(done, null, position), dir -> {
+                    HfCheckpoint.save(policy, dir.resolve(RunDirectory.MODEL_DIR), tokDir);
+                    trainer.optimization().save(dir);
+                }, config.saveTotalLimit);
+            }
+        }
+        bar.finish();
+        Path finalDir = run.dir().resolve("final");
+        HfCheckpoint.save(policy, finalDir, tokDir);
+        MetricsPlotter.plotLogged(run.dir().resolve(RunDirectory.METRICS), run.dir().resolve("metrics.png"), PLOTTED);
+        log.println("dpo: final model in " + finalDir + (lastEval.isEmpty() ? ""
+                : String.format(" (eval reward accuracy %.3f, margin %.4f)", lastEval.get("eval_rewards/accuracies"),
+                lastEval.get("eval_rewards/margins"))));
+        return new Result(run.dir(), finalDir, total, lastTrain, lastEval);
+    }
+
+    private PreferenceDataset read(String file, Tokenizer tokenizer, PairTruncation truncation, int vocab,
+                                   CausalLM policy) {
+        PreferenceDataset d = PreferenceDataset.read(Paths.get(file), tokenizer, truncation, vocab);
+        log.printf("dpo: %s: %d pairs, %d truncated to max_length %d (prompt first, %s)%n", file, d.size(),
+                d.truncated(), config.maxLength, config.truncationMode);
+        int maxPositions = policy.config().maxPositions;
+        for (PreferencePair p : d.pairs()) {
+            if (p.longestLength() > maxPositions) {
+                throw new BadInputException(p.source() + ": " + p.longestLength() + " tokens exceed the model's "
+                        + "max_position_embeddings " + maxPositions + " (lower max_length)");
+            }
+        }
+        return d;
+    }
+
+    private List<PreferencePair> precompute(CausalLM reference, List<PreferencePair> pairs, boolean mean,
+                                            String split) {
+        ProgressBar bar = new ProgressBar("dpo reference (" + split + ")", 0, pairs.size(), "pairs");
+        int[] last = {0};
+        List<PreferencePair> out = ReferenceLogProbs.precompute(reference, pairs, config.refBatchSize(), mean, done -> {
+            bar.update(done, done - last[0], Map.of());
+            last[0] = done;
+        });
+        bar.finish();
+        return out;
     }
 }
