@@ -14,6 +14,8 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 ScoreCommand.class,
+                SftCommand.class,
+                GrpoCommand.class,
                 DpoCommand.class,
         })
 public final class Align4j implements Runnable {

@@ -1,0 +1,120 @@
+package org.align4j.grpo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.align4j.policy.model.CausalLM;
+import org.align4j.policy.model.HfCheckpoint;
+import org.align4j.policy.model.ModelConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+
+class GrpoTrainerTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    static Path tinyPolicy(Path dir) throws Exception {
+        Path tok = Paths.get(GrpoTrainerTest.class.getResource("/digits/tokenizer.json").toURI()).getParent();
+        CausalLM m = CausalLM.initialize(ModelConfig.llama(17, 16, 32, 1, 2, 1, 64, null, new int[] {16}),
+                DataType.FLOAT, 3);
+        Path model = dir.resolve("policy");
+        HfCheckpoint.save(m, model, tok);
+        return model;
+    }
+
+    static Path prompts(Path dir) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (String p : List.of("ab", "cd", "ef", "ba", "dc", "fe", "ac", "bd")) {
+            sb.append("{\"prompt\": \"").append(p).append("\"}\n");
+        }
+        Path f = dir.resolve("prompts.jsonl");
+        Files.writeString(f, sb.toString());
+        return f;
+    }
+
+    static GrpoConfig config(Path dir, Path model, Path prompts) {
+        GrpoConfig c = new GrpoConfig();
+        c.modelNameOrPath = model.toString();
+        c.trainFile = prompts.toString();
+        c.outputDir = dir.resolve("run").toString();
+        c.numGenerations = 8;
+        c.batchSize = 16;
+        c.gradientAccumulationSteps = 2; // 32 completions = 4 prompts per step
+        c.maxCompletionLength = 6;
+        c.learningRate = 2e-2;
+        c.maxSteps = 25;
+        c.loggingSteps = 1;
+        c.saveSteps = 0;
+        Map<String, Object> reward = new LinkedHashMap<>();
+        reward.put("class", DigitShareReward.class.getName());
+        c.rewards = new ArrayList<>(List.of(reward));
+        return c;
+    }
+
+    static List<JsonNode> metrics(Path run) throws IOException {
+        List<JsonNode> out = new ArrayList<>();
+        for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) {
+            out.add(JSON.readTree(line));
+        }
+        return out;
+    }
+
+    @Test
+    void meanRewardRisesOnAToyTask(@TempDir Path dir) throws Exception {
+        GrpoConfig c = config(dir, tinyPolicy(dir), prompts(dir));
+        GrpoTrainer.Result r = new GrpoTrainer(c, false, new PrintStream(new ByteArrayOutputStream())).train();
+        List<JsonNode> m = metrics(r.runDir());
+        assertEquals(25, m.size());
+        double first = (m.get(0).get("reward").asDouble() + m.get(1).get("reward").asDouble()) / 2;
+        double last = (m.get(23).get("reward").asDouble() + m.get(24).get("reward").asDouble()) / 2;
+        assertTrue(last > first + 0.15, "mean reward rose from " + first + " to " + last);
+        JsonNode s0 = m.get(0);
+        assertEquals(0.0, s0.get("kl").asDouble(), 1e-6, "the policy equals the reference at the first step");
+        assertEquals(0.0, s0.get("clip_ratio/region_mean").asDouble(), 0.0, "ratio is exactly 1 on-policy");
+        for (String key : List.of("reward_std", "frac_reward_zero_std", "entropy", "completions/mean_length",
+                "completions/clipped_ratio", "grad_norm", "learning_rate", "rewards/digit_share/mean",
+                "timing/rollout_s", "rollout_tokens_per_s", "update_tokens_per_s")) {
+            assertTrue(s0.has(key), "metric " + key);
+        }
+        assertTrue(m.get(24).get("kl").asDouble() > 0, "the policy moved away from the reference");
+        assertTrue(Files.isRegularFile(r.finalModel().resolve("tokenizer.json")));
+        assertTrue(Files.isRegularFile(r.runDir().resolve("metrics.png")));
+    }
+
+    @Test
+    void resumeContinuesFromTheCheckpoint(@TempDir Path dir) throws Exception {
+        Path model = tinyPolicy(dir);
+        Path prompts = prompts(dir);
+        GrpoConfig a = config(dir, model, prompts);
+        a.maxSteps = 3;
+        a.saveSteps = 2;
+        new GrpoTrainer(a, false, new PrintStream(new ByteArrayOutputStream())).train();
+        GrpoConfig b = config(dir, model, prompts);
+        b.maxSteps = 4;
+        new GrpoTrainer(b, true, new PrintStream(new ByteArrayOutputStream())).train();
+        List<JsonNode> m = metrics(dir.resolve("run"));
+        assertEquals(4, m.size());
+        for (int i = 0; i < 4; i++) {
+            assertEquals(i + 1, m.get(i).get("step").asInt());
+        }
+        // the straight run's step 3 equals the resumed run's step 3 (same weights, data and sampling seed)
+        GrpoConfig straight = config(dir, model, prompts);
+        straight.outputDir = dir.resolve("straight").toString();
+        straight.maxSteps = 3;
+        new GrpoTrainer(straight, false, new PrintStream(new ByteArrayOutputStream())).train();
+        List<JsonNode> s = metrics(dir.resolve("straight"));
+        assertEquals(s.get(2).get("reward").asDouble(), m.get(2).get("reward").asDouble(), 1e-12);
+    }
+}
