@@ -1,5 +1,7 @@
 package org.align4j.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +17,8 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         description = {"Direct Preference Optimization (TRL's DPOTrainer) of a model on preference pairs.",
                 "Rows: {\"prompt\", \"chosen\", \"rejected\"} (text) or {\"prompt_ids\", \"chosen_ids\", \"rejected_ids\"}.",
-                "Writes metrics.jsonl, metrics.png, checkpoints/ and final/ (Hugging Face layout) to output_dir."},
+                "Writes metrics.jsonl, metrics.png, checkpoints/ and final/ (Hugging Face layout) to output_dir;",
+                "prints a JSON summary (paths and the last train and eval metrics) to stdout."},
         footer = {"", "Example:",
                 "  align4j dpo --config dpo.yaml --preset deepseek --set beta=0.1 --set output_dir=runs/dpo",
                 "  align4j dpo --config dpo.yaml --set output_dir=runs/dpo --resume",
@@ -26,8 +29,9 @@ import picocli.CommandLine.Option;
                 "  loss_type: sigmoid      # or hinge, ipo",
                 "  beta: 0.1"})
 final class DpoCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Option(names = "--config", description = "YAML (or .json) config with TRL's DPOConfig keys.")
+    @Option(names = "--config", required = true, description = "YAML (or JSON) file of DPOConfig keys (TRL's names).")
     Path config;
 
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a config key (repeatable).")
@@ -48,7 +52,14 @@ final class DpoCommand implements Callable<Integer> {
         }
         all.addAll(overrides);
         DpoConfig c = ConfigLoader.load(config, DpoConfig.class, all);
-        new DpoTrainer(c, resume, System.out).train();
+        DpoTrainer.Result r = new DpoTrainer(c, resume, System.err).train();
+        ObjectNode out = JSON.createObjectNode();
+        out.put("run_dir", r.runDir().toString());
+        out.put("final_model", r.finalModel().toString());
+        out.put("steps", r.steps());
+        r.train().forEach(out::put);
+        r.eval().forEach(out::put);
+        System.out.println(out);
         return 0;
     }
 }
