@@ -110,6 +110,7 @@ public final class DpoTrainer {
         DpoMetrics window = new DpoMetrics();
         Map<String, Double> lastTrain = Map.of();
         Map<String, Double> lastEval = Map.of();
+        long pairsSinceStart = 0;
         for (long step = state.step(); step < total; step++) {
             List<PreferencePair> batch = new ArrayList<>(perStep);
             for (int i = 0; i < perStep; i++) {
@@ -127,7 +128,8 @@ public final class DpoTrainer {
             shown.put("loss", stepMetrics.loss());
             shown.put("acc", stepMetrics.accuracy());
             shown.put("margin", stepMetrics.margin());
-            bar.update(done, batch.size(), shown);
+            pairsSinceStart += batch.size();
+            bar.update(done, pairsSinceStart, shown);
             Map<String, Object> m = new LinkedHashMap<>();
             if (done % config.loggingSteps == 0 || done == total) {
                 lastTrain = window.means("");
@@ -181,11 +183,8 @@ public final class DpoTrainer {
     private List<PreferencePair> precompute(CausalLM reference, List<PreferencePair> pairs, boolean mean,
                                             String split) {
         ProgressBar bar = new ProgressBar("dpo reference (" + split + ")", 0, pairs.size(), "pairs");
-        int[] last = {0};
-        List<PreferencePair> out = ReferenceLogProbs.precompute(reference, pairs, config.refBatchSize(), mean, done -> {
-            bar.update(done, done - last[0], Map.of());
-            last[0] = done;
-        });
+        List<PreferencePair> out = ReferenceLogProbs.precompute(reference, pairs, config.refBatchSize(), mean,
+                done -> bar.update(done, done, Map.of()));
         bar.finish();
         return out;
     }
