@@ -13,7 +13,6 @@ import java.util.concurrent.ExecutionException;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.Forward;
 import org.align4j.policy.model.HfCheckpoint;
-import org.align4j.policy.model.Parameter;
 import org.align4j.policy.model.TokenBatch;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.train.ConfigLoader;
@@ -36,6 +35,7 @@ import org.align4j.rollout.Prompt;
 import org.align4j.rollout.RolloutRequest;
 import org.align4j.rollout.RolloutService;
 import org.align4j.rollout.SamplingParams;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * GRPO (DeepSeekMath, Shao et al. 2024). Each step: sample num_generations completions for each of the
@@ -354,9 +354,9 @@ public final class GrpoTrainer {
 
     /** reference <- alpha * policy + (1 - alpha) * reference (TRL's ref_model_mixup_alpha). */
     private static void mixInto(CausalLM reference, CausalLM policy, double alpha) {
-        for (Parameter p : reference.parameters()) {
-            p.value().muli(1 - alpha).addi(policy.parameter(p.name()).value().mul(alpha));
-        }
+        Map<String, INDArray> pw = policy.weights();
+        reference.weights().forEach((name, v) -> v.muli(1 - alpha).addi(pw.get(name).mul(alpha)));
+        reference.weightsWrittenOnHost();
     }
 
     private void rewardMetrics(ScoredGroups s, Map<String, Object> m) {

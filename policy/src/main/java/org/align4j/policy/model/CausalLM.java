@@ -76,7 +76,7 @@ public final class CausalLM {
 
     /** A model from named weights (Hugging Face names and shapes); every tensor must be present. */
     public static CausalLM fromWeights(ModelConfig config, Map<String, INDArray> weights, DataType dtype) {
-        return new CausalLM(config, dtype, Ops.cpu(), weights);
+        return new CausalLM(config, dtype, Ops.current(), weights);
     }
 
     /**
@@ -162,11 +162,24 @@ public final class CausalLM {
         return p;
     }
 
-    /** Named weights as stored in a checkpoint (live arrays, not copies). */
+    /**
+     * Named weights as stored in a checkpoint (live arrays, not copies), with their host copies made
+     * current. Code that changes them outside {@link Ops} must call {@link #weightsWrittenOnHost()} after.
+     */
     public Map<String, INDArray> weights() {
         Map<String, INDArray> w = new LinkedHashMap<>();
-        params.forEach((k, p) -> w.put(k, p.value()));
+        params.forEach((k, p) -> {
+            ops.toHost(p.value());
+            w.put(k, p.value());
+        });
         return w;
+    }
+
+    /** Tells the backend that weights were changed through their host arrays (see {@link #weights()}). */
+    public void weightsWrittenOnHost() {
+        for (Parameter p : params.values()) {
+            ops.hostWritten(p.value());
+        }
     }
 
     public long parameterCount() {
@@ -186,7 +199,7 @@ public final class CausalLM {
     /** An independent model with the same weights (for a frozen reference or a sampler). */
     public CausalLM copy() {
         Map<String, INDArray> w = new LinkedHashMap<>();
-        params.forEach((k, p) -> w.put(k, p.value().dup()));
+        weights().forEach((k, v) -> w.put(k, v.dup()));
         return new CausalLM(config, dtype, ops, w);
     }
 
@@ -244,7 +257,9 @@ public final class CausalLM {
 
     void backwardFromLogProbs(Workspace ws, double[] dLogProb) {
         INDArray g = ws.dLogProb();
-        ops.copy(Nd4j.createFromArray(dLogProb).castTo(dtype), g);
+        INDArray host = Nd4j.createFromArray(dLogProb).castTo(dtype);
+        ops.hostWritten(host);
+        ops.copy(host, g);
         INDArray dLogits = ws.logits();
         ops.logProbsBackward(dLogits, ws.targets, g);
         ops.gemm(dLogits, head.value(), ws.dFinal(), false, false, 1.0, 0.0);
@@ -257,7 +272,9 @@ public final class CausalLM {
             throw new IllegalArgumentException("dHidden has shape " + Arrays.toString(dHidden.shape())
                     + ", expected " + Arrays.toString(ws.finalHidden.shape()));
         }
-        backwardTrunk(ws, dHidden.castTo(dtype).dup('c'));
+        INDArray d = dHidden.castTo(dtype).dup('c');
+        ops.hostWritten(d);
+        backwardTrunk(ws, d);
     }
 
     private void backwardTrunk(Workspace ws, INDArray dFinal) {
@@ -326,6 +343,7 @@ public final class CausalLM {
             cache.lengths[b] = prompts.length(b);
             ops.copy(ws.logits().getRow(b * ws.shape.seq + prompts.length(b) - 1L), cache.logits.getRow(b));
         }
+        ops.toHost(cache.logits);
         return cache.logits;
     }
 
@@ -381,6 +399,7 @@ public final class CausalLM {
                 c.lengths[b]++;
             }
         }
+        ops.toHost(c.logits);
         return c.logits;
     }
 }

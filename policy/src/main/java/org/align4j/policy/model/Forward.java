@@ -47,12 +47,14 @@ public final class Forward {
     /** log p(ids[t+1] | ids[..t]) for t in [0, length(b) - 1). */
     public double[][] tokenLogProbs() {
         check(true);
+        model.ops().toHost(ws.logProb());
         return perRow(ws.logProb().toDoubleVector());
     }
 
     /** Entropy of the next-token distribution at each position that has a target. */
     public double[][] tokenEntropies() {
         check(true);
+        model.ops().toHost(ws.entropy());
         return perRow(ws.entropy().toDoubleVector());
     }
 
@@ -71,12 +73,14 @@ public final class Forward {
         if (backwardDone) {
             throw new IllegalStateException("logits were consumed by backward()");
         }
+        model.ops().toHost(ws.logits());
         return ws.logits();
     }
 
     /** Final (normed) hidden states [rows of the padded grid, hidden]. */
     public INDArray hiddenStates() {
         check(false);
+        model.ops().toHost(ws.finalHidden);
         return ws.finalHidden;
     }
 

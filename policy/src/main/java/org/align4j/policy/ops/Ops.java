@@ -114,8 +114,29 @@ public interface Ops {
     void decodeAttention(INDArray q, INDArray kCache, INDArray vCache, int[] lengths, INDArray out, int group,
                          double scale, INDArray scratch);
 
+    /**
+     * Makes the host (ND4J) copy of x current before code outside this interface reads it. A backend that
+     * keeps arrays in device memory downloads here; the CPU backend has nothing to do.
+     */
+    default void toHost(INDArray x) {
+    }
+
+    /** Declares that code outside this interface wrote x's host copy, which is now the newer one. */
+    default void hostWritten(INDArray x) {
+    }
+
+    /** Short name of the backend, for logs and benchmarks ("cpu", "cuda"). */
+    default String name() {
+        return "cpu";
+    }
+
     /** The operations of the default (CPU) backend. */
     static Ops cpu() {
         return CpuOps.INSTANCE;
+    }
+
+    /** The backend new models use: the CPU unless {@link Backends#use} chose another. */
+    static Ops current() {
+        return Backends.current();
     }
 }

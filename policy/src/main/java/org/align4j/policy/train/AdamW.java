@@ -120,6 +120,8 @@ public final class AdamW {
         for (int i = 0; i < params.size(); i++) {
             String name = params.get(i).name();
             names.add(name);
+            ops.toHost(m[i]);
+            ops.toHost(v[i]);
             tensors.put(name + ".exp_avg", m[i]);
             tensors.put(name + ".exp_avg_sq", v[i]);
         }
@@ -176,7 +178,6 @@ public final class AdamW {
             throw new BadInputException(file + ": tensor '" + key + "' has shape " + Arrays.toString(t.shape())
                     + ", the parameter has " + Arrays.toString(target.shape()));
         }
-        ops.zero(target);
-        ops.addInPlace(target, t);
+        ops.copy(t, target);
     }
 }
