@@ -23,7 +23,7 @@ class DpoBatchTrainerTest {
         c.batchSize = 16;
         c.gradientAccumulationSteps = 2;
         c.weightDecay = 0;
-        c.learningRate = 1e-2;
+        c.learningRate = 2e-2;
         c.lrSchedulerType = "constant";
         return c;
     }
@@ -37,7 +37,7 @@ class DpoBatchTrainerTest {
         config.precomputeRefLogProbs = true;
         train = ReferenceLogProbs.precompute(policy, train, 32, false, null);
         eval = ReferenceLogProbs.precompute(policy, eval, 32, false, null);
-        int steps = 24;
+        int steps = 16;
         DpoBatchTrainer trainer = new DpoBatchTrainer(config, policy, ReferenceLogProbs.precomputed(), steps);
 
         DpoMetrics before = new DpoMetrics();
