@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
                 ScoreCommand.class,
                 SftCommand.class,
                 GrpoCommand.class,
+                BenchCommand.class,
+                GenerateCommand.class,
                 DpoCommand.class,
         })
 public final class Align4j implements Runnable {

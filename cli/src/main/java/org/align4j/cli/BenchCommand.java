@@ -1,0 +1,64 @@
+package org.align4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.concurrent.Callable;
+import org.align4j.examples.bench.BenchShape;
+import org.align4j.examples.bench.Benchmark;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "bench",
+        mixinStandardHelpOptions = true,
+        description = {"Measures training and sampling throughput, a GRPO step's time split, and the machine's "
+                + "SGEMM rate (the roofline's ceiling) on a random model of the given shape.",
+                "bench/torch_cpu_bench.py runs the same shapes in PyTorch for a side-by-side comparison."},
+        footer = {"", "Examples:",
+                "  align4j bench --json",
+                "  align4j bench --json --d 512 --layers 8 --heads 8 --kv-heads 8 --ffn 1376 --seq 512"})
+final class BenchCommand implements Callable<Integer> {
+    private static final BenchShape D = BenchShape.DEFAULT;
+
+    @Option(names = "--json", description = "Print one JSON object (the default prints it indented).")
+    boolean compact;
+    @Option(names = "--d", description = "Hidden size (default ${DEFAULT-VALUE}).")
+    int d = D.d();
+    @Option(names = "--layers", description = "Decoder layers (default ${DEFAULT-VALUE}).")
+    int layers = D.layers();
+    @Option(names = "--heads", description = "Attention heads (default ${DEFAULT-VALUE}).")
+    int heads = D.heads();
+    @Option(names = "--kv-heads", description = "Key/value heads (default ${DEFAULT-VALUE}).")
+    int kvHeads = D.kvHeads();
+    @Option(names = "--ffn", description = "MLP size (default ${DEFAULT-VALUE}).")
+    int ffn = D.ffn();
+    @Option(names = "--vocab", description = "Vocabulary (default ${DEFAULT-VALUE}).")
+    int vocab = D.vocab();
+    @Option(names = "--batch", description = "Training sequences per step (default ${DEFAULT-VALUE}).")
+    int batch = D.batch();
+    @Option(names = "--seq", description = "Training sequence length (default ${DEFAULT-VALUE}).")
+    int seq = D.seq();
+    @Option(names = "--prompts", description = "Prompts per sampling request (default ${DEFAULT-VALUE}).")
+    int prompts = D.prompts();
+    @Option(names = "--group", description = "Completions per prompt, G (default ${DEFAULT-VALUE}).")
+    int group = D.group();
+    @Option(names = "--prompt-len", description = "Prompt tokens (default ${DEFAULT-VALUE}).")
+    int promptLen = D.promptLen();
+    @Option(names = "--new-tokens", description = "Tokens sampled per completion (default ${DEFAULT-VALUE}).")
+    int newTokens = D.newTokens();
+    @Option(names = "--profile", description = "Add per-operation milliseconds (profile_ms) of the training and "
+            + "sampling measurements.")
+    boolean profile;
+    @Option(names = "--repeats", description = "Timed repetitions per measurement (default ${DEFAULT-VALUE}).")
+    int repeats = 3;
+
+    @Override
+    public Integer call() throws Exception {
+        BenchShape shape = new BenchShape(d, layers, heads, kvHeads, ffn, vocab, batch, seq, prompts, group, promptLen,
+                newTokens);
+        ObjectNode result = new Benchmark(shape, Math.max(1, repeats), profile).run();
+        ObjectMapper m = new ObjectMapper();
+        System.out.println(compact ? m.writeValueAsString(result)
+                : m.writerWithDefaultPrettyPrinter().writeValueAsString(result));
+        return 0;
+    }
+}

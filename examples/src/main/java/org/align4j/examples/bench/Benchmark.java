@@ -1,0 +1,253 @@
+package org.align4j.examples.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.align4j.grpo.GrpoConfig;
+import org.align4j.grpo.GrpoTrainer;
+import org.align4j.policy.io.AtomicFiles;
+import org.align4j.policy.model.CausalLM;
+import org.align4j.policy.model.HfCheckpoint;
+import org.align4j.policy.model.ModelConfig;
+import org.align4j.policy.model.TokenBatch;
+import org.align4j.policy.ops.Backends;
+import org.align4j.policy.ops.Ops;
+import org.align4j.policy.ops.ProfilingOps;
+import org.align4j.policy.sft.SftConfig;
+import org.align4j.policy.train.Optimization;
+import org.align4j.rollout.Prompt;
+import org.align4j.rollout.Sampler;
+import org.align4j.rollout.SamplingParams;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * `align4j bench`: training tokens/s (forward + backward + AdamW), sampling tokens/s (batched KV-cache
+ * decoding of G completions per prompt), one GRPO step's time split, and the machine's measured SGEMM
+ * rate as the roofline's ceiling. Each number is the median of several timed repetitions after warm-up.
+ */
+public final class Benchmark {
+    private final BenchShape s;
+    private final int repeats;
+    private final ProfilingOps profile;
+
+    /** With profile, per-operation times of the training and the sampling measurements go into the result. */
+    public Benchmark(BenchShape shape, int repeats, boolean profile) {
+        this.s = shape;
+        this.repeats = repeats;
+        this.profile = profile ? new ProfilingOps(Ops.current()) : null;
+        if (this.profile != null) {
+            Backends.use(this.profile);
+        }
+    }
+
+    private void profileInto(ObjectNode out, String name) {
+        if (profile == null) {
+            return;
+        }
+        ObjectNode p = out.with("profile_ms").putObject(name);
+        profile.report().forEach((op, v) -> p.put(op, round(v[0])));
+        profile.reset();
+    }
+
+    public ObjectNode run() {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode out = json.createObjectNode();
+        ModelConfig config = ModelConfig.llama(s.vocab(), s.d(), s.ffn(), s.layers(), s.heads(), s.kvHeads(),
+                Math.max(s.seq(), s.promptLen() + s.newTokens() + 8), null, new int[] {2});
+        CausalLM model = CausalLM.initialize(config, DataType.FLOAT, 1);
+        out.put("backend", Ops.current().name());
+        out.put("params", model.parameterCount());
+        out.put("gemm_gflops", round(gemmGflops()));
+        if (profile != null) {
+            profile.reset();
+        }
+        double train = trainTokensPerSecond(model);
+        profileInto(out, "train");
+        out.put("train_tokens_per_s", round(train));
+        out.put("train_roofline_fraction", round(6.0 * model.parameterCount() * train / 1e9
+                / out.get("gemm_gflops").asDouble()));
+        out.put("sample_tokens_per_s", round(sampleTokensPerSecond(model)));
+        profileInto(out, "sample");
+        ObjectNode grpo = out.putObject("grpo_step_seconds");
+        grpoStep(model, grpo);
+        ObjectNode shape = out.putObject("shape");
+        shape.put("d", s.d()).put("layers", s.layers()).put("heads", s.heads()).put("kv_heads", s.kvHeads())
+                .put("ffn", s.ffn()).put("vocab", s.vocab()).put("batch", s.batch()).put("seq", s.seq())
+                .put("prompts", s.prompts()).put("group", s.group()).put("prompt_len", s.promptLen())
+                .put("new_tokens", s.newTokens());
+        out.put("threads", System.getenv().getOrDefault("OMP_NUM_THREADS", "unset"));
+        return out;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 100.0) / 100.0;
+    }
+
+    /** SGEMM into a preallocated output, 1024^3, as the matrix-multiply ceiling of this machine. */
+    static double gemmGflops() {
+        int n = 1024;
+        INDArray a = Nd4j.rand(DataType.FLOAT, n, n);
+        INDArray b = Nd4j.rand(DataType.FLOAT, n, n);
+        INDArray c = Nd4j.create(DataType.FLOAT, n, n);
+        Ops ops = Ops.cpu();
+        for (int i = 0; i < 3; i++) {
+            ops.gemm(a, b, c, false, false, 1, 0);
+        }
+        List<Double> rates = new ArrayList<>();
+        for (int r = 0; r < 5; r++) {
+            long t = System.nanoTime();
+            for (int i = 0; i < 4; i++) {
+                ops.gemm(a, b, c, false, false, 1, 0);
+            }
+            rates.add(4 * 2.0 * n * n * n / ((System.nanoTime() - t) / 1e9) / 1e9);
+        }
+        return median(rates);
+    }
+
+    private double trainTokensPerSecond(CausalLM model) {
+        Random r = new Random(1);
+        int[][] ids = new int[s.batch()][s.seq()];
+        for (int[] row : ids) {
+            for (int t = 0; t < row.length; t++) {
+                row[t] = r.nextInt(s.vocab());
+            }
+        }
+        TokenBatch batch = TokenBatch.of(ids);
+        double[][] grad = new double[s.batch()][s.seq() - 1];
+        for (double[] g : grad) {
+            java.util.Arrays.fill(g, -1.0 / (s.batch() * (s.seq() - 1)));
+        }
+        SftConfig cfg = new SftConfig();
+        cfg.learningRate = 1e-4;
+        cfg.lrSchedulerType = "constant";
+        Optimization opt = new Optimization(model.parameters(), cfg, 1000, model.ops());
+        List<Double> rates = new ArrayList<>();
+        for (int i = 0; i < repeats + 1; i++) {
+            long t = System.nanoTime();
+            model.forward(batch).backward(grad);
+            opt.step(i);
+            double secs = (System.nanoTime() - t) / 1e9;
+            if (i > 0) {
+                rates.add(s.batch() * (double) s.seq() / secs);
+            }
+        }
+        return median(rates);
+    }
+
+    private double sampleTokensPerSecond(CausalLM model) {
+        List<Prompt> prompts = randomPrompts(new Random(2));
+        Sampler sampler = new Sampler(model, null, s.prompts() * s.group());
+        List<Double> rates = new ArrayList<>();
+        for (int i = 0; i < repeats + 1; i++) {
+            long t = System.nanoTime();
+            long tokens = sampler.sample(prompts, s.group(), SamplingParams.DEFAULTS
+                    .withMaxCompletionLength(s.newTokens()).withSeed(i)).stream()
+                    .flatMap(g -> g.completions().stream()).mapToLong(c -> c.length()).sum();
+            double secs = (System.nanoTime() - t) / 1e9;
+            if (i > 0) {
+                rates.add(tokens / secs);
+            }
+        }
+        return median(rates);
+    }
+
+    private List<Prompt> randomPrompts(Random r) {
+        List<Prompt> prompts = new ArrayList<>();
+        for (int p = 0; p < s.prompts(); p++) {
+            int[] ids = new int[s.promptLen()];
+            for (int t = 0; t < ids.length; t++) {
+                ids[t] = 3 + r.nextInt(s.vocab() - 3);
+            }
+            prompts.add(Prompt.ofIds("p" + p, ids));
+        }
+        return prompts;
+    }
+
+    /**
+     * Runs GrpoTrainer for a few steps on a temporary copy of the model (with a byte-level tokenizer of the
+     * benchmark's vocabulary) and reports the median step's split between rollout, reward and update.
+     */
+    private void grpoStep(CausalLM model, ObjectNode out) {
+        Path dir;
+        try {
+            dir = Files.createTempDirectory("align4j-bench");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        try {
+            Path modelDir = dir.resolve("model");
+            HfCheckpoint.save(model, modelDir, null);
+            BenchTokenizer.write(modelDir, s.vocab());
+            Path prompts = dir.resolve("prompts.jsonl");
+            StringBuilder sb = new StringBuilder();
+            Random r = new Random(3);
+            for (int p = 0; p < s.prompts(); p++) {
+                StringBuilder text = new StringBuilder();
+                for (int t = 0; t < s.promptLen(); t++) {
+                    text.append((char) ('a' + r.nextInt(26)));
+                }
+                sb.append("{\"prompt\": \"").append(text).append("\", \"answer\": \"42\"}\n");
+            }
+            AtomicFiles.writeString(prompts, sb.toString());
+            GrpoConfig c = new GrpoConfig();
+            c.modelNameOrPath = modelDir.toString();
+            c.trainFile = prompts.toString();
+            c.outputDir = dir.resolve("run").toString();
+            c.numGenerations = s.group();
+            c.batchSize = Math.min(16, s.prompts() * s.group());
+            c.gradientAccumulationSteps = s.prompts() * s.group() / c.batchSize;
+            c.maxPromptLength = s.promptLen();
+            c.maxCompletionLength = s.newTokens();
+            c.maxSteps = repeats + 1;
+            c.saveSteps = 0;
+            c.rewards = new ArrayList<>(List.of(new java.util.LinkedHashMap<>(Map.of("type", "math_answer"))));
+            new GrpoTrainer(c, false, new PrintStream(new ByteArrayOutputStream())).train();
+            List<Double> rollout = new ArrayList<>();
+            List<Double> reward = new ArrayList<>();
+            List<Double> update = new ArrayList<>();
+            ObjectMapper json = new ObjectMapper();
+            List<String> lines = Files.readAllLines(dir.resolve("run").resolve("metrics.jsonl"));
+            for (String line : lines.subList(1, lines.size())) {
+                var n = json.readTree(line);
+                rollout.add(n.get("timing/rollout_s").asDouble());
+                reward.add(n.get("timing/reward_s").asDouble());
+                update.add(n.get("timing/update_s").asDouble());
+            }
+            double ro = median(rollout);
+            double re = median(reward);
+            double up = median(update);
+            out.put("total", round3(ro + re + up));
+            out.put("rollout", round3(ro));
+            out.put("reward", round3(re));
+            out.put("update", round3(up));
+            out.put("completions", s.prompts() * s.group());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            AtomicFiles.deleteRecursively(dir);
+        }
+    }
+
+    private static double round3(double v) {
+        return Math.round(v * 1000.0) / 1000.0;
+    }
+
+    static double median(List<Double> xs) {
+        List<Double> sorted = new ArrayList<>(xs);
+        sorted.sort(Double::compare);
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+}
