@@ -18,6 +18,8 @@ import picocli.CommandLine.Command;
                 GrpoCommand.class,
                 BenchCommand.class,
                 GenerateCommand.class,
+                RewardCommand.class,
+                DataCommand.class,
                 DpoCommand.class,
         })
 public final class Align4j implements Runnable {
