@@ -38,7 +38,7 @@ final class DpoCommand implements Callable<Integer> {
     List<String> overrides = new ArrayList<>();
 
     @Option(names = "--preset", paramLabel = "NAME",
-            description = "Apply a preset after the file, before --set: deepseek (lr 5e-6, 1 epoch, warmup 10% + cosine).")
+            description = "Apply a preset after the file, before --set: deepseek (lr 5e-6, 1 epoch, warmup 10%% + cosine).")
     String preset;
 
     @Option(names = "--resume", description = "Continue the run in output_dir from its latest checkpoint.")
