@@ -87,6 +87,12 @@ public final class PreferenceDataset {
             chosen = ids(row, "chosen_ids", vocabSize, where);
             rejected = ids(row, "rejected_ids", vocabSize, where);
         } else if (row.containsKey("prompt")) {
+            if (row.get("prompt") instanceof List<?>) {
+                // conversational rows go through the tokenizer's chat template, which policy does not have yet
+                throw new BadInputException(where + ": chat-message rows (a list of {role, content}) are not "
+                        + "supported yet: give the prompt and completions as text, or as prompt_ids/chosen_ids/"
+                        + "rejected_ids");
+            }
             if (tok == null) {
                 throw new BadInputException(where + ": text rows need a tokenizer (tokenizer.json in "
                         + "model_name_or_path); or give prompt_ids, chosen_ids and rejected_ids");

@@ -72,6 +72,9 @@ class PreferenceDatasetTest {
         Path g = write("{\"prompt_ids\": [1], \"chosen_ids\": [9], \"rejected_ids\": []}\n");
         e = assertThrows(BadInputException.class, () -> PreferenceDataset.read(g, null, t, 16));
         assertEquals(g + ":1: empty rejected completion", e.getMessage());
+        Path c = write("{\"prompt\": [{\"role\": \"user\", \"content\": \"hi\"}], \"chosen\": \"a\", \"rejected\": \"b\"}\n");
+        e = assertThrows(BadInputException.class, () -> PreferenceDataset.read(c, null, t, 16));
+        assertTrue(e.getMessage().startsWith(c + ":1: chat-message rows"), e.getMessage());
         Path h = write("{\"question\": \"?\"}\n");
         e = assertThrows(BadInputException.class, () -> PreferenceDataset.read(h, null, t, 16));
         assertTrue(e.getMessage().startsWith(h + ":1: a row needs 'prompt', 'chosen' and 'rejected'"), e.getMessage());
