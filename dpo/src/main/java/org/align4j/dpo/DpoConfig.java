@@ -10,7 +10,7 @@ import org.align4j.policy.util.BadInputException;
 public class DpoConfig extends TrainingConfig {
     /** The model to train, a directory in Hugging Face layout; it is also the reference policy. */
     public String modelNameOrPath;
-    /** JSONL rows {"prompt", "chosen", "rejected"} (text) or {"prompt_ids", "chosen_ids", "rejected_ids"}. */
+    /** JSONL rows {"prompt", "chosen", "rejected"} (text or chat messages) or {"prompt_ids", "chosen_ids", "rejected_ids"}. */
     public String trainFile;
     /** Same format as train_file; evaluated every eval_steps and at the end. */
     public String evalFile;

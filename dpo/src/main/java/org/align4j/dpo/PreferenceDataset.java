@@ -6,17 +6,23 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.align4j.policy.io.JsonlReader;
+import org.align4j.policy.text.ChatMessage;
+import org.align4j.policy.text.PromptTemplate;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.util.BadInputException;
 
 /**
- * Preference pairs read from JSONL and fitted to the length limits. A row is either text,
+ * Preference pairs read from JSONL and fitted to the length limits. A row is text,
  * {"prompt", "chosen", "rejected"} (the prompt encoded with the tokenizer's special tokens, e.g. BOS; each
- * completion encoded without them and ended with EOS, as TRL does), or pre-tokenized,
- * {"prompt_ids", "chosen_ids", "rejected_ids"}, used as given. Pairs longer than max_length are truncated
+ * completion encoded without them and ended with EOS, as TRL does); conversational, with "prompt" a list of
+ * {"role", "content"} messages rendered by the tokenizer's chat template (with the assistant's turn opened)
+ * and "chosen"/"rejected" an assistant reply (text, or a list of messages continuing the conversation) rendered
+ * with its end-of-turn marker; or pre-tokenized, {"prompt_ids", "chosen_ids", "rejected_ids"}, used as given. Pairs longer than max_length are truncated
  * ({@link PairTruncation}) and counted. Errors name the file and line.
  */
 public final class PreferenceDataset {
+    private static final List<String> ROLES = List.of("system", "user", "assistant");
+
     private final Path file;
     private final List<PreferencePair> pairs;
     private final int truncated;
@@ -86,20 +92,22 @@ public final class PreferenceDataset {
             prompt = ids(row, "prompt_ids", vocabSize, where);
             chosen = ids(row, "chosen_ids", vocabSize, where);
             rejected = ids(row, "rejected_ids", vocabSize, where);
+        } else if (row.containsKey("prompt") && row.get("prompt") instanceof List<?>) {
+            Tokenizer t = tokenizer(tok, where);
+            PromptTemplate template = PromptTemplate.chat(t);
+            List<ChatMessage> messages = messages(row, "prompt", where);
+            String promptText = template.render(messages, true);
+            prompt = t.encode(promptText, false);
+            chosen = t.encode(completionText(row, "chosen", messages, promptText, template, where), false);
+            rejected = t.encode(completionText(row, "rejected", messages, promptText, template, where), false);
+            checkVocabulary(prompt, "prompt", vocabSize, where);
+            checkVocabulary(chosen, "chosen", vocabSize, where);
+            checkVocabulary(rejected, "rejected", vocabSize, where);
         } else if (row.containsKey("prompt")) {
-            if (row.get("prompt") instanceof List<?>) {
-                // conversational rows go through the tokenizer's chat template, which policy does not have yet
-                throw new BadInputException(where + ": chat-message rows (a list of {role, content}) are not "
-                        + "supported yet: give the prompt and completions as text, or as prompt_ids/chosen_ids/"
-                        + "rejected_ids");
-            }
-            if (tok == null) {
-                throw new BadInputException(where + ": text rows need a tokenizer (tokenizer.json in "
-                        + "model_name_or_path); or give prompt_ids, chosen_ids and rejected_ids");
-            }
-            prompt = tok.encode(string(row, "prompt", where), true);
-            chosen = withEos(tok.encode(string(row, "chosen", where), false), tok);
-            rejected = withEos(tok.encode(string(row, "rejected", where), false), tok);
+            Tokenizer t = tokenizer(tok, where);
+            prompt = t.encode(string(row, "prompt", where), true);
+            chosen = withEos(t.encode(string(row, "chosen", where), false), t);
+            rejected = withEos(t.encode(string(row, "rejected", where), false), t);
             checkVocabulary(prompt, "prompt", vocabSize, where);
             checkVocabulary(chosen, "chosen", vocabSize, where);
             checkVocabulary(rejected, "rejected", vocabSize, where);
@@ -112,6 +120,53 @@ public final class PreferenceDataset {
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage(), e);
         }
+    }
+
+    private static Tokenizer tokenizer(Tokenizer tok, String where) {
+        if (tok == null) {
+            throw new BadInputException(where + ": text rows need a tokenizer (tokenizer.json in "
+                    + "model_name_or_path); or give prompt_ids, chosen_ids and rejected_ids");
+        }
+        return tok;
+    }
+
+    /**
+     * The text of a completion that follows a chat prompt: a string is one assistant reply; a list of messages
+     * continues the conversation, and its text is what rendering prompt + messages adds after the rendered
+     * prompt (TRL tokenizes the whole conversation and takes what follows the prompt, the same split).
+     */
+    private static String completionText(Map<String, Object> row, String key, List<ChatMessage> prompt,
+                                         String promptText, PromptTemplate template, String where) {
+        if (row.get(key) instanceof String text) {
+            return template.renderCompletion(text);
+        }
+        List<ChatMessage> all = new ArrayList<>(prompt);
+        all.addAll(messages(row, key, where));
+        String full = template.render(all, false);
+        if (!full.startsWith(promptText)) {
+            throw new BadInputException(where + ": '" + key + "' must start with an assistant turn");
+        }
+        return full.substring(promptText.length());
+    }
+
+    private static List<ChatMessage> messages(Map<String, Object> row, String key, String where) {
+        if (!(row.get(key) instanceof List<?> list) || list.isEmpty()) {
+            throw new BadInputException(where + ": key '" + key + "' must be text or a non-empty list of messages");
+        }
+        List<ChatMessage> out = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            if (!(list.get(i) instanceof Map<?, ?> m) || !(m.get("role") instanceof String role)
+                    || !(m.get("content") instanceof String content)) {
+                throw new BadInputException(where + ": " + key + "[" + i + "] must be {\"role\": ..., \"content\": ...}"
+                        + " with string values");
+            }
+            if (!ROLES.contains(role)) {
+                throw new BadInputException(where + ": " + key + "[" + i + "]: unknown role '" + role
+                        + "' (known: system, user, assistant)");
+            }
+            out.add(new ChatMessage(role, content));
+        }
+        return out;
     }
 
     private static int[] withEos(int[] ids, Tokenizer tok) {

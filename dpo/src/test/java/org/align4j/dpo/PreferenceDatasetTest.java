@@ -10,6 +10,9 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
+import org.align4j.policy.text.ChatMessage;
+import org.align4j.policy.text.PromptTemplate;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.util.BadInputException;
 import org.junit.jupiter.api.Test;
@@ -51,6 +54,33 @@ class PreferenceDatasetTest {
     }
 
     @Test
+    void chatRowsGoThroughTheChatTemplate() throws IOException {
+        Tokenizer tok = Tokenizer.load(tokenizerDir());
+        PromptTemplate template = PromptTemplate.chat(tok);
+        PairTruncation t = new PairTruncation(64, 32, PairTruncation.Mode.KEEP_END);
+        Path f = write("{\"prompt\": [{\"role\": \"user\", \"content\": \"2+2?\"}], "
+                + "\"chosen\": [{\"role\": \"assistant\", \"content\": \"4\"}], \"rejected\": \"5\"}\n");
+        PreferencePair p = PreferenceDataset.read(f, tok, t, 266).pairs().get(0);
+        String promptText = template.render(List.of(ChatMessage.user("2+2?")), true);
+        assertArrayEquals(tok.encode(promptText, false), p.prompt());
+        assertEquals(1, p.prompt()[0], "the template's BOS");
+        assertArrayEquals(tok.encode(template.renderCompletion("4"), false), p.chosen());
+        assertArrayEquals(tok.encode(template.renderCompletion("5"), false), p.rejected());
+        String whole = template.render(List.of(ChatMessage.user("2+2?"), ChatMessage.assistant("4")), false);
+        assertEquals(whole, promptText + template.renderCompletion("4"), "prompt + chosen is the conversation");
+        assertTrue(Arrays.stream(p.chosen()).anyMatch(id -> id == 2), "the reply's turn ends with EOS");
+
+        Path g = write("{\"prompt\": [{\"role\": \"user\", \"content\": \"hi\"}], "
+                + "\"chosen\": [{\"role\": \"user\", \"content\": \"again\"}], \"rejected\": \"b\"}\n");
+        BadInputException e = assertThrows(BadInputException.class, () -> PreferenceDataset.read(g, tok, t, 266));
+        assertEquals(g + ":1: 'chosen' must start with an assistant turn", e.getMessage());
+        Path h = write("{\"prompt\": [{\"role\": \"robot\", \"content\": \"hi\"}], \"chosen\": \"a\", "
+                + "\"rejected\": \"b\"}\n");
+        e = assertThrows(BadInputException.class, () -> PreferenceDataset.read(h, tok, t, 266));
+        assertEquals(h + ":1: prompt[0]: unknown role 'robot' (known: system, user, assistant)", e.getMessage());
+    }
+
+    @Test
     void longPairsAreTruncatedAndCounted() throws IOException {
         Path f = write("{\"prompt_ids\": [1, 3, 4, 5, 6, 7, 8], \"chosen_ids\": [9, 2], \"rejected_ids\": [10, 11, 2]}\n"
                 + "\n"
@@ -72,9 +102,6 @@ class PreferenceDatasetTest {
         Path g = write("{\"prompt_ids\": [1], \"chosen_ids\": [9], \"rejected_ids\": []}\n");
         e = assertThrows(BadInputException.class, () -> PreferenceDataset.read(g, null, t, 16));
         assertEquals(g + ":1: empty rejected completion", e.getMessage());
-        Path c = write("{\"prompt\": [{\"role\": \"user\", \"content\": \"hi\"}], \"chosen\": \"a\", \"rejected\": \"b\"}\n");
-        e = assertThrows(BadInputException.class, () -> PreferenceDataset.read(c, null, t, 16));
-        assertTrue(e.getMessage().startsWith(c + ":1: chat-message rows"), e.getMessage());
         Path h = write("{\"question\": \"?\"}\n");
         e = assertThrows(BadInputException.class, () -> PreferenceDataset.read(h, null, t, 16));
         assertTrue(e.getMessage().startsWith(h + ":1: a row needs 'prompt', 'chosen' and 'rejected'"), e.getMessage());
