@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
                 RewardCommand.class,
                 DataCommand.class,
                 RmCommand.class,
+                DpoCommand.class,
         })
 public final class Align4j implements Runnable {
 

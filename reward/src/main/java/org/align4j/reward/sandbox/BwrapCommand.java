@@ -28,17 +28,21 @@ final class BwrapCommand {
     private BwrapCommand() {
     }
 
-    /** Everything up to and including {@code --}; the command to run follows. */
-    static List<String> prefix(HostSupport host, Path hostDir, Collection<String> files, List<Path> readOnly,
-                               SandboxLimits limits, Map<String, String> env) {
+    /**
+     * Everything up to and including {@code --}; the command to run follows.
+     *
+     * @param dropsUid whether the command will switch to an unprivileged uid itself (as root)
+     */
+    static List<String> prefix(HostSupport host, boolean dropsUid, Path hostDir, Collection<String> files,
+                               List<Path> readOnly, SandboxLimits limits, Map<String, String> env) {
         List<String> a = new ArrayList<>();
         a.add(host.bwrap().orElseThrow().toString());
         a.addAll(List.of("--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-pid", "--unshare-net",
                 "--unshare-uts", "--unshare-cgroup-try"));
         if (!host.root()) {
             a.add("--unshare-user");
-        } else if (host.setpriv().isEmpty()) {
-            // Root inside without a uid to drop to: at least take its capabilities away.
+        } else if (!dropsUid) {
+            // Root inside without a uid to drop to: at least take its capabilities away (no remounting).
             a.addAll(List.of("--cap-drop", "ALL"));
         }
         List<Path> bound = new ArrayList<>();
@@ -55,7 +59,9 @@ final class BwrapCommand {
                 bound.add(p);
             }
         }
-        a.addAll(List.of("--proc", "/proc", "--dev", "/dev"));
+        // bwrap covers /proc/sys only when the directory itself is writable, but its files are
+        // writable by uid 0 even without capabilities: a read-only /proc keeps host sysctls safe.
+        a.addAll(List.of("--proc", "/proc", "--remount-ro", "/proc", "--dev", "/dev"));
         String size = Long.toString(limits.scratchBytes());
         a.addAll(List.of("--perms", "1777", "--size", size, "--tmpfs", WORK));
         a.addAll(List.of("--perms", "1777", "--size", size, "--tmpfs", "/tmp"));

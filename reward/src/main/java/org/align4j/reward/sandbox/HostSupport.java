@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -102,9 +103,10 @@ public final class HostSupport {
         Path dir = null;
         try {
             dir = Files.createTempDirectory("align4j-bwrap-probe");
-            List<String> command = new ArrayList<>(BwrapCommand.prefix(host, dir, List.of(), List.of(),
-                    SandboxLimits.defaults(), java.util.Map.of()));
-            if (host.root && host.setpriv != null) {
+            boolean dropsUid = host.root && host.setpriv != null;
+            List<String> command = new ArrayList<>(BwrapCommand.prefix(host, dropsUid, dir, List.of(), List.of(),
+                    SandboxLimits.defaults(), Map.of()));
+            if (dropsUid) {
                 command.addAll(LimitsCommand.dropUid(host.setpriv, 1_999_999_999));
             }
             command.add(trueCmd.toString());

@@ -46,7 +46,8 @@ public record Isolation(boolean namespaces, boolean separateUid, String uidNote)
             missing.add("scratch size limit");
         }
         if (!separateUid && HostSupport.get().root()) {
-            missing.add("separate uid (" + uidNote + "; RLIMIT_NPROC does not bind root)");
+            missing.add("separate uid (" + uidNote + "; the code runs as root without capabilities and RLIMIT_NPROC "
+                    + "does not bind it" + (namespaces ? ")" : "; it can signal and write what root owns)"));
         }
         return missing;
     }

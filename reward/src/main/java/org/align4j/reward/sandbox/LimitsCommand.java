@@ -1,7 +1,6 @@
 package org.align4j.reward.sandbox;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -18,6 +17,11 @@ final class LimitsCommand {
     static List<String> dropUid(Path setpriv, int uid) {
         return List.of(setpriv.toString(), "--reuid=" + uid, "--regid=" + uid, "--clear-groups",
                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--");
+    }
+
+    /** Stays root but without any capability (for when no other uid can be used). */
+    static List<String> dropCapabilities(Path setpriv) {
+        return List.of(setpriv.toString(), "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--");
     }
 
     /**
@@ -43,7 +47,6 @@ final class LimitsCommand {
         }
         String script = "ulimit -u " + maxProcesses + " -v " + l.memoryBytes() / 1024 + " -t " + l.cpuSeconds()
                 + " -f " + Math.max(1, l.maxFileBytes() / 1024) + " -n " + l.maxOpenFiles() + " -c 0 && exec \"$@\"";
-        List<String> out = new ArrayList<>(List.of(bash.toString(), "-c", script, "sandbox"));
-        return out;
+        return List.of(bash.toString(), "-c", script, "sandbox");
     }
 }

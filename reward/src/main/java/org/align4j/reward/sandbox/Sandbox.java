@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  *       bind root. The uid owns nothing, cannot signal the trainer, and lets the whole tree be
  *       killed at once by {@code kill(-1)} issued as that uid, wherever its processes went.</li>
  *   <li>otherwise the run gets its own session ({@code setsid}) and every member of the session
- *       is killed when it ends.</li>
+ *       is killed when it ends; a root that cannot use another uid at least runs without
+ *       capabilities.</li>
  * </ul>
  * Instances are thread-safe; runs may go in parallel.
  */
@@ -76,8 +77,9 @@ public final class Sandbox {
         Sandbox sandbox = new Sandbox(host, bwrap, canDrop, uidNote, limits);
         SandboxResult probed = sandbox.run(probe);
         if (!succeeded(probed) && canDrop) {
-            Sandbox withoutUid = new Sandbox(host, bwrap, false,
-                    "the interpreter cannot run as an unprivileged uid: " + firstLine(probed.output()), limits);
+            String why = firstLine(probed.output());
+            Sandbox withoutUid = new Sandbox(host, bwrap, false, "the interpreter cannot run as an unprivileged uid (exit "
+                    + probed.exitCode() + (why.isEmpty() ? "" : ": " + why) + ")", limits);
             SandboxResult second = withoutUid.run(probe);
             if (succeeded(second)) {
                 sandbox = withoutUid;
@@ -146,9 +148,13 @@ public final class Sandbox {
 
         List<String> command = new ArrayList<>();
         if (useBwrap) {
-            command.addAll(BwrapCommand.prefix(host, dir, job.files().keySet(), job.readOnlyPaths(), limits, env));
+            command.addAll(BwrapCommand.prefix(host, uid >= 0, dir, job.files().keySet(), job.readOnlyPaths(), limits, env));
         } else {
             host.setsid().ifPresent(p -> command.add(p.toString()));
+        }
+        if (uid < 0 && host.root() && !useBwrap && host.setpriv().isPresent()) {
+            // Root without a uid of its own: at least without capabilities (bwrap drops them itself).
+            command.addAll(LimitsCommand.dropCapabilities(host.setpriv().get()));
         }
         if (uid >= 0) {
             command.addAll(LimitsCommand.dropUid(host.setpriv().orElseThrow(), uid));

@@ -91,6 +91,26 @@ class SandboxTest {
     }
 
     @Test
+    void rootThatCannotUseAnotherUidRunsWithoutCapabilitiesAndCannotWriteSysctls() {
+        assumeTrue(HostSupport.get().root(), "only root switches uids");
+        // A probe that only works as root makes the sandbox fall back to running as root.
+        SandboxJob onlyAsRoot = sh("test \"$(id -u)\" = 0");
+        for (IsolationMode mode : HostSupport.get().bwrapWorks() ? List.of(IsolationMode.BWRAP, IsolationMode.LIMITS)
+                : List.of(IsolationMode.LIMITS)) {
+            Sandbox s = Sandbox.create(mode, SandboxLimits.defaults(), onlyAsRoot);
+            assertFalse(s.isolation().separateUid());
+            assertTrue(s.isolation().missing().stream().anyMatch(m -> m.startsWith("separate uid")));
+            String status = s.run(sh("grep CapEff /proc/self/status")).output();
+            assertTrue(status.matches("CapEff:\\s+0+\\s*"), mode + ": " + status);
+            if (mode == IsolationMode.BWRAP) {
+                // Writes the value it read, so the host is unchanged even if the write went through.
+                SandboxResult r = s.run(sh("v=$(cat /proc/sys/kernel/printk); echo \"$v\" > /proc/sys/kernel/printk && echo WROTE"));
+                assertFalse(r.output().contains("WROTE"), r.output());
+            }
+        }
+    }
+
+    @Test
     void anInterpreterThatCannotRunFailsWithTheReason() {
         SandboxJob probe = new SandboxJob(Map.of(), List.of("/nonexistent/interpreter", "-c", "pass"), "", List.of(), Map.of());
         IllegalStateException e = assertThrows(IllegalStateException.class,
