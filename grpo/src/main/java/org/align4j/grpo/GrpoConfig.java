@@ -88,6 +88,11 @@ public class GrpoConfig extends TrainingConfig {
         public double replayFraction = 0.1;
         /** Most rows the replay buffer keeps (a uniform reservoir sample beyond that). */
         public int replayCapacity = 10_000;
+        /**
+         * The replay buffer directory; default output_dir/replay. Point it at the buffer of the run that trained
+         * reward_model (its output_dir/replay) to replay that run's data too.
+         */
+        public String replayBuffer;
         public double rewardLearningRate = 1e-5;
         public int rewardTrainSteps = 50;
         public int rewardBatchSize = 16;

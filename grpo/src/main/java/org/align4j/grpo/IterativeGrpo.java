@@ -217,7 +217,7 @@ public final class IterativeGrpo {
         c.trainFile = trainFile.toString();
         c.evalFile = evalFile == null ? null : evalFile.toString();
         c.outputDir = runDir.resolve("rm-" + k).toString();
-        c.replayBuffer = runDir.resolve("replay").toString();
+        c.replayBuffer = it.replayBuffer != null ? it.replayBuffer : runDir.resolve("replay").toString();
         c.replayFraction = it.replayFraction;
         c.replayCapacity = it.replayCapacity;
         c.learningRate = it.rewardLearningRate;
