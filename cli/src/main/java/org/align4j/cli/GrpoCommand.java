@@ -9,7 +9,9 @@ import org.align4j.grpo.GrpoTrainer;
 import org.align4j.grpo.IterativeGrpo;
 import org.align4j.policy.train.ConfigLoader;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "grpo",
         mixinStandardHelpOptions = true,
@@ -27,6 +29,10 @@ import picocli.CommandLine.Option;
                 "  align4j grpo --config grpo.yaml --set beta=0 --set num_generations=16",
                 "  align4j grpo --config grpo.yaml --resume"})
 final class GrpoCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
 
     @Option(names = "--config", required = true, description = "YAML (or JSON) file of GrpoConfig keys.")
     Path config;
@@ -47,7 +53,7 @@ final class GrpoCommand implements Callable<Integer> {
             return 0;
         }
         GrpoTrainer.Result r = new GrpoTrainer(c, resume, System.err).train();
-        System.out.printf("{\"run_dir\": \"%s\", \"final_model\": \"%s\", \"steps\": %d, \"reward\": %s%s}%n",
+        spec.commandLine().getOut().printf("{\"run_dir\": \"%s\", \"final_model\": \"%s\", \"steps\": %d, \"reward\": %s%s}%n",
                 r.runDir(), r.finalModel(), r.steps(), r.lastRewardMean(),
                 r.lastEvalAccuracy() == null ? "" : ", \"eval_accuracy\": " + r.lastEvalAccuracy());
         return 0;
