@@ -20,6 +20,8 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 RewardCommand.class,
                 DataCommand.class,
+                RmCommand.class,
+                DpoCommand.class,
                 EvalCommand.class,
                 DemoCommand.class,
         })

@@ -11,7 +11,9 @@ import org.align4j.examples.demo.DemoSummary;
 import org.align4j.examples.demo.MiniDeepSeekMath;
 import org.align4j.policy.train.ConfigLoader;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "demo",
         mixinStandardHelpOptions = true,
@@ -25,6 +27,9 @@ import picocli.CommandLine.Option;
                 "  align4j demo --process --seed 2 --out runs/demo-process",
                 "  align4j demo --set grpo_steps=120 --set beta=0.02 --out runs/demo-long --force"})
 final class DemoCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--out", defaultValue = "runs/demo",
             description = "Output directory; refused when not empty unless --force. Default: ${DEFAULT-VALUE}.")
@@ -61,7 +66,7 @@ final class DemoCommand implements Callable<Integer> {
         DemoConfig config = ConfigLoader.load(null, DemoConfig.class, settings);
         DemoOutput output = DemoOutput.prepare(out, force);
         DemoSummary summary = new MiniDeepSeekMath(config, output, System.err).run();
-        System.out.print(DemoReport.render(summary, output));
+        spec.commandLine().getOut().print(DemoReport.render(summary, output));
         return 0;
     }
 }

@@ -17,7 +17,9 @@ import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.util.BadInputException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "eval",
         mixinStandardHelpOptions = true,
@@ -30,6 +32,9 @@ import picocli.CommandLine.Option;
                 "  align4j eval --model runs/demo/sft/final --dataset test.jsonl --k 8 --n 32 --temperature 0.7 "
                         + "--json --out eval.json"})
 final class EvalCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--model", required = true, description = "Model directory with tokenizer.json.")
     Path model;
@@ -96,9 +101,9 @@ final class EvalCommand implements Callable<Integer> {
             Jsonl.write(details, r.problems());
         }
         if (json) {
-            System.out.println(text);
+            spec.commandLine().getOut().println(text);
         } else {
-            System.out.print(ReportTable.render(List.of(new ReportTable.Row(model.toString(), r.report()))));
+            spec.commandLine().getOut().print(ReportTable.render(List.of(new ReportTable.Row(model.toString(), r.report()))));
         }
         return 0;
     }

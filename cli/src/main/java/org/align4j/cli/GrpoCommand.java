@@ -6,9 +6,12 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.align4j.grpo.GrpoConfig;
 import org.align4j.grpo.GrpoTrainer;
+import org.align4j.grpo.IterativeGrpo;
 import org.align4j.policy.train.ConfigLoader;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "grpo",
         mixinStandardHelpOptions = true,
@@ -18,12 +21,18 @@ import picocli.CommandLine.Option;
                         + "update (the loss is org.align4j.grpo.GrpoLoss).",
                 "Keys follow TRL's GRPOConfig: num_generations, beta, epsilon, epsilon_high, num_iterations, "
                         + "loss_type, scale_rewards, mask_truncated_completions, max_completion_length, "
-                        + "sync_ref_model, ..."},
+                        + "sync_ref_model, ...",
+                "With an 'iterative:' section it runs DeepSeekMath's iterative RL instead: GRPO on a learned reward "
+                        + "model, which is retrained on rule-labelled samples of each new policy with a replay buffer."},
         footer = {"", "Examples:",
                 "  align4j grpo --config examples/configs/grpo-math.yaml",
                 "  align4j grpo --config grpo.yaml --set beta=0 --set num_generations=16",
                 "  align4j grpo --config grpo.yaml --resume"})
 final class GrpoCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
 
     @Option(names = "--config", required = true, description = "YAML (or JSON) file of GrpoConfig keys.")
     Path config;
@@ -37,8 +46,14 @@ final class GrpoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         GrpoConfig c = ConfigLoader.load(config, GrpoConfig.class, overrides);
+        if (c.iterative != null) {
+            IterativeGrpo.Result r = new IterativeGrpo(c, resume, System.err).train();
+            System.out.printf("{\"run_dir\": \"%s\", \"final_model\": \"%s\", \"reward_model\": \"%s\", "
+                    + "\"iterations\": %d}%n", r.runDir(), r.finalPolicy(), r.finalRewardModel(), r.iterations());
+            return 0;
+        }
         GrpoTrainer.Result r = new GrpoTrainer(c, resume, System.err).train();
-        System.out.printf("{\"run_dir\": \"%s\", \"final_model\": \"%s\", \"steps\": %d, \"reward\": %s%s}%n",
+        spec.commandLine().getOut().printf("{\"run_dir\": \"%s\", \"final_model\": \"%s\", \"steps\": %d, \"reward\": %s%s}%n",
                 r.runDir(), r.finalModel(), r.steps(), r.lastRewardMean(),
                 r.lastEvalAccuracy() == null ? "" : ", \"eval_accuracy\": " + r.lastEvalAccuracy());
         return 0;
