@@ -49,6 +49,10 @@ final class DemoCommand implements Callable<Integer> {
             + "(math_steps) instead of only the final answer.")
     boolean process;
 
+    @Option(names = "--iterative", description = "Iterative RL (DeepSeekMath Algorithm 1): GRPO against a learned "
+            + "outcome reward model, retrained on fresh labelled samples with 10%% replay between iterations.")
+    boolean iterative;
+
     @Option(names = "--set", paramLabel = "KEY=VALUE",
             description = "Override a demo setting (repeatable), e.g. grpo_steps=120, beta=0.02, hidden_size=96.")
     List<String> overrides = new ArrayList<>();
@@ -62,11 +66,15 @@ final class DemoCommand implements Callable<Integer> {
         if (process) {
             settings.add("supervision=process");
         }
+        if (iterative) {
+            settings.add("iterative=true");
+        }
         settings.addAll(overrides);
         DemoConfig config = ConfigLoader.load(null, DemoConfig.class, settings);
         DemoOutput output = DemoOutput.prepare(out, force);
         DemoSummary summary = new MiniDeepSeekMath(config, output, System.err).run();
         spec.commandLine().getOut().print(DemoReport.render(summary, output));
+        spec.commandLine().getOut().flush();
         return 0;
     }
 }

@@ -104,6 +104,7 @@ final class EvalCommand implements Callable<Integer> {
             spec.commandLine().getOut().println(text);
         } else {
             spec.commandLine().getOut().print(ReportTable.render(List.of(new ReportTable.Row(model.toString(), r.report()))));
+            spec.commandLine().getOut().flush();
         }
         return 0;
     }

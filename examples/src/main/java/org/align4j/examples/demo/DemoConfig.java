@@ -59,6 +59,23 @@ public class DemoConfig implements ConfigLoader.Validated {
     /** Tokens a completion may have; 0: the longest tokenized training solution plus a margin. */
     public int maxCompletionLength = 0;
 
+    // iterative RL (DeepSeekMath Algorithm 1): a reward model, retrained between GRPO iterations
+    /** Replace the rule reward by a learned outcome reward model, retrained with replay after each iteration. */
+    public boolean iterative = false;
+    /** Outer iterations; grpo_steps are split evenly over them. */
+    public int iterations = 2;
+    /** Training problems whose SFT-policy samples, labelled by the rule checker, train the first reward model. */
+    public int rmProblems = 256;
+    /** Samples per problem for that data (and for the fresh data of each iteration). */
+    public int rmGenerations = 4;
+    public long rmSteps = 150;
+    public double rmLearningRate = 1e-4;
+    /** Reward-model steps of each retraining; replay_fraction of each batch is historical data. */
+    public int rmRetrainSteps = 50;
+    public double replayFraction = 0.1;
+    /** Training problems sampled after each iteration for fresh labelled data. */
+    public int labelProblems = 64;
+
     // evaluation
     /** K of Maj@K and Pass@K. */
     public int k = 8;
@@ -96,6 +113,23 @@ public class DemoConfig implements ConfigLoader.Validated {
         atLeast("beta", beta, 0);
         positive("grpo_temperature", grpoTemperature);
         atLeast("max_completion_length", maxCompletionLength, 0);
+        atLeast("iterations", iterations, 1);
+        if (iterative && grpoSteps < iterations) {
+            throw new BadInputException("grpo_steps (" + grpoSteps + ") must be at least iterations (" + iterations + ")");
+        }
+        if (iterative && supervision.equals("process")) {
+            throw new BadInputException("iterative RL here trains an outcome reward model: use it without process "
+                    + "supervision");
+        }
+        atLeast("rm_problems", rmProblems, 1);
+        atLeast("rm_generations", rmGenerations, 1);
+        atLeast("rm_steps", rmSteps, 1);
+        positive("rm_learning_rate", rmLearningRate);
+        atLeast("rm_retrain_steps", rmRetrainSteps, 1);
+        if (!(replayFraction >= 0 && replayFraction < 1)) {
+            throw new BadInputException("replay_fraction must be in [0, 1), got " + replayFraction);
+        }
+        atLeast("label_problems", labelProblems, 1);
         atLeast("k", k, 1);
         atLeast("eval_samples", evalSamples, k);
         positive("eval_temperature", evalTemperature);

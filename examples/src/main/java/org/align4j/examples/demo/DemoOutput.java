@@ -22,7 +22,7 @@ public final class DemoOutput {
     }
 
     /** Names the demo writes directly under its directory. */
-    static final List<String> ENTRIES = List.of("data", "tokenizer", "model-init", "sft", "grpo", "eval",
+    static final List<String> ENTRIES = List.of("data", "tokenizer", "model-init", "sft", "rm", "grpo", "eval",
             "summary.json");
 
     public static DemoOutput prepare(Path dir, boolean force) {
@@ -78,6 +78,15 @@ public final class DemoOutput {
 
     public Path sftRun() {
         return dir.resolve("sft");
+    }
+
+    /** The first reward model's training rows (iterative RL). */
+    public Path rewardData() {
+        return dir.resolve("data/rm-train.jsonl");
+    }
+
+    public Path rewardRun() {
+        return dir.resolve("rm");
     }
 
     public Path grpoRun() {

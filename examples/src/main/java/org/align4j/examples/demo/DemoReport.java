@@ -14,7 +14,8 @@ public final class DemoReport {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "%nmini DeepSeekMath: %d held-out %s problems, %d samples each at "
                         + "temperature %s, seed %d, %s supervision%n%n", s.nProblems(), s.difficulty(),
-                s.samplesPerProblem(), s.evalTemperature(), s.seed(), s.supervision()));
+                s.samplesPerProblem(), s.evalTemperature(), s.seed(),
+                s.iterative() ? "iterative RL with a learned outcome reward model," : s.supervision()));
         b.append(ReportTable.render(List.of(new ReportTable.Row("before RL (SFT)", s.before()),
                 new ReportTable.Row("after RL (GRPO)", s.after()))));
         b.append(String.format(Locale.ROOT, "%n%,d-parameter model, %d SFT steps, %d GRPO steps; %.0f s wall, "
