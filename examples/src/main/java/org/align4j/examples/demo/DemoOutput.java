@@ -22,8 +22,8 @@ public final class DemoOutput {
     }
 
     /** Names the demo writes directly under its directory. */
-    static final List<String> ENTRIES = List.of("data", "tokenizer", "model-init", "sft", "rm", "grpo", "eval",
-            "summary.json");
+    static final List<String> ENTRIES = List.of("train.jsonl", "dev.jsonl", "test.jsonl", "rm-train.jsonl",
+            "tokenizer", "model-config.json", "sft", "rm", "grpo", "eval", "summary.json");
 
     public static DemoOutput prepare(Path dir, boolean force) {
         try {
@@ -57,15 +57,15 @@ public final class DemoOutput {
     }
 
     public Path trainFile() {
-        return dir.resolve("data/train.jsonl");
+        return dir.resolve("train.jsonl");
     }
 
     public Path devFile() {
-        return dir.resolve("data/dev.jsonl");
+        return dir.resolve("dev.jsonl");
     }
 
     public Path testFile() {
-        return dir.resolve("data/test.jsonl");
+        return dir.resolve("test.jsonl");
     }
 
     public Path tokenizer() {
@@ -73,7 +73,7 @@ public final class DemoOutput {
     }
 
     public Path initConfig() {
-        return dir.resolve("model-init/config.json");
+        return dir.resolve("model-config.json");
     }
 
     public Path sftRun() {
@@ -82,7 +82,7 @@ public final class DemoOutput {
 
     /** The first reward model's training rows (iterative RL). */
     public Path rewardData() {
-        return dir.resolve("data/rm-train.jsonl");
+        return dir.resolve("rm-train.jsonl");
     }
 
     public Path rewardRun() {

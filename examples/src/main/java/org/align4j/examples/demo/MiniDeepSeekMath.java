@@ -120,7 +120,7 @@ public final class MiniDeepSeekMath {
         Jsonl.write(out.devFile(), dev);
         Jsonl.write(out.testFile(), test);
         phases.done(train.size() + " train, " + dev.size() + " dev, " + test.size() + " held-out test problems in "
-                + out.trainFile().getParent());
+                + out.dir());
     }
 
     private void tokenizer() {
