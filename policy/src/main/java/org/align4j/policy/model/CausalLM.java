@@ -321,7 +321,7 @@ public final class CausalLM {
             throw new IllegalArgumentException("KV cache capacity " + capacity + " exceeds max_position_embeddings "
                     + config.maxPositions);
         }
-        return new KvCache(config, dtype, batch, capacity);
+        return new KvCache(config, dtype, ops, batch, capacity);
     }
 
     /**

@@ -1,5 +1,6 @@
 package org.align4j.policy.model;
 
+import org.align4j.policy.ops.Ops;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -26,8 +27,10 @@ public final class KvCache {
     final INDArray act;
     final INDArray logits;
     final INDArray scratch;
+    private final Ops ops;
 
-    KvCache(ModelConfig c, DataType dtype, int batch, int capacity) {
+    KvCache(ModelConfig c, DataType dtype, Ops ops, int batch, int capacity) {
+        this.ops = ops;
         this.batch = batch;
         this.capacity = capacity;
         this.lengths = new int[batch];
@@ -80,27 +83,10 @@ public final class KvCache {
             throw new IllegalArgumentException("row of " + len + " tokens does not fit a cache of " + capacity);
         }
         for (int l = 0; l < k.length; l++) {
-            copyPositions(from.k[l], fromRow, k[l], toRow, len);
-            copyPositions(from.v[l], fromRow, v[l], toRow, len);
+            ops.copyCacheRow(from.k[l], fromRow, k[l], toRow, len);
+            ops.copyCacheRow(from.v[l], fromRow, v[l], toRow, len);
         }
         lengths[toRow] = len;
-    }
-
-    /** Bulk byte copy of the first len positions of every head of one row ([batch, heads, capacity, dim]). */
-    private static void copyPositions(INDArray src, int srcRow, INDArray dst, int dstRow, int len) {
-        int heads = (int) src.size(1);
-        long srcCap = src.size(2);
-        long dstCap = dst.size(2);
-        long dim = src.size(3);
-        int width = src.dataType().width();
-        java.nio.ByteBuffer s = src.data().asNio();
-        java.nio.ByteBuffer d = dst.data().asNio();
-        int bytes = Math.toIntExact(len * dim * width);
-        for (int h = 0; h < heads; h++) {
-            long from = (src.offset() + ((long) srcRow * heads + h) * srcCap * dim) * width;
-            long to = (dst.offset() + ((long) dstRow * heads + h) * dstCap * dim) * width;
-            d.put(Math.toIntExact(to), s, Math.toIntExact(from), bytes);
-        }
     }
 
     /** Bytes held by the keys and values. */

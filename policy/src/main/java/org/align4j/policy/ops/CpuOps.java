@@ -513,4 +513,24 @@ final class CpuOps implements Ops {
             }
         }
     }
+
+    @Override
+    public void copyCacheRow(INDArray src, int srcRow, INDArray dst, int dstRow, int len) {
+        // Bulk byte copies, one per head: each head's first len positions are contiguous in both caches.
+        Buf.requireContiguous(src);
+        Buf.requireContiguous(dst);
+        int heads = Math.toIntExact(src.size(1));
+        long srcCap = src.size(2);
+        long dstCap = dst.size(2);
+        long dim = src.size(3);
+        int width = src.dataType().width();
+        java.nio.ByteBuffer s = src.data().asNio();
+        java.nio.ByteBuffer d = dst.data().asNio();
+        int bytes = Math.toIntExact(len * dim * width);
+        for (int h = 0; h < heads; h++) {
+            long from = (src.offset() + ((long) srcRow * heads + h) * srcCap * dim) * width;
+            long to = (dst.offset() + ((long) dstRow * heads + h) * dstCap * dim) * width;
+            d.put(Math.toIntExact(to), s, Math.toIntExact(from), bytes);
+        }
+    }
 }

@@ -115,6 +115,13 @@ public interface Ops {
                          double scale, INDArray scratch);
 
     /**
+     * Copies the first len positions of row srcRow of a KV cache src [batch, kvHeads, capacity, headDim]
+     * into row dstRow of dst (same heads and head size; the capacities may differ). An op rather than a host
+     * copy so that a device backend copies between its own buffers.
+     */
+    void copyCacheRow(INDArray src, int srcRow, INDArray dst, int dstRow, int len);
+
+    /**
      * Makes the host (ND4J) copy of x current before code outside this interface reads it. A backend that
      * keeps arrays in device memory downloads here; the CPU backend has nothing to do.
      */
