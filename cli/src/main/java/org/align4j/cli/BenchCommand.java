@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 import org.align4j.examples.bench.BenchShape;
 import org.align4j.examples.bench.Benchmark;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench",
@@ -17,6 +18,9 @@ import picocli.CommandLine.Option;
                 "  align4j bench --json",
                 "  align4j bench --json --d 512 --layers 8 --heads 8 --kv-heads 8 --ffn 1376 --seq 512"})
 final class BenchCommand implements Callable<Integer> {
+    @Mixin
+    DeviceOption device;
+
     private static final BenchShape D = BenchShape.DEFAULT;
 
     @Option(names = "--json", description = "Print one JSON object (the default prints it indented).")
@@ -50,6 +54,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        device.apply();
         BenchShape shape = new BenchShape(d, layers, heads, kvHeads, ffn, vocab, batch, seq, prompts, group, promptLen,
                 newTokens);
         ObjectNode result = new Benchmark(shape, Math.max(1, repeats)).run();

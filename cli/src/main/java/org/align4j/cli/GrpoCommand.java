@@ -8,6 +8,7 @@ import org.align4j.grpo.GrpoConfig;
 import org.align4j.grpo.GrpoTrainer;
 import org.align4j.policy.train.ConfigLoader;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "grpo",
@@ -24,6 +25,8 @@ import picocli.CommandLine.Option;
                 "  align4j grpo --config grpo.yaml --set beta=0 --set num_generations=16",
                 "  align4j grpo --config grpo.yaml --resume"})
 final class GrpoCommand implements Callable<Integer> {
+    @Mixin
+    DeviceOption device;
 
     @Option(names = "--config", required = true, description = "YAML (or JSON) file of GrpoConfig keys.")
     Path config;
@@ -36,6 +39,7 @@ final class GrpoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        device.apply();
         GrpoConfig c = ConfigLoader.load(config, GrpoConfig.class, overrides);
         GrpoTrainer.Result r = new GrpoTrainer(c, resume, System.err).train();
         System.out.printf("{\"run_dir\": \"%s\", \"final_model\": \"%s\", \"steps\": %d, \"reward\": %s%s}%n",

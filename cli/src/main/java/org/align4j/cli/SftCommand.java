@@ -8,6 +8,7 @@ import org.align4j.policy.sft.SftConfig;
 import org.align4j.policy.sft.SftTrainer;
 import org.align4j.policy.train.ConfigLoader;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "sft",
@@ -21,6 +22,8 @@ import picocli.CommandLine.Option;
                 "  align4j sft --config sft.yaml --set learning_rate=3e-4 --set max_steps=200",
                 "  align4j sft --config sft.yaml --resume     # continue from the last checkpoint"})
 final class SftCommand implements Callable<Integer> {
+    @Mixin
+    DeviceOption device;
 
     @Option(names = "--config", required = true, description = "YAML (or JSON) file of SftConfig keys.")
     Path config;
@@ -33,6 +36,7 @@ final class SftCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        device.apply();
         SftConfig c = ConfigLoader.load(config, SftConfig.class, overrides);
         SftTrainer.Result r = new SftTrainer(c, resume, System.err).train();
         System.out.printf("{\"run_dir\": \"%s\", \"final_model\": \"%s\", \"steps\": %d, \"loss\": %s%s}%n",
