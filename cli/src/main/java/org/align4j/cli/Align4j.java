@@ -17,6 +17,9 @@ import picocli.CommandLine.Command;
                 SftCommand.class,
                 GrpoCommand.class,
                 BenchCommand.class,
+                GenerateCommand.class,
+                RewardCommand.class,
+                DataCommand.class,
         })
 public final class Align4j implements Runnable {
 

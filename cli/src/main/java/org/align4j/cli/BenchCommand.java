@@ -49,6 +49,9 @@ final class BenchCommand implements Callable<Integer> {
     int promptLen = D.promptLen();
     @Option(names = "--new-tokens", description = "Tokens sampled per completion (default ${DEFAULT-VALUE}).")
     int newTokens = D.newTokens();
+    @Option(names = "--profile", description = "Add per-operation milliseconds (profile_ms) of the training and "
+            + "sampling measurements.")
+    boolean profile;
     @Option(names = "--repeats", description = "Timed repetitions per measurement (default ${DEFAULT-VALUE}).")
     int repeats = 3;
 
@@ -57,7 +60,7 @@ final class BenchCommand implements Callable<Integer> {
         device.apply();
         BenchShape shape = new BenchShape(d, layers, heads, kvHeads, ffn, vocab, batch, seq, prompts, group, promptLen,
                 newTokens);
-        ObjectNode result = new Benchmark(shape, Math.max(1, repeats)).run();
+        ObjectNode result = new Benchmark(shape, Math.max(1, repeats), profile).run();
         ObjectMapper m = new ObjectMapper();
         System.out.println(compact ? m.writeValueAsString(result)
                 : m.writerWithDefaultPrettyPrinter().writeValueAsString(result));

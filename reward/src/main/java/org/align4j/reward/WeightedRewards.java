@@ -51,6 +51,8 @@ public final class WeightedRewards implements AutoCloseable {
             perFunction.add(new ArrayList<>(values));
         }
         double[] totals = new double[n];
+        int allAbstained = 0;
+        int firstAbstained = -1;
         for (int row = 0; row < n; row++) {
             boolean any = false;
             for (int f = 0; f < rewards.size(); f++) {
@@ -61,9 +63,14 @@ public final class WeightedRewards implements AutoCloseable {
                 }
             }
             if (!any) {
-                LOG.warn("All reward functions abstained for row {} (prompt starts '{}'); its reward is 0. "
-                        + "Make sure at least one reward function applies to every row.", row, abbreviate(batch.get(row).prompt()));
+                allAbstained++;
+                firstAbstained = firstAbstained < 0 ? row : firstAbstained;
             }
+        }
+        if (allAbstained > 0) {
+            LOG.warn("All reward functions abstained for {} of {} rows (first: row {}, prompt starts '{}'); those rows "
+                    + "get reward 0. Make sure at least one reward function applies to every row.",
+                    allAbstained, n, firstAbstained, abbreviate(batch.get(firstAbstained).prompt()));
         }
         return new WeightedScores(names(), perFunction, totals);
     }

@@ -8,9 +8,10 @@ import java.util.SplittableRandom;
  * Hugging Face's logits warpers and vLLM), and reports log softmax(logits / temperature) of the pick
  * (temperature 1 when greedy), the log-prob a teacher-forced forward pass recomputes.
  *
- * <p>Work arrays are allocated once per vocabulary, so a decoding step allocates nothing. Top-k and top-p
- * sort only the candidates above a probability threshold that is lowered until the candidates are known
- * to contain the kept set, instead of sorting the whole vocabulary for every token. Not thread-safe.
+ * <p>Work arrays are allocated once per vocabulary, so a decoding step allocates nothing. Truncation never
+ * sorts the whole vocabulary for every token: top-k selects its k tokens with a heap, and top-p alone sorts
+ * only the tokens above a probability threshold lowered until they are known to hold the nucleus.
+ * Not thread-safe.
  */
 final class NextTokenSampler {
     /** First candidate threshold relative to the most likely token, and the factor it is lowered by. */
@@ -123,11 +124,68 @@ final class NextTokenSampler {
     }
 
     /**
-     * Sorts into keys[0, n) the tokens whose weight is at least a threshold, most likely first, lowering the
-     * threshold until the candidates surely hold the kept set: at least top_k of them, or mass >= top_p
-     * (then the nucleus, of the whole distribution or of its top k, is a prefix of them). Returns n.
+     * Sorts into keys[0, n) a set of the most likely tokens that surely holds the kept set, most likely
+     * first (ties: lowest id first), and returns n. With top-k these are the k most likely (a heap over the
+     * vocabulary); with top-p only, the tokens above a threshold that is lowered until they hold mass >= top_p,
+     * so that the nucleus is a prefix of them.
      */
     private int sortedCandidates() {
+        int n = topK > 0 ? topKCandidates() : nucleusCandidates();
+        Arrays.sort(keys, 0, n);
+        for (int i = 0, j = n - 1; i < j; i++, j--) {
+            long t = keys[i];
+            keys[i] = keys[j];
+            keys[j] = t;
+        }
+        return n;
+    }
+
+    /** Ascending key order = ascending weight, then descending id (read back from the end). */
+    private long key(int token) {
+        return ((long) Float.floatToRawIntBits((float) weights[token]) << 32) | (Integer.MAX_VALUE - token);
+    }
+
+    private int tokenAt(int j) {
+        return Integer.MAX_VALUE - (int) keys[j];
+    }
+
+    /** The top_k largest keys, kept in a min-heap in keys[0, topK). */
+    private int topKCandidates() {
+        int n = 0;
+        for (int i = 0; i < vocab; i++) {
+            long key = key(i);
+            if (n < topK) {
+                int c = n++;
+                keys[c] = key;
+                while (c > 0 && keys[(c - 1) / 2] > keys[c]) {
+                    swap(c, (c - 1) / 2);
+                    c = (c - 1) / 2;
+                }
+            } else if (key > keys[0]) {
+                keys[0] = key;
+                int c = 0;
+                while (true) {
+                    int l = 2 * c + 1;
+                    int r = l + 1;
+                    int m = c;
+                    if (l < n && keys[l] < keys[m]) {
+                        m = l;
+                    }
+                    if (r < n && keys[r] < keys[m]) {
+                        m = r;
+                    }
+                    if (m == c) {
+                        break;
+                    }
+                    swap(c, m);
+                    c = m;
+                }
+            }
+        }
+        return n;
+    }
+
+    private int nucleusCandidates() {
         double total = 0;
         for (int i = 0; i < vocab; i++) {
             total += weights[i];
@@ -140,30 +198,20 @@ final class NextTokenSampler {
             for (int i = 0; i < vocab; i++) {
                 double w = weights[i];
                 if (w >= threshold || all) {
-                    // Ascending order of the key = ascending weight, then descending id; read back from the end.
-                    keys[n++] = ((long) Float.floatToRawIntBits((float) w) << 32) | (Integer.MAX_VALUE - i);
+                    keys[n++] = key(i);
                     mass += w;
                 }
             }
-            boolean enough = all || (topK > 0 && n >= topK) || (topP < 1 && mass >= topP * total);
-            if (enough) {
-                Arrays.sort(keys, 0, n);
-                reverse(n);
+            if (all || mass >= topP * total) {
                 return n;
             }
             threshold *= THRESHOLD_STEP;
         }
     }
 
-    private void reverse(int n) {
-        for (int i = 0, j = n - 1; i < j; i++, j--) {
-            long t = keys[i];
-            keys[i] = keys[j];
-            keys[j] = t;
-        }
-    }
-
-    private int tokenAt(int j) {
-        return Integer.MAX_VALUE - (int) keys[j];
+    private void swap(int a, int b) {
+        long t = keys[a];
+        keys[a] = keys[b];
+        keys[b] = t;
     }
 }

@@ -188,7 +188,7 @@ public final class Sampler {
         for (int r = 0; r < rows; r++) {
             cache.copyRow(prefillCache, r / numGenerations, r);
         }
-        prefillCache = null;
+        prefillCache = null; // collectable while the batch decodes
 
         NextTokenSampler chooser = new NextTokenSampler(vocab, params);
         int[] rowSeq = new int[rows];

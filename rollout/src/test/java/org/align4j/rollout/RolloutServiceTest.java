@@ -48,7 +48,7 @@ class RolloutServiceTest {
             try (RolloutService s = RolloutService.start(m, null, 5,
                     RolloutService.Options.DEFAULTS.withWorkers(workers).withMaxBatchSequences(4))) {
                 List<CompletableFuture<List<CompletionGroup>>> futures = new ArrayList<>();
-                for (int i = 0; i < 3; i++) {
+                for (int i = 0; i < 2; i++) {
                     futures.add(s.submit(RolloutRequest.of(PROMPTS, 3, PARAMS)));
                 }
                 for (CompletableFuture<List<CompletionGroup>> f : futures) {

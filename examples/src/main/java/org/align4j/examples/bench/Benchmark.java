@@ -19,7 +19,9 @@ import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.ModelConfig;
 import org.align4j.policy.model.TokenBatch;
+import org.align4j.policy.ops.Backends;
 import org.align4j.policy.ops.Ops;
+import org.align4j.policy.ops.ProfilingOps;
 import org.align4j.policy.sft.SftConfig;
 import org.align4j.policy.train.Optimization;
 import org.align4j.rollout.Prompt;
@@ -37,10 +39,25 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class Benchmark {
     private final BenchShape s;
     private final int repeats;
+    private final ProfilingOps profile;
 
-    public Benchmark(BenchShape shape, int repeats) {
+    /** With profile, per-operation times of the training and the sampling measurements go into the result. */
+    public Benchmark(BenchShape shape, int repeats, boolean profile) {
         this.s = shape;
         this.repeats = repeats;
+        this.profile = profile ? new ProfilingOps(Ops.current()) : null;
+        if (this.profile != null) {
+            Backends.use(this.profile);
+        }
+    }
+
+    private void profileInto(ObjectNode out, String name) {
+        if (profile == null) {
+            return;
+        }
+        ObjectNode p = out.with("profile_ms").putObject(name);
+        profile.report().forEach((op, v) -> p.put(op, round(v[0])));
+        profile.reset();
     }
 
     public ObjectNode run() {
@@ -52,11 +69,16 @@ public final class Benchmark {
         out.put("backend", Ops.current().name());
         out.put("params", model.parameterCount());
         out.put("gemm_gflops", round(gemmGflops()));
+        if (profile != null) {
+            profile.reset();
+        }
         double train = trainTokensPerSecond(model);
+        profileInto(out, "train");
         out.put("train_tokens_per_s", round(train));
         out.put("train_roofline_fraction", round(6.0 * model.parameterCount() * train / 1e9
                 / out.get("gemm_gflops").asDouble()));
         out.put("sample_tokens_per_s", round(sampleTokensPerSecond(model)));
+        profileInto(out, "sample");
         ObjectNode grpo = out.putObject("grpo_step_seconds");
         grpoStep(model, grpo);
         ObjectNode shape = out.putObject("shape");

@@ -19,6 +19,12 @@ abstract class Buf {
         set(i, get(i) + v);
     }
 
+    /** dst[0..n) = this[from..from+n): one bulk copy, so that kernels loop over plain arrays. */
+    abstract void read(int from, double[] dst, int n);
+
+    /** this[from..from+n) = src[0..n). */
+    abstract void write(int from, double[] src, int n);
+
     static Buf of(INDArray a) {
         requireContiguous(a);
         int off = Math.toIntExact(a.offset());
@@ -64,6 +70,35 @@ abstract class Buf {
         void set(int i, double v) {
             b.put(off + i, (float) v);
         }
+
+        private static final ThreadLocal<float[]> TMP = ThreadLocal.withInitial(() -> new float[1024]);
+
+        private static float[] tmp(int n) {
+            float[] t = TMP.get();
+            if (t.length < n) {
+                t = new float[Math.max(n, t.length * 2)];
+                TMP.set(t);
+            }
+            return t;
+        }
+
+        @Override
+        void read(int from, double[] dst, int n) {
+            float[] t = tmp(n);
+            b.get(off + from, t, 0, n);
+            for (int i = 0; i < n; i++) {
+                dst[i] = t[i];
+            }
+        }
+
+        @Override
+        void write(int from, double[] src, int n) {
+            float[] t = tmp(n);
+            for (int i = 0; i < n; i++) {
+                t[i] = (float) src[i];
+            }
+            b.put(off + from, t, 0, n);
+        }
     }
 
     static final class F64 extends Buf {
@@ -83,6 +118,16 @@ abstract class Buf {
         @Override
         void set(int i, double v) {
             b.put(off + i, v);
+        }
+
+        @Override
+        void read(int from, double[] dst, int n) {
+            b.get(off + from, dst, 0, n);
+        }
+
+        @Override
+        void write(int from, double[] src, int n) {
+            b.put(off + from, src, 0, n);
         }
     }
 }

@@ -208,27 +208,31 @@ final class CpuOps implements Ops {
     public void causalSoftmax(INDArray scores, int seq, double scale) {
         Buf s = Buf.of(scores);
         int rowsN = rows(scores);
-        for (int row = 0; row < rowsN; row++) {
-            int t = row % seq;
-            int base = row * seq;
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j <= t; j++) {
-                max = Math.max(max, s.get(base + j) * scale);
+        Parallel.rows(rowsN, seq, (from, to) -> {
+            double[] row = new double[seq];
+            for (int r = from; r < to; r++) {
+                int t = r % seq;
+                int base = r * seq;
+                int n = t + 1;
+                s.read(base, row, n);
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < n; j++) {
+                    max = Math.max(max, row[j] * scale);
+                }
+                double sum = 0;
+                for (int j = 0; j < n; j++) {
+                    double e = Math.exp(row[j] * scale - max);
+                    row[j] = e;
+                    sum += e;
+                }
+                double inv = 1.0 / sum;
+                for (int j = 0; j < n; j++) {
+                    row[j] *= inv;
+                }
+                java.util.Arrays.fill(row, n, seq, 0.0);
+                s.write(base, row, seq);
             }
-            double sum = 0;
-            for (int j = 0; j <= t; j++) {
-                double e = Math.exp(s.get(base + j) * scale - max);
-                s.set(base + j, e);
-                sum += e;
-            }
-            double inv = 1.0 / sum;
-            for (int j = 0; j <= t; j++) {
-                s.set(base + j, s.get(base + j) * inv);
-            }
-            for (int j = t + 1; j < seq; j++) {
-                s.set(base + j, 0.0);
-            }
-        }
+        });
     }
 
     @Override
@@ -237,17 +241,23 @@ final class CpuOps implements Ops {
         Buf db = Buf.of(dScores);
         int rowsN = rows(p);
         int n = cols(p);
-        for (int row = 0; row < rowsN; row++) {
-            int base = row * n;
-            double dot = 0;
-            for (int j = 0; j < n; j++) {
-                dot += pb.get(base + j) * db.get(base + j);
+        Parallel.rows(rowsN, n, (from, to) -> {
+            double[] pr = new double[n];
+            double[] dr = new double[n];
+            for (int r = from; r < to; r++) {
+                int base = r * n;
+                pb.read(base, pr, n);
+                db.read(base, dr, n);
+                double dot = 0;
+                for (int j = 0; j < n; j++) {
+                    dot += pr[j] * dr[j];
+                }
+                for (int j = 0; j < n; j++) {
+                    dr[j] = pr[j] * (dr[j] - dot) * scale;
+                }
+                db.write(base, dr, n);
             }
-            for (int j = 0; j < n; j++) {
-                double pv = pb.get(base + j);
-                db.set(base + j, pv * (db.get(base + j) - dot) * scale);
-            }
-        }
+        });
     }
 
     private static double sigmoid(double x) {
@@ -259,11 +269,21 @@ final class CpuOps implements Ops {
         Buf g = Buf.of(gate);
         Buf u = Buf.of(up);
         Buf o = Buf.of(h);
-        int n = Math.toIntExact(gate.length());
-        for (int i = 0; i < n; i++) {
-            double x = g.get(i);
-            o.set(i, x * sigmoid(x) * u.get(i));
-        }
+        int rowsN = rows(gate);
+        int n = cols(gate);
+        Parallel.rows(rowsN, 8L * n, (from, to) -> {
+            double[] gr = new double[n];
+            double[] ur = new double[n];
+            for (int r = from; r < to; r++) {
+                g.read(r * n, gr, n);
+                u.read(r * n, ur, n);
+                for (int i = 0; i < n; i++) {
+                    double x = gr[i];
+                    ur[i] = x / (1.0 + Math.exp(-x)) * ur[i];
+                }
+                o.write(r * n, ur, n);
+            }
+        });
     }
 
     @Override
@@ -273,15 +293,28 @@ final class CpuOps implements Ops {
         Buf u = Buf.of(up);
         Buf dg = Buf.of(dGate);
         Buf du = Buf.of(dUp);
-        int n = Math.toIntExact(gate.length());
-        for (int i = 0; i < n; i++) {
-            double x = g.get(i);
-            double sg = sigmoid(x);
-            double silu = x * sg;
-            double dv = d.get(i);
-            du.set(i, dv * silu);
-            dg.set(i, dv * u.get(i) * (sg + silu * (1.0 - sg)));
-        }
+        int rowsN = rows(gate);
+        int n = cols(gate);
+        Parallel.rows(rowsN, 8L * n, (from, to) -> {
+            double[] dr = new double[n];
+            double[] gr = new double[n];
+            double[] ur = new double[n];
+            for (int r = from; r < to; r++) {
+                int base = r * n;
+                d.read(base, dr, n);
+                g.read(base, gr, n);
+                u.read(base, ur, n);
+                for (int i = 0; i < n; i++) {
+                    double x = gr[i];
+                    double sg = sigmoid(x);
+                    double silu = x * sg;
+                    gr[i] = dr[i] * ur[i] * (sg + silu * (1.0 - sg));
+                    ur[i] = dr[i] * silu;
+                }
+                dg.write(base, gr, n);
+                du.write(base, ur, n);
+            }
+        });
     }
 
     @Override
@@ -290,30 +323,33 @@ final class CpuOps implements Ops {
         Buf lp = Buf.of(logProb);
         Buf en = Buf.of(entropy);
         int v = cols(logits);
-        for (int r = 0; r < targets.length; r++) {
-            if (targets[r] < 0) {
-                lp.set(r, 0.0);
-                en.set(r, 0.0);
-                continue;
+        Parallel.rows(targets.length, 4L * v, (from, to) -> {
+            double[] row = new double[v];
+            for (int r = from; r < to; r++) {
+                if (targets[r] < 0) {
+                    lp.set(r, 0.0);
+                    en.set(r, 0.0);
+                    continue;
+                }
+                l.read(r * v, row, v);
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < v; j++) {
+                    max = Math.max(max, row[j]);
+                }
+                double sum = 0;
+                double wsum = 0;
+                for (int j = 0; j < v; j++) {
+                    double z = row[j] - max;
+                    double e = Math.exp(z);
+                    sum += e;
+                    wsum += e * z;
+                }
+                double logZ = Math.log(sum);
+                lp.set(r, row[targets[r]] - max - logZ);
+                // H = logZ - E_p[z] with z = logits - max
+                en.set(r, logZ - wsum / sum);
             }
-            int base = r * v;
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < v; j++) {
-                max = Math.max(max, l.get(base + j));
-            }
-            double sum = 0;
-            double wsum = 0;
-            for (int j = 0; j < v; j++) {
-                double z = l.get(base + j) - max;
-                double e = Math.exp(z);
-                sum += e;
-                wsum += e * z;
-            }
-            double logZ = Math.log(sum);
-            lp.set(r, l.get(base + targets[r]) - max - logZ);
-            // H = logZ - E_p[z] with z = logits - max
-            en.set(r, logZ - wsum / sum);
-        }
+        });
     }
 
     @Override
@@ -321,31 +357,35 @@ final class CpuOps implements Ops {
         Buf l = Buf.of(logits);
         Buf g = Buf.of(dLogProb);
         int v = cols(logits);
-        for (int r = 0; r < targets.length; r++) {
-            int base = r * v;
-            double gr = targets[r] < 0 ? 0.0 : g.get(r);
-            if (gr == 0.0) {
-                for (int j = 0; j < v; j++) {
-                    l.set(base + j, 0.0);
+        Parallel.rows(targets.length, 4L * v, (from, to) -> {
+            double[] row = new double[v];
+            for (int r = from; r < to; r++) {
+                int base = r * v;
+                double gr = targets[r] < 0 ? 0.0 : g.get(r);
+                if (gr == 0.0) {
+                    java.util.Arrays.fill(row, 0.0);
+                    l.write(base, row, v);
+                    continue;
                 }
-                continue;
+                l.read(base, row, v);
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < v; j++) {
+                    max = Math.max(max, row[j]);
+                }
+                double sum = 0;
+                for (int j = 0; j < v; j++) {
+                    double e = Math.exp(row[j] - max);
+                    row[j] = e;
+                    sum += e;
+                }
+                double scale = -gr / sum;
+                for (int j = 0; j < v; j++) {
+                    row[j] *= scale;
+                }
+                row[targets[r]] += gr;
+                l.write(base, row, v);
             }
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < v; j++) {
-                max = Math.max(max, l.get(base + j));
-            }
-            double sum = 0;
-            for (int j = 0; j < v; j++) {
-                double e = Math.exp(l.get(base + j) - max);
-                l.set(base + j, e);
-                sum += e;
-            }
-            double scale = -gr / sum;
-            for (int j = 0; j < v; j++) {
-                l.set(base + j, l.get(base + j) * scale);
-            }
-            l.add(base + targets[r], gr);
-        }
+        });
     }
 
     @Override
@@ -469,49 +509,61 @@ final class CpuOps implements Ops {
         Buf kb = Buf.of(kCache);
         Buf vb = Buf.of(vCache);
         Buf ob = Buf.of(out);
-        Buf sb = Buf.of(scratch);
         int kvHeads = Math.toIntExact(kCache.size(1));
         int cap = Math.toIntExact(kCache.size(2));
         int hd = Math.toIntExact(kCache.size(3));
         int heads = kvHeads * group;
-        for (int b = 0; b < lengths.length; b++) {
-            int len = lengths[b];
-            if (len <= 0) {
-                continue;
-            }
-            for (int h = 0; h < heads; h++) {
-                int kv = h / group;
-                int qBase = (b * heads + h) * hd;
+        int batch = lengths.length;
+        // one task per (row, kv head): its keys and values are read once, in bulk, for the whole group
+        Parallel.rows(batch * kvHeads, 4L * cap * hd * group, (from, to) -> {
+            double[] keys = new double[cap * hd];
+            double[] values = new double[cap * hd];
+            double[] qs = new double[group * hd];
+            double[] os = new double[group * hd];
+            double[] w = new double[cap];
+            for (int task = from; task < to; task++) {
+                int b = task / kvHeads;
+                int kv = task % kvHeads;
+                int len = lengths[b];
+                if (len <= 0) {
+                    continue;
+                }
                 int cacheBase = (b * kvHeads + kv) * cap * hd;
-                double max = Double.NEGATIVE_INFINITY;
-                for (int j = 0; j < len; j++) {
-                    int kBase = cacheBase + j * hd;
-                    double dot = 0;
-                    for (int i = 0; i < hd; i++) {
-                        dot += qb.get(qBase + i) * kb.get(kBase + i);
+                kb.read(cacheBase, keys, len * hd);
+                vb.read(cacheBase, values, len * hd);
+                int qBase = (b * heads + kv * group) * hd;
+                qb.read(qBase, qs, group * hd);
+                for (int g = 0; g < group; g++) {
+                    int qo = g * hd;
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int j = 0; j < len; j++) {
+                        int ko = j * hd;
+                        double dot = 0;
+                        for (int i = 0; i < hd; i++) {
+                            dot += qs[qo + i] * keys[ko + i];
+                        }
+                        dot *= scale;
+                        w[j] = dot;
+                        max = Math.max(max, dot);
                     }
-                    dot *= scale;
-                    sb.set(j, dot);
-                    max = Math.max(max, dot);
-                }
-                double sum = 0;
-                for (int j = 0; j < len; j++) {
-                    double e = Math.exp(sb.get(j) - max);
-                    sb.set(j, e);
-                    sum += e;
-                }
-                for (int i = 0; i < hd; i++) {
-                    ob.set(qBase + i, 0.0);
-                }
-                for (int j = 0; j < len; j++) {
-                    double w = sb.get(j) / sum;
-                    int vBase = cacheBase + j * hd;
-                    for (int i = 0; i < hd; i++) {
-                        ob.add(qBase + i, w * vb.get(vBase + i));
+                    double sum = 0;
+                    for (int j = 0; j < len; j++) {
+                        double e = Math.exp(w[j] - max);
+                        w[j] = e;
+                        sum += e;
+                    }
+                    java.util.Arrays.fill(os, qo, qo + hd, 0.0);
+                    for (int j = 0; j < len; j++) {
+                        double wj = w[j] / sum;
+                        int vo = j * hd;
+                        for (int i = 0; i < hd; i++) {
+                            os[qo + i] += wj * values[vo + i];
+                        }
                     }
                 }
+                ob.write(qBase, os, group * hd);
             }
-        }
+        });
     }
 
     @Override

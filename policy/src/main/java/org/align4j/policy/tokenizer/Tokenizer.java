@@ -217,6 +217,10 @@ public final class Tokenizer {
         return idOf(config.padToken());
     }
 
+    BpeModel model() {
+        return model;
+    }
+
     public TokenizerConfig config() {
         return config;
     }

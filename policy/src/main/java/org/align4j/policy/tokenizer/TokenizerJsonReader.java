@@ -34,6 +34,11 @@ final class TokenizerJsonReader {
         return new TokenizerJsonReader(source).build(root, config);
     }
 
+    /** A pre-tokenizer from its tokenizer.json form (used by training to cut text as the saved file will). */
+    static PreTokenizer preTokenizerFromJson(JsonNode n, String source) {
+        return new TokenizerJsonReader(source).preTokenizer(n, "pre_tokenizer");
+    }
+
     private static JsonNode parse(InputStream in, String source) {
         try {
             return JSON.readTree(in);

@@ -7,11 +7,11 @@ import java.util.regex.Pattern;
 
 /**
  * Reads a final answer as an exact number. Accepted forms: integers and decimals with an optional
- * sign ({@code -3}, {@code 0.5}, {@code .5}), thousands separators ({@code 1,234,567.5}),
- * fractions ({@code 3/4}, {@code -3 / 4}), LaTeX fractions ({@code \frac{3}{4}}, {@code \dfrac},
- * {@code \tfrac}, {@code \frac34}), LaTeX thousands ({@code 1{,}000}), each optionally wrapped in {@code $...$}, followed by units in
- * words ({@code 18 dollars}, {@code 5\text{ apples}}) or a percent/degree sign, which are ignored.
- * Anything else (an expression, two numbers) is not a number.
+ * sign ({@code -3}, {@code 0.5}, {@code .5}), thousands separators ({@code 1,234,567.5}, LaTeX
+ * {@code 1{,}000}), fractions ({@code 3/4}, {@code -3 / 4}), LaTeX fractions ({@code \frac{3}{4}},
+ * {@code \dfrac}, {@code \tfrac}, {@code \frac34}), each optionally wrapped in {@code $...$} and
+ * followed by units in words ({@code 18 dollars}, {@code 5\text{ apples}}) or a percent or degree
+ * sign, which are ignored. Anything else (an expression, two numbers) is not a number.
  */
 public final class NumericAnswer {
 

@@ -1,0 +1,162 @@
+package org.align4j.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.align4j.reward.code.CodeTestReport;
+import org.align4j.reward.code.CodeTestRunner;
+import org.align4j.reward.code.Language;
+import org.align4j.reward.code.RewardMode;
+import org.align4j.reward.code.TestResult;
+import org.align4j.reward.sandbox.IsolationMode;
+import org.align4j.reward.sandbox.SandboxLimits;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code align4j reward code}: runs one completion's code against unit tests in the sandbox, prints JSON. */
+@Command(name = "code",
+        mixinStandardHelpOptions = true,
+        header = "Run a completion's code against unit tests in a sandbox; print the reward as JSON.",
+        description = {
+                "Runs the code of a completion (taken from its markdown code fence when it has one) against unit "
+                        + "tests in the sandbox, each test separately, and prints {\"reward\": r, \"passed\": p, "
+                        + "\"total\": n, \"status\": ..., \"isolation\": ..., \"results\": [...]}.",
+                "TESTS.json is {\"tests\": [...]}: Python assert statements (MBPP style), or Java boolean expressions "
+                        + "over the solution's classes (an 'assert' prefix and ';' are accepted).",
+                "The sandbox uses bubblewrap when it works here, else process limits; the log says what is missing.",
+                ""},
+        footer = {"", "Examples:",
+                "  echo '{\"tests\": [\"assert add(1, 2) == 3\"]}' > tests.json",
+                "  printf 'def add(a, b):\\n    return a + b\\n' > add.py",
+                "  align4j reward code --language python --tests tests.json --completion add.py",
+                "",
+                "  echo '{\"tests\": [\"Solution.add(1, 2) == 3\"]}' > tests.json",
+                "  align4j reward code --language java --tests tests.json --completion S.java"})
+public final class RewardCodeCommand implements Runnable {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--language", required = true, paramLabel = "python|java", converter = LanguageConverter.class,
+            description = "language of the code and the tests")
+    Language language;
+
+    @Option(names = "--tests", required = true, paramLabel = "TESTS.json", description = "JSON file {\"tests\": [...]}")
+    String tests;
+
+    @Option(names = "--completion", required = true, paramLabel = "CODE_FILE",
+            description = "the completion: code, or markdown with a code fence ('-' reads standard input)")
+    String completion;
+
+    @Option(names = "--mode", paramLabel = "fraction|all", defaultValue = "fraction", converter = ModeConverter.class,
+            description = "reward = fraction of tests passed, or 1 only when all pass (default: ${DEFAULT-VALUE})")
+    RewardMode mode;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10",
+            description = "wall-clock limit for the whole run (default: ${DEFAULT-VALUE})")
+    double timeoutSeconds;
+
+    @Option(names = "--memory-mb", paramLabel = "MB",
+            description = "address-space limit per process (default: 512 for Python, 1024 for Java)")
+    Integer memoryMb;
+
+    @Option(names = "--isolation", paramLabel = "auto|bwrap|limits", defaultValue = "auto", converter = IsolationConverter.class,
+            description = "bwrap: require bubblewrap; limits: process limits only; auto: bwrap when it works (default)")
+    IsolationMode isolation;
+
+    @Option(names = "--interpreter", paramLabel = "CMD_OR_DIR",
+            description = "Python interpreter (default python3) or JDK home for Java (default: this JVM's)")
+    String interpreter;
+
+    @Override
+    public void run() {
+        List<String> testList = readTests(tests);
+        String code = CliFiles.readText(completion, "completion");
+        if (!(timeoutSeconds > 0)) {
+            throw new IllegalArgumentException("--timeout must be positive, got " + timeoutSeconds);
+        }
+        SandboxLimits limits = CodeTestRunner.defaultLimits(language).withTimeout(Duration.ofMillis(Math.round(timeoutSeconds * 1000)));
+        if (memoryMb != null) {
+            if (memoryMb < 16) {
+                throw new IllegalArgumentException("--memory-mb must be at least 16, got " + memoryMb);
+            }
+            limits = limits.withMemoryBytes(memoryMb * 1024L * 1024L);
+        }
+        CodeTestReport report = CodeTestRunner.create(language, isolation, limits, interpreter).run(code, testList);
+
+        ObjectNode out = JSON.createObjectNode();
+        out.put("reward", report.reward(mode));
+        out.put("passed", report.passed());
+        out.put("total", report.total());
+        out.put("status", report.status().name().toLowerCase(Locale.ROOT));
+        out.put("isolation", report.isolation());
+        ArrayNode results = out.putArray("results");
+        for (TestResult r : report.results()) {
+            ObjectNode o = results.addObject();
+            o.put("test", r.test());
+            o.put("passed", r.passed());
+            if (!r.passed()) {
+                o.put("detail", r.detail());
+            }
+        }
+        if (report.status() != CodeTestReport.Status.COMPLETED && !report.log().isBlank()) {
+            out.put("log", report.log());
+        }
+        spec.commandLine().getOut().println(out);
+        spec.commandLine().getOut().flush();
+    }
+
+    /** The test list of a TESTS.json file: {"tests": [...]} (MBPP's "test_list" is accepted too). */
+    static List<String> readTests(String path) {
+        String text = CliFiles.readText(path, "tests");
+        JsonNode root;
+        try {
+            root = JSON.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(path + ": not valid JSON (line " + e.getLocation().getLineNr()
+                    + ", column " + e.getLocation().getColumnNr() + "): " + e.getOriginalMessage());
+        }
+        JsonNode list = root == null || !root.isObject() ? null : root.has("tests") ? root.get("tests") : root.get("test_list");
+        if (list == null || !list.isArray()) {
+            throw new IllegalArgumentException(path + ": expected an object with key 'tests' holding a list of strings");
+        }
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            if (!list.get(i).isTextual()) {
+                throw new IllegalArgumentException(path + ": tests[" + i + "] must be a string, got " + list.get(i));
+            }
+            out.add(list.get(i).asText());
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException(path + ": key 'tests' is empty");
+        }
+        return out;
+    }
+
+    static final class LanguageConverter extends LowerCaseEnumConverter<Language> {
+        LanguageConverter() {
+            super(Language.class);
+        }
+    }
+
+    static final class ModeConverter extends LowerCaseEnumConverter<RewardMode> {
+        ModeConverter() {
+            super(RewardMode.class);
+        }
+    }
+
+    static final class IsolationConverter extends LowerCaseEnumConverter<IsolationMode> {
+        IsolationConverter() {
+            super(IsolationMode.class);
+        }
+    }
+}

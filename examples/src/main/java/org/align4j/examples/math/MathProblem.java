@@ -1,0 +1,17 @@
+package org.align4j.examples.math;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+
+/**
+ * One generated word problem as a JSONL row: {@code prompt}/{@code completion} for SFT, {@code prompt}/
+ * {@code answer} for GRPO and evaluation; {@code steps} is the number of arithmetic lines of the completion.
+ * The structured solution travels along (not serialized) so that wrong variants can be derived from it.
+ */
+public record MathProblem(String id, String prompt, String completion, String answer, int steps,
+                          @JsonIgnore Solution solution) {
+
+    static MathProblem of(String id, String prompt, Solution solution) {
+        return new MathProblem(id, prompt, solution.completion(), Long.toString(solution.answer()),
+                solution.steps().size(), solution);
+    }
+}

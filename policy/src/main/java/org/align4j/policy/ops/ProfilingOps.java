@@ -1,0 +1,229 @@
+package org.align4j.policy.ops;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Wraps a backend and accumulates wall time and call counts per operation, to see where a training or
+ * sampling step spends its time (align4j bench --profile). Single-threaded use, like the model.
+ */
+public final class ProfilingOps implements Ops {
+    private final Ops delegate;
+    private final Map<String, long[]> stats = new TreeMap<>();
+
+    public ProfilingOps(Ops delegate) {
+        this.delegate = delegate;
+    }
+
+    private void record(String op, long start) {
+        long[] s = stats.computeIfAbsent(op, k -> new long[2]);
+        s[0] += System.nanoTime() - start;
+        s[1]++;
+    }
+
+    /** Milliseconds and calls per operation since the last reset, largest time first. */
+    public Map<String, double[]> report() {
+        Map<String, double[]> out = new LinkedHashMap<>();
+        stats.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0]))
+                .forEach(e -> out.put(e.getKey(), new double[] {e.getValue()[0] / 1e6, e.getValue()[1]}));
+        return out;
+    }
+
+    public void reset() {
+        stats.clear();
+    }
+
+    @Override
+    public void toHost(INDArray x) {
+        delegate.toHost(x);
+    }
+
+    @Override
+    public void hostWritten(INDArray x) {
+        delegate.hostWritten(x);
+    }
+
+    @Override
+    public String name() {
+        return delegate.name() + "+profile";
+    }
+
+    @Override
+    public void gemm(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB, double alpha, double beta) {
+        long start = System.nanoTime();
+        delegate.gemm(a, b, c, transA, transB, alpha, beta);
+        record("gemm", start);
+    }
+
+    @Override
+    public void bmm(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB) {
+        long start = System.nanoTime();
+        delegate.bmm(a, b, c, transA, transB);
+        record("bmm", start);
+    }
+
+    @Override
+    public void embeddingForward(int[] ids, INDArray table, INDArray out) {
+        long start = System.nanoTime();
+        delegate.embeddingForward(ids, table, out);
+        record("embeddingForward", start);
+    }
+
+    @Override
+    public void embeddingBackward(int[] ids, INDArray dOut, INDArray dTable) {
+        long start = System.nanoTime();
+        delegate.embeddingBackward(ids, dOut, dTable);
+        record("embeddingBackward", start);
+    }
+
+    @Override
+    public void rmsNormForward(INDArray x, INDArray w, INDArray out, INDArray rstd, double eps) {
+        long start = System.nanoTime();
+        delegate.rmsNormForward(x, w, out, rstd, eps);
+        record("rmsNormForward", start);
+    }
+
+    @Override
+    public void rmsNormBackward(INDArray dOut, INDArray x, INDArray w, INDArray rstd, INDArray dx, INDArray dw) {
+        long start = System.nanoTime();
+        delegate.rmsNormBackward(dOut, x, w, rstd, dx, dw);
+        record("rmsNormBackward", start);
+    }
+
+    @Override
+    public void addBias(INDArray y, INDArray b) {
+        long start = System.nanoTime();
+        delegate.addBias(y, b);
+        record("addBias", start);
+    }
+
+    @Override
+    public void biasBackward(INDArray dy, INDArray db) {
+        long start = System.nanoTime();
+        delegate.biasBackward(dy, db);
+        record("biasBackward", start);
+    }
+
+    @Override
+    public void rope(INDArray x, int[] positions, RopeTable table, boolean inverse) {
+        long start = System.nanoTime();
+        delegate.rope(x, positions, table, inverse);
+        record("rope", start);
+    }
+
+    @Override
+    public void regroupHeads(INDArray rows, INDArray grouped, int batch, int seq, int kvHeads, int group, boolean toGrouped) {
+        long start = System.nanoTime();
+        delegate.regroupHeads(rows, grouped, batch, seq, kvHeads, group, toGrouped);
+        record("regroupHeads", start);
+    }
+
+    @Override
+    public void causalSoftmax(INDArray scores, int seq, double scale) {
+        long start = System.nanoTime();
+        delegate.causalSoftmax(scores, seq, scale);
+        record("causalSoftmax", start);
+    }
+
+    @Override
+    public void softmaxBackward(INDArray p, INDArray dScores, double scale) {
+        long start = System.nanoTime();
+        delegate.softmaxBackward(p, dScores, scale);
+        record("softmaxBackward", start);
+    }
+
+    @Override
+    public void swiGluForward(INDArray gate, INDArray up, INDArray h) {
+        long start = System.nanoTime();
+        delegate.swiGluForward(gate, up, h);
+        record("swiGluForward", start);
+    }
+
+    @Override
+    public void swiGluBackward(INDArray dh, INDArray gate, INDArray up, INDArray dGate, INDArray dUp) {
+        long start = System.nanoTime();
+        delegate.swiGluBackward(dh, gate, up, dGate, dUp);
+        record("swiGluBackward", start);
+    }
+
+    @Override
+    public void logProbsAndEntropy(INDArray logits, int[] targets, INDArray logProb, INDArray entropy) {
+        long start = System.nanoTime();
+        delegate.logProbsAndEntropy(logits, targets, logProb, entropy);
+        record("logProbsAndEntropy", start);
+    }
+
+    @Override
+    public void logProbsBackward(INDArray logits, int[] targets, INDArray dLogProb) {
+        long start = System.nanoTime();
+        delegate.logProbsBackward(logits, targets, dLogProb);
+        record("logProbsBackward", start);
+    }
+
+    @Override
+    public void copy(INDArray src, INDArray dst) {
+        long start = System.nanoTime();
+        delegate.copy(src, dst);
+        record("copy", start);
+    }
+
+    @Override
+    public void addInPlace(INDArray y, INDArray x) {
+        long start = System.nanoTime();
+        delegate.addInPlace(y, x);
+        record("addInPlace", start);
+    }
+
+    @Override
+    public void zero(INDArray x) {
+        long start = System.nanoTime();
+        delegate.zero(x);
+        record("zero", start);
+    }
+
+    @Override
+    public void scale(INDArray x, double s) {
+        long start = System.nanoTime();
+        delegate.scale(x, s);
+        record("scale", start);
+    }
+
+    @Override
+    public double sumSquares(INDArray x) {
+        long start = System.nanoTime();
+        double r = delegate.sumSquares(x);
+        record("sumSquares", start);
+        return r;
+    }
+
+    @Override
+    public boolean hasNonFinite(INDArray x) {
+        long start = System.nanoTime();
+        boolean r = delegate.hasNonFinite(x);
+        record("hasNonFinite", start);
+        return r;
+    }
+
+    @Override
+    public void adamW(INDArray param, INDArray grad, INDArray m, INDArray v, double lr, double beta1, double beta2, double eps, double weightDecay, long t) {
+        long start = System.nanoTime();
+        delegate.adamW(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, t);
+        record("adamW", start);
+    }
+
+    @Override
+    public void writeKv(INDArray rows, INDArray cache, int batch, int seq, int[] startPos) {
+        long start = System.nanoTime();
+        delegate.writeKv(rows, cache, batch, seq, startPos);
+        record("writeKv", start);
+    }
+
+    @Override
+    public void decodeAttention(INDArray q, INDArray kCache, INDArray vCache, int[] lengths, INDArray out, int group, double scale, INDArray scratch) {
+        long start = System.nanoTime();
+        delegate.decodeAttention(q, kCache, vCache, lengths, out, group, scale, scratch);
+        record("decodeAttention", start);
+    }
+}

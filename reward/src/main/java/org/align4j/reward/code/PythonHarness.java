@@ -1,0 +1,95 @@
+package org.align4j.reward.code;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.align4j.reward.sandbox.SandboxJob;
+
+/**
+ * Python tests are statements (MBPP's {@code test_list}: {@code assert f(1) == 2}), each run with
+ * {@code exec} in the namespace the solution defined. The interpreter is resolved once, outside the
+ * sandbox, to its real executable and installation so that exactly those are made visible inside.
+ */
+final class PythonHarness implements TestHarness {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String HARNESS = loadHarness();
+    private static final Map<String, String> ENV = Map.of(
+            "PYTHONIOENCODING", "utf-8", "PYTHONDONTWRITEBYTECODE", "1", "PYTHONHASHSEED", "0");
+
+    private final String executable;
+    private final List<Path> installation;
+
+    PythonHarness(String python) {
+        List<String> where = describeInterpreter(python);
+        this.executable = where.get(0);
+        List<Path> paths = new ArrayList<>();
+        paths.add(Path.of(executable).getParent());
+        paths.add(Path.of(where.get(1)));
+        paths.add(Path.of(where.get(2)));
+        this.installation = List.copyOf(paths);
+    }
+
+    @Override
+    public SandboxJob job(String code, List<String> tests, String nonce) {
+        Map<String, String> files = new LinkedHashMap<>();
+        files.put("harness.py", HARNESS);
+        files.put("solution.py", code);
+        try {
+            files.put("tests.json", JSON.writeValueAsString(tests));
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("tests cannot be written as JSON: " + e.getMessage(), e);
+        }
+        // -I: no user site-packages, no PYTHON* variables, no script directory on sys.path; -B: no .pyc files.
+        return new SandboxJob(files, List.of(executable, "-I", "-B", "harness.py"), nonce + "\n", installation, ENV);
+    }
+
+    @Override
+    public SandboxJob probe() {
+        return new SandboxJob(Map.of(), List.of(executable, "-I", "-B", "-c", "import json, os"), "", installation, ENV);
+    }
+
+    /** Real executable, sys.prefix and sys.base_prefix of {@code python} (which may be a shim or a venv). */
+    private static List<String> describeInterpreter(String python) {
+        String script = "import os, sys; print(os.path.realpath(sys.executable)); print(sys.prefix); print(sys.base_prefix)";
+        try {
+            Process p = new ProcessBuilder(python, "-c", script).redirectErrorStream(true).start();
+            p.getOutputStream().close();
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalArgumentException("python interpreter '" + python + "' did not answer within 30 s");
+            }
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            List<String> lines = out.lines().map(String::strip).toList();
+            if (p.exitValue() != 0 || lines.size() < 3) {
+                throw new IllegalArgumentException("python interpreter '" + python + "' does not work: " + out);
+            }
+            return lines.subList(lines.size() - 3, lines.size());
+        } catch (IOException e) {
+            throw new IllegalArgumentException("python interpreter '" + python + "' cannot be started: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while locating the python interpreter", e);
+        }
+    }
+
+    private static String loadHarness() {
+        try (InputStream in = PythonHarness.class.getResourceAsStream("python_harness.py")) {
+            if (in == null) {
+                throw new IllegalStateException("python_harness.py is missing from the reward jar");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

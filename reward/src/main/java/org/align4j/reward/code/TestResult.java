@@ -1,0 +1,11 @@
+package org.align4j.reward.code;
+
+/**
+ * The outcome of one unit test.
+ *
+ * @param test    the test as given
+ * @param passed  whether it passed
+ * @param detail  why it failed ({@code AssertionError}, {@code not run: timeout}, ...); empty when passed
+ */
+public record TestResult(String test, boolean passed, String detail) {
+}

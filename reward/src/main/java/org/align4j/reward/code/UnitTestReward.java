@@ -1,0 +1,135 @@
+package org.align4j.reward.code;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.align4j.reward.OutcomeReward;
+import org.align4j.reward.RewardInput;
+import org.align4j.reward.RewardParams;
+import org.align4j.reward.sandbox.IsolationMode;
+import org.align4j.reward.sandbox.SandboxLimits;
+
+/**
+ * Runs each completion's code against its row's unit tests in the sandbox and rewards the fraction
+ * of tests passed (or 1/0 for all-or-nothing). Abstains on rows without tests. A batch runs in
+ * parallel through a bounded pool, so {@code parallelism} sandboxes at most exist at a time.
+ *
+ * <p>Config ({@code python_tests} or {@code java_tests}):
+ * <pre>{type: python_tests, mode: fraction|all, tests_key: tests, timeout_seconds: 10, memory_mb: 512,
+ *  max_processes: 32, max_output_kb: 1024, parallelism: 2, isolation: auto|bwrap|limits,
+ *  interpreter: python3}</pre>
+ * Without {@code tests_key} the tests are read from {@code tests}, else from MBPP's {@code test_list}.
+ * Java's {@code interpreter} is a JDK home (default: the running JVM's).
+ */
+public final class UnitTestReward implements OutcomeReward {
+
+    public static final String PYTHON_TYPE = "python_tests";
+    public static final String JAVA_TYPE = "java_tests";
+
+    private final String name;
+    private final RewardMode mode;
+    private final String testsKey;
+    private final CodeTestRunner runner;
+    private final ExecutorService pool;
+
+    public UnitTestReward(Language language, Map<String, Object> params) {
+        this.name = language == Language.JAVA ? JAVA_TYPE : PYTHON_TYPE;
+        RewardParams p = new RewardParams(name, params).allowOnly("mode", "tests_key", "timeout_seconds", "memory_mb",
+                "max_processes", "max_output_kb", "parallelism", "isolation", "interpreter");
+        this.mode = p.choice("mode", RewardMode.FRACTION);
+        this.testsKey = p.string("tests_key", null);
+        SandboxLimits limits = CodeTestRunner.defaultLimits(language);
+        if (p.has("timeout_seconds")) {
+            limits = limits.withTimeout(Duration.ofMillis(Math.round(1000 * positive(p, name, "timeout_seconds"))));
+        }
+        if (p.has("memory_mb")) {
+            limits = limits.withMemoryBytes(p.integer("memory_mb", 0, 16, 1 << 20) * 1024L * 1024L);
+        }
+        if (p.has("max_processes")) {
+            limits = limits.withMaxProcesses(p.integer("max_processes", 0, 1, 100_000));
+        }
+        if (p.has("max_output_kb")) {
+            limits = limits.withMaxOutputBytes(p.integer("max_output_kb", 0, 1, 1 << 20) * 1024L);
+        }
+        int parallelism = p.integer("parallelism", Runtime.getRuntime().availableProcessors(), 1, 256);
+        IsolationMode isolation = p.choice("isolation", IsolationMode.AUTO);
+        this.runner = CodeTestRunner.create(language, isolation, limits, p.string("interpreter", null));
+        AtomicInteger threads = new AtomicInteger();
+        this.pool = Executors.newFixedThreadPool(parallelism, r -> {
+            Thread t = new Thread(r, name + "-" + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    private static double positive(RewardParams p, String owner, String key) {
+        double v = p.number(key, 0);
+        if (!(v > 0)) {
+            throw new IllegalArgumentException(owner + ": key '" + key + "' must be a positive number, got " + v);
+        }
+        return v;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    public CodeTestRunner runner() {
+        return runner;
+    }
+
+    @Override
+    public List<Double> score(List<RewardInput> batch) {
+        List<Future<CodeTestReport>> futures = new ArrayList<>(batch.size());
+        for (RewardInput input : batch) {
+            List<String> tests = tests(input.row());
+            futures.add(tests == null || tests.isEmpty() ? null : pool.submit(() -> runner.run(input.completion(), tests)));
+        }
+        List<Double> out = new ArrayList<>(batch.size());
+        for (Future<CodeTestReport> f : futures) {
+            out.add(f == null ? null : await(f).reward(mode));
+        }
+        return out;
+    }
+
+    /** The row's tests: a list of strings, or one string holding a single test; null when absent. */
+    private List<String> tests(Map<String, Object> row) {
+        String key = testsKey != null ? testsKey : row.containsKey("tests") ? "tests" : "test_list";
+        Object value = row.get(key);
+        if (value == null) {
+            return null;
+        }
+        if (value instanceof String s) {
+            return List.of(s);
+        }
+        if (value instanceof List<?> list && list.stream().allMatch(t -> t instanceof String)) {
+            return list.stream().map(String.class::cast).toList();
+        }
+        throw new IllegalArgumentException(name + ": row key '" + key + "' must be a list of strings, got "
+                + value.getClass().getSimpleName());
+    }
+
+    private static CodeTestReport await(Future<CodeTestReport> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for unit tests", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.shutdownNow();
+    }
+}

@@ -1,0 +1,59 @@
+package org.align4j.reward.sandbox;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What isolation a sandbox actually provides on this host, and what it lacks, so logs and tests can
+ * say it plainly instead of assuming.
+ *
+ * @param namespaces   bubblewrap: private pid, network, IPC and UTS namespaces and a private
+ *                     filesystem view (system directories read-only, a size-limited scratch tmpfs)
+ * @param separateUid  the code runs under a fresh unprivileged uid (RLIMIT_NPROC binds it, it
+ *                     cannot signal the trainer or write the trainer's files, and all its processes
+ *                     can be killed at once)
+ * @param uidNote      why there is no separate uid, when there is none
+ */
+public record Isolation(boolean namespaces, boolean separateUid, String uidNote) {
+
+    /** Whether code cannot reach the network (only with namespaces). */
+    public boolean network() {
+        return namespaces;
+    }
+
+    /** Whether code cannot write files outside its scratch directory. */
+    public boolean protectsFiles() {
+        return namespaces || separateUid;
+    }
+
+    /** Whether code cannot signal the trainer or other processes outside the sandbox. */
+    public boolean protectsProcesses() {
+        return namespaces || separateUid;
+    }
+
+    /** Whether a fork bomb is capped by RLIMIT_NPROC (which does not bind root). */
+    public boolean capsProcesses() {
+        return separateUid || !HostSupport.get().root();
+    }
+
+    /** What is missing, in words, for the run log; empty when nothing is. */
+    public List<String> missing() {
+        List<String> missing = new ArrayList<>();
+        if (!namespaces) {
+            missing.add("network isolation");
+            missing.add("private filesystem view");
+            missing.add("pid namespace");
+            missing.add("scratch size limit");
+        }
+        if (!separateUid && HostSupport.get().root()) {
+            missing.add("separate uid (" + uidNote + "; the code runs as root without capabilities and RLIMIT_NPROC "
+                    + "does not bind it" + (namespaces ? ")" : "; it can signal and write what root owns)"));
+        }
+        return missing;
+    }
+
+    /** A short description, e.g. {@code bwrap+uid+rlimits}. */
+    public String describe() {
+        return (namespaces ? "bwrap+" : "") + (separateUid ? "uid+" : "") + "rlimits";
+    }
+}

@@ -1,0 +1,292 @@
+package org.align4j.reward.sandbox;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs untrusted code: each run in a fresh temporary directory, as a separate process tree with a
+ * wall-clock timeout, rlimits (CPU, address space, processes, file size, open files), and a bounded
+ * output capture. What else protects the host depends on what it offers (see {@link Isolation}):
+ *
+ * <ul>
+ *   <li>bubblewrap, when it works here: private pid/network/IPC/UTS namespaces and a filesystem
+ *       view with only system directories (read-only) and a size-limited scratch tmpfs. Killing
+ *       bwrap ends the pid namespace, and with it every process the code started.</li>
+ *   <li>as root: a fresh random uid per run (via {@code setpriv}), because RLIMIT_NPROC does not
+ *       bind root. The uid owns nothing, cannot signal the trainer, and lets the whole tree be
+ *       killed at once by {@code kill(-1)} issued as that uid, wherever its processes went.</li>
+ *   <li>otherwise the run gets its own session ({@code setsid}) and every member of the session
+ *       is killed when it ends; a root that cannot use another uid at least runs without
+ *       capabilities.</li>
+ * </ul>
+ * Instances are thread-safe; runs may go in parallel.
+ */
+public final class Sandbox {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Sandbox.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /** Sandbox uids are drawn from here: far above any real account and the usual subuid ranges. */
+    private static final int UID_BASE = 1_900_000_000;
+    private static final int UID_SPAN = 100_000_000;
+
+    private final HostSupport host;
+    private final boolean useBwrap;
+    private final boolean dropUid;
+    private final SandboxLimits limits;
+    private final Isolation isolation;
+
+    private Sandbox(HostSupport host, boolean useBwrap, boolean dropUid, String uidNote, SandboxLimits limits) {
+        this.host = host;
+        this.useBwrap = useBwrap;
+        this.dropUid = dropUid;
+        this.limits = limits;
+        this.isolation = new Isolation(useBwrap, dropUid, uidNote);
+    }
+
+    /**
+     * A sandbox with the strongest isolation {@code mode} allows on this host, checked by running
+     * {@code probe} (a trivial program of the interpreter that real runs will use). When the probe
+     * fails only under a separate uid (an interpreter installed in root's home), runs go without
+     * one and the log says so; when it fails either way the interpreter cannot run sandboxed and
+     * this throws with the probe's output.
+     */
+    public static Sandbox create(IsolationMode mode, SandboxLimits limits, SandboxJob probe) {
+        HostSupport host = HostSupport.get();
+        if (mode == IsolationMode.BWRAP && !host.bwrapWorks()) {
+            throw new IllegalStateException("isolation 'bwrap' requested but bwrap is not usable here: " + host.bwrapProblem());
+        }
+        boolean bwrap = mode != IsolationMode.LIMITS && host.bwrapWorks();
+        boolean canDrop = host.root() && host.setpriv().isPresent();
+        String uidNote = !host.root() ? "not running as root" : canDrop ? "" : "setpriv is not installed";
+        Sandbox sandbox = new Sandbox(host, bwrap, canDrop, uidNote, limits);
+        SandboxResult probed = sandbox.run(probe);
+        if (!succeeded(probed) && canDrop) {
+            String why = firstLine(probed.output());
+            Sandbox withoutUid = new Sandbox(host, bwrap, false, "the interpreter cannot run as an unprivileged uid (exit "
+                    + probed.exitCode() + (why.isEmpty() ? "" : ": " + why) + ")", limits);
+            SandboxResult second = withoutUid.run(probe);
+            if (succeeded(second)) {
+                sandbox = withoutUid;
+                probed = second;
+            }
+        }
+        if (!succeeded(probed)) {
+            throw new IllegalStateException("the sandbox cannot run " + String.join(" ", probe.command())
+                    + " (" + sandbox.isolation.describe() + "): "
+                    + (probed.timedOut() ? "timed out" : "exit " + probed.exitCode() + ": " + firstLine(probed.output())));
+        }
+        List<String> missing = new ArrayList<>(sandbox.isolation.missing());
+        if (!bwrap && mode == IsolationMode.AUTO) {
+            missing.add(0, "bwrap (" + host.bwrapProblem() + ")");
+        }
+        if (missing.isEmpty()) {
+            LOG.info("code sandbox: {}", sandbox.isolation.describe());
+        } else {
+            LOG.warn("code sandbox: {}; missing: {}", sandbox.isolation.describe(), String.join(", ", missing));
+        }
+        return sandbox;
+    }
+
+    private static boolean succeeded(SandboxResult r) {
+        return r.exitCode() == 0 && !r.timedOut() && !r.outputLimitExceeded();
+    }
+
+    public Isolation isolation() {
+        return isolation;
+    }
+
+    public SandboxLimits limits() {
+        return limits;
+    }
+
+    /** Runs {@code job} in a fresh directory, which is deleted afterwards. */
+    public SandboxResult run(SandboxJob job) {
+        Path dir = null;
+        try {
+            dir = Files.createTempDirectory("align4j-sandbox-");
+            for (Map.Entry<String, String> f : job.files().entrySet()) {
+                Files.writeString(dir.resolve(f.getKey()), f.getValue(), StandardCharsets.UTF_8);
+            }
+            int uid = dropUid ? UID_BASE + RANDOM.nextInt(UID_SPAN) : -1;
+            return execute(job, dir, uid);
+        } catch (IOException e) {
+            throw new IllegalStateException("sandbox run failed to start: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while running sandboxed code", e);
+        } finally {
+            if (dir != null) {
+                deleteTree(dir);
+            }
+        }
+    }
+
+    private SandboxResult execute(SandboxJob job, Path dir, int uid) throws IOException, InterruptedException {
+        String work = useBwrap ? BwrapCommand.WORK : dir.toString();
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("PATH", "/usr/local/bin:/usr/bin:/bin");
+        env.put("HOME", work);
+        env.put("TMPDIR", useBwrap ? "/tmp" : work);
+        env.put("LANG", "C.UTF-8");
+        env.putAll(job.env());
+
+        List<String> command = new ArrayList<>();
+        if (useBwrap) {
+            command.addAll(BwrapCommand.prefix(host, uid >= 0, dir, job.files().keySet(), job.readOnlyPaths(), limits, env));
+        } else {
+            host.setsid().ifPresent(p -> command.add(p.toString()));
+        }
+        if (uid < 0 && host.root() && !useBwrap && host.setpriv().isPresent()) {
+            // Root without a uid of its own: at least without capabilities (bwrap drops them itself).
+            command.addAll(LimitsCommand.dropCapabilities(host.setpriv().get()));
+        }
+        if (uid >= 0) {
+            command.addAll(LimitsCommand.dropUid(host.setpriv().orElseThrow(), uid));
+            if (!useBwrap) {
+                // The uid works in this directory and nowhere else (it owns nothing else).
+                Files.setAttribute(dir, "unix:uid", uid);
+                Files.setAttribute(dir, "unix:gid", uid);
+            }
+        }
+        command.addAll(LimitsCommand.rlimits(host, limits, processLimit(uid)));
+        command.addAll(job.command());
+
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().clear();
+        if (!useBwrap) {
+            pb.directory(dir.toFile());
+            pb.environment().putAll(env);
+        }
+        long start = System.nanoTime();
+        Process process = pb.start();
+        // Kill through the handle: Process.destroyForcibly also closes our end of the output pipe
+        // and would drop output not read yet.
+        ProcessHandle handle = process.toHandle();
+        OutputCapture output = new OutputCapture(process.getInputStream(), limits.maxOutputBytes(), handle::destroyForcibly);
+        try (OutputStream stdin = process.getOutputStream()) {
+            stdin.write(job.stdin().getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            // the code exited (or closed stdin) before reading it: its problem, not ours
+        }
+        boolean finished = process.waitFor(limits.timeout().toMillis(), TimeUnit.MILLISECONDS);
+        killTree(process, uid);
+        if (!output.await(2_000)) {
+            LOG.warn("sandbox output still open after the run's processes were killed; abandoning it");
+        }
+        Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+        boolean exceeded = output.exceeded();
+        int exit = finished ? process.exitValue() : -1;
+        return new SandboxResult(exit, !finished && !exceeded, exceeded, output.text(), isolation, elapsed);
+    }
+
+    /**
+     * RLIMIT_NPROC counts every task of the real uid, host-wide. A fresh uid starts at zero; our own
+     * uid (not root) already has the trainer's threads, so the allowance goes on top of them.
+     */
+    private int processLimit(int uid) {
+        if (uid >= 0 || host.root()) {
+            return limits.maxProcesses();
+        }
+        return ProcFs.tasksOfUid(ProcFs.effectiveUid()) + limits.maxProcesses();
+    }
+
+    /** Kills the run's process tree, wherever its members went, and checks that none is left. */
+    private void killTree(Process process, int uid) throws InterruptedException {
+        process.toHandle().destroyForcibly(); // under bwrap this ends the pid namespace and all in it
+        process.waitFor(5, TimeUnit.SECONDS);
+        if (uid >= 0) {
+            killUid(uid);
+        }
+        if (!useBwrap) {
+            killSession(process.pid());
+        }
+    }
+
+    private void killUid(int uid) throws InterruptedException {
+        List<String> command = new ArrayList<>(LimitsCommand.dropUid(host.setpriv().orElseThrow(), uid));
+        // kill(-1) as the uid signals every process of that uid at once, so a fork loop cannot outrun it.
+        command.addAll(List.of(host.shell().toString(), "-c", "kill -9 -1"));
+        try {
+            Process killer = new ProcessBuilder(command).redirectErrorStream(true).start();
+            killer.getOutputStream().close();
+            killer.getInputStream().readAllBytes();
+            killer.waitFor(5, TimeUnit.SECONDS);
+        } catch (IOException e) {
+            LOG.warn("could not start the kill for sandbox uid {}: {}", uid, e.getMessage());
+        }
+        for (int round = 0; round < 100; round++) {
+            List<Long> left = ProcFs.pidsWithUid(uid);
+            if (left.isEmpty()) {
+                return;
+            }
+            left.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+            Thread.sleep(20);
+        }
+        LOG.error("sandbox uid {} still has processes after killing: {}", uid, ProcFs.pidsWithUid(uid));
+    }
+
+    private static void killSession(long sid) throws InterruptedException {
+        for (int round = 0; round < 200; round++) {
+            List<Long> members = ProcFs.pidsInSession(sid);
+            if (members.isEmpty()) {
+                return;
+            }
+            members.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+            Thread.sleep(10);
+        }
+        LOG.error("sandbox session {} still has processes after killing: {}", sid, ProcFs.pidsInSession(sid));
+    }
+
+    private static void deleteTree(Path dir) {
+        try {
+            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
+                    try {
+                        // the code may have made its directories unreadable to stop the cleanup
+                        Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwx------"));
+                    } catch (IOException | UnsupportedOperationException ignored) {
+                        // deletion below reports what could not be removed
+                    }
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
+                    Files.deleteIfExists(f);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+                    Files.deleteIfExists(d);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            LOG.warn("could not delete sandbox directory {}: {}", dir, e.getMessage());
+        }
+    }
+
+    private static String firstLine(String s) {
+        String t = s.strip();
+        int nl = t.indexOf('\n');
+        return nl < 0 ? t : t.substring(0, nl);
+    }
+}
