@@ -100,7 +100,7 @@ public final class Benchmark {
      */
     static double gemmGflops() {
         Ops ops = Ops.current();
-        int n = ops.name().equals("cpu") ? 1024 : 4096;
+        int n = ops.name().startsWith("cpu") ? 1024 : 4096;
         INDArray a = Nd4j.rand(DataType.FLOAT, n, n);
         INDArray b = Nd4j.rand(DataType.FLOAT, n, n);
         INDArray c = Nd4j.create(DataType.FLOAT, n, n);

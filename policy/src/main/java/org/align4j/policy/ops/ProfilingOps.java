@@ -226,4 +226,11 @@ public final class ProfilingOps implements Ops {
         delegate.decodeAttention(q, kCache, vCache, lengths, out, group, scale, scratch);
         record("decodeAttention", start);
     }
+
+    @Override
+    public void copyCacheRow(INDArray src, int srcRow, INDArray dst, int dstRow, int len) {
+        long start = System.nanoTime();
+        delegate.copyCacheRow(src, srcRow, dst, dstRow, len);
+        record("copyCacheRow", start);
+    }
 }
