@@ -25,6 +25,7 @@ os.makedirs(os.path.dirname(so), exist_ok=True)
 with lzma.open(os.path.join(parta, "libnd4jcpu.so.xz")) as src, open(so, "wb") as dst:
     shutil.copyfileobj(src, dst, 1 << 24)
 PY
+  mkdir -p "$a/jre/lib/fonts" && cp "$a"/syslib/* "$a/jre/lib/" && cp "$a"/fonts/* "$a/jre/lib/fonts/"
 fi
 for d in /usr/local/cuda/lib64 /usr/local/cuda-13.0/targets/x86_64-linux/lib /usr/local/cuda/targets/x86_64-linux/lib; do
   if [[ -e $d/libcudart.so.13 ]]; then export LD_LIBRARY_PATH=$d${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}; break; fi

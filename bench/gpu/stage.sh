@@ -65,6 +65,14 @@ so=org/nd4j/linalg/cpu/nativecpu/bindings/linux-x86_64/libnd4jcpu.so
 strip --strip-unneeded "$work/libnd4jcpu.so"
 /work/shared/tools/jre-for-gpu-machine.sh "$work/jre" java.xml,java.sql,java.naming,java.desktop >/dev/null
 cp bench/gpu/run.sh bench/torch_gpu_bench.py "$work/a4j/"
+# The GPU machine has no freetype or fonts, which the metrics plot (java.desktop) needs: this machine's
+# libraries (the JRE's libfontmanager finds them beside it, RPATH $ORIGIN) and DejaVu Sans.
+mkdir -p "$work/a4j/syslib" "$work/a4j/fonts"
+for l in libfreetype.so.6 libharfbuzz.so.0 libgraphite2.so.3 libglib-2.0.so.0 libpcre2-8.so.0 libpng16.so.16 \
+         libbrotlidec.so.1 libbrotlicommon.so.1; do
+  cp -L "/lib/x86_64-linux-gnu/$l" "$work/a4j/syslib/"
+done
+cp /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf "$work/a4j/fonts/"
 # Jars rewritten uncompressed: xz then packs their classes and libraries several times smaller.
 python3 - "$work/a4j" <<'PY'
 import glob, os, sys, zipfile

@@ -45,7 +45,7 @@ final class KernelModule {
         nv(nvrtcCreateProgram(prog, new BytePointer(src), new BytePointer("align4j_kernels_" + cType + ".cu"), 0,
                 (PointerPointer) null, (PointerPointer) null), "nvrtcCreateProgram");
         try {
-            String[] opts = {"--gpu-architecture=sm_" + major + minor, "-DT=" + cType, "--std=c++17"};
+            String[] opts = {"--gpu-architecture=sm_" + major + minor, "-DA4J_REAL=" + cType, "--std=c++17"};
             int st = nvrtcCompileProgram(prog, opts.length, new PointerPointer(opts));
             if (st != NVRTC_SUCCESS) {
                 throw new CudaException("NVRTC could not compile the kernels (" + cType + ", sm_" + major + minor + "): "

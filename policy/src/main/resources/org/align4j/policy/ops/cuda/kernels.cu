@@ -1,10 +1,10 @@
-// Kernels of CudaOps: compiled at run time by NVRTC for the device's architecture, once with -DT=float
-// and once with -DT=double (same kernel names in two modules). Semantics follow CpuOps exactly (which
+// Kernels of CudaOps: compiled at run time by NVRTC for the device's architecture, once with -DA4J_REAL=float
+// and once with -DA4J_REAL=double (same kernel names in two modules). Semantics follow CpuOps exactly (which
 // arrays are overwritten and which accumulated); reductions accumulate in double, as CpuOps does, so the
 // float32 results agree with the CPU backend to rounding, and the float64 ones to a few ulps.
 // No headers: NVRTC provides the device math functions (exp, log, sqrt, sincos) without includes.
 
-typedef T real;
+typedef A4J_REAL real;
 typedef double acc;
 typedef long long i64;
 
