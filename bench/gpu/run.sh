@@ -2,13 +2,15 @@
 # Runs on the GPU machine (CUDA 13, PyTorch, no Java), from the two parts bench/gpu/stage.sh packed:
 #   run.sh PART_A_DIR PART_B_DIR STEP...
 # steps: tests grpo bench-small bench-100m bench-bf16 bench-profile torch-small torch-100m torch-bf16 nocuda
-# Logs and JSON results go to $OUT (or ./gpu-out). Each step runs even when an earlier one failed.
+# Logs and JSON results go to /tmp/a4j-out, packed after every step into $OUT/logs.tgz (the device tool
+# returns at most 8 files). Each step runs even when an earlier one failed.
 set -uo pipefail
 parta=$(cd "${1:?usage: run.sh PART_A_DIR PART_B_DIR STEP...}" && pwd)
 partb=$(cd "${2:?usage: run.sh PART_A_DIR PART_B_DIR STEP...}" && pwd)
 shift 2
-out=${OUT:-$PWD/gpu-out}
+out=/tmp/a4j-out
 mkdir -p "$out"
+pack() { [[ -n ${OUT:-} ]] && tar czf "$OUT/logs.tgz" -C /tmp a4j-out; }
 w=/tmp/a4j-run
 a=$w/a4j
 so=$a/natives/org/nd4j/linalg/cpu/nativecpu/bindings/linux-x86_64/libnd4jcpu.so
@@ -27,6 +29,8 @@ with lzma.open(os.path.join(parta, "libnd4jcpu.so.xz")) as src, open(so, "wb") a
 PY
   mkdir -p "$a/jre/lib/fonts" && cp "$a"/syslib/* "$a/jre/lib/" && cp "$a"/fonts/* "$a/jre/lib/fonts/"
 fi
+# Jars rebuilt since staging (PART_B_DIR/patch/*.jar) replace their namesakes.
+if compgen -G "$partb/patch/*.jar" > /dev/null; then cp "$partb"/patch/*.jar "$a/lib/"; fi
 for d in /usr/local/cuda/lib64 /usr/local/cuda-13.0/targets/x86_64-linux/lib /usr/local/cuda/targets/x86_64-linux/lib; do
   if [[ -e $d/libcudart.so.13 ]]; then export LD_LIBRARY_PATH=$d${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}; break; fi
 done
@@ -86,4 +90,5 @@ PY
       CUDA_VISIBLE_DEVICES= align4j bench --device cuda 2>&1 | tail -2 ;;
     *) echo "unknown step $step" ;;
   esac
+  pack
 done

@@ -43,6 +43,7 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
 
 /**
  * One CUDA device as CudaOps uses it: its primary context, one non-blocking stream that every copy,
@@ -81,7 +82,8 @@ final class Gpu {
     private final Addr a2 = new Addr();
     private final BytePointer args = new BytePointer(8 * 64);
     private final ByteBuffer argBytes = args.asByteBuffer().order(ByteOrder.nativeOrder());
-    private final LongPointer params = new LongPointer(64);
+    /** void*[64], entry i pointing at argument slot i (the PointerPointer overload passes it as void**). */
+    private final PointerPointer<Pointer> params = new PointerPointer<>(64);
     private int nargs;
 
     /** A Pointer whose address we set, to pass raw device or host addresses to JavaCPP functions. */
@@ -139,8 +141,9 @@ final class Gpu {
         pinnedInts = pinnedBytes.asIntBuffer();
         pinnedDoubles = pinnedBytes.asDoubleBuffer();
         stagingDev = malloc(STAGING_BYTES);
+        LongPointer slots = new LongPointer(params);
         for (int i = 0; i < 64; i++) {
-            params.put(i, args.address() + 8L * i);
+            slots.put(i, args.address() + 8L * i);
         }
     }
 
@@ -340,7 +343,8 @@ final class Gpu {
         if (gridX <= 0 || gridY <= 0) {
             return;
         }
-        drv(cuLaunchKernel(f, gridX, gridY, 1, blockX, blockY, 1, sharedBytes, stream, params, (Pointer) null),
+        // The PointerPointer overload: the Pointer one is @ByPtrPtr, which would pass &params and a non-null extra.
+        drv(cuLaunchKernel(f, gridX, gridY, 1, blockX, blockY, 1, sharedBytes, stream, params, (PointerPointer) null),
                 "cuLaunchKernel (" + n + " arguments)");
     }
 
