@@ -29,8 +29,12 @@ with lzma.open(os.path.join(parta, "libnd4jcpu.so.xz")) as src, open(so, "wb") a
 PY
   mkdir -p "$a/jre/lib/fonts" && cp "$a"/syslib/* "$a/jre/lib/" && cp "$a"/fonts/* "$a/jre/lib/fonts/"
 fi
-# Jars rebuilt since staging (PART_B_DIR/patch/*.jar) replace their namesakes.
+# Jars rebuilt since staging (PART_B_DIR/patch/*.jar) replace their namesakes; patch/syslib adds libraries.
 if compgen -G "$partb/patch/*.jar" > /dev/null; then cp "$partb"/patch/*.jar "$a/lib/"; fi
+if [[ -d $partb/patch/syslib ]]; then cp "$partb"/patch/syslib/* "$a/jre/lib/"; fi
+# No fontconfig set-up on the machine: one that knows only the carried fonts (the metrics plot draws text).
+printf '<?xml version="1.0"?>\n<fontconfig><dir>%s</dir><cachedir>%s</cachedir></fontconfig>\n' \
+  "$a/jre/lib/fonts" "$w/fccache" > "$a/fonts.conf"
 for d in /usr/local/cuda/lib64 /usr/local/cuda-13.0/targets/x86_64-linux/lib /usr/local/cuda/targets/x86_64-linux/lib; do
   if [[ -e $d/libcudart.so.13 ]]; then export LD_LIBRARY_PATH=$d${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}; break; fi
 done
@@ -39,7 +43,7 @@ java=$a/jre/bin/java
 cp="$a/natives:$a/lib/*"
 jopts=(-Xmx24g -XX:+UseParallelGC -Djava.awt.headless=true -Dorg.bytedeco.javacpp.logger=slf4j
        -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.log.org.bytedeco.javacpp.Loader=error)
-align4j() { "$java" "${jopts[@]}" -cp "$cp:$a/grpo-test-classes" org.align4j.cli.Align4j "$@"; }
+align4j() { LD_LIBRARY_PATH=$a/jre/lib:$LD_LIBRARY_PATH FONTCONFIG_FILE=$a/fonts.conf "$java" "${jopts[@]}" -cp "$cp:$a/grpo-test-classes" org.align4j.cli.Align4j "$@"; }
 log() { echo "== $(date +%T) $*" | tee -a "$out/steps.log"; }
 
 for step in "$@"; do

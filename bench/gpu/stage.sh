@@ -66,9 +66,10 @@ strip --strip-unneeded "$work/libnd4jcpu.so"
 /work/shared/tools/jre-for-gpu-machine.sh "$work/jre" java.xml,java.sql,java.naming,java.desktop >/dev/null
 cp bench/gpu/run.sh bench/torch_gpu_bench.py "$work/a4j/"
 # The GPU machine has no freetype or fonts, which the metrics plot (java.desktop) needs: this machine's
-# libraries (the JRE's libfontmanager finds them beside it, RPATH $ORIGIN) and DejaVu Sans.
+# libraries (put beside the JRE's libfontmanager, and on LD_LIBRARY_PATH for its dlopen of fontconfig) and
+# DejaVu Sans, which run.sh's fonts.conf names.
 mkdir -p "$work/a4j/syslib" "$work/a4j/fonts"
-for l in libfreetype.so.6 libharfbuzz.so.0 libgraphite2.so.3 libglib-2.0.so.0 libpcre2-8.so.0 libpng16.so.16 \
+for l in libfontconfig.so.1 libexpat.so.1 libfreetype.so.6 libharfbuzz.so.0 libgraphite2.so.3 libglib-2.0.so.0 libpcre2-8.so.0 libpng16.so.16 \
          libbrotlidec.so.1 libbrotlicommon.so.1; do
   cp -L "/lib/x86_64-linux-gnu/$l" "$work/a4j/syslib/"
 done
