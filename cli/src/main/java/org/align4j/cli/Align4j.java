@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
         description = "RL alignment for the JVM: SFT, reward models, DPO and GRPO on ND4J.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                TokenizerCommand.class,
         })
 public final class Align4j implements Runnable {
 
