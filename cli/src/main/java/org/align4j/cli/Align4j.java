@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
                 DataCommand.class,
                 RmCommand.class,
                 DpoCommand.class,
+                TokenizerCommand.class,
         })
 public final class Align4j implements Runnable {
 

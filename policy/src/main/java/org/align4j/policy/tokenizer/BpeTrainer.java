@@ -59,6 +59,27 @@ public final class BpeTrainer {
         preTokenizer.split(text, count);
     }
 
+    /**
+     * Adds a corpus file, read as UTF-8 (strictly: a file that is not UTF-8 is refused, naming it).
+     * The file is one text, so the runs of newlines and indentation between its lines are learned too.
+     */
+    public void addFile(java.nio.file.Path file) {
+        java.nio.charset.CharsetDecoder utf8 = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
+        String text;
+        try {
+            text = utf8.decode(java.nio.ByteBuffer.wrap(java.nio.file.Files.readAllBytes(file))).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IllegalArgumentException(file + ": not valid UTF-8 text");
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IllegalArgumentException(file + ": no such file");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(file + ": cannot read: " + e.getMessage(), e);
+        }
+        add(text);
+    }
+
     /** The learned vocabulary and merges. */
     public TrainedBpe train() {
         List<String> vocab = new ArrayList<>(specialTokens);
