@@ -98,6 +98,15 @@ class TokenizerLoaderTest {
     }
 
     @Test
+    void ignoreMergesTakesAWholeWordFromTheVocabulary() {
+        ObjectNode root = TinyTokenizerJson.create();
+        ((ObjectNode) root.get("model").get("vocab")).put("hello", 260);
+        assertArrayEquals(new int[] {258, 'o'}, TinyTokenizerJson.load(root).encode("hello", false));
+        ((ObjectNode) root.get("model")).put("ignore_merges", true);
+        assertArrayEquals(new int[] {260}, TinyTokenizerJson.load(root).encode("hello", false));
+    }
+
+    @Test
     void addsTheTemplatesSpecialTokens() {
         ObjectNode root = TinyTokenizerJson.create();
         root.putArray("added_tokens").addObject().put("id", 300).put("content", "<s>").put("special", true)
