@@ -20,6 +20,9 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 RewardCommand.class,
                 DataCommand.class,
+                RmCommand.class,
+                DpoCommand.class,
+                TokenizerCommand.class,
         })
 public final class Align4j implements Runnable {
 

@@ -7,7 +7,9 @@ import org.align4j.examples.bench.BenchShape;
 import org.align4j.examples.bench.Benchmark;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "bench",
         mixinStandardHelpOptions = true,
@@ -20,6 +22,9 @@ import picocli.CommandLine.Option;
 final class BenchCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
+
+    @Spec
+    CommandSpec spec;
 
     private static final BenchShape D = BenchShape.DEFAULT;
 
@@ -62,7 +67,7 @@ final class BenchCommand implements Callable<Integer> {
                 newTokens);
         ObjectNode result = new Benchmark(shape, Math.max(1, repeats), profile).run();
         ObjectMapper m = new ObjectMapper();
-        System.out.println(compact ? m.writeValueAsString(result)
+        spec.commandLine().getOut().println(compact ? m.writeValueAsString(result)
                 : m.writerWithDefaultPrettyPrinter().writeValueAsString(result));
         return 0;
     }

@@ -9,7 +9,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * Keys and values of every layer for a batch of sequences, [batch, kvHeads, capacity, headDim] per layer,
  * plus the buffers of one decoding step; allocated once per rollout batch and reused for every token.
  */
-public final class KvCache {
+public final class KvCache implements AutoCloseable {
     final int batch;
     final int capacity;
     final int[] lengths;
@@ -87,6 +87,27 @@ public final class KvCache {
             ops.copyCacheRow(from.v[l], fromRow, v[l], toRow, len);
         }
         lengths[toRow] = len;
+    }
+
+    /**
+     * Frees the cache's off-heap memory now rather than whenever the garbage collector finds it; rollouts
+     * allocate a cache per batch, and waiting for the collector let memory pile up.
+     */
+    @Override
+    public void close() {
+        for (int l = 0; l < k.length; l++) {
+            free(k[l]);
+            free(v[l]);
+        }
+        for (INDArray a : new INDArray[] {x, norm, rstd, q, k1, v1, attn, gate, up, act, logits, scratch}) {
+            free(a);
+        }
+    }
+
+    private static void free(INDArray a) {
+        if (a != null && !a.wasClosed()) {
+            a.close();
+        }
     }
 
     /** Bytes held by the keys and values. */
