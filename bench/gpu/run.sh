@@ -32,6 +32,7 @@ fi
 # Jars rebuilt since staging (PART_B_DIR/patch/*.jar) replace their namesakes; patch/syslib adds libraries.
 if compgen -G "$partb/patch/*.jar" > /dev/null; then cp "$partb"/patch/*.jar "$a/lib/"; fi
 if [[ -d $partb/patch/syslib ]]; then cp "$partb"/patch/syslib/* "$a/jre/lib/"; fi
+if [[ -d $partb/patch/policy-test-classes ]]; then cp -r "$partb"/patch/policy-test-classes/. "$a/policy-test-classes/"; fi
 # No fontconfig set-up on the machine: one that knows only the carried fonts (the metrics plot draws text).
 printf '<?xml version="1.0"?>\n<fontconfig><dir>%s</dir><cachedir>%s</cachedir></fontconfig>\n' \
   "$a/jre/lib/fonts" "$w/fccache" > "$a/fonts.conf"

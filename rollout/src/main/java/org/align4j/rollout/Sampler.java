@@ -191,6 +191,16 @@ public final class Sampler {
         prefillCache.close();
 
         NextTokenSampler chooser = new NextTokenSampler(vocab, params);
+        // Without top-k/top-p the backend draws the tokens (Ops.sampleRows, the same arithmetic as the chooser):
+        // a GPU then sends back one pick per row instead of the [rows, vocab] logits of every step. Each
+        // sequence's generator still draws once per token, so the same seed gives the same draws.
+        boolean picksOnBackend = params.isGreedy() || ((params.topK() == 0 || params.topK() >= vocab)
+                && params.topP() >= 1);
+        double invTemperature = params.isGreedy() ? 1.0 : 1.0 / params.temperature();
+        int[] picked = new int[rows];
+        double[] pickedLogProb = new double[rows];
+        double[] uniforms = new double[rows];
+        boolean havePicks = false;
         int[] rowSeq = new int[rows];
         for (int r = 0; r < rows; r++) {
             rowSeq[r] = r;
@@ -208,9 +218,17 @@ public final class Sampler {
                     live[r] = false;
                     continue;
                 }
-                int token = chooser.next(logits, r * vocab, s.rng);
+                int token;
+                double logProb;
+                if (havePicks) {
+                    token = picked[r];
+                    logProb = pickedLogProb[r];
+                } else {
+                    token = chooser.next(logits, r * vocab, s.rng);
+                    logProb = chooser.lastLogProb();
+                }
                 sampled++;
-                if (s.accept(token, chooser.lastLogProb())) {
+                if (s.accept(token, logProb)) {
                     ended++;
                     live[r] = false;
                 } else {
@@ -244,7 +262,17 @@ public final class Sampler {
                 live = new boolean[alive];
                 Arrays.fill(live, true);
             }
-            readLogits(model.decode(cache, tokens, live), logits, cacheRows * vocab);
+            if (picksOnBackend) {
+                INDArray next = model.decodeStep(cache, tokens, live);
+                for (int r = 0; r < cacheRows; r++) {
+                    uniforms[r] = live[r] && !params.isGreedy() ? seqs[rowSeq[r]].rng.nextDouble() : 0.0;
+                }
+                model.ops().sampleRows(next, cacheRows, invTemperature, params.isGreedy(), uniforms, picked,
+                        pickedLogProb);
+                havePicks = true;
+            } else {
+                readLogits(model.decode(cache, tokens, live), logits, cacheRows * vocab);
+            }
         }
     }
 

@@ -355,6 +355,17 @@ public final class CausalLM {
      * next-token logits [batch, vocab] (a view into the cache's buffer, valid until the next call).
      */
     public INDArray decode(KvCache cache, int[] tokens, boolean[] active) {
+        INDArray logits = decodeStep(cache, tokens, active);
+        ops.toHost(logits);
+        return logits;
+    }
+
+    /**
+     * {@link #decode} without the host copy: the logits stay where the backend computed them, for
+     * {@link Ops#sampleRows} (a GPU backend then sends back the picks, not the logits); call ops().toHost
+     * before reading them on the host.
+     */
+    public INDArray decodeStep(KvCache cache, int[] tokens, boolean[] active) {
         KvCache c = cache;
         int d = config.hiddenSize;
         int[] start = new int[c.batch];
@@ -402,7 +413,6 @@ public final class CausalLM {
                 c.lengths[b]++;
             }
         }
-        ops.toHost(c.logits);
         return c.logits;
     }
 }

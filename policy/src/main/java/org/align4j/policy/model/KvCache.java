@@ -37,8 +37,12 @@ public final class KvCache implements AutoCloseable {
         k = new INDArray[c.numLayers];
         v = new INDArray[c.numLayers];
         for (int l = 0; l < c.numLayers; l++) {
-            k[l] = Nd4j.create(dtype, batch, c.numKvHeads, capacity, c.headDim);
-            v[l] = Nd4j.create(dtype, batch, c.numKvHeads, capacity, c.headDim);
+            // Zeroed through the backend: a GPU clears its own copy and never touches (or uploads) the host
+            // pages of caches that can run to hundreds of MB per rollout batch.
+            k[l] = Nd4j.createUninitialized(dtype, batch, c.numKvHeads, capacity, c.headDim);
+            v[l] = Nd4j.createUninitialized(dtype, batch, c.numKvHeads, capacity, c.headDim);
+            ops.zero(k[l]);
+            ops.zero(v[l]);
         }
         x = Nd4j.create(dtype, batch, c.hiddenSize);
         norm = Nd4j.create(dtype, batch, c.hiddenSize);

@@ -585,4 +585,49 @@ final class CpuOps implements Ops {
             d.put(Math.toIntExact(to), s, Math.toIntExact(from), bytes);
         }
     }
+
+    @Override
+    public void sampleRows(INDArray logits, int rows, double invTemperature, boolean greedy, double[] uniforms,
+                           int[] tokens, double[] logProbs) {
+        Buf l = Buf.of(logits);
+        int v = cols(logits);
+        for (int r = 0; r < rows; r++) {
+            int base = r * v;
+            float max = Float.NEGATIVE_INFINITY;
+            int argmax = 0;
+            for (int j = 0; j < v; j++) {
+                float x = (float) l.get(base + j);
+                if (x > max) {
+                    max = x;
+                    argmax = j;
+                }
+            }
+            double sum = 0;
+            for (int j = 0; j < v; j++) {
+                sum += Math.exp(((float) l.get(base + j) - (double) max) * invTemperature);
+            }
+            int token = argmax;
+            if (!greedy) {
+                double u = uniforms[r] * sum;
+                double cum = 0;
+                int last = 0;
+                token = -1;
+                for (int j = 0; j < v && token < 0; j++) {
+                    double w = Math.exp(((float) l.get(base + j) - (double) max) * invTemperature);
+                    if (w > 0) {
+                        cum += w;
+                        last = j;
+                        if (u < cum) {
+                            token = j;
+                        }
+                    }
+                }
+                if (token < 0) {
+                    token = last; // u fell past the sum by rounding
+                }
+            }
+            tokens[r] = token;
+            logProbs[r] = ((float) l.get(base + token) - (double) max) * invTemperature - Math.log(sum);
+        }
+    }
 }

@@ -122,6 +122,17 @@ public interface Ops {
     void copyCacheRow(INDArray src, int srcRow, INDArray dst, int dstRow, int len);
 
     /**
+     * Draws one token for each row r < rows of logits [>= rows, vocab], as a sampler without top-k or top-p
+     * does: logits are read as float32, weights w_j = exp((l_j - max) * invTemperature), and the pick is the
+     * first j (in vocabulary order) at which the running sum of weights exceeds uniforms[r] * sum(w); when
+     * greedy, the first argmax (uniforms unused). Writes tokens[r] and logProbs[r] = log softmax(logits[r] *
+     * invTemperature) at the pick. An op so that a device backend samples where the logits are and sends back
+     * only the picks, not [rows, vocab] floats per decoding step.
+     */
+    void sampleRows(INDArray logits, int rows, double invTemperature, boolean greedy, double[] uniforms, int[] tokens,
+                    double[] logProbs);
+
+    /**
      * Makes the host (ND4J) copy of x current before code outside this interface reads it. A backend that
      * keeps arrays in device memory downloads here; the CPU backend has nothing to do.
      */

@@ -233,4 +233,12 @@ public final class ProfilingOps implements Ops {
         delegate.copyCacheRow(src, srcRow, dst, dstRow, len);
         record("copyCacheRow", start);
     }
+
+    @Override
+    public void sampleRows(INDArray logits, int rows, double invTemperature, boolean greedy, double[] uniforms,
+                           int[] tokens, double[] logProbs) {
+        long start = System.nanoTime();
+        delegate.sampleRows(logits, rows, invTemperature, greedy, uniforms, tokens, logProbs);
+        record("sampleRows", start);
+    }
 }

@@ -150,6 +150,10 @@ public final class CudaOps implements Ops {
         floatCompute = options.bf16Matmul() ? CUBLAS_COMPUTE_32F_FAST_16BF
                 : options.tf32Matmul() ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
         scratch = gpu.alloc(8L * PARTIAL_BLOCKS + 256);
+        gpu.onLowMemory = () -> {
+            System.gc(); // clears the weak references of unreachable buffers, whose mirrors enter() then frees
+            reap();
+        };
         bound.set(Boolean.TRUE);
     }
 
@@ -204,6 +208,10 @@ public final class CudaOps implements Ops {
             gpu.bindThread();
             bound.set(Boolean.TRUE);
         }
+        reap();
+    }
+
+    private void reap() {
         Reference<? extends DataBuffer> r;
         while ((r = collected.poll()) != null) {
             release((Mirror) r);
@@ -792,6 +800,33 @@ public final class CudaOps implements Ops {
                 .argInt(Math.toIntExact(dst.size(2))).argInt(hd).argInt(srcRow).argInt(dstRow).argInt(len);
         gpu.launch(k.get(K.copy_cache_row), gpu.gridFor(total, 256), 256);
         exit();
+    }
+
+    private long picks;
+    private int picksRows;
+
+    @Override
+    public synchronized void sampleRows(INDArray logits, int rows, double invTemperature, boolean greedy,
+                                        double[] uniforms, int[] tokens, double[] logProbs) {
+        enter();
+        if (rows == 0) {
+            return;
+        }
+        int v = cols(logits);
+        KernelModule k = kernels(logits);
+        if (picksRows < rows) {
+            if (picks != 0) {
+                gpu.free(picks, 12L * picksRows);
+            }
+            picksRows = Math.max(rows, 256);
+            picks = gpu.alloc(12L * picksRows);
+        }
+        long lp = picks;
+        long tok = picks + 8L * picksRows;
+        long u = gpu.stageDoubles(uniforms, rows);
+        gpu.arg(in(logits)).argInt(v).argDouble(invTemperature).argInt(greedy ? 1 : 0).arg(u).arg(tok).arg(lp);
+        gpu.launch(k.get(K.sample_rows), rows, rowBlock(v));
+        gpu.downloadPicks(tok, tokens, lp, logProbs, rows);
     }
 
     // ------------------------------------------------------------------ host synchronisation

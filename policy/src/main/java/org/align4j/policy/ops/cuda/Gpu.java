@@ -204,11 +204,18 @@ final class Gpu {
         cachedBytes += size;
     }
 
+    /**
+     * Called when the device is out of memory, before the cache is emptied and the allocation retried: mirrors
+     * of ND4J buffers that are unreachable but not yet collected (closed KV caches, say) can be freed.
+     */
+    Runnable onLowMemory = () -> { };
+
     private long malloc(long size) {
         Pointer p = new Pointer();
         int st = cudaMalloc(p, size);
-        if (st == cudaErrorMemoryAllocation && cachedBytes > 0) {
+        if (st == cudaErrorMemoryAllocation) {
             cudaGetLastError();
+            onLowMemory.run();
             releaseCache();
             st = cudaMalloc(p, size);
         }
@@ -260,6 +267,25 @@ final class Gpu {
         pinnedInts.put((int) (off / 4), a);
         copy(stagingDev + off, pinned + off, 4L * a.length, cudaMemcpyHostToDevice);
         return stagingDev + off;
+    }
+
+    /** Uploads the first n doubles of a into the staging ring's device half (valid until the ring wraps). */
+    long stageDoubles(double[] a, int n) {
+        long off = stage(8L * n);
+        pinnedDoubles.put((int) (off / 8), a, 0, n);
+        copy(stagingDev + off, pinned + off, 8L * n, cudaMemcpyHostToDevice);
+        return stagingDev + off;
+    }
+
+    /** n ints and n doubles from the device into the given arrays, with one wait for the stream. */
+    void downloadPicks(long srcInts, int[] ints, long srcDoubles, double[] doubles, int n) {
+        long offD = stage(8L * n);
+        long offI = stage(4L * n);
+        copy(pinned + offD, srcDoubles, 8L * n, cudaMemcpyDeviceToHost);
+        copy(pinned + offI, srcInts, 4L * n, cudaMemcpyDeviceToHost);
+        sync();
+        pinnedDoubles.get((int) (offD / 8), doubles, 0, n);
+        pinnedInts.get((int) (offI / 4), ints, 0, n);
     }
 
     /** Uploads doubles into device memory at dst (through the ring). */

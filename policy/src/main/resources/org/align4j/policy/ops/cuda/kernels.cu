@@ -416,3 +416,84 @@ extern "C" __global__ void decode_attention(const real* q, const real* kc, const
         out[((i64)b * heads + h) * hd + e] = (real)(s / L);
     }
 }
+
+__device__ int block_min_int(int v, int* sh) {
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    for (int o = 16; o > 0; o >>= 1) v = min(v, __shfl_xor_sync(0xffffffffu, v, o));
+    __syncthreads();
+    if (lane == 0) sh[w] = v;
+    __syncthreads();
+    if (w == 0) {
+        int t = lane < nw ? sh[lane] : 0x7fffffff;
+        for (int o = 16; o > 0; o >>= 1) t = min(t, __shfl_xor_sync(0xffffffffu, t, o));
+        if (lane == 0) sh[32] = t;
+    }
+    __syncthreads();
+    return sh[32];
+}
+
+// One token per row, as the host's NextTokenSampler draws it without top-k/top-p: logits read as float,
+// weights w_j = exp((l_j - max) * invT), the pick is the first j (in vocabulary order) whose running sum of
+// weights exceeds u * sum(w) (greedy: the first argmax); lp = (l_pick - max) * invT - log(sum(w)).
+// Each thread owns a contiguous chunk of the row, so the running sum is a scan over chunk sums.
+extern "C" __global__ void sample_rows(const real* logits, int v, double invT, int greedy, const double* u, int* tok,
+                                       double* lp) {
+    __shared__ acc sh[33];
+    __shared__ int shi[33];
+    __shared__ acc prefix[1024];
+    __shared__ int found;
+    const real* l = logits + (i64)blockIdx.x * v;
+    acc mx = NEG_INF;
+    for (int j = threadIdx.x; j < v; j += blockDim.x) mx = fmax(mx, (acc)(float)l[j]);
+    mx = block_max(mx, sh);
+    int am = 0x7fffffff;
+    for (int j = threadIdx.x; j < v; j += blockDim.x) {
+        if ((acc)(float)l[j] == mx) am = min(am, j);
+    }
+    am = block_min_int(am, shi);
+    int per = (v + blockDim.x - 1) / blockDim.x;
+    int j0 = min(v, (int)threadIdx.x * per), j1 = min(v, j0 + per);
+    acc s = 0;
+    int lastPos = -1;
+    for (int j = j0; j < j1; j++) {
+        acc w = exp(((acc)(float)l[j] - mx) * invT);
+        s += w;
+        if (w > 0) lastPos = j;
+    }
+    prefix[threadIdx.x] = s;
+    acc sum = block_sum(s, sh); // its barriers also publish prefix[]
+    int last = -block_min_int(-lastPos, shi);
+    int token = am;
+    if (!greedy) {
+        if (threadIdx.x == 0) {
+            acc c = 0;
+            for (int k = 0; k < blockDim.x; k++) {
+                acc t = prefix[k];
+                prefix[k] = c;
+                c += t;
+            }
+            found = 0x7fffffff;
+        }
+        __syncthreads();
+        acc target = u[blockIdx.x] * sum;
+        acc c = prefix[threadIdx.x];
+        if (j0 < j1 && target >= c) {
+            for (int j = j0; j < j1; j++) {
+                acc w = exp(((acc)(float)l[j] - mx) * invT);
+                if (w > 0) {
+                    c += w;
+                    if (target < c) {
+                        atomicMin(&found, j);
+                        break;
+                    }
+                }
+            }
+        }
+        __syncthreads();
+        token = found != 0x7fffffff ? found : (last >= 0 ? last : 0);
+    }
+    if (threadIdx.x == 0) {
+        tok[blockIdx.x] = token;
+        lp[blockIdx.x] = ((acc)(float)l[token] - mx) * invT - log(sum);
+    }
+}

@@ -263,6 +263,32 @@ class CudaOpsTest {
                 new int[] {3}));
     }
 
+    @ParameterizedTest
+    @EnumSource(T.class)
+    void sampleRowsPicksWhatTheCpuPicks(T t) {
+        Random r = new Random(3);
+        for (int vocab : new int[] {17, 1024, 32000}) {
+            for (boolean greedy : new boolean[] {false, true}) {
+                int rows = 70;
+                INDArray logits = randn(t, vocab, rows + 2, vocab).muli(3);
+                double[] u = new double[rows];
+                for (int i = 0; i < rows; i++) {
+                    u[i] = r.nextDouble();
+                }
+                int[] want = new int[rows];
+                int[] got = new int[rows];
+                double[] wantLp = new double[rows];
+                double[] gotLp = new double[rows];
+                cpu.sampleRows(logits, rows, 1.25, greedy, u, want, wantLp);
+                gpu.sampleRows(logits.dup(), rows, 1.25, greedy, u, got, gotLp);
+                for (int i = 0; i < rows; i++) {
+                    assertEquals(want[i], got[i], "vocab " + vocab + " greedy " + greedy + " row " + i);
+                    assertEquals(wantLp[i], gotLp[i], 1e-9, "log-prob, row " + i);
+                }
+            }
+        }
+    }
+
     @Test
     void hostWritesAndViewsStayConsistent() {
         INDArray a = Nd4j.rand(DataType.FLOAT, 8, 5);
