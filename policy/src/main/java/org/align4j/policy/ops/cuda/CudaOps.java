@@ -305,12 +305,47 @@ public final class CudaOps implements Ops {
     private static final int UPDATE = 1;
     private static final int OVERWRITE = 2;
 
+    /** An array resolved to its mirror, so that the arrays a model passes every step are looked up once. */
+    private static final class Resolved extends WeakReference<INDArray> {
+        final Mirror mirror;
+        final long address;
+        final boolean whole;
+
+        Resolved(INDArray a, Mirror mirror, long address, boolean whole) {
+            super(a);
+            this.mirror = mirror;
+            this.address = address;
+            this.whole = whole;
+        }
+    }
+
+    /** Direct-mapped by identity hash; a collision only costs a new resolution. */
+    private final Resolved[] resolved = new Resolved[1 << 12];
+
     /**
      * Device address of a's first element. READ: the device copy is made current. UPDATE: the same, and the
      * buffer becomes device-newer. OVERWRITE: the op writes every element of a, so when a is its whole
      * buffer the upload is skipped.
      */
     private long dev(INDArray a, int mode) {
+        int slot = System.identityHashCode(a) & (resolved.length - 1);
+        Resolved r = resolved[slot];
+        if (r == null || r.get() != a || r.mirror.released) {
+            r = resolve(a);
+            resolved[slot] = r;
+        }
+        Mirror m = r.mirror;
+        if (m.state == HOST_NEWER && !(mode == OVERWRITE && r.whole)) {
+            gpu.upload(m.dev, m.host, m.bytes);
+            m.state = SYNCED;
+        }
+        if (mode != READ) {
+            m.state = DEVICE_NEWER;
+        }
+        return r.address;
+    }
+
+    private Resolved resolve(INDArray a) {
         requireContiguous(a);
         DataBuffer d = a.data();
         DataBuffer root = root(d);
@@ -318,14 +353,7 @@ public final class CudaOps implements Ops {
         int width = root.getElementSize();
         long elemOffset = (d.address() - m.host) / width + a.offset();
         boolean whole = elemOffset == 0 && a.length() * width == m.bytes;
-        if (m.state == HOST_NEWER && !(mode == OVERWRITE && whole)) {
-            gpu.upload(m.dev, m.host, m.bytes);
-            m.state = SYNCED;
-        }
-        if (mode != READ) {
-            m.state = DEVICE_NEWER;
-        }
-        return m.dev + elemOffset * width;
+        return new Resolved(a, m, m.dev + elemOffset * width, whole);
     }
 
     private long in(INDArray a) {
