@@ -72,15 +72,15 @@ print(f"grpo: {len(rows)} steps, reward first 3 {sum(rw[:3])/3:.3f} -> last 3 {s
 PY
       ;;
     bench-small)
-      align4j bench --device cuda --json > "$out/bench-small.json" 2> "$out/bench-small.err"; tail -c 1500 "$out/bench-small.json" ;;
+      align4j bench --device cuda --json --repeats 5 > "$out/bench-small.json" 2> "$out/bench-small.err"; tail -c 1500 "$out/bench-small.json" ;;
     bench-100m)
-      align4j bench --device cuda --json --d 768 --layers 12 --heads 12 --kv-heads 12 --ffn 2048 --vocab 32000 \
+      align4j bench --device cuda --json --repeats 5 --d 768 --layers 12 --heads 12 --kv-heads 12 --ffn 2048 --vocab 32000 \
         > "$out/bench-100m.json" 2> "$out/bench-100m.err"; tail -c 1500 "$out/bench-100m.json" ;;
     bench-bf16)
-      ALIGN4J_CUDA_BF16=1 align4j bench --device cuda --json --d 768 --layers 12 --heads 12 --kv-heads 12 --ffn 2048 \
+      ALIGN4J_CUDA_BF16=1 align4j bench --device cuda --json --repeats 5 --d 768 --layers 12 --heads 12 --kv-heads 12 --ffn 2048 \
         --vocab 32000 > "$out/bench-100m-bf16.json" 2> "$out/bench-100m-bf16.err"; tail -c 1500 "$out/bench-100m-bf16.json" ;;
     bench-profile)
-      align4j bench --device cuda --json --profile --d 768 --layers 12 --heads 12 --kv-heads 12 --ffn 2048 \
+      align4j bench --device cuda --json --repeats 5 --profile --d 768 --layers 12 --heads 12 --kv-heads 12 --ffn 2048 \
         --vocab 32000 > "$out/bench-100m-profile.json" 2>&1; tail -c 3000 "$out/bench-100m-profile.json" ;;
     torch-small)
       python3 "$a/torch_gpu_bench.py" > "$out/torch-small.json" 2> "$out/torch-small.err"; cat "$out/torch-small.json" ;;

@@ -311,6 +311,8 @@ public final class CausalLM {
 
     /** Frees the cached activation buffers now (the next forward pass allocates what it needs again). */
     public void releaseBuffers() {
+        spareCaches.forEach(KvCache::free);
+        spareCaches.clear();
         workspaces.values().forEach(w -> w.shape.release());
         workspaces.clear();
         generations.clear();
@@ -324,7 +326,30 @@ public final class CausalLM {
             throw new IllegalArgumentException("KV cache capacity " + capacity + " exceeds max_position_embeddings "
                     + config.maxPositions);
         }
-        return new KvCache(config, dtype, ops, batch, capacity);
+        for (java.util.Iterator<KvCache> it = spareCaches.iterator(); it.hasNext(); ) {
+            KvCache c = it.next();
+            if (c.batch == batch && c.capacity == capacity) {
+                it.remove();
+                c.reopen();
+                return c;
+            }
+        }
+        KvCache c = new KvCache(config, dtype, ops, batch, capacity);
+        c.spares = this::keepSpare;
+        return c;
+    }
+
+    /** Closed caches kept for reuse, newest last; at most MAX_SPARE_CACHES, the oldest freed first. */
+    private final java.util.ArrayDeque<KvCache> spareCaches = new java.util.ArrayDeque<>();
+    private static final int MAX_SPARE_CACHES = 2;
+
+    private boolean keepSpare(KvCache c) {
+        if (spareCaches.size() >= MAX_SPARE_CACHES) {
+            spareCaches.removeFirst().free();
+        }
+        spareCaches.addLast(c);
+        return true;
+
     }
 
     /**

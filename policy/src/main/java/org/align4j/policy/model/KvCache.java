@@ -93,12 +93,37 @@ public final class KvCache implements AutoCloseable {
         lengths[toRow] = len;
     }
 
+    /** Where close() offers the cache for reuse (its model's spares); null: close() frees it. */
+    java.util.function.Predicate<KvCache> spares;
+    private boolean closed;
+
+    /** Makes a closed spare usable again: no sequence in it (old keys and values past length 0 are never read). */
+    void reopen() {
+        closed = false;
+        java.util.Arrays.fill(lengths, 0);
+    }
+
     /**
-     * Frees the cache's off-heap memory now rather than whenever the garbage collector finds it; rollouts
-     * allocate a cache per batch, and waiting for the collector let memory pile up.
+     * Done with the cache: its model keeps it as a spare for the next cache of the same shape (allocating and
+     * clearing hundreds of MB of host memory per rollout batch cost more than the decoding on a GPU), or its
+     * off-heap memory is freed now rather than whenever the garbage collector finds it; rollouts allocate a
+     * cache per batch, and waiting for the collector let memory pile up. The cache must not be used after.
      */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (spares != null && spares.test(this)) {
+            return;
+        }
+        free();
+    }
+
+    /** Frees the off-heap memory of every array now. */
+    void free() {
+        closed = true;
         for (int l = 0; l < k.length; l++) {
             free(k[l]);
             free(v[l]);
