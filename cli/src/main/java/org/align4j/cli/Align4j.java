@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 RewardCommand.class,
                 DataCommand.class,
+                DpoCommand.class,
         })
 public final class Align4j implements Runnable {
 

@@ -6,7 +6,9 @@ import java.util.concurrent.Callable;
 import org.align4j.examples.bench.BenchShape;
 import org.align4j.examples.bench.Benchmark;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "bench",
         mixinStandardHelpOptions = true,
@@ -17,6 +19,10 @@ import picocli.CommandLine.Option;
                 "  align4j bench --json",
                 "  align4j bench --json --d 512 --layers 8 --heads 8 --kv-heads 8 --ffn 1376 --seq 512"})
 final class BenchCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
     private static final BenchShape D = BenchShape.DEFAULT;
 
     @Option(names = "--json", description = "Print one JSON object (the default prints it indented).")
@@ -57,7 +63,7 @@ final class BenchCommand implements Callable<Integer> {
                 newTokens);
         ObjectNode result = new Benchmark(shape, Math.max(1, repeats), profile).run();
         ObjectMapper m = new ObjectMapper();
-        System.out.println(compact ? m.writeValueAsString(result)
+        spec.commandLine().getOut().println(compact ? m.writeValueAsString(result)
                 : m.writerWithDefaultPrettyPrinter().writeValueAsString(result));
         return 0;
     }

@@ -8,7 +8,9 @@ import org.align4j.grpo.GrpoConfig;
 import org.align4j.grpo.GrpoTrainer;
 import org.align4j.policy.train.ConfigLoader;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "grpo",
         mixinStandardHelpOptions = true,
@@ -25,6 +27,10 @@ import picocli.CommandLine.Option;
                 "  align4j grpo --config grpo.yaml --resume"})
 final class GrpoCommand implements Callable<Integer> {
 
+    @Spec
+    CommandSpec spec;
+
+
     @Option(names = "--config", required = true, description = "YAML (or JSON) file of GrpoConfig keys.")
     Path config;
 
@@ -38,7 +44,7 @@ final class GrpoCommand implements Callable<Integer> {
     public Integer call() {
         GrpoConfig c = ConfigLoader.load(config, GrpoConfig.class, overrides);
         GrpoTrainer.Result r = new GrpoTrainer(c, resume, System.err).train();
-        System.out.printf("{\"run_dir\": \"%s\", \"final_model\": \"%s\", \"steps\": %d, \"reward\": %s%s}%n",
+        spec.commandLine().getOut().printf("{\"run_dir\": \"%s\", \"final_model\": \"%s\", \"steps\": %d, \"reward\": %s%s}%n",
                 r.runDir(), r.finalModel(), r.steps(), r.lastRewardMean(),
                 r.lastEvalAccuracy() == null ? "" : ", \"eval_accuracy\": " + r.lastEvalAccuracy());
         return 0;

@@ -15,7 +15,9 @@ import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.TokenBatch;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "score",
         mixinStandardHelpOptions = true,
@@ -25,6 +27,10 @@ import picocli.CommandLine.Option;
                 "  echo '{\"input_ids\": [[1, 5, 9], [1, 7]]}' > in.json",
                 "  align4j score --model runs/sft/final --input in.json --logits"})
 final class ScoreCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
 
     @Option(names = "--model", required = true, description = "Model directory (Hugging Face layout).")
     Path model;
@@ -86,7 +92,7 @@ final class ScoreCommand implements Callable<Integer> {
                 }
             }
         }
-        System.out.println(json.writeValueAsString(out));
+        spec.commandLine().getOut().println(json.writeValueAsString(out));
         return 0;
     }
 }

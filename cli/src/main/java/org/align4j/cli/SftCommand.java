@@ -8,7 +8,9 @@ import org.align4j.policy.sft.SftConfig;
 import org.align4j.policy.sft.SftTrainer;
 import org.align4j.policy.train.ConfigLoader;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "sft",
         mixinStandardHelpOptions = true,
@@ -21,6 +23,10 @@ import picocli.CommandLine.Option;
                 "  align4j sft --config sft.yaml --set learning_rate=3e-4 --set max_steps=200",
                 "  align4j sft --config sft.yaml --resume     # continue from the last checkpoint"})
 final class SftCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
 
     @Option(names = "--config", required = true, description = "YAML (or JSON) file of SftConfig keys.")
     Path config;
@@ -35,7 +41,7 @@ final class SftCommand implements Callable<Integer> {
     public Integer call() {
         SftConfig c = ConfigLoader.load(config, SftConfig.class, overrides);
         SftTrainer.Result r = new SftTrainer(c, resume, System.err).train();
-        System.out.printf("{\"run_dir\": \"%s\", \"final_model\": \"%s\", \"steps\": %d, \"loss\": %s%s}%n",
+        spec.commandLine().getOut().printf("{\"run_dir\": \"%s\", \"final_model\": \"%s\", \"steps\": %d, \"loss\": %s%s}%n",
                 r.runDir(), r.finalModel(), r.steps(), r.lastLoss(),
                 r.lastEvalLoss() == null ? "" : ", \"eval_loss\": " + r.lastEvalLoss());
         return 0;

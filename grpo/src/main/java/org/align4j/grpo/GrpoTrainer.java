@@ -115,6 +115,7 @@ public final class GrpoTrainer {
         long startStep = state.step();
         ProgressBar bar = new ProgressBar("grpo", startStep, total, "tok");
         double lastReward = Double.NaN;
+        long tokensSampled = 0;
         Double lastEval = null;
         try (RolloutService rollouts = RolloutService.start(policy, tokenizer, startStep, ro);
              WeightedRewards closeOutcome = outcome;
@@ -168,7 +169,8 @@ public final class GrpoTrainer {
                     m.put("eval_accuracy", lastEval);
                 }
                 run.logMetrics(done, m);
-                bar.update(done, u.completionTokens, Map.of("reward", lastReward, "kl", u.kl));
+                tokensSampled += u.completionTokens;
+                bar.update(done, tokensSampled, Map.of("reward", lastReward, "kl", u.kl));
                 boolean save = config.saveSteps > 0 && done % config.saveSteps == 0 && done < total;
                 if (save && !u.skipped) {
                     CausalLM ref = reference;

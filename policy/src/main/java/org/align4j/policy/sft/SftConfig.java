@@ -7,7 +7,7 @@ import org.align4j.policy.util.BadInputException;
 public class SftConfig extends TrainingConfig {
     /** A model directory to start from; or leave empty and give init_config for a new model. */
     public String modelNameOrPath;
-    /** A config.json for a freshly initialised model (new models need tokenizer too). */
+    /** A config.json for a freshly initialised model (text data also needs tokenizer). */
     public String initConfig;
     /** tokenizer.json or a directory holding it; defaults to the model directory. */
     public String tokenizer;
@@ -35,9 +35,6 @@ public class SftConfig extends TrainingConfig {
         }
         if (trainFile == null) {
             throw new BadInputException("train_file is required");
-        }
-        if (initConfig != null && tokenizer == null) {
-            throw new BadInputException("a new model (init_config) needs tokenizer");
         }
         atLeast("max_length", maxLength, 2);
         atLeast("eval_limit", evalLimit, 0);

@@ -86,6 +86,7 @@ public final class SftTrainer {
         double lastLoss = Double.NaN;
         Double lastEval = null;
         long tokensSinceLog = 0;
+        long tokensSeen = 0;
         long startNs = System.nanoTime();
         for (long step = state.step(); step < total; step++) {
             List<SftExample> batch = new ArrayList<>(perStep);
@@ -95,13 +96,14 @@ public final class SftTrainer {
             StepLoss sl = accumulate(model, batch);
             Optimization.StepResult r = opt.step(step);
             tokensSinceLog += sl.tokens;
+            tokensSeen += sl.tokens;
             lastLoss = sl.loss;
             long done = step + 1;
             if (r.skipped() || !Double.isFinite(sl.loss)) {
                 log.printf("step %d: non-finite loss or gradient (loss %s, grad norm %s); step skipped%n", done,
                         sl.loss, r.gradNorm());
             }
-            bar.update(done, sl.tokens, Map.of("loss", sl.loss));
+            bar.update(done, tokensSeen, Map.of("loss", sl.loss));
             Map<String, Object> m = new LinkedHashMap<>();
             if (done % config.loggingSteps == 0 || done == total) {
                 double secs = (System.nanoTime() - startNs) / 1e9;

@@ -53,7 +53,6 @@ class SftTrainerTest {
     static SftConfig config(Path dir, Path train, Path init, String out, int maxSteps) {
         SftConfig c = new SftConfig();
         c.initConfig = init.toString();
-        c.tokenizer = "unused";
         c.trainFile = train.toString();
         c.outputDir = dir.resolve(out).toString();
         c.maxSteps = maxSteps;
@@ -79,7 +78,6 @@ class SftTrainerTest {
     }
 
     private static SftTrainer trainer(SftConfig c, boolean resume) {
-        c.tokenizer = null;
         return new SftTrainer(c, resume, new PrintStream(new ByteArrayOutputStream()));
     }
 
