@@ -143,7 +143,8 @@ public final class ModelConfig {
         }
     }
 
-    static ModelConfig fromJson(JsonNode n) {
+    /** A config from the parsed content of a config.json. */
+    public static ModelConfig fromJson(JsonNode n) {
         JsonNode arch = n.path("architectures");
         String architecture = arch.isArray() && arch.size() > 0 ? arch.get(0).asText() : n.path("model_type").asText("");
         if (architecture.isEmpty()) {
