@@ -22,7 +22,9 @@ import picocli.CommandLine.Command;
                 InitModelCommand.class,
                 RewardCommand.class,
                 DataCommand.class,
+                RmCommand.class,
                 DpoCommand.class,
+                TokenizerCommand.class,
         })
 public final class Align4j implements Runnable {
 

@@ -72,7 +72,11 @@ public class GrpoConfig extends TrainingConfig {
         weightDecay = 0.0;
     }
 
-    /** Outer loop of iterative RL with a learned reward model retrained on the policy's samples. */
+    /**
+     * Outer loop of iterative RL with a learned reward model retrained on the policy's samples (DeepSeekMath
+     * Algorithm 1, run by {@link IterativeGrpo}). The reward model replaces {@code rewards} as GRPO's reward; the
+     * rule checkers in label_rewards only label fresh samples for retraining it.
+     */
     public static class IterativeConfig {
         /** Outer iterations; each resets the reference to the current policy. */
         public int iterations = 2;
@@ -82,9 +86,31 @@ public class GrpoConfig extends TrainingConfig {
         public String rewardModel;
         /** Share of each reward-model batch drawn from the replay of historical data. */
         public double replayFraction = 0.1;
+        /** Most rows the replay buffer keeps (a uniform reservoir sample beyond that). */
+        public int replayCapacity = 10_000;
+        /**
+         * The replay buffer directory; default output_dir/replay. Point it at the buffer of the run that trained
+         * reward_model (its output_dir/replay) to replay that run's data too.
+         */
+        public String replayBuffer;
         public double rewardLearningRate = 1e-5;
         public int rewardTrainSteps = 50;
         public int rewardBatchSize = 16;
+        /** Training prompts sampled after each iteration to label fresh completions. */
+        public int labelPrompts = 64;
+        /** Completions sampled per labelled prompt. */
+        public int labelGenerations = 4;
+        /** Share of the fresh samples held out of retraining, to measure the reward model before and after. */
+        public double heldOutFraction = 0.2;
+        /**
+         * Ground truth for outcome labels: a completion is correct (label 1) when every checker that applies
+         * to its row gives the full reward 1; rows no checker applies to are not labelled. Add
+         * {@code {type: python_tests}} for code rows.
+         */
+        public List<Map<String, Object>> labelRewards =
+                new ArrayList<>(List.of(new LinkedHashMap<>(Map.of("type", "math_answer"))));
+        /** Ground truth for step labels when the reward model is a PRM (a process reward, see StepLabels). */
+        public Map<String, Object> stepLabelReward = new LinkedHashMap<>(Map.of("type", "math_steps"));
     }
 
     public double epsilonHighOrDefault() {
@@ -143,9 +169,24 @@ public class GrpoConfig extends TrainingConfig {
             if (iterative.rewardModel == null) {
                 throw new BadInputException("iterative.reward_model is required for iterative RL");
             }
-            between("iterative.replay_fraction", iterative.replayFraction, 0, 1);
+            if (!(iterative.replayFraction >= 0 && iterative.replayFraction < 1)) {
+                throw new BadInputException("iterative.replay_fraction must be in [0, 1), got " + iterative.replayFraction);
+            }
             atLeast("iterative.iterations", iterative.iterations, 1);
             atLeast("iterative.steps_per_iteration", iterative.stepsPerIteration, 1);
+            atLeast("iterative.replay_capacity", iterative.replayCapacity, 1);
+            positive("iterative.reward_learning_rate", iterative.rewardLearningRate);
+            atLeast("iterative.reward_train_steps", iterative.rewardTrainSteps, 1);
+            atLeast("iterative.reward_batch_size", iterative.rewardBatchSize, 1);
+            atLeast("iterative.label_prompts", iterative.labelPrompts, 1);
+            atLeast("iterative.label_generations", iterative.labelGenerations, 1);
+            if (!(iterative.heldOutFraction >= 0 && iterative.heldOutFraction < 1)) {
+                throw new BadInputException("iterative.held_out_fraction must be in [0, 1), got "
+                        + iterative.heldOutFraction);
+            }
+            if (iterative.labelRewards == null || iterative.labelRewards.isEmpty()) {
+                throw new BadInputException("iterative.label_rewards must list at least one rule checker");
+            }
         }
     }
 }

@@ -13,6 +13,8 @@ import org.align4j.reward.code.UnitTestReward;
 import org.align4j.reward.math.ArithmeticStepReward;
 import org.align4j.reward.math.MathAnswerReward;
 import org.align4j.reward.math.MathFormatReward;
+import org.align4j.reward.model.ProcessRewardModelReward;
+import org.align4j.reward.model.RewardModelReward;
 
 /**
  * Builds rewards from config entries: {@code {type: math_answer}} for a built-in, or
@@ -31,6 +33,8 @@ public final class RewardFactory {
         BUILT_IN.put(ArithmeticStepReward.TYPE, ArithmeticStepReward::new);
         BUILT_IN.put(UnitTestReward.PYTHON_TYPE, params -> new UnitTestReward(Language.PYTHON, params));
         BUILT_IN.put(UnitTestReward.JAVA_TYPE, params -> new UnitTestReward(Language.JAVA, params));
+        BUILT_IN.put(RewardModelReward.TYPE, RewardModelReward::new);
+        BUILT_IN.put(ProcessRewardModelReward.TYPE, ProcessRewardModelReward::new);
     }
 
     private RewardFactory() {

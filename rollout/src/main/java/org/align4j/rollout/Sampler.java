@@ -188,7 +188,7 @@ public final class Sampler {
         for (int r = 0; r < rows; r++) {
             cache.copyRow(prefillCache, r / numGenerations, r);
         }
-        prefillCache = null; // collectable while the batch decodes
+        prefillCache.close();
 
         NextTokenSampler chooser = new NextTokenSampler(vocab, params);
         int[] rowSeq = new int[rows];
@@ -221,6 +221,7 @@ public final class Sampler {
             alive -= ended;
             progress.onStep(sampled, ended);
             if (alive == 0) {
+                cache.close();
                 return seqs;
             }
             if (alive * 2 <= cacheRows) {
@@ -235,6 +236,7 @@ public final class Sampler {
                         keptSeq[k++] = rowSeq[r];
                     }
                 }
+                cache.close();
                 cache = smaller;
                 rowSeq = keptSeq;
                 cacheRows = alive;

@@ -2,9 +2,7 @@ package org.align4j.policy.model;
 
 import org.align4j.policy.ops.Ops;
 import org.align4j.policy.ops.RopeTable;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Causal self-attention with grouped-query heads and rotary positions. Queries are laid out
@@ -49,15 +47,15 @@ final class Attention implements AttentionBlock {
     }
 
     @Override
-    public StepBuffers newStepBuffers(DataType dtype, int batch, int capacity) {
-        return new StepBuffers(c, dtype, batch, capacity);
+    public StepBuffers newStepBuffers(Shape step, int capacity) {
+        return new StepBuffers(c, step, capacity);
     }
 
     /** Keys and values [batch, kvHeads, capacity, headDim]. */
     @Override
-    public LayerCache newCache(DataType dtype, int batch, int capacity) {
-        return new LayerCache(Nd4j.create(dtype, batch, c.numKvHeads, capacity, c.headDim),
-                Nd4j.create(dtype, batch, c.numKvHeads, capacity, c.headDim));
+    public LayerCache newCache(Shape step, int capacity) {
+        return new LayerCache(step.zeros(step.batch, c.numKvHeads, capacity, c.headDim),
+                step.zeros(step.batch, c.numKvHeads, capacity, c.headDim));
     }
 
     /** What the forward pass keeps for the backward pass. */
@@ -124,12 +122,12 @@ final class Attention implements AttentionBlock {
         final INDArray attn;
         final INDArray scratch;
 
-        StepBuffers(ModelConfig c, DataType dtype, int batch, int capacity) {
-            q = Nd4j.create(dtype, batch, (long) c.numHeads * c.headDim);
-            k1 = Nd4j.create(dtype, batch, (long) c.numKvHeads * c.headDim);
-            v1 = Nd4j.create(dtype, batch, (long) c.numKvHeads * c.headDim);
-            attn = Nd4j.create(dtype, batch, (long) c.numHeads * c.headDim);
-            scratch = Nd4j.create(dtype, capacity);
+        StepBuffers(ModelConfig c, Shape step, int capacity) {
+            q = step.zeros(step.batch, (long) c.numHeads * c.headDim);
+            k1 = step.zeros(step.batch, (long) c.numKvHeads * c.headDim);
+            v1 = step.zeros(step.batch, (long) c.numKvHeads * c.headDim);
+            attn = step.zeros(step.batch, (long) c.numHeads * c.headDim);
+            scratch = step.zeros(capacity);
         }
     }
 

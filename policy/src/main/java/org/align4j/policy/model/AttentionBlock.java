@@ -1,6 +1,5 @@
 package org.align4j.policy.model;
 
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -29,10 +28,11 @@ interface AttentionBlock {
 
     Grads newGrads(Shape s);
 
-    StepBuffers newStepBuffers(DataType dtype, int batch, int capacity);
+    /** Buffers of a decoding step of step.batch rows, allocated through step (which frees them). */
+    StepBuffers newStepBuffers(Shape step, int capacity);
 
-    /** This layer's part of a KV cache for batch rows of up to capacity positions. */
-    LayerCache newCache(DataType dtype, int batch, int capacity);
+    /** This layer's part of a KV cache for step.batch rows of up to capacity positions, allocated through step. */
+    LayerCache newCache(Shape step, int capacity);
 
     /**
      * residual += attention(x) over [batch, seq] rows (row n at position positions[n]). With a cache (prefill),

@@ -437,7 +437,9 @@ public final class CausalLM {
         if (ws == null) {
             if (workspaces.size() >= MAX_WORKSPACES) {
                 Long eldest = workspaces.keySet().iterator().next();
-                generations.remove(workspaces.remove(eldest));
+                Workspace old = workspaces.remove(eldest);
+                generations.remove(old);
+                old.shape.release();
             }
             ws = new Workspace(new Shape(batch, width, dtype), config, layers);
             workspaces.put(key, ws);
@@ -445,8 +447,9 @@ public final class CausalLM {
         return ws;
     }
 
-    /** Drops cached activation buffers (memory is returned once they are garbage collected). */
+    /** Frees the cached activation buffers now (the next forward pass allocates what it needs again). */
     public void releaseBuffers() {
+        workspaces.values().forEach(w -> w.shape.release());
         workspaces.clear();
         generations.clear();
     }

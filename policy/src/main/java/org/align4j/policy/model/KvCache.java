@@ -4,21 +4,23 @@ import java.util.HashMap;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * What incremental decoding keeps for a batch of sequences: one {@link LayerCache} per layer (keys and values for
  * grouped-query attention, the compressed latent and RoPE key for multi-head latent attention), plus the buffers
  * of one decoding step; allocated once per rollout batch and reused for every token.
  */
-public final class KvCache {
+public final class KvCache implements AutoCloseable {
     final int batch;
     final int capacity;
     final int[] lengths;
     final LayerCache[] layers;
     final AttentionBlock.StepBuffers[] attnStep;
     final FeedForwardBlock.Acts[] ffnStep;
-    /** The one-position shape the feed-forward blocks run on while decoding. */
+    /**
+     * The one-position shape the feed-forward blocks run on while decoding; every array of the cache is allocated
+     * through it, so that {@link #close()} frees them all.
+     */
     final Shape stepShape;
     final INDArray x;
     final INDArray norm;
@@ -40,14 +42,14 @@ public final class KvCache {
         for (int l = 0; l < n; l++) {
             AttentionBlock a = decoderLayers[l].attention;
             FeedForwardBlock f = decoderLayers[l].mlp;
-            layers[l] = a.newCache(dtype, batch, capacity);
-            attnStep[l] = attnShared.computeIfAbsent(a.scratchKey(), k -> a.newStepBuffers(dtype, batch, capacity));
+            layers[l] = a.newCache(stepShape, capacity);
+            attnStep[l] = attnShared.computeIfAbsent(a.scratchKey(), k -> a.newStepBuffers(stepShape, capacity));
             ffnStep[l] = ffnShared.computeIfAbsent(f.scratchKey(), k -> f.newActs(stepShape));
         }
-        x = Nd4j.create(dtype, batch, c.hiddenSize);
-        norm = Nd4j.create(dtype, batch, c.hiddenSize);
-        rstd = Nd4j.create(dtype, batch);
-        logits = Nd4j.create(dtype, batch, c.vocabSize);
+        x = stepShape.zeros(batch, c.hiddenSize);
+        norm = stepShape.zeros(batch, c.hiddenSize);
+        rstd = stepShape.zeros(batch);
+        logits = stepShape.zeros(batch, c.vocabSize);
     }
 
     public int batchSize() {
@@ -85,6 +87,15 @@ public final class KvCache {
             layers[l].copyRow(from.layers[l], fromRow, toRow, len);
         }
         lengths[toRow] = len;
+    }
+
+    /**
+     * Frees the cache's off-heap memory now rather than whenever the garbage collector finds it; rollouts
+     * allocate a cache per batch, and waiting for the collector let memory pile up.
+     */
+    @Override
+    public void close() {
+        stepShape.release();
     }
 
     /** Bytes held by the cached tensors (keys and values, or latents and RoPE keys). */

@@ -3,9 +3,7 @@ package org.align4j.policy.model;
 import java.util.List;
 import org.align4j.policy.ops.Ops;
 import org.align4j.policy.ops.RopeTable;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Multi-head latent attention (DeepSeek-V2 section 2.1, as transformers' DeepseekV2/V3Attention computes it).
@@ -84,15 +82,14 @@ final class LatentAttention implements AttentionBlock {
     }
 
     @Override
-    public StepBuffers newStepBuffers(DataType dtype, int batch, int capacity) {
-        return new StepBuffers(dtype, batch, this);
+    public StepBuffers newStepBuffers(Shape step, int capacity) {
+        return new StepBuffers(step, this);
     }
 
     /** The normed latent [batch, 1, capacity, kv_lora_rank] and the rotated RoPE key [batch, 1, capacity, rope]. */
     @Override
-    public LayerCache newCache(DataType dtype, int batch, int capacity) {
-        return new LayerCache(Nd4j.create(dtype, batch, 1, capacity, rank), Nd4j.create(dtype, batch, 1, capacity,
-                ropeDim));
+    public LayerCache newCache(Shape step, int capacity) {
+        return new LayerCache(step.zeros(step.batch, 1, capacity, rank), step.zeros(step.batch, 1, capacity, ropeDim));
     }
 
     static final class Acts implements AttentionBlock.Acts {
@@ -192,26 +189,27 @@ final class LatentAttention implements AttentionBlock {
         final INDArray oHeads;
         final INDArray attn;
 
-        StepBuffers(DataType dtype, int batch, LatentAttention m) {
-            qa = m.qRank > 0 ? Nd4j.create(dtype, batch, m.qRank) : null;
-            qaRstd = m.qRank > 0 ? Nd4j.create(dtype, batch) : null;
-            qaNorm = m.qRank > 0 ? Nd4j.create(dtype, batch, m.qRank) : null;
-            q = Nd4j.create(dtype, batch, (long) m.heads * m.qkDim);
-            ckv = Nd4j.create(dtype, batch, m.rank + m.ropeDim);
-            c = Nd4j.create(dtype, batch, m.rank);
-            cRstd = Nd4j.create(dtype, batch);
-            cNorm = Nd4j.create(dtype, batch, m.rank);
-            kRope = Nd4j.create(dtype, batch, m.ropeDim);
-            qNope = Nd4j.create(dtype, m.heads, batch, m.nope);
-            qRope = Nd4j.create(dtype, m.heads, batch, m.ropeDim);
-            wUk = Nd4j.create(dtype, m.heads, m.nope, m.rank);
+        StepBuffers(Shape step, LatentAttention m) {
+            int batch = step.batch;
+            qa = m.qRank > 0 ? step.zeros(batch, m.qRank) : null;
+            qaRstd = m.qRank > 0 ? step.zeros(batch) : null;
+            qaNorm = m.qRank > 0 ? step.zeros(batch, m.qRank) : null;
+            q = step.zeros(batch, (long) m.heads * m.qkDim);
+            ckv = step.zeros(batch, m.rank + m.ropeDim);
+            c = step.zeros(batch, m.rank);
+            cRstd = step.zeros(batch);
+            cNorm = step.zeros(batch, m.rank);
+            kRope = step.zeros(batch, m.ropeDim);
+            qNope = step.zeros(m.heads, batch, m.nope);
+            qRope = step.zeros(m.heads, batch, m.ropeDim);
+            wUk = step.zeros(m.heads, m.nope, m.rank);
             wUkFlat = wUk.reshape('c', m.heads, 1, (long) m.nope * m.rank);
-            wUv = Nd4j.create(dtype, m.heads, m.vDim, m.rank);
+            wUv = step.zeros(m.heads, m.vDim, m.rank);
             wUvFlat = wUv.reshape('c', m.heads, 1, (long) m.vDim * m.rank);
-            qLatent = Nd4j.create(dtype, m.heads, batch, m.rank);
-            oLatent = Nd4j.create(dtype, m.heads, batch, m.rank);
-            oHeads = Nd4j.create(dtype, m.heads, batch, m.vDim);
-            attn = Nd4j.create(dtype, batch, (long) m.heads * m.vDim);
+            qLatent = step.zeros(m.heads, batch, m.rank);
+            oLatent = step.zeros(m.heads, batch, m.rank);
+            oHeads = step.zeros(m.heads, batch, m.vDim);
+            attn = step.zeros(batch, (long) m.heads * m.vDim);
         }
     }
 

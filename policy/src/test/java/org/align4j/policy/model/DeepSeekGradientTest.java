@@ -283,5 +283,8 @@ class DeepSeekGradientTest {
         assertTrue(maxErr < 1e-10, "max |logit difference| " + maxErr);
         // per token and layer: the normed latent (4) and the RoPE key (4), 8-byte doubles
         assertEquals(3L * 8 * 8, cache.bytesPerToken());
+        cache.close();
+        prefill.close();
+        assertTrue(cache.layers[1].tensors[0].wasClosed(), "closing frees the latents at once");
     }
 }

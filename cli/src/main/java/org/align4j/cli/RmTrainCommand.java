@@ -1,0 +1,41 @@
+package org.align4j.cli;
+
+import java.util.concurrent.Callable;
+import org.align4j.reward.model.train.RewardConfig;
+import org.align4j.reward.model.train.RewardTrainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+@Command(name = "train",
+        mixinStandardHelpOptions = true,
+        description = {"Train an outcome (ORM) or process (PRM) reward model: a causal-LM trunk plus a scalar head.",
+                "Rows: {\"prompt\", \"chosen\", \"rejected\"} (ORM, Bradley-Terry), {\"prompt\", \"completion\", "
+                        + "\"label\": 0|1} (ORM, cross-entropy) or {\"prompt\", \"completion\", \"step_labels\": [1,1,0]} "
+                        + "(PRM, one label per non-blank line).",
+                "model_name_or_path is a language model (a new head is put on it) or a reward model (training "
+                        + "continues). replay_fraction (0.1) of each batch replays historical rows from the buffer in "
+                        + "replay_buffer (default output_dir/replay); the new rows join it when training ends.",
+                "Logs loss, accuracy and AUC (train and eval) to metrics.jsonl; the model goes to output_dir/final."},
+        footer = {"", "Examples:",
+                "  align4j rm train --config rm.yaml --set max_steps=200",
+                "  align4j rm train --config rm.yaml --set kind=prm --set train_file=steps.jsonl",
+                "  align4j rm train --config rm.yaml --set model_name_or_path=runs/rm/final "
+                        + "--set replay_buffer=runs/rm/replay --set output_dir=runs/rm2   # retrain with replay",
+                "  align4j rm train --config rm.yaml --resume"})
+final class RmTrainCommand implements Callable<Integer> {
+
+    @Mixin
+    RunOptions run;
+
+    @Override
+    public Integer call() {
+        RewardConfig c = run.load(RewardConfig.class);
+        RewardTrainer.Result r = new RewardTrainer(c, run.resume, System.err).train();
+        System.out.printf("{\"run_dir\": \"%s\", \"final_model\": \"%s\", \"kind\": \"%s\", \"steps\": %d, "
+                        + "\"loss\": %s, \"accuracy\": %s%s}%n", r.runDir(), r.finalModel(), r.kind().key(), r.steps(),
+                r.loss(), r.accuracy(), r.evalAccuracy() == null ? ""
+                        : ", \"eval_loss\": " + r.evalLoss() + ", \"eval_accuracy\": " + r.evalAccuracy()
+                        + ", \"eval_auc\": " + r.evalAuc());
+        return 0;
+    }
+}
