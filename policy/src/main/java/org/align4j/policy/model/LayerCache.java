@@ -1,6 +1,5 @@
 package org.align4j.policy.model;
 
-import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -69,14 +68,5 @@ final class LayerCache {
             n += t.size(1) * t.size(3) * t.dataType().width();
         }
         return n;
-    }
-
-    @Override
-    public String toString() {
-        StringBuilder sb = new StringBuilder("LayerCache");
-        for (INDArray t : tensors) {
-            sb.append(Arrays.toString(t.shape()));
-        }
-        return sb.toString();
     }
 }
