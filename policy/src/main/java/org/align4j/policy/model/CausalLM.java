@@ -476,7 +476,9 @@ public final class CausalLM {
             }
         }
         KvCache c = new KvCache(config, dtype, ops, batch, capacity, layers);
-        c.spares = this::keepSpare;
+        if (ops.reuseCaches()) {
+            c.spares = this::keepSpare;
+        }
         return c;
     }
 

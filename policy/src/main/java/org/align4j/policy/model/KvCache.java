@@ -103,10 +103,11 @@ public final class KvCache implements AutoCloseable {
     }
 
     /**
-     * Done with the cache: its model keeps it as a spare for the next cache of the same shape (allocating and
-     * clearing hundreds of MB of host memory per rollout batch cost more than the decoding on a GPU), or its
-     * off-heap memory is freed now rather than whenever the garbage collector finds it; rollouts allocate a
-     * cache per batch, and waiting for the collector let memory pile up. The cache must not be used after.
+     * Done with the cache, which must not be used after. Its off-heap memory is freed now rather than whenever
+     * the garbage collector finds it (rollouts allocate a cache per batch, and waiting for the collector let
+     * memory pile up), except on a backend that reuses caches ({@code Ops.reuseCaches}, a GPU): there the model
+     * keeps it as a spare for its next cache of the same shape, since allocating, clearing and uploading
+     * hundreds of MB of host memory per rollout batch cost more than the decoding itself.
      */
     @Override
     public void close() {

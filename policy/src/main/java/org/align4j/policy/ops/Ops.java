@@ -207,6 +207,15 @@ public interface Ops {
                     double[] logProbs);
 
     /**
+     * Whether a model should keep closed KV caches for reuse rather than free them: true where making a cache
+     * costs more than the memory it keeps (a device backend allocates, clears and uploads host arrays it never
+     * reads). The CPU backend frees them at once.
+     */
+    default boolean reuseCaches() {
+        return false;
+    }
+
+    /**
      * Makes the host (ND4J) copy of x current before code outside this interface reads it. A backend that
      * keeps arrays in device memory downloads here; the CPU backend has nothing to do.
      */

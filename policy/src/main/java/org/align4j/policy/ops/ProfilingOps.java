@@ -46,6 +46,11 @@ public final class ProfilingOps implements Ops {
     }
 
     @Override
+    public boolean reuseCaches() {
+        return delegate.reuseCaches();
+    }
+
+    @Override
     public String name() {
         return delegate.name() + "+profile";
     }

@@ -178,6 +178,12 @@ public final class CudaOps implements Ops {
         return "cuda";
     }
 
+    /** A new cache's host arrays would be allocated and uploaded only to be overwritten here: reuse them. */
+    @Override
+    public boolean reuseCaches() {
+        return true;
+    }
+
     /** Device, architecture and matrix precision, for logs. */
     public String describe() {
         return gpu.name + " (sm_" + gpu.major + gpu.minor + ", " + gpu.multiprocessors + " SMs), float32 matmuls in "
