@@ -12,7 +12,6 @@ import static org.bytedeco.cuda.global.cudart.cudaDevAttrMultiProcessorCount;
 import static org.bytedeco.cuda.global.cudart.cudaDeviceGetAttribute;
 import static org.bytedeco.cuda.global.cudart.cudaErrorMemoryAllocation;
 import static org.bytedeco.cuda.global.cudart.cudaFree;
-import static org.bytedeco.cuda.global.cudart.cudaFreeHost;
 import static org.bytedeco.cuda.global.cudart.cudaGetDeviceCount;
 import static org.bytedeco.cuda.global.cudart.cudaGetErrorString;
 import static org.bytedeco.cuda.global.cudart.cudaGetLastError;
@@ -382,10 +381,5 @@ final class Gpu {
     int gridFor(long n, int block) {
         long blocks = (n + block - 1) / block;
         return (int) Math.min(blocks, (long) multiprocessors * 16);
-    }
-
-    void close() {
-        releaseCache();
-        cudaFreeHost(a1.at(pinned));
     }
 }
