@@ -25,6 +25,8 @@ import picocli.CommandLine.Command;
                 RmCommand.class,
                 DpoCommand.class,
                 TokenizerCommand.class,
+                EvalCommand.class,
+                DemoCommand.class,
         })
 public final class Align4j implements Runnable {
 

@@ -1,0 +1,149 @@
+package org.align4j.examples.demo;
+
+import java.util.List;
+import org.align4j.examples.math.Difficulty;
+import org.align4j.policy.train.ConfigLoader;
+import org.align4j.policy.util.BadInputException;
+
+/**
+ * Settings of the mini DeepSeekMath demo, snake_case keys as every align4j config ({@code --set
+ * grpo_steps=200}). The defaults are the full demo, sized for about ten minutes on two CPU cores;
+ * {@link #QUICK} overrides them for a run of a minute or two (CI). Sizes were chosen so that SFT leaves the
+ * tiny model partly right on held-out problems, which leaves GRPO something to improve.
+ */
+public class DemoConfig implements ConfigLoader.Validated {
+
+    /** The quick preset, applied before the user's own overrides. */
+    public static final List<String> QUICK = List.of(
+            "train_problems=600", "dev_problems=32", "test_problems=64",
+            "hidden_size=64", "intermediate_size=176", "num_hidden_layers=2", "num_attention_heads=4",
+            "num_key_value_heads=2",
+            "sft_steps=150", "grpo_steps=12", "eval_samples=8");
+
+    /** Seed of the data, the split, the initial weights, the data order and the samples. */
+    public long seed = 1;
+    /** outcome (the math_answer rule reward) or process (math_steps: one reward per arithmetic line). */
+    public String supervision = "outcome";
+
+    // data
+    public String difficulty = "easy";
+    /** Train-side problems for SFT and for GRPO's prompts. */
+    public int trainProblems = 2000;
+    /** Further train-side problems, never trained on, for the eval loss and accuracy logged during training. */
+    public int devProblems = 64;
+    /** Held-out (test-side) problems of the before/after table. */
+    public int testProblems = 200;
+
+    // tokenizer and model (a Llama with tied embeddings)
+    public int vocabSize = 512;
+    public int hiddenSize = 128;
+    public int intermediateSize = 352;
+    public int numHiddenLayers = 3;
+    public int numAttentionHeads = 4;
+    public int numKeyValueHeads = 2;
+    public int maxPositionEmbeddings = 256;
+
+    // SFT
+    public long sftSteps = 600;
+    public int sftBatchSize = 16;
+    public double sftLearningRate = 2e-3;
+
+    // GRPO
+    public long grpoSteps = 60;
+    /** Prompts per GRPO step; each gets num_generations completions. */
+    public int grpoPromptsPerStep = 8;
+    public int numGenerations = 8;
+    public double grpoLearningRate = 5e-5;
+    public double beta = 0.04;
+    public double grpoTemperature = 1.0;
+    /** Tokens a completion may have; 0: the longest tokenized training solution plus a margin. */
+    public int maxCompletionLength = 0;
+
+    // iterative RL (DeepSeekMath Algorithm 1): a reward model, retrained between GRPO iterations
+    /** Replace the rule reward by a learned outcome reward model, retrained with replay after each iteration. */
+    public boolean iterative = false;
+    /** Outer iterations; grpo_steps are split evenly over them. */
+    public int iterations = 2;
+    /** Training problems whose SFT-policy samples, labelled by the rule checker, train the first reward model. */
+    public int rmProblems = 256;
+    /** Samples per problem for that data (and for the fresh data of each iteration). */
+    public int rmGenerations = 4;
+    public long rmSteps = 150;
+    public double rmLearningRate = 1e-4;
+    /** Reward-model steps of each retraining; replay_fraction of each batch is historical data. */
+    public int rmRetrainSteps = 50;
+    public double replayFraction = 0.1;
+    /** Training problems sampled after each iteration for fresh labelled data. */
+    public int labelProblems = 64;
+
+    // evaluation
+    /** K of Maj@K and Pass@K. */
+    public int k = 8;
+    /** Samples per held-out problem (at least k; Pass@K is estimated from all of them). */
+    public int evalSamples = 16;
+    public double evalTemperature = 0.7;
+
+    public Difficulty difficultyLevel() {
+        return Difficulty.parse(difficulty);
+    }
+
+    @Override
+    public void validate() {
+        difficultyLevel();
+        if (!supervision.equals("outcome") && !supervision.equals("process")) {
+            throw new BadInputException("supervision must be outcome or process, got '" + supervision + "'");
+        }
+        atLeast("train_problems", trainProblems, 1);
+        atLeast("dev_problems", devProblems, 1);
+        atLeast("test_problems", testProblems, 1);
+        atLeast("vocab_size", vocabSize, 300);
+        atLeast("hidden_size", hiddenSize, 2);
+        atLeast("intermediate_size", intermediateSize, 1);
+        atLeast("num_hidden_layers", numHiddenLayers, 1);
+        atLeast("num_attention_heads", numAttentionHeads, 1);
+        atLeast("num_key_value_heads", numKeyValueHeads, 1);
+        atLeast("max_position_embeddings", maxPositionEmbeddings, 16);
+        atLeast("sft_steps", sftSteps, 1);
+        atLeast("sft_batch_size", sftBatchSize, 1);
+        positive("sft_learning_rate", sftLearningRate);
+        atLeast("grpo_steps", grpoSteps, 1);
+        atLeast("grpo_prompts_per_step", grpoPromptsPerStep, 1);
+        atLeast("num_generations", numGenerations, 2);
+        positive("grpo_learning_rate", grpoLearningRate);
+        atLeast("beta", beta, 0);
+        positive("grpo_temperature", grpoTemperature);
+        atLeast("max_completion_length", maxCompletionLength, 0);
+        atLeast("iterations", iterations, 1);
+        if (iterative && grpoSteps < iterations) {
+            throw new BadInputException("grpo_steps (" + grpoSteps + ") must be at least iterations (" + iterations + ")");
+        }
+        if (iterative && supervision.equals("process")) {
+            throw new BadInputException("iterative RL here trains an outcome reward model: use it without process "
+                    + "supervision");
+        }
+        atLeast("rm_problems", rmProblems, 1);
+        atLeast("rm_generations", rmGenerations, 1);
+        atLeast("rm_steps", rmSteps, 1);
+        positive("rm_learning_rate", rmLearningRate);
+        atLeast("rm_retrain_steps", rmRetrainSteps, 1);
+        if (!(replayFraction >= 0 && replayFraction < 1)) {
+            throw new BadInputException("replay_fraction must be in [0, 1), got " + replayFraction);
+        }
+        atLeast("label_problems", labelProblems, 1);
+        atLeast("k", k, 1);
+        atLeast("eval_samples", evalSamples, k);
+        positive("eval_temperature", evalTemperature);
+    }
+
+    private static void atLeast(String key, double v, double min) {
+        if (!(v >= min)) {
+            throw new BadInputException(key + " must be at least " + (long) min + ", got " + v);
+        }
+    }
+
+    private static void positive(String key, double v) {
+        if (!(v > 0)) {
+            throw new BadInputException(key + " must be positive, got " + v);
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package org.align4j.examples.demo;
+
+import java.util.List;
+import java.util.Locale;
+import org.align4j.examples.eval.ReportTable;
+
+/** What the demo prints when it ends: the before/after table and where to look next. */
+public final class DemoReport {
+
+    private DemoReport() {
+    }
+
+    public static String render(DemoSummary s, DemoOutput out) {
+        StringBuilder b = new StringBuilder();
+        b.append(String.format(Locale.ROOT, "%nmini DeepSeekMath: %d held-out %s problems, %d samples each at "
+                        + "temperature %s, seed %d, %s supervision%n%n", s.nProblems(), s.difficulty(),
+                s.samplesPerProblem(), s.evalTemperature(), s.seed(),
+                s.iterative() ? "iterative RL with a learned outcome reward model," : s.supervision()));
+        b.append(ReportTable.render(List.of(new ReportTable.Row("before RL (SFT)", s.before()),
+                new ReportTable.Row("after RL (GRPO)", s.after()))));
+        b.append(String.format(Locale.ROOT, "%n%,d-parameter model, %d SFT steps, %d GRPO steps; %.0f s wall, "
+                        + "%.0f s CPU%n", s.modelParameters(), s.sftSteps(), s.grpoSteps(), s.wallSeconds().get("total"),
+                s.cpuSeconds().get("total")));
+        b.append("run directory: ").append(out.dir()).append('\n');
+        s.plots().forEach((name, png) -> b.append(name).append(" metrics: ").append(png).append('\n'));
+        b.append("per-problem completions: ").append(out.evalRows("before")).append(", ")
+                .append(out.evalRows("after")).append('\n');
+        b.append("summary: ").append(out.summary()).append('\n');
+        return b.toString();
+    }
+}
