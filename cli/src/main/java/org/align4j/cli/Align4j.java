@@ -17,11 +17,14 @@ import picocli.CommandLine.Command;
                 SftCommand.class,
                 GrpoCommand.class,
                 BenchCommand.class,
+                BenchMlaCommand.class,
                 GenerateCommand.class,
+                InitModelCommand.class,
                 RewardCommand.class,
                 DataCommand.class,
                 RmCommand.class,
                 DpoCommand.class,
+                TokenizerCommand.class,
                 EvalCommand.class,
                 DemoCommand.class,
         })
@@ -43,6 +46,9 @@ public final class Align4j implements Runnable {
     }
 
     public static void main(String[] args) {
+        // JavaCPP's version check would print a warning at every start (ND4J's OpenBLAS preset is 1.5.7, JavaCPP
+        // 1.5.13 for the CUDA presets); through SLF4J it obeys simplelogger.properties instead.
+        System.setProperty("org.bytedeco.javacpp.logger", System.getProperty("org.bytedeco.javacpp.logger", "slf4j"));
         System.exit(commandLine().execute(args));
     }
 }

@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 import org.align4j.examples.bench.BenchShape;
 import org.align4j.examples.bench.Benchmark;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -19,6 +20,8 @@ import picocli.CommandLine.Spec;
                 "  align4j bench --json",
                 "  align4j bench --json --d 512 --layers 8 --heads 8 --kv-heads 8 --ffn 1376 --seq 512"})
 final class BenchCommand implements Callable<Integer> {
+    @Mixin
+    DeviceOption device;
 
     @Spec
     CommandSpec spec;
@@ -59,6 +62,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        device.apply();
         BenchShape shape = new BenchShape(d, layers, heads, kvHeads, ffn, vocab, batch, seq, prompts, group, promptLen,
                 newTokens);
         ObjectNode result = new Benchmark(shape, Math.max(1, repeats), profile).run();

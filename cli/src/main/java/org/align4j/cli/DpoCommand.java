@@ -11,6 +11,7 @@ import org.align4j.dpo.DpoPreset;
 import org.align4j.dpo.DpoTrainer;
 import org.align4j.policy.train.ConfigLoader;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "dpo",
@@ -30,6 +31,8 @@ import picocli.CommandLine.Option;
                 "  loss_type: sigmoid      # or hinge, ipo",
                 "  beta: 0.1"})
 final class DpoCommand implements Callable<Integer> {
+    @Mixin
+    DeviceOption device;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Option(names = "--config", required = true, description = "YAML (or JSON) file of DPOConfig keys (TRL's names).")
@@ -47,6 +50,7 @@ final class DpoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        device.apply();
         List<String> all = new ArrayList<>();
         if (preset != null) {
             all.addAll(DpoPreset.parse(preset).overrides());

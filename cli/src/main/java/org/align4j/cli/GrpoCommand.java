@@ -1,16 +1,12 @@
 package org.align4j.cli;
 
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import org.align4j.grpo.GrpoConfig;
 import org.align4j.grpo.GrpoTrainer;
 import org.align4j.grpo.IterativeGrpo;
-import org.align4j.policy.train.ConfigLoader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 
 @Command(name = "grpo",
@@ -29,30 +25,27 @@ import picocli.CommandLine.Spec;
                 "  align4j grpo --config grpo.yaml --set beta=0 --set num_generations=16",
                 "  align4j grpo --config grpo.yaml --resume"})
 final class GrpoCommand implements Callable<Integer> {
+    @Mixin
+    DeviceOption device;
 
     @Spec
     CommandSpec spec;
 
 
-    @Option(names = "--config", required = true, description = "YAML (or JSON) file of GrpoConfig keys.")
-    Path config;
-
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a config key (repeatable).")
-    List<String> overrides = new ArrayList<>();
-
-    @Option(names = "--resume", description = "Continue the run in output_dir from its latest checkpoint.")
-    boolean resume;
+    @Mixin
+    RunOptions run;
 
     @Override
     public Integer call() {
-        GrpoConfig c = ConfigLoader.load(config, GrpoConfig.class, overrides);
+        device.apply();
+        GrpoConfig c = run.load(GrpoConfig.class);
         if (c.iterative != null) {
-            IterativeGrpo.Result r = new IterativeGrpo(c, resume, System.err).train();
-            System.out.printf("{\"run_dir\": \"%s\", \"final_model\": \"%s\", \"reward_model\": \"%s\", "
+            IterativeGrpo.Result r = new IterativeGrpo(c, run.resume, System.err).train();
+            spec.commandLine().getOut().printf("{\"run_dir\": \"%s\", \"final_model\": \"%s\", \"reward_model\": \"%s\", "
                     + "\"iterations\": %d}%n", r.runDir(), r.finalPolicy(), r.finalRewardModel(), r.iterations());
             return 0;
         }
-        GrpoTrainer.Result r = new GrpoTrainer(c, resume, System.err).train();
+        GrpoTrainer.Result r = new GrpoTrainer(c, run.resume, System.err).train();
         spec.commandLine().getOut().printf("{\"run_dir\": \"%s\", \"final_model\": \"%s\", \"steps\": %d, \"reward\": %s%s}%n",
                 r.runDir(), r.finalModel(), r.steps(), r.lastRewardMean(),
                 r.lastEvalAccuracy() == null ? "" : ", \"eval_accuracy\": " + r.lastEvalAccuracy());

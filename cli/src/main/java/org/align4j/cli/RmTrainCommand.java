@@ -1,14 +1,10 @@
 package org.align4j.cli;
 
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
-import org.align4j.policy.train.ConfigLoader;
 import org.align4j.reward.model.train.RewardConfig;
 import org.align4j.reward.model.train.RewardTrainer;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
 @Command(name = "train",
         mixinStandardHelpOptions = true,
@@ -28,19 +24,13 @@ import picocli.CommandLine.Option;
                 "  align4j rm train --config rm.yaml --resume"})
 final class RmTrainCommand implements Callable<Integer> {
 
-    @Option(names = "--config", required = true, description = "YAML (or JSON) file of RewardConfig keys.")
-    Path config;
-
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a config key (repeatable).")
-    List<String> overrides = new ArrayList<>();
-
-    @Option(names = "--resume", description = "Continue the run in output_dir from its latest checkpoint.")
-    boolean resume;
+    @Mixin
+    RunOptions run;
 
     @Override
     public Integer call() {
-        RewardConfig c = ConfigLoader.load(config, RewardConfig.class, overrides);
-        RewardTrainer.Result r = new RewardTrainer(c, resume, System.err).train();
+        RewardConfig c = run.load(RewardConfig.class);
+        RewardTrainer.Result r = new RewardTrainer(c, run.resume, System.err).train();
         System.out.printf("{\"run_dir\": \"%s\", \"final_model\": \"%s\", \"kind\": \"%s\", \"steps\": %d, "
                         + "\"loss\": %s, \"accuracy\": %s%s}%n", r.runDir(), r.finalModel(), r.kind().key(), r.steps(),
                 r.loss(), r.accuracy(), r.evalAccuracy() == null ? ""

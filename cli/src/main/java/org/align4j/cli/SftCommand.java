@@ -1,15 +1,11 @@
 package org.align4j.cli;
 
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import org.align4j.policy.sft.SftConfig;
 import org.align4j.policy.sft.SftTrainer;
-import org.align4j.policy.train.ConfigLoader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 
 @Command(name = "sft",
@@ -23,24 +19,21 @@ import picocli.CommandLine.Spec;
                 "  align4j sft --config sft.yaml --set learning_rate=3e-4 --set max_steps=200",
                 "  align4j sft --config sft.yaml --resume     # continue from the last checkpoint"})
 final class SftCommand implements Callable<Integer> {
+    @Mixin
+    DeviceOption device;
 
     @Spec
     CommandSpec spec;
 
 
-    @Option(names = "--config", required = true, description = "YAML (or JSON) file of SftConfig keys.")
-    Path config;
-
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a config key (repeatable).")
-    List<String> overrides = new ArrayList<>();
-
-    @Option(names = "--resume", description = "Continue the run in output_dir from its latest checkpoint.")
-    boolean resume;
+    @Mixin
+    RunOptions run;
 
     @Override
     public Integer call() {
-        SftConfig c = ConfigLoader.load(config, SftConfig.class, overrides);
-        SftTrainer.Result r = new SftTrainer(c, resume, System.err).train();
+        device.apply();
+        SftConfig c = run.load(SftConfig.class);
+        SftTrainer.Result r = new SftTrainer(c, run.resume, System.err).train();
         spec.commandLine().getOut().printf("{\"run_dir\": \"%s\", \"final_model\": \"%s\", \"steps\": %d, \"loss\": %s%s}%n",
                 r.runDir(), r.finalModel(), r.steps(), r.lastLoss(),
                 r.lastEvalLoss() == null ? "" : ", \"eval_loss\": " + r.lastEvalLoss());

@@ -48,9 +48,7 @@ public final class DpoTrainer {
     }
 
     public Result train() {
-        Path out = Paths.get(config.outputDir);
-        RunDirectory run = resume ? RunDirectory.resume(out) : RunDirectory.create(out);
-        try (run) {
+        try (RunDirectory run = RunDirectory.open(Paths.get(config.outputDir), resume)) {
             return train(run);
         }
     }
@@ -76,6 +74,7 @@ public final class DpoTrainer {
             state = new TrainerState(0, null, 0);
             run.writeConfig(ConfigLoader.dump(config));
         }
+        policy.setMoeAuxLossWeight(config.moeAuxLossWeight);
         PairTruncation truncation = config.truncation();
         int vocab = policy.config().vocabSize;
         PreferenceDataset trainSet = read(config.trainFile, tokenizer, truncation, vocab, policy);

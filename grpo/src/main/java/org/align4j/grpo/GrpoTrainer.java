@@ -59,9 +59,7 @@ public final class GrpoTrainer {
     }
 
     public Result train() {
-        Path out = Paths.get(config.outputDir);
-        RunDirectory run = resume ? RunDirectory.resume(out) : RunDirectory.create(out);
-        try (run) {
+        try (RunDirectory run = RunDirectory.open(Paths.get(config.outputDir), resume)) {
             return train(run);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -93,6 +91,7 @@ public final class GrpoTrainer {
             state = new TrainerState(0, null, 0);
             run.writeConfig(ConfigLoader.dump(config));
         }
+        policy.setMoeAuxLossWeight(config.moeAuxLossWeight);
         List<PromptRow> train = PromptRow.read(Paths.get(config.trainFile), tokenizer, config.maxPromptLength, 0);
         List<PromptRow> eval = config.evalFile == null ? List.of()
                 : PromptRow.read(Paths.get(config.evalFile), tokenizer, config.maxPromptLength, config.evalLimit);

@@ -188,9 +188,19 @@ public final class Sampler {
         for (int r = 0; r < rows; r++) {
             cache.copyRow(prefillCache, r / numGenerations, r);
         }
-        prefillCache = null; // collectable while the batch decodes
+        prefillCache.close();
 
         NextTokenSampler chooser = new NextTokenSampler(vocab, params);
+        // Without top-k/top-p the backend draws the tokens (Ops.sampleRows, the same arithmetic as the chooser):
+        // a GPU then sends back one pick per row instead of the [rows, vocab] logits of every step. Each
+        // sequence's generator still draws once per token, so the same seed gives the same draws.
+        boolean picksOnBackend = params.isGreedy() || ((params.topK() == 0 || params.topK() >= vocab)
+                && params.topP() >= 1);
+        double invTemperature = params.isGreedy() ? 1.0 : 1.0 / params.temperature();
+        int[] picked = new int[rows];
+        double[] pickedLogProb = new double[rows];
+        double[] uniforms = new double[rows];
+        boolean havePicks = false;
         int[] rowSeq = new int[rows];
         for (int r = 0; r < rows; r++) {
             rowSeq[r] = r;
@@ -208,9 +218,17 @@ public final class Sampler {
                     live[r] = false;
                     continue;
                 }
-                int token = chooser.next(logits, r * vocab, s.rng);
+                int token;
+                double logProb;
+                if (havePicks) {
+                    token = picked[r];
+                    logProb = pickedLogProb[r];
+                } else {
+                    token = chooser.next(logits, r * vocab, s.rng);
+                    logProb = chooser.lastLogProb();
+                }
                 sampled++;
-                if (s.accept(token, chooser.lastLogProb())) {
+                if (s.accept(token, logProb)) {
                     ended++;
                     live[r] = false;
                 } else {
@@ -221,6 +239,7 @@ public final class Sampler {
             alive -= ended;
             progress.onStep(sampled, ended);
             if (alive == 0) {
+                cache.close();
                 return seqs;
             }
             if (alive * 2 <= cacheRows) {
@@ -235,6 +254,7 @@ public final class Sampler {
                         keptSeq[k++] = rowSeq[r];
                     }
                 }
+                cache.close();
                 cache = smaller;
                 rowSeq = keptSeq;
                 cacheRows = alive;
@@ -242,7 +262,17 @@ public final class Sampler {
                 live = new boolean[alive];
                 Arrays.fill(live, true);
             }
-            readLogits(model.decode(cache, tokens, live), logits, cacheRows * vocab);
+            if (picksOnBackend) {
+                INDArray next = model.decodeStep(cache, tokens, live);
+                for (int r = 0; r < cacheRows; r++) {
+                    uniforms[r] = live[r] && !params.isGreedy() ? seqs[rowSeq[r]].rng.nextDouble() : 0.0;
+                }
+                model.ops().sampleRows(next, cacheRows, invTemperature, params.isGreedy(), uniforms, picked,
+                        pickedLogProb);
+                havePicks = true;
+            } else {
+                readLogits(model.decode(cache, tokens, live), logits, cacheRows * vocab);
+            }
         }
     }
 

@@ -9,7 +9,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * [batch * kvHeads, group * seq, headDim] so that each key/value head is shared by its group of query
  * heads inside one batched matrix product, without copying keys and values per query head.
  */
-final class Attention {
+final class Attention implements AttentionBlock {
     final Linear q;
     final Linear k;
     final Linear v;
@@ -30,8 +30,36 @@ final class Attention {
         this.scale = 1.0 / Math.sqrt(c.headDim);
     }
 
+    @Override
+    public Object scratchKey() {
+        // every layer of a model has the same attention shape
+        return Attention.class;
+    }
+
+    @Override
+    public Acts newActs(Shape s) {
+        return new Acts(s, c);
+    }
+
+    @Override
+    public Grads newGrads(Shape s) {
+        return new Grads(s, c);
+    }
+
+    @Override
+    public StepBuffers newStepBuffers(Shape step, int capacity) {
+        return new StepBuffers(c, step, capacity);
+    }
+
+    /** Keys and values [batch, kvHeads, capacity, headDim]. */
+    @Override
+    public LayerCache newCache(Shape step, int capacity) {
+        return new LayerCache(step.zeros(step.batch, c.numKvHeads, capacity, c.headDim),
+                step.zeros(step.batch, c.numKvHeads, capacity, c.headDim));
+    }
+
     /** What the forward pass keeps for the backward pass. */
-    static final class Acts {
+    static final class Acts implements AttentionBlock.Acts {
         final INDArray qRows;
         final INDArray kRows;
         final INDArray vRows;
@@ -59,7 +87,7 @@ final class Attention {
     }
 
     /** Gradient scratch shared by all layers of one shape. */
-    static final class Grads {
+    static final class Grads implements AttentionBlock.Grads {
         final INDArray dORows;
         final INDArray dOg;
         final INDArray dScores;
@@ -86,20 +114,39 @@ final class Attention {
         }
     }
 
+    /** The projections of one decoding step. */
+    static final class StepBuffers implements AttentionBlock.StepBuffers {
+        final INDArray q;
+        final INDArray k1;
+        final INDArray v1;
+        final INDArray attn;
+        final INDArray scratch;
+
+        StepBuffers(ModelConfig c, Shape step, int capacity) {
+            q = step.zeros(step.batch, (long) c.numHeads * c.headDim);
+            k1 = step.zeros(step.batch, (long) c.numKvHeads * c.headDim);
+            v1 = step.zeros(step.batch, (long) c.numKvHeads * c.headDim);
+            attn = step.zeros(step.batch, (long) c.numHeads * c.headDim);
+            scratch = step.zeros(capacity);
+        }
+    }
+
     /**
-     * residual += attention(x). When cacheK/cacheV are given (prefill), the rotated keys and the values
-     * are also written into them from position 0.
+     * residual += attention(x). With a cache (prefill), the rotated keys and the values are also written into
+     * it from cacheStart.
      */
-    void forward(Shape s, INDArray x, int[] positions, Acts a, INDArray residual, INDArray cacheK, INDArray cacheV,
-                 int[] cacheStart) {
+    @Override
+    public void forward(Shape s, INDArray x, int[] positions, AttentionBlock.Acts acts, INDArray residual,
+                        LayerCache cache, int[] cacheStart) {
+        Acts a = (Acts) acts;
         q.forward(x, a.qRows, false);
         k.forward(x, a.kRows, false);
         v.forward(x, a.vRows, false);
         ops.rope(a.qRows, positions, rope, false);
         ops.rope(a.kRows, positions, rope, false);
-        if (cacheK != null) {
-            ops.writeKv(a.kRows, cacheK, s.batch, s.seq, cacheStart);
-            ops.writeKv(a.vRows, cacheV, s.batch, s.seq, cacheStart);
+        if (cache != null) {
+            ops.writeKv(a.kRows, cache.tensors[0], s.batch, s.seq, cacheStart);
+            ops.writeKv(a.vRows, cache.tensors[1], s.batch, s.seq, cacheStart);
         }
         ops.regroupHeads(a.qRows, a.qg, s.batch, s.seq, c.numKvHeads, c.group(), true);
         ops.regroupHeads(a.kRows, a.kg, s.batch, s.seq, c.numKvHeads, 1, true);
@@ -112,7 +159,11 @@ final class Attention {
     }
 
     /** Given dOut = d(loss)/d(attention output), accumulates parameter gradients and writes dx. */
-    void backward(Shape s, INDArray x, int[] positions, Acts a, Grads g, INDArray dOut, INDArray dx) {
+    @Override
+    public void backward(Shape s, INDArray x, int[] positions, AttentionBlock.Acts acts, AttentionBlock.Grads grads,
+                         INDArray dOut, INDArray dx) {
+        Acts a = (Acts) acts;
+        Grads g = (Grads) grads;
         o.backward(a.oRows, dOut, g.dORows, false);
         ops.regroupHeads(g.dORows, g.dOg, s.batch, s.seq, c.numKvHeads, c.group(), true);
         ops.bmm(g.dOg, a.vg, g.dScores, false, true);
@@ -128,5 +179,21 @@ final class Attention {
         q.backward(x, g.dqRows, dx, false);
         k.backward(x, g.dkRows, dx, true);
         v.backward(x, g.dvRows, dx, true);
+    }
+
+    @Override
+    public void decode(INDArray x, INDArray residual, int[] positions, int[] start, int[] visible, LayerCache cache,
+                       AttentionBlock.StepBuffers buffers) {
+        StepBuffers b = (StepBuffers) buffers;
+        int batch = positions.length;
+        q.forward(x, b.q, false);
+        k.forward(x, b.k1, false);
+        v.forward(x, b.v1, false);
+        ops.rope(b.q, positions, rope, false);
+        ops.rope(b.k1, positions, rope, false);
+        ops.writeKv(b.k1, cache.tensors[0], batch, 1, start);
+        ops.writeKv(b.v1, cache.tensors[1], batch, 1, start);
+        ops.decodeAttention(b.q, cache.tensors[0], cache.tensors[1], visible, b.attn, c.group(), scale, b.scratch);
+        o.forward(b.attn, residual, true);
     }
 }

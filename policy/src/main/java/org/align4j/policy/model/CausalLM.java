@@ -13,9 +13,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * A Llama/Qwen2-family decoder-only language model with hand-written forward and backward passes.
- * Parameters are named and shaped as in Hugging Face checkpoints. Not thread-safe: one thread drives a
- * model; use {@link #copy()} for a second one (a frozen reference, or a sampler beside a trainer).
+ * A decoder-only language model with hand-written forward and backward passes: Llama/Qwen2 (grouped-query
+ * attention, SwiGLU) or DeepSeek-V2/V3 (multi-head latent attention, DeepSeekMoE). Parameters are named and
+ * shaped as in Hugging Face checkpoints. Not thread-safe: one thread drives a model; use {@link #copy()} for a
+ * second one (a frozen reference, or a sampler beside a trainer).
+ *
+ * <p>DeepSeek-V3 checkpoints may hold multi-token-prediction modules as layers num_hidden_layers and beyond
+ * (model.layers.61.* in the released V3); transformers does not build them and ignores those tensors on load, and
+ * so does this class: they only serve MTP training and speculative decoding. A saved model does not have them.
  */
 public final class CausalLM {
     /** Padded widths are rounded up to this so that few buffer sets are ever allocated. */
@@ -26,6 +31,10 @@ public final class CausalLM {
     private final DataType dtype;
     private final Ops ops;
     private final Map<String, Parameter> params;
+    /** Non-trainable tensors saved with the weights (DeepSeek-V3's e_score_correction_bias). */
+    private final Map<String, Parameter> buffers = new LinkedHashMap<>();
+    /** Whether tensors are created (initialize) rather than taken from a checkpoint. */
+    private final boolean randomInit;
     private final Parameter embed;
     private final Parameter head;
     private final DecoderLayer[] layers;
@@ -34,32 +43,29 @@ public final class CausalLM {
     private final LinkedHashMap<Long, Workspace> workspaces = new LinkedHashMap<>(8, 0.75f, true);
     private final Map<Workspace, Long> generations = new java.util.IdentityHashMap<>();
     private long generation;
+    private double moeAuxLossWeight;
 
+    /** From named weights, or (weights null) freshly initialised ones (see {@link #initialize}). */
     private CausalLM(ModelConfig config, DataType dtype, Ops ops, Map<String, INDArray> weights) {
         this.config = config;
         this.dtype = dtype;
         this.ops = ops;
         this.params = new LinkedHashMap<>();
+        this.randomInit = weights == null;
         this.rope = new RopeTable(config.headDim, config.ropeTheta);
-        Map<String, INDArray> remaining = new LinkedHashMap<>(weights);
+        Map<String, INDArray> remaining = new LinkedHashMap<>(randomInit ? Map.of() : weights);
+        dropMultiTokenPredictionLayers(remaining);
         embed = take(remaining, "model.embed_tokens.weight", config.vocabSize, config.hiddenSize);
         layers = new DecoderLayer[config.numLayers];
-        int qw = config.numHeads * config.headDim;
-        int kvw = config.numKvHeads * config.headDim;
         int d = config.hiddenSize;
         for (int l = 0; l < config.numLayers; l++) {
             String p = "model.layers." + l + ".";
             RmsNorm n1 = new RmsNorm(ops, take(remaining, p + "input_layernorm.weight", d), config.rmsNormEps);
-            Linear q = linear(remaining, p + "self_attn.q_proj", qw, d, config.qkvBias);
-            Linear k = linear(remaining, p + "self_attn.k_proj", kvw, d, config.qkvBias);
-            Linear v = linear(remaining, p + "self_attn.v_proj", kvw, d, config.qkvBias);
-            Linear o = linear(remaining, p + "self_attn.o_proj", d, qw, false);
+            AttentionBlock attn = config.mla != null ? latentAttention(remaining, p) : attention(remaining, p);
             RmsNorm n2 = new RmsNorm(ops, take(remaining, p + "post_attention_layernorm.weight", d), config.rmsNormEps);
-            Linear gate = linear(remaining, p + "mlp.gate_proj", config.intermediateSize, d, false);
-            Linear up = linear(remaining, p + "mlp.up_proj", config.intermediateSize, d, false);
-            Linear down = linear(remaining, p + "mlp.down_proj", d, config.intermediateSize, false);
-            layers[l] = new DecoderLayer(ops, n1, new Attention(ops, config, rope, q, k, v, o), n2,
-                    new SwiGluMlp(ops, gate, up, down));
+            FeedForwardBlock ffn = config.moe != null && config.moe.isMoeLayer(l) ? moe(remaining, p + "mlp.")
+                    : swiGlu(remaining, p + "mlp.", config.intermediateSize);
+            layers[l] = new DecoderLayer(ops, n1, attn, n2, ffn);
         }
         finalNorm = new RmsNorm(ops, take(remaining, "model.norm.weight", d), config.rmsNormEps);
         if (config.tieWordEmbeddings) {
@@ -74,6 +80,71 @@ public final class CausalLM {
         }
     }
 
+    /** Removes DeepSeek-V3's MTP modules (layers num_hidden_layers and beyond), which are not part of the LM. */
+    private void dropMultiTokenPredictionLayers(Map<String, INDArray> w) {
+        for (int i = 0; i < config.nextnPredictLayers; i++) {
+            String prefix = "model.layers." + (config.numLayers + i) + ".";
+            w.keySet().removeIf(name -> name.startsWith(prefix));
+        }
+    }
+
+    private Attention attention(Map<String, INDArray> w, String p) {
+        int qw = config.numHeads * config.headDim;
+        int kvw = config.numKvHeads * config.headDim;
+        int d = config.hiddenSize;
+        Linear q = linear(w, p + "self_attn.q_proj", qw, d, config.qkvBias);
+        Linear k = linear(w, p + "self_attn.k_proj", kvw, d, config.qkvBias);
+        Linear v = linear(w, p + "self_attn.v_proj", kvw, d, config.qkvBias);
+        Linear o = linear(w, p + "self_attn.o_proj", d, qw, false);
+        return new Attention(ops, config, rope, q, k, v, o);
+    }
+
+    private LatentAttention latentAttention(Map<String, INDArray> w, String p) {
+        MlaConfig m = config.mla;
+        int d = config.hiddenSize;
+        int h = config.numHeads;
+        boolean bias = m.attentionBias();
+        String a = p + "self_attn.";
+        Linear qA = null;
+        RmsNorm qANorm = null;
+        Linear qB;
+        if (m.qLoraRank() > 0) {
+            qA = linear(w, a + "q_a_proj", m.qLoraRank(), d, bias);
+            qANorm = new RmsNorm(ops, take(w, a + "q_a_layernorm.weight", m.qLoraRank()), MlaConfig.LATENT_NORM_EPS);
+            qB = linear(w, a + "q_b_proj", h * m.qkHeadDim(), m.qLoraRank(), false);
+        } else {
+            qB = linear(w, a + "q_proj", h * m.qkHeadDim(), d, false);
+        }
+        Linear kvA = linear(w, a + "kv_a_proj_with_mqa", m.cachedDimsPerToken(), d, bias);
+        RmsNorm kvANorm = new RmsNorm(ops, take(w, a + "kv_a_layernorm.weight", m.kvLoraRank()),
+                MlaConfig.LATENT_NORM_EPS);
+        Linear kvB = linear(w, a + "kv_b_proj", h * (m.qkNopeHeadDim() + m.vHeadDim()), m.kvLoraRank(), false);
+        Linear o = linear(w, a + "o_proj", d, h * m.vHeadDim(), bias);
+        return new LatentAttention(ops, config, rope, qA, qANorm, qB, kvA, kvANorm, kvB, o);
+    }
+
+    private SwiGluMlp swiGlu(Map<String, INDArray> w, String p, int width) {
+        int d = config.hiddenSize;
+        Linear gate = linear(w, p + "gate_proj", width, d, false);
+        Linear up = linear(w, p + "up_proj", width, d, false);
+        Linear down = linear(w, p + "down_proj", d, width, false);
+        return new SwiGluMlp(ops, gate, up, down);
+    }
+
+    private MoeFeedForward moe(Map<String, INDArray> w, String p) {
+        MoeConfig m = config.moe;
+        Linear router = linear(w, p + "gate", m.nRoutedExperts(), config.hiddenSize, false);
+        Parameter bias = m.hasCorrectionBias() ? buffer(w, p + "gate.e_score_correction_bias", m.nRoutedExperts())
+                : null;
+        SwiGluMlp[] experts = new SwiGluMlp[m.nRoutedExperts()];
+        for (int e = 0; e < experts.length; e++) {
+            experts[e] = swiGlu(w, p + "experts." + e + ".", m.moeIntermediateSize());
+        }
+        SwiGluMlp shared = m.nSharedExperts() > 0
+                ? swiGlu(w, p + "shared_experts.", m.moeIntermediateSize() * m.nSharedExperts()) : null;
+        return new MoeFeedForward(ops, m, router, bias, experts, shared);
+    }
+
     /** A model from named weights (Hugging Face names and shapes); every tensor must be present. */
     public static CausalLM fromWeights(ModelConfig config, Map<String, INDArray> weights, DataType dtype) {
         return new CausalLM(config, dtype, Ops.current(), weights);
@@ -85,39 +156,43 @@ public final class CausalLM {
      */
     public static CausalLM initialize(ModelConfig config, DataType dtype, long seed) {
         Nd4j.getRandom().setSeed(seed);
-        Map<String, INDArray> w = new LinkedHashMap<>();
-        int qw = config.numHeads * config.headDim;
-        int kvw = config.numKvHeads * config.headDim;
-        int d = config.hiddenSize;
+        return new CausalLM(config, dtype, Ops.current(), null);
+    }
+
+    /**
+     * A tensor as {@link #initialize} makes it, in the order the model takes them (so Llama weights are drawn as
+     * they always were): norm gains 1, biases (and the correction bias) 0, output projections (o_proj, down_proj)
+     * normal(0, 0.02 / sqrt(2 * layers)), everything else normal(0, 0.02).
+     */
+    private INDArray initialTensor(String name, long... shape) {
+        if (name.endsWith("norm.weight") || name.endsWith("layernorm.weight")) {
+            return Nd4j.ones(dtype, shape);
+        }
+        if (name.endsWith(".bias") || name.endsWith("e_score_correction_bias")) {
+            return Nd4j.zeros(dtype, shape);
+        }
         double std = 0.02;
-        double outStd = std / Math.sqrt(2.0 * config.numLayers);
-        w.put("model.embed_tokens.weight", Nd4j.randn(dtype, config.vocabSize, d).muli(std));
-        for (int l = 0; l < config.numLayers; l++) {
-            String p = "model.layers." + l + ".";
-            w.put(p + "input_layernorm.weight", Nd4j.ones(dtype, d));
-            w.put(p + "self_attn.q_proj.weight", Nd4j.randn(dtype, qw, d).muli(std));
-            w.put(p + "self_attn.k_proj.weight", Nd4j.randn(dtype, kvw, d).muli(std));
-            w.put(p + "self_attn.v_proj.weight", Nd4j.randn(dtype, kvw, d).muli(std));
-            if (config.qkvBias) {
-                w.put(p + "self_attn.q_proj.bias", Nd4j.zeros(dtype, qw));
-                w.put(p + "self_attn.k_proj.bias", Nd4j.zeros(dtype, kvw));
-                w.put(p + "self_attn.v_proj.bias", Nd4j.zeros(dtype, kvw));
-            }
-            w.put(p + "self_attn.o_proj.weight", Nd4j.randn(dtype, d, qw).muli(outStd));
-            w.put(p + "post_attention_layernorm.weight", Nd4j.ones(dtype, d));
-            w.put(p + "mlp.gate_proj.weight", Nd4j.randn(dtype, config.intermediateSize, d).muli(std));
-            w.put(p + "mlp.up_proj.weight", Nd4j.randn(dtype, config.intermediateSize, d).muli(std));
-            w.put(p + "mlp.down_proj.weight", Nd4j.randn(dtype, d, config.intermediateSize).muli(outStd));
+        if (name.endsWith("o_proj.weight") || name.endsWith("down_proj.weight")) {
+            std /= Math.sqrt(2.0 * config.numLayers);
         }
-        w.put("model.norm.weight", Nd4j.ones(dtype, d));
-        if (!config.tieWordEmbeddings) {
-            w.put("lm_head.weight", Nd4j.randn(dtype, config.vocabSize, d).muli(std));
-        }
-        return fromWeights(config, w, dtype);
+        return Nd4j.randn(dtype, shape).muli(std);
     }
 
     private Parameter take(Map<String, INDArray> w, String name, long... shape) {
-        INDArray a = w.remove(name);
+        Parameter p = tensor(w, name, shape);
+        params.put(name, p);
+        return p;
+    }
+
+    /** A tensor that is saved and copied with the weights but not trained (no gradient, not in parameters()). */
+    private Parameter buffer(Map<String, INDArray> w, String name, long... shape) {
+        Parameter p = tensor(w, name, shape);
+        buffers.put(name, p);
+        return p;
+    }
+
+    private Parameter tensor(Map<String, INDArray> w, String name, long... shape) {
+        INDArray a = randomInit ? initialTensor(name, shape) : w.remove(name);
         if (a == null) {
             throw new IllegalArgumentException("missing tensor '" + name + "'");
         }
@@ -126,9 +201,7 @@ public final class CausalLM {
                     + ", expected " + Arrays.toString(shape));
         }
         INDArray value = a.castTo(dtype).dup('c');
-        Parameter p = new Parameter(name, value, Nd4j.zeros(dtype, shape));
-        params.put(name, p);
-        return p;
+        return new Parameter(name, value, Nd4j.zeros(dtype, shape));
     }
 
     private Linear linear(Map<String, INDArray> w, String prefix, int out, int in, boolean bias) {
@@ -164,11 +237,16 @@ public final class CausalLM {
 
     /**
      * Named weights as stored in a checkpoint (live arrays, not copies), with their host copies made
-     * current. Code that changes them outside {@link Ops} must call {@link #weightsWrittenOnHost()} after.
+     * current: the parameters, then non-trainable buffers (DeepSeek-V3's e_score_correction_bias). Code that
+     * changes them outside {@link Ops} must call {@link #weightsWrittenOnHost()} after.
      */
     public Map<String, INDArray> weights() {
         Map<String, INDArray> w = new LinkedHashMap<>();
         params.forEach((k, p) -> {
+            ops.toHost(p.value());
+            w.put(k, p.value());
+        });
+        buffers.forEach((k, p) -> {
             ops.toHost(p.value());
             w.put(k, p.value());
         });
@@ -178,6 +256,9 @@ public final class CausalLM {
     /** Tells the backend that weights were changed through their host arrays (see {@link #weights()}). */
     public void weightsWrittenOnHost() {
         for (Parameter p : params.values()) {
+            ops.hostWritten(p.value());
+        }
+        for (Parameter p : buffers.values()) {
             ops.hostWritten(p.value());
         }
     }
@@ -200,14 +281,70 @@ public final class CausalLM {
     public CausalLM copy() {
         Map<String, INDArray> w = new LinkedHashMap<>();
         weights().forEach((k, v) -> w.put(k, v.dup()));
-        return new CausalLM(config, dtype, ops, w);
+        CausalLM m = new CausalLM(config, dtype, ops, w);
+        m.setMoeAuxLossWeight(moeAuxLossWeight);
+        return m;
     }
 
-    /** Overwrites this model's weights with another's of the same architecture. */
+    /** Overwrites this model's weights (and buffers) with another's of the same architecture. */
     public void copyWeightsFrom(CausalLM other) {
         for (Parameter p : params.values()) {
             ops.copy(other.parameter(p.name()).value(), p.value());
         }
+        for (Parameter p : buffers.values()) {
+            ops.copy(other.buffers.get(p.name()).value(), p.value());
+        }
+    }
+
+    // ---------------------------------------------------------------- DeepSeekMoE
+
+    /**
+     * Tokens routed to each expert, per MoE layer ([moe layer][expert], layers in order), counted over every pass
+     * (training and decoding) since the last {@link #resetExpertLoad()}; empty for models without MoE layers.
+     */
+    public long[][] expertLoad() {
+        List<MoeFeedForward> moe = moeLayers();
+        long[][] out = new long[moe.size()][];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = moe.get(i).load();
+        }
+        return out;
+    }
+
+    public void resetExpertLoad() {
+        moeLayers().forEach(MoeFeedForward::resetLoad);
+    }
+
+    /**
+     * Weight of the sequence-wise expert balance loss that teacher-forced backward passes add to the gradient
+     * (DeepSeek-V3's complementary balance loss; DeepSeek-V2's expert-level loss with softmax routing). 0, the
+     * default, turns it off. It is added once per backward pass, to the router weights only.
+     */
+    public void setMoeAuxLossWeight(double weight) {
+        if (!(weight >= 0)) {
+            throw new IllegalArgumentException("MoE balance loss weight must be >= 0, got " + weight);
+        }
+        moeAuxLossWeight = weight;
+        moeLayers().forEach(m -> m.setAuxWeight(weight));
+    }
+
+    /** The balance loss of the last forward pass, summed over MoE layers (0 when its weight is 0). */
+    public double moeAuxLoss() {
+        double s = 0;
+        for (MoeFeedForward m : moeLayers()) {
+            s += m.lastAuxLoss();
+        }
+        return s;
+    }
+
+    private List<MoeFeedForward> moeLayers() {
+        List<MoeFeedForward> out = new ArrayList<>();
+        for (DecoderLayer l : layers) {
+            if (l.mlp instanceof MoeFeedForward m) {
+                out.add(m);
+            }
+        }
+        return out;
     }
 
     // ---------------------------------------------------------------- teacher-forced passes
@@ -231,12 +368,13 @@ public final class CausalLM {
         Workspace ws = workspace(batch.size(), width);
         ws.ids = batch.flatIds(width);
         ws.targets = batch.flatTargets(width);
+        ws.valid = batch.flatValid(width);
         Shape s = ws.shape;
         ops.embeddingForward(ws.ids, embed.value(), ws.residual[0]);
         int[] zeros = cache == null ? null : new int[s.batch];
         for (int l = 0; l < layers.length; l++) {
-            layers[l].forward(s, ws.residual[l], ws.positions, ws.layers[l], ws.residual[l + 1],
-                    cache == null ? null : cache.k[l], cache == null ? null : cache.v[l], zeros);
+            layers[l].forward(s, ws.residual[l], ws.positions, ws.valid, ws.layers[l], ws.residual[l + 1],
+                    cache == null ? null : cache.layers[l], zeros);
         }
         finalNorm.forward(ws.residual[layers.length], ws.finalHidden, ws.finalRstd);
         if (withLogits) {
@@ -279,12 +417,12 @@ public final class CausalLM {
 
     private void backwardTrunk(Workspace ws, INDArray dFinal) {
         Shape s = ws.shape;
-        DecoderLayer.Grads g = ws.grads();
+        DecoderLayer.Grads[] g = ws.grads();
         INDArray dRes = ws.dResidual();
         ops.zero(dRes);
         finalNorm.backward(dFinal, ws.residual[layers.length], ws.finalRstd, dRes);
         for (int l = layers.length - 1; l >= 0; l--) {
-            layers[l].backward(s, ws.residual[l], ws.positions, ws.layers[l], g, dRes);
+            layers[l].backward(s, ws.residual[l], ws.positions, ws.layers[l], g[l], dRes);
         }
         ops.embeddingBackward(ws.ids, dRes, embed.grad());
     }
@@ -299,29 +437,61 @@ public final class CausalLM {
         if (ws == null) {
             if (workspaces.size() >= MAX_WORKSPACES) {
                 Long eldest = workspaces.keySet().iterator().next();
-                generations.remove(workspaces.remove(eldest));
+                Workspace old = workspaces.remove(eldest);
+                generations.remove(old);
+                old.shape.release();
             }
-            ws = new Workspace(new Shape(batch, width, dtype), config);
+            ws = new Workspace(new Shape(batch, width, dtype), config, layers);
             workspaces.put(key, ws);
         }
         return ws;
     }
 
-    /** Drops cached activation buffers (memory is returned once they are garbage collected). */
+    /** Frees the cached activation buffers now (the next forward pass allocates what it needs again). */
     public void releaseBuffers() {
+        spareCaches.forEach(KvCache::free);
+        spareCaches.clear();
+        workspaces.values().forEach(w -> w.shape.release());
         workspaces.clear();
         generations.clear();
     }
 
     // ---------------------------------------------------------------- incremental decoding
 
-    /** A KV cache for {@code batch} sequences of up to {@code capacity} tokens. */
+    /**
+     * A KV cache for {@code batch} sequences of up to {@code capacity} tokens. With multi-head latent attention it
+     * holds only the normed latent and the RoPE key per token and layer.
+     */
     public KvCache newKvCache(int batch, int capacity) {
         if (capacity > config.maxPositions) {
             throw new IllegalArgumentException("KV cache capacity " + capacity + " exceeds max_position_embeddings "
                     + config.maxPositions);
         }
-        return new KvCache(config, dtype, batch, capacity);
+        for (java.util.Iterator<KvCache> it = spareCaches.iterator(); it.hasNext(); ) {
+            KvCache c = it.next();
+            if (c.batch == batch && c.capacity == capacity) {
+                it.remove();
+                c.reopen();
+                return c;
+            }
+        }
+        KvCache c = new KvCache(config, dtype, ops, batch, capacity, layers);
+        if (ops.reuseCaches()) {
+            c.spares = this::keepSpare;
+        }
+        return c;
+    }
+
+    /** Closed caches kept for reuse, newest last; at most MAX_SPARE_CACHES, the oldest freed first. */
+    private final java.util.ArrayDeque<KvCache> spareCaches = new java.util.ArrayDeque<>();
+    private static final int MAX_SPARE_CACHES = 2;
+
+    private boolean keepSpare(KvCache c) {
+        if (spareCaches.size() >= MAX_SPARE_CACHES) {
+            spareCaches.removeFirst().free();
+        }
+        spareCaches.addLast(c);
+        return true;
     }
 
     /**
@@ -352,8 +522,18 @@ public final class CausalLM {
      * next-token logits [batch, vocab] (a view into the cache's buffer, valid until the next call).
      */
     public INDArray decode(KvCache cache, int[] tokens, boolean[] active) {
+        INDArray logits = decodeStep(cache, tokens, active);
+        ops.toHost(logits);
+        return logits;
+    }
+
+    /**
+     * {@link #decode} without the host copy: the logits stay where the backend computed them, for
+     * {@link Ops#sampleRows} (a GPU backend then sends back the picks, not the logits); call ops().toHost
+     * before reading them on the host.
+     */
+    public INDArray decodeStep(KvCache cache, int[] tokens, boolean[] active) {
         KvCache c = cache;
-        int d = config.hiddenSize;
         int[] start = new int[c.batch];
         int[] visible = new int[c.batch];
         int[] ids = new int[c.batch];
@@ -367,30 +547,14 @@ public final class CausalLM {
             ids[b] = on ? tokens[b] : 0;
         }
         int[] positions = new int[c.batch];
+        boolean[] valid = new boolean[c.batch];
         for (int b = 0; b < c.batch; b++) {
             positions[b] = Math.max(start[b], 0);
+            valid[b] = start[b] >= 0;
         }
-        double scale = 1.0 / Math.sqrt(config.headDim);
         ops.embeddingForward(ids, embed.value(), c.x);
         for (int l = 0; l < layers.length; l++) {
-            DecoderLayer layer = layers[l];
-            layer.inputNorm.forward(c.x, c.norm, c.rstd);
-            Attention a = layer.attention;
-            a.q.forward(c.norm, c.q, false);
-            a.k.forward(c.norm, c.k1, false);
-            a.v.forward(c.norm, c.v1, false);
-            ops.rope(c.q, positions, rope, false);
-            ops.rope(c.k1, positions, rope, false);
-            ops.writeKv(c.k1, c.k[l], c.batch, 1, start);
-            ops.writeKv(c.v1, c.v[l], c.batch, 1, start);
-            ops.decodeAttention(c.q, c.k[l], c.v[l], visible, c.attn, config.group(), scale, c.scratch);
-            a.o.forward(c.attn, c.x, true);
-            layer.postAttentionNorm.forward(c.x, c.norm, c.rstd);
-            SwiGluMlp m = layer.mlp;
-            m.gate.forward(c.norm, c.gate, false);
-            m.up.forward(c.norm, c.up, false);
-            ops.swiGluForward(c.gate, c.up, c.act);
-            m.down.forward(c.act, c.x, true);
+            layers[l].decode(c, l, positions, start, visible, valid);
         }
         finalNorm.forward(c.x, c.norm, c.rstd);
         ops.gemm(c.norm, head.value(), c.logits, false, true, 1.0, 0.0);
@@ -399,7 +563,6 @@ public final class CausalLM {
                 c.lengths[b]++;
             }
         }
-        ops.toHost(c.logits);
         return c.logits;
     }
 }

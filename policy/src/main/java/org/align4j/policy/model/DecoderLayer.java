@@ -3,15 +3,16 @@ package org.align4j.policy.model;
 import org.align4j.policy.ops.Ops;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** Pre-norm block: h = x + attn(norm1(x)); out = h + mlp(norm2(h)). */
+/** Pre-norm block: h = x + attn(norm1(x)); out = h + ffn(norm2(h)). */
 final class DecoderLayer {
     final RmsNorm inputNorm;
-    final Attention attention;
+    final AttentionBlock attention;
     final RmsNorm postAttentionNorm;
-    final SwiGluMlp mlp;
+    final FeedForwardBlock mlp;
     private final Ops ops;
 
-    DecoderLayer(Ops ops, RmsNorm inputNorm, Attention attention, RmsNorm postAttentionNorm, SwiGluMlp mlp) {
+    DecoderLayer(Ops ops, RmsNorm inputNorm, AttentionBlock attention, RmsNorm postAttentionNorm,
+                 FeedForwardBlock mlp) {
         this.ops = ops;
         this.inputNorm = inputNorm;
         this.attention = attention;
@@ -22,51 +23,59 @@ final class DecoderLayer {
     static final class Acts {
         final INDArray norm1;
         final INDArray rstd1;
-        final Attention.Acts attn;
+        final AttentionBlock.Acts attn;
         final INDArray mid;
         final INDArray norm2;
         final INDArray rstd2;
-        final SwiGluMlp.Acts mlp;
+        final FeedForwardBlock.Acts mlp;
 
-        Acts(Shape s, ModelConfig c) {
+        Acts(Shape s, ModelConfig c, DecoderLayer layer) {
             norm1 = s.zeros(s.rows, c.hiddenSize);
             rstd1 = s.zeros(s.rows);
-            attn = new Attention.Acts(s, c);
+            attn = layer.attention.newActs(s);
             mid = s.zeros(s.rows, c.hiddenSize);
             norm2 = s.zeros(s.rows, c.hiddenSize);
             rstd2 = s.zeros(s.rows);
-            mlp = new SwiGluMlp.Acts(s, c);
+            mlp = layer.mlp.newActs(s);
         }
     }
 
-    /** Scratch shared by all layers for the backward pass. */
+    /** Backward scratch of one layer; its parts are shared with the other layers of the same kinds. */
     static final class Grads {
         final INDArray dNorm;
-        final Attention.Grads attn;
-        final SwiGluMlp.Grads mlp;
+        final AttentionBlock.Grads attn;
+        final FeedForwardBlock.Grads mlp;
 
-        Grads(Shape s, ModelConfig c) {
-            dNorm = s.zeros(s.rows, c.hiddenSize);
-            attn = new Attention.Grads(s, c);
-            mlp = new SwiGluMlp.Grads(s, c);
+        Grads(INDArray dNorm, AttentionBlock.Grads attn, FeedForwardBlock.Grads mlp) {
+            this.dNorm = dNorm;
+            this.attn = attn;
+            this.mlp = mlp;
         }
     }
 
-    void forward(Shape s, INDArray x, int[] positions, Acts a, INDArray out, INDArray cacheK, INDArray cacheV,
+    void forward(Shape s, INDArray x, int[] positions, boolean[] valid, Acts a, INDArray out, LayerCache cache,
                  int[] cacheStart) {
         inputNorm.forward(x, a.norm1, a.rstd1);
         ops.copy(x, a.mid);
-        attention.forward(s, a.norm1, positions, a.attn, a.mid, cacheK, cacheV, cacheStart);
+        attention.forward(s, a.norm1, positions, a.attn, a.mid, cache, cacheStart);
         postAttentionNorm.forward(a.mid, a.norm2, a.rstd2);
         ops.copy(a.mid, out);
-        mlp.forward(a.norm2, a.mlp, out);
+        mlp.forward(s, a.norm2, a.mlp, out, valid);
     }
 
     /** dResidual holds d(loss)/d(out) on entry and d(loss)/d(x) on return. */
     void backward(Shape s, INDArray x, int[] positions, Acts a, Grads g, INDArray dResidual) {
-        mlp.backward(a.norm2, a.mlp, g.mlp, dResidual, g.dNorm);
+        mlp.backward(s, a.norm2, a.mlp, g.mlp, dResidual, g.dNorm);
         postAttentionNorm.backward(g.dNorm, a.mid, a.rstd2, dResidual);
         attention.backward(s, a.norm1, positions, a.attn, g.attn, dResidual, g.dNorm);
         inputNorm.backward(g.dNorm, x, a.rstd1, dResidual);
+    }
+
+    /** One decoding step in place on the cache's residual stream (see {@link CausalLM#decode}). */
+    void decode(KvCache c, int layer, int[] positions, int[] start, int[] visible, boolean[] valid) {
+        inputNorm.forward(c.x, c.norm, c.rstd);
+        attention.decode(c.norm, c.x, positions, start, visible, c.layers[layer], c.attnStep[layer]);
+        postAttentionNorm.forward(c.x, c.norm, c.rstd);
+        mlp.forward(c.stepShape, c.norm, c.ffnStep[layer], c.x, valid);
     }
 }

@@ -11,14 +11,15 @@ public final class Greedy {
     /** Returns the prompt followed by {@code newTokens} greedily chosen ids. */
     public static int[] generate(CausalLM model, int[] prompt, int newTokens) {
         int[] out = Arrays.copyOf(prompt, prompt.length + newTokens);
-        KvCache cache = model.newKvCache(1, Math.min(model.config().maxPositions,
-                (prompt.length + newTokens + 7) / 8 * 8));
-        INDArray logits = model.prefill(cache, TokenBatch.of(prompt));
-        for (int i = 0; i < newTokens; i++) {
-            int next = logits.getRow(0).argMax().getInt(0);
-            out[prompt.length + i] = next;
-            if (i + 1 < newTokens) {
-                logits = model.decode(cache, new int[] {next}, null);
+        try (KvCache cache = model.newKvCache(1, Math.min(model.config().maxPositions,
+                (prompt.length + newTokens + 7) / 8 * 8))) {
+            INDArray logits = model.prefill(cache, TokenBatch.of(prompt));
+            for (int i = 0; i < newTokens; i++) {
+                int next = logits.getRow(0).argMax().getInt(0);
+                out[prompt.length + i] = next;
+                if (i + 1 < newTokens) {
+                    logits = model.decode(cache, new int[] {next}, null);
+                }
             }
         }
         return out;

@@ -1,54 +1,58 @@
 package org.align4j.policy.model;
 
+import java.util.HashMap;
+import java.util.Map;
+import org.align4j.policy.ops.Ops;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Keys and values of every layer for a batch of sequences, [batch, kvHeads, capacity, headDim] per layer,
- * plus the buffers of one decoding step; allocated once per rollout batch and reused for every token.
+ * What incremental decoding keeps for a batch of sequences: one {@link LayerCache} per layer (keys and values for
+ * grouped-query attention, the compressed latent and RoPE key for multi-head latent attention), plus the buffers
+ * of one decoding step; allocated once per rollout batch and reused for every token.
  */
-public final class KvCache {
+public final class KvCache implements AutoCloseable {
     final int batch;
     final int capacity;
     final int[] lengths;
-    final INDArray[] k;
-    final INDArray[] v;
+    final LayerCache[] layers;
+    final AttentionBlock.StepBuffers[] attnStep;
+    final FeedForwardBlock.Acts[] ffnStep;
+    /**
+     * The one-position shape the feed-forward blocks run on while decoding; every array of the cache is allocated
+     * through it, so that {@link #close()} frees them all.
+     */
+    final Shape stepShape;
     final INDArray x;
     final INDArray norm;
     final INDArray rstd;
-    final INDArray q;
-    final INDArray k1;
-    final INDArray v1;
-    final INDArray attn;
-    final INDArray gate;
-    final INDArray up;
-    final INDArray act;
     final INDArray logits;
-    final INDArray scratch;
+    private final Ops ops;
 
-    KvCache(ModelConfig c, DataType dtype, int batch, int capacity) {
+    KvCache(ModelConfig c, DataType dtype, Ops ops, int batch, int capacity, DecoderLayer[] decoderLayers) {
+        this.ops = ops;
         this.batch = batch;
         this.capacity = capacity;
         this.lengths = new int[batch];
-        k = new INDArray[c.numLayers];
-        v = new INDArray[c.numLayers];
-        for (int l = 0; l < c.numLayers; l++) {
-            k[l] = Nd4j.create(dtype, batch, c.numKvHeads, capacity, c.headDim);
-            v[l] = Nd4j.create(dtype, batch, c.numKvHeads, capacity, c.headDim);
+        this.stepShape = new Shape(batch, 1, dtype);
+        int n = decoderLayers.length;
+        layers = new LayerCache[n];
+        attnStep = new AttentionBlock.StepBuffers[n];
+        ffnStep = new FeedForwardBlock.Acts[n];
+        // step buffers are shared by layers of the same kind: only one layer runs at a time
+        Map<Object, AttentionBlock.StepBuffers> attnShared = new HashMap<>();
+        Map<Object, FeedForwardBlock.Acts> ffnShared = new HashMap<>();
+        for (int l = 0; l < n; l++) {
+            AttentionBlock a = decoderLayers[l].attention;
+            FeedForwardBlock f = decoderLayers[l].mlp;
+            layers[l] = a.newCache(stepShape, capacity);
+            attnStep[l] = attnShared.computeIfAbsent(a.scratchKey(), k -> a.newStepBuffers(stepShape, capacity));
+            ffnStep[l] = ffnShared.computeIfAbsent(f.scratchKey(), k -> f.newActs(stepShape));
         }
-        x = Nd4j.create(dtype, batch, c.hiddenSize);
-        norm = Nd4j.create(dtype, batch, c.hiddenSize);
-        rstd = Nd4j.create(dtype, batch);
-        q = Nd4j.create(dtype, batch, (long) c.numHeads * c.headDim);
-        k1 = Nd4j.create(dtype, batch, (long) c.numKvHeads * c.headDim);
-        v1 = Nd4j.create(dtype, batch, (long) c.numKvHeads * c.headDim);
-        attn = Nd4j.create(dtype, batch, (long) c.numHeads * c.headDim);
-        gate = Nd4j.create(dtype, batch, c.intermediateSize);
-        up = Nd4j.create(dtype, batch, c.intermediateSize);
-        act = Nd4j.create(dtype, batch, c.intermediateSize);
-        logits = Nd4j.create(dtype, batch, c.vocabSize);
-        scratch = Nd4j.create(dtype, capacity);
+        x = stepShape.zeros(batch, c.hiddenSize);
+        norm = stepShape.zeros(batch, c.hiddenSize);
+        rstd = stepShape.zeros(batch);
+        logits = stepShape.zeros(batch, c.vocabSize);
     }
 
     public int batchSize() {
@@ -65,49 +69,78 @@ public final class KvCache {
     }
 
     /**
-     * Copies row {@code fromRow} of another cache (its keys, values and length) into row {@code toRow} of
+     * Copies row {@code fromRow} of another cache (its cached tensors and length) into row {@code toRow} of
      * this one, so that a prompt prefilled once can be shared by several sampled continuations, and a batch
      * whose rows are mostly finished can be moved into a smaller cache. The caches must belong to models of
      * the same shape; their capacities may differ if the row fits. Logits are not copied.
      */
     public void copyRow(KvCache from, int fromRow, int toRow) {
         int len = from.lengths[fromRow];
-        if (k.length != from.k.length || k[0].dataType() != from.k[0].dataType()
-                || k[0].size(1) != from.k[0].size(1) || k[0].size(3) != from.k[0].size(3)) {
+        boolean same = layers.length == from.layers.length;
+        for (int l = 0; same && l < layers.length; l++) {
+            same = layers[l].sameShapeAs(from.layers[l]);
+        }
+        if (!same) {
             throw new IllegalArgumentException("copyRow between caches of different model shapes");
         }
         if (len > capacity) {
             throw new IllegalArgumentException("row of " + len + " tokens does not fit a cache of " + capacity);
         }
-        for (int l = 0; l < k.length; l++) {
-            copyPositions(from.k[l], fromRow, k[l], toRow, len);
-            copyPositions(from.v[l], fromRow, v[l], toRow, len);
+        for (int l = 0; l < layers.length; l++) {
+            layers[l].copyRow(from.layers[l], fromRow, toRow, len, ops);
         }
         lengths[toRow] = len;
     }
 
-    /** Bulk byte copy of the first len positions of every head of one row ([batch, heads, capacity, dim]). */
-    private static void copyPositions(INDArray src, int srcRow, INDArray dst, int dstRow, int len) {
-        int heads = (int) src.size(1);
-        long srcCap = src.size(2);
-        long dstCap = dst.size(2);
-        long dim = src.size(3);
-        int width = src.dataType().width();
-        java.nio.ByteBuffer s = src.data().asNio();
-        java.nio.ByteBuffer d = dst.data().asNio();
-        int bytes = Math.toIntExact(len * dim * width);
-        for (int h = 0; h < heads; h++) {
-            long from = (src.offset() + ((long) srcRow * heads + h) * srcCap * dim) * width;
-            long to = (dst.offset() + ((long) dstRow * heads + h) * dstCap * dim) * width;
-            d.put(Math.toIntExact(to), s, Math.toIntExact(from), bytes);
-        }
+    /** Where close() offers the cache for reuse (its model's spares); null: close() frees it. */
+    java.util.function.Predicate<KvCache> spares;
+    private boolean closed;
+
+    /** Makes a closed spare usable again: no sequence in it (old keys and values past length 0 are never read). */
+    void reopen() {
+        closed = false;
+        java.util.Arrays.fill(lengths, 0);
     }
 
-    /** Bytes held by the keys and values. */
+    /**
+     * Done with the cache, which must not be used after. Its off-heap memory is freed now rather than whenever
+     * the garbage collector finds it (rollouts allocate a cache per batch, and waiting for the collector let
+     * memory pile up), except on a backend that reuses caches ({@code Ops.reuseCaches}, a GPU): there the model
+     * keeps it as a spare for its next cache of the same shape, since allocating, clearing and uploading
+     * hundreds of MB of host memory per rollout batch cost more than the decoding itself.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (spares != null && spares.test(this)) {
+            return;
+        }
+        free();
+    }
+
+    /** Frees the off-heap memory of every array now. */
+    void free() {
+        closed = true;
+        stepShape.release();
+    }
+
+    /** Bytes held by the cached tensors (keys and values, or latents and RoPE keys). */
     public long bytes() {
         long n = 0;
-        for (int l = 0; l < k.length; l++) {
-            n += (k[l].length() + v[l].length()) * k[l].dataType().width();
+        for (LayerCache l : layers) {
+            n += l.bytes();
+        }
+        return n;
+    }
+
+    /** Cached bytes per token of one sequence, over all layers. */
+    public long bytesPerToken() {
+        long n = 0;
+        for (LayerCache l : layers) {
+            n += l.bytesPerToken();
         }
         return n;
     }

@@ -11,13 +11,16 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The architecture of a Llama- or Qwen2-family decoder, read from and written to a Hugging Face
- * {@code config.json}. Field names follow that file.
+ * The architecture of a Llama-, Qwen2- or DeepSeek-V2/V3-family decoder, read from and written to a Hugging Face
+ * {@code config.json}. Field names follow that file. DeepSeek models add {@link #mla} (multi-head latent
+ * attention) and usually {@link #moe} (DeepSeekMoE feed-forward layers).
  */
 public final class ModelConfig {
     public static final String LLAMA = "LlamaForCausalLM";
     public static final String QWEN2 = "Qwen2ForCausalLM";
-    private static final List<String> SUPPORTED = List.of(LLAMA, QWEN2);
+    public static final String DEEPSEEK_V2 = "DeepseekV2ForCausalLM";
+    public static final String DEEPSEEK_V3 = "DeepseekV3ForCausalLM";
+    private static final List<String> SUPPORTED = List.of(LLAMA, QWEN2, DEEPSEEK_V2, DEEPSEEK_V3);
 
     public final String architecture;
     public final int vocabSize;
@@ -35,11 +38,35 @@ public final class ModelConfig {
     public final boolean qkvBias;
     public final Integer bosTokenId;
     public final int[] eosTokenIds;
+    /** Multi-head latent attention (DeepSeek); null for multi-head/grouped-query attention. */
+    public final MlaConfig mla;
+    /** DeepSeekMoE layers; null when every layer has a dense SwiGLU. */
+    public final MoeConfig moe;
+    /**
+     * DeepSeek-V3's multi-token-prediction modules ({@code num_nextn_predict_layers}), kept only so that a saved
+     * config says what the original did: they are not part of the causal LM (see {@link CausalLM}).
+     */
+    public final int nextnPredictLayers;
 
     public ModelConfig(String architecture, int vocabSize, int hiddenSize, int intermediateSize, int numLayers,
                        int numHeads, int numKvHeads, int headDim, int maxPositions, double rmsNormEps,
                        double ropeTheta, boolean tieWordEmbeddings, boolean qkvBias, Integer bosTokenId,
                        int[] eosTokenIds) {
+        this(architecture, vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim,
+                maxPositions, rmsNormEps, ropeTheta, tieWordEmbeddings, qkvBias, bosTokenId, eosTokenIds, null, null, 0);
+    }
+
+    /**
+     * The full constructor. For DeepSeek architectures mla is required, headDim is the RoPE head dim and
+     * numKvHeads equals numHeads (as Hugging Face writes them).
+     */
+    public ModelConfig(String architecture, int vocabSize, int hiddenSize, int intermediateSize, int numLayers,
+                       int numHeads, int numKvHeads, int headDim, int maxPositions, double rmsNormEps,
+                       double ropeTheta, boolean tieWordEmbeddings, boolean qkvBias, Integer bosTokenId,
+                       int[] eosTokenIds, MlaConfig mla, MoeConfig moe, int nextnPredictLayers) {
+        this.mla = mla;
+        this.moe = moe;
+        this.nextnPredictLayers = nextnPredictLayers;
         this.architecture = architecture;
         this.vocabSize = vocabSize;
         this.hiddenSize = hiddenSize;
@@ -79,6 +106,17 @@ public final class ModelConfig {
                 "num_key_value_heads (" + numKvHeads + ") must divide num_attention_heads (" + numHeads + ")");
         require(headDim > 0 && headDim % 2 == 0, "head_dim must be positive and even, got " + headDim);
         require(maxPositions > 0, "max_position_embeddings must be positive");
+        require(isDeepSeek() == (mla != null), architecture + (isDeepSeek() ? " needs" : " cannot have")
+                + " multi-head latent attention settings");
+        require(mla == null || headDim == mla.qkRopeHeadDim(), "head_dim must equal qk_rope_head_dim for "
+                + architecture);
+        require(isDeepSeek() || moe == null, architecture + " cannot have MoE layers");
+        require(nextnPredictLayers >= 0, "num_nextn_predict_layers must not be negative");
+    }
+
+    /** DeepSeek-V2 or V3 (multi-head latent attention, DeepSeekMoE). */
+    public boolean isDeepSeek() {
+        return architecture.equals(DEEPSEEK_V2) || architecture.equals(DEEPSEEK_V3);
     }
 
     private static void require(boolean ok, String msg) {
@@ -105,7 +143,8 @@ public final class ModelConfig {
         }
     }
 
-    static ModelConfig fromJson(JsonNode n) {
+    /** A config from the parsed content of a config.json. */
+    public static ModelConfig fromJson(JsonNode n) {
         JsonNode arch = n.path("architectures");
         String architecture = arch.isArray() && arch.size() > 0 ? arch.get(0).asText() : n.path("model_type").asText("");
         if (architecture.isEmpty()) {
@@ -114,6 +153,9 @@ public final class ModelConfig {
         if (!SUPPORTED.contains(architecture)) {
             throw new IllegalArgumentException("unsupported architecture '" + architecture + "' (supported: "
                     + String.join(", ", SUPPORTED) + ")");
+        }
+        if (architecture.equals(DEEPSEEK_V2) || architecture.equals(DEEPSEEK_V3)) {
+            return DeepSeekConfigJson.read(n, architecture);
         }
         int hidden = req(n, "hidden_size");
         int heads = req(n, "num_attention_heads");
@@ -141,6 +183,14 @@ public final class ModelConfig {
         }
         boolean bias = architecture.equals(QWEN2) || n.path("attention_bias").asBoolean(false);
         Integer bos = n.hasNonNull("bos_token_id") ? n.get("bos_token_id").asInt() : null;
+        int[] eos = eosTokenIds(n);
+        return new ModelConfig(architecture, req(n, "vocab_size"), hidden, req(n, "intermediate_size"),
+                req(n, "num_hidden_layers"), heads, kvHeads, headDim,
+                n.path("max_position_embeddings").asInt(2048), n.path("rms_norm_eps").asDouble(1e-6), theta,
+                n.path("tie_word_embeddings").asBoolean(false), bias, bos, eos);
+    }
+
+    static int[] eosTokenIds(JsonNode n) {
         int[] eos = new int[0];
         JsonNode e = n.path("eos_token_id");
         if (e.isArray()) {
@@ -151,13 +201,10 @@ public final class ModelConfig {
         } else if (e.isNumber()) {
             eos = new int[] {e.asInt()};
         }
-        return new ModelConfig(architecture, req(n, "vocab_size"), hidden, req(n, "intermediate_size"),
-                req(n, "num_hidden_layers"), heads, kvHeads, headDim,
-                n.path("max_position_embeddings").asInt(2048), n.path("rms_norm_eps").asDouble(1e-6), theta,
-                n.path("tie_word_embeddings").asBoolean(false), bias, bos, eos);
+        return eos;
     }
 
-    private static int req(JsonNode n, String key) {
+    static int req(JsonNode n, String key) {
         if (!n.hasNonNull(key)) {
             throw new IllegalArgumentException("missing key '" + key + "'");
         }
@@ -165,6 +212,9 @@ public final class ModelConfig {
     }
 
     public ObjectNode toJson() {
+        if (isDeepSeek()) {
+            return DeepSeekConfigJson.write(this);
+        }
         ObjectMapper m = new ObjectMapper();
         ObjectNode n = m.createObjectNode();
         n.putArray("architectures").add(architecture);
@@ -203,8 +253,54 @@ public final class ModelConfig {
         return n;
     }
 
+    /** Token ids written for bos/eos (shared by the DeepSeek writer). */
+    void putSpecialTokens(ObjectNode n) {
+        if (bosTokenId != null) {
+            n.put("bos_token_id", bosTokenId);
+        } else {
+            n.putNull("bos_token_id");
+        }
+        if (eosTokenIds.length == 1) {
+            n.put("eos_token_id", eosTokenIds[0]);
+        } else if (eosTokenIds.length > 1) {
+            ArrayNode a = n.putArray("eos_token_id");
+            Arrays.stream(eosTokenIds).forEach(a::add);
+        } else {
+            n.putNull("eos_token_id");
+        }
+    }
+
+    /** Trainable parameters of a DeepSeek model (e_score_correction_bias is a buffer, as in transformers). */
+    private long deepSeekParameterCount() {
+        long d = hiddenSize;
+        long h = numHeads;
+        MlaConfig a = mla;
+        long bias = a.attentionBias() ? 1 : 0;
+        long q = a.qLoraRank() > 0
+                ? d * a.qLoraRank() + bias * a.qLoraRank() + a.qLoraRank() + (long) a.qLoraRank() * h * a.qkHeadDim()
+                : d * h * a.qkHeadDim();
+        long kv = (d + bias) * a.cachedDimsPerToken() + a.kvLoraRank()
+                + (long) a.kvLoraRank() * h * (a.qkNopeHeadDim() + a.vHeadDim());
+        long attn = q + kv + h * a.vHeadDim() * d + bias * d;
+        long total = (long) vocabSize * d * (tieWordEmbeddings ? 1 : 2) + d;
+        for (int l = 0; l < numLayers; l++) {
+            long ffn;
+            if (moe != null && moe.isMoeLayer(l)) {
+                ffn = 3L * d * moe.moeIntermediateSize() * (moe.nRoutedExperts() + moe.nSharedExperts())
+                        + (long) moe.nRoutedExperts() * d;
+            } else {
+                ffn = 3L * d * intermediateSize;
+            }
+            total += attn + ffn + 2 * d;
+        }
+        return total;
+    }
+
     /** Parameter count, for logs and benchmarks. */
     public long parameterCount() {
+        if (isDeepSeek()) {
+            return deepSeekParameterCount();
+        }
         long d = hiddenSize;
         long attn = d * numHeads * headDim * 2L + d * numKvHeads * headDim * 2L
                 + (qkvBias ? (long) (numHeads + 2 * numKvHeads) * headDim : 0);

@@ -59,6 +59,15 @@ public final class TokenBatch {
         return ids;
     }
 
+    /** Which cells of the padded [size, width] grid hold a token (false for padding). */
+    boolean[] flatValid(int paddedWidth) {
+        boolean[] v = new boolean[rows.length * paddedWidth];
+        for (int b = 0; b < rows.length; b++) {
+            java.util.Arrays.fill(v, b * paddedWidth, b * paddedWidth + rows[b].length, true);
+        }
+        return v;
+    }
+
     /** Next-token targets of the padded grid: ids[t + 1] inside a row, -1 elsewhere. */
     int[] flatTargets(int paddedWidth) {
         int[] t = new int[rows.length * paddedWidth];

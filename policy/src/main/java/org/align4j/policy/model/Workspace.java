@@ -1,5 +1,7 @@
 package org.align4j.policy.model;
 
+import java.util.HashMap;
+import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -11,22 +13,26 @@ final class Workspace {
     final int[] positions;
     int[] ids;
     int[] targets;
+    /** false at padding positions (set with ids for each pass). */
+    boolean[] valid;
     final INDArray[] residual;
     final DecoderLayer.Acts[] layers;
     final INDArray finalHidden;
     final INDArray finalRstd;
     private final ModelConfig config;
+    private final DecoderLayer[] decoderLayers;
     private INDArray logits;
     private INDArray logProb;
     private INDArray entropy;
-    private DecoderLayer.Grads grads;
+    private DecoderLayer.Grads[] grads;
     private INDArray dResidual;
     private INDArray dFinal;
     private INDArray dLogProb;
 
-    Workspace(Shape shape, ModelConfig c) {
+    Workspace(Shape shape, ModelConfig c, DecoderLayer[] decoderLayers) {
         this.shape = shape;
         this.config = c;
+        this.decoderLayers = decoderLayers;
         positions = new int[shape.rows];
         for (int b = 0; b < shape.batch; b++) {
             for (int t = 0; t < shape.seq; t++) {
@@ -39,7 +45,7 @@ final class Workspace {
             residual[l] = shape.zeros(shape.rows, c.hiddenSize);
         }
         for (int l = 0; l < c.numLayers; l++) {
-            layers[l] = new DecoderLayer.Acts(shape, c);
+            layers[l] = new DecoderLayer.Acts(shape, c, decoderLayers[l]);
         }
         finalHidden = shape.zeros(shape.rows, c.hiddenSize);
         finalRstd = shape.zeros(shape.rows);
@@ -64,9 +70,19 @@ final class Workspace {
         return entropy;
     }
 
-    DecoderLayer.Grads grads() {
+    /** Per-layer backward scratch; layers whose blocks are of the same kind and size share buffers. */
+    DecoderLayer.Grads[] grads() {
         if (grads == null) {
-            grads = new DecoderLayer.Grads(shape, config);
+            INDArray dNorm = shape.zeros(shape.rows, config.hiddenSize);
+            Map<Object, AttentionBlock.Grads> attn = new HashMap<>();
+            Map<Object, FeedForwardBlock.Grads> ffn = new HashMap<>();
+            grads = new DecoderLayer.Grads[decoderLayers.length];
+            for (int l = 0; l < decoderLayers.length; l++) {
+                AttentionBlock a = decoderLayers[l].attention;
+                FeedForwardBlock f = decoderLayers[l].mlp;
+                grads[l] = new DecoderLayer.Grads(dNorm, attn.computeIfAbsent(a.scratchKey(), k -> a.newGrads(shape)),
+                        ffn.computeIfAbsent(f.scratchKey(), k -> f.newGrads(shape)));
+            }
             dResidual = shape.zeros(shape.rows, config.hiddenSize);
             dFinal = shape.zeros(shape.rows, config.hiddenSize);
             dLogProb = shape.zeros(shape.rows);

@@ -565,4 +565,266 @@ final class CpuOps implements Ops {
             }
         });
     }
+
+    @Override
+    public void copyCacheRow(INDArray src, int srcRow, INDArray dst, int dstRow, int len) {
+        // Bulk byte copies, one per head: each head's first len positions are contiguous in both caches.
+        Buf.requireContiguous(src);
+        Buf.requireContiguous(dst);
+        int heads = Math.toIntExact(src.size(1));
+        long srcCap = src.size(2);
+        long dstCap = dst.size(2);
+        long dim = src.size(3);
+        int width = src.dataType().width();
+        java.nio.ByteBuffer s = src.data().asNio();
+        java.nio.ByteBuffer d = dst.data().asNio();
+        int bytes = Math.toIntExact(len * dim * width);
+        for (int h = 0; h < heads; h++) {
+            long from = (src.offset() + ((long) srcRow * heads + h) * srcCap * dim) * width;
+            long to = (dst.offset() + ((long) dstRow * heads + h) * dstCap * dim) * width;
+            d.put(Math.toIntExact(to), s, Math.toIntExact(from), bytes);
+        }
+    }
+
+    @Override
+    public void sampleRows(INDArray logits, int rows, double invTemperature, boolean greedy, double[] uniforms,
+                           int[] tokens, double[] logProbs) {
+        Buf l = Buf.of(logits);
+        int v = cols(logits);
+        for (int r = 0; r < rows; r++) {
+            int base = r * v;
+            float max = Float.NEGATIVE_INFINITY;
+            int argmax = 0;
+            for (int j = 0; j < v; j++) {
+                float x = (float) l.get(base + j);
+                if (x > max) {
+                    max = x;
+                    argmax = j;
+                }
+            }
+            double sum = 0;
+            for (int j = 0; j < v; j++) {
+                sum += Math.exp(((float) l.get(base + j) - (double) max) * invTemperature);
+            }
+            int token = argmax;
+            if (!greedy) {
+                double u = uniforms[r] * sum;
+                double cum = 0;
+                int last = 0;
+                token = -1;
+                for (int j = 0; j < v && token < 0; j++) {
+                    double w = Math.exp(((float) l.get(base + j) - (double) max) * invTemperature);
+                    if (w > 0) {
+                        cum += w;
+                        last = j;
+                        if (u < cum) {
+                            token = j;
+                        }
+                    }
+                }
+                if (token < 0) {
+                    token = last; // u fell past the sum by rounding
+                }
+            }
+            tokens[r] = token;
+            logProbs[r] = ((float) l.get(base + token) - (double) max) * invTemperature - Math.log(sum);
+        }
+    }
+
+    // ------------------------------------------------------------------ DeepSeek (MLA and MoE)
+
+    @Override
+    public void gatherHeads(INDArray rowsArr, int rowCol, int rowHeadStride, INDArray heads, int headCol, int width,
+                            int batch, int seq, boolean toHeads) {
+        Buf r = Buf.of(rowsArr);
+        Buf h = Buf.of(heads);
+        int rowWidth = cols(rowsArr);
+        int headWidth = cols(heads);
+        int nHeads = Math.toIntExact(heads.length() / ((long) batch * seq * headWidth));
+        if ((long) batch * seq * rowWidth != rowsArr.length() || headCol + width > headWidth
+                || rowCol + (long) (nHeads - 1) * rowHeadStride + width > rowWidth) {
+            throw new IllegalArgumentException("gatherHeads: rows " + java.util.Arrays.toString(rowsArr.shape())
+                    + " and heads " + java.util.Arrays.toString(heads.shape()) + " do not fit");
+        }
+        double[] seg = new double[width];
+        for (int b = 0; b < batch; b++) {
+            for (int t = 0; t < seq; t++) {
+                int rowBase = (b * seq + t) * rowWidth + rowCol;
+                for (int hh = 0; hh < nHeads; hh++) {
+                    int src = rowBase + hh * rowHeadStride;
+                    int dst = ((b * nHeads + hh) * seq + t) * headWidth + headCol;
+                    if (toHeads) {
+                        r.read(src, seg, width);
+                        h.write(dst, seg, width);
+                    } else {
+                        for (int j = 0; j < width; j++) {
+                            r.add(src + j, h.get(dst + j));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void ropeSlice(INDArray x, int[] positions, RopeTable table, int headStride, int col, boolean interleaved,
+                          boolean inverse) {
+        Buf xb = Buf.of(x);
+        int half = table.half();
+        int n = positions.length;
+        int width = cols(x);
+        int heads = width / headStride;
+        if (width % headStride != 0 || col + 2 * half > headStride || rows(x) != n) {
+            throw new IllegalArgumentException("ropeSlice: x " + java.util.Arrays.toString(x.shape())
+                    + " does not hold heads of " + headStride + " with rotary dims at " + col);
+        }
+        int maxPos = 0;
+        for (int p : positions) {
+            maxPos = Math.max(maxPos, p);
+        }
+        table.ensure(maxPos + 1);
+        double sign = inverse ? -1.0 : 1.0;
+        // pair i is (2i, 2i + 1) when interleaved and (i, i + half) otherwise
+        int step = interleaved ? 2 : 1;
+        int partner = interleaved ? 1 : half;
+        for (int r = 0; r < n; r++) {
+            int pos = positions[r];
+            for (int h = 0; h < heads; h++) {
+                int base = r * width + h * headStride + col;
+                for (int i = 0; i < half; i++) {
+                    double c = table.cos(pos, i);
+                    double s = sign * table.sin(pos, i);
+                    int ia = base + i * step;
+                    int ib = ia + partner;
+                    double a = xb.get(ia);
+                    double b = xb.get(ib);
+                    xb.set(ia, a * c - b * s);
+                    xb.set(ib, b * c + a * s);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void gatherRows(INDArray src, int[] rowsIdx, double[] scales, INDArray dst) {
+        Buf s = Buf.of(src);
+        Buf d = Buf.of(dst);
+        int w = cols(src);
+        double[] row = new double[w];
+        for (int i = 0; i < rowsIdx.length; i++) {
+            s.read(rowsIdx[i] * w, row, w);
+            if (scales != null) {
+                double k = scales[i];
+                for (int j = 0; j < w; j++) {
+                    row[j] *= k;
+                }
+            }
+            d.write(i * w, row, w);
+        }
+    }
+
+    @Override
+    public void scatterAddRows(INDArray src, int[] rowsIdx, double[] scales, INDArray dst) {
+        Buf s = Buf.of(src);
+        Buf d = Buf.of(dst);
+        int w = cols(dst);
+        double[] in = new double[w];
+        double[] acc = new double[w];
+        for (int i = 0; i < rowsIdx.length; i++) {
+            double k = scales == null ? 1.0 : scales[i];
+            s.read(i * w, in, w);
+            d.read(rowsIdx[i] * w, acc, w);
+            for (int j = 0; j < w; j++) {
+                acc[j] += k * in[j];
+            }
+            d.write(rowsIdx[i] * w, acc, w);
+        }
+    }
+
+    @Override
+    public double[] gatheredRowDots(INDArray a, int[] rowsIdx, INDArray b) {
+        Buf ab = Buf.of(a);
+        Buf bb = Buf.of(b);
+        int w = cols(a);
+        double[] ar = new double[w];
+        double[] br = new double[w];
+        double[] out = new double[rowsIdx.length];
+        for (int i = 0; i < rowsIdx.length; i++) {
+            ab.read(rowsIdx[i] * w, ar, w);
+            bb.read(i * w, br, w);
+            double dot = 0;
+            for (int j = 0; j < w; j++) {
+                dot += ar[j] * br[j];
+            }
+            out[i] = dot;
+        }
+        return out;
+    }
+
+    @Override
+    public void latentDecodeAttention(INDArray qLatent, INDArray qRope, INDArray latentCache, INDArray ropeCache,
+                                      int[] lengths, INDArray out, double scale) {
+        Buf ql = Buf.of(qLatent);
+        Buf qr = Buf.of(qRope);
+        Buf lc = Buf.of(latentCache);
+        Buf rc = Buf.of(ropeCache);
+        Buf ob = Buf.of(out);
+        int heads = Math.toIntExact(qLatent.size(0));
+        int batch = lengths.length;
+        int cap = Math.toIntExact(latentCache.size(2));
+        int rank = Math.toIntExact(latentCache.size(3));
+        int ropeDim = Math.toIntExact(ropeCache.size(3));
+        // one task per row: its latents and rope keys are read once, in bulk, for all heads (they are shared)
+        Parallel.rows(batch, 2L * cap * (rank + ropeDim) * heads, (from, to) -> {
+            double[] lat = new double[cap * rank];
+            double[] rope = new double[cap * ropeDim];
+            double[] q = new double[rank];
+            double[] qp = new double[ropeDim];
+            double[] o = new double[rank];
+            double[] w = new double[cap];
+            for (int b = from; b < to; b++) {
+                int len = lengths[b];
+                if (len <= 0) {
+                    continue;
+                }
+                lc.read(b * cap * rank, lat, len * rank);
+                rc.read(b * cap * ropeDim, rope, len * ropeDim);
+                for (int h = 0; h < heads; h++) {
+                    int qi = h * batch + b;
+                    ql.read(qi * rank, q, rank);
+                    qr.read(qi * ropeDim, qp, ropeDim);
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int j = 0; j < len; j++) {
+                        double dot = 0;
+                        int lo = j * rank;
+                        for (int i = 0; i < rank; i++) {
+                            dot += q[i] * lat[lo + i];
+                        }
+                        int ro = j * ropeDim;
+                        for (int i = 0; i < ropeDim; i++) {
+                            dot += qp[i] * rope[ro + i];
+                        }
+                        dot *= scale;
+                        w[j] = dot;
+                        max = Math.max(max, dot);
+                    }
+                    double sum = 0;
+                    for (int j = 0; j < len; j++) {
+                        double e = Math.exp(w[j] - max);
+                        w[j] = e;
+                        sum += e;
+                    }
+                    java.util.Arrays.fill(o, 0.0);
+                    for (int j = 0; j < len; j++) {
+                        double wj = w[j] / sum;
+                        int lo = j * rank;
+                        for (int i = 0; i < rank; i++) {
+                            o[i] += wj * lat[lo + i];
+                        }
+                    }
+                    ob.write(qi * rank, o, rank);
+                }
+            }
+        });
+    }
 }

@@ -114,6 +114,107 @@ public interface Ops {
     void decodeAttention(INDArray q, INDArray kCache, INDArray vCache, int[] lengths, INDArray out, int group,
                          double scale, INDArray scratch);
 
+    // ------------------------------------------------------------------ DeepSeek (MLA and MoE)
+    // These were added after the backends above were written: each default downloads its inputs, runs the CPU
+    // kernel and declares the outputs host-written, so a device backend keeps working until it implements them.
+
+    /**
+     * Strided copy between projection rows [batch * seq, rowWidth] and a per-head layout [batch * heads, seq,
+     * headWidth] (heads = heads.length / (batch * seq * headWidth)): for row n = b * seq + t and head h,
+     * heads[b * H + h, t, headCol + j] and rows[n, rowCol + h * rowHeadStride + j] for j in [0, width).
+     * toHeads copies rows into heads; otherwise it adds heads into rows, so that a rowHeadStride of 0 (one row
+     * segment broadcast to every head, MLA's shared RoPE key) receives the sum over heads in the backward pass.
+     */
+    default void gatherHeads(INDArray rows, int rowCol, int rowHeadStride, INDArray heads, int headCol, int width,
+                             int batch, int seq, boolean toHeads) {
+        toHost(rows);
+        toHost(heads);
+        CpuOps.INSTANCE.gatherHeads(rows, rowCol, rowHeadStride, heads, headCol, width, batch, seq, toHeads);
+        hostWritten(toHeads ? heads : rows);
+    }
+
+    /**
+     * Rotary embedding in place on part of each head: x [rows, heads * headStride], row n at position
+     * positions[n]; in every head the table's dims starting at column col are rotated, as adjacent pairs
+     * (2i, 2i + 1) when interleaved (DeepSeek's layout) or as halves (Llama's). inverse = true applies the
+     * transpose rotation (the backward pass).
+     */
+    default void ropeSlice(INDArray x, int[] positions, RopeTable table, int headStride, int col, boolean interleaved,
+                           boolean inverse) {
+        toHost(x);
+        CpuOps.INSTANCE.ropeSlice(x, positions, table, headStride, col, interleaved, inverse);
+        hostWritten(x);
+    }
+
+    /** dst[i, :] = scales[i] * src[rows[i], :] for i in [0, rows.length) (scales null: 1). */
+    default void gatherRows(INDArray src, int[] rows, double[] scales, INDArray dst) {
+        toHost(src);
+        toHost(dst);
+        CpuOps.INSTANCE.gatherRows(src, rows, scales, dst);
+        hostWritten(dst);
+    }
+
+    /** dst[rows[i], :] += scales[i] * src[i, :] for i in [0, rows.length) (scales null: 1). */
+    default void scatterAddRows(INDArray src, int[] rows, double[] scales, INDArray dst) {
+        toHost(src);
+        toHost(dst);
+        CpuOps.INSTANCE.scatterAddRows(src, rows, scales, dst);
+        hostWritten(dst);
+    }
+
+    /** out[i] = a[rows[i], :] . b[i, :] for i in [0, rows.length), returned on the host. */
+    default double[] gatheredRowDots(INDArray a, int[] rows, INDArray b) {
+        toHost(a);
+        toHost(b);
+        return CpuOps.INSTANCE.gatheredRowDots(a, rows, b);
+    }
+
+    /**
+     * One decoding step of multi-head latent attention over a compressed cache. qLatent [heads, batch, rank] are
+     * the no-RoPE query parts already multiplied into the latent space (W_uk absorbed), qRope [heads, batch,
+     * ropeDim] the rotated parts; latentCache [batch, 1, capacity, rank] and ropeCache [batch, 1, capacity,
+     * ropeDim] hold every head's shared keys. Score of position j: scale * (qLatent . latent_j + qRope . rope_j),
+     * softmax over the first lengths[b] positions; out [heads, batch, rank] = sum_j p_j latent_j (W_uv is
+     * applied by the caller). Rows with length 0 are skipped.
+     */
+    default void latentDecodeAttention(INDArray qLatent, INDArray qRope, INDArray latentCache, INDArray ropeCache,
+                                       int[] lengths, INDArray out, double scale) {
+        toHost(qLatent);
+        toHost(qRope);
+        toHost(latentCache);
+        toHost(ropeCache);
+        toHost(out);
+        CpuOps.INSTANCE.latentDecodeAttention(qLatent, qRope, latentCache, ropeCache, lengths, out, scale);
+        hostWritten(out);
+    }
+
+    /**
+     * Copies the first len positions of row srcRow of a KV cache src [batch, kvHeads, capacity, headDim]
+     * into row dstRow of dst (same heads and head size; the capacities may differ). An op rather than a host
+     * copy so that a device backend copies between its own buffers.
+     */
+    void copyCacheRow(INDArray src, int srcRow, INDArray dst, int dstRow, int len);
+
+    /**
+     * Draws one token for each row r < rows of logits [>= rows, vocab], as a sampler without top-k or top-p
+     * does: logits are read as float32, weights w_j = exp((l_j - max) * invTemperature), and the pick is the
+     * first j (in vocabulary order) at which the running sum of weights exceeds uniforms[r] * sum(w); when
+     * greedy, the first argmax (uniforms unused). Writes tokens[r] and logProbs[r] = log softmax(logits[r] *
+     * invTemperature) at the pick. An op so that a device backend samples where the logits are and sends back
+     * only the picks, not [rows, vocab] floats per decoding step.
+     */
+    void sampleRows(INDArray logits, int rows, double invTemperature, boolean greedy, double[] uniforms, int[] tokens,
+                    double[] logProbs);
+
+    /**
+     * Whether a model should keep closed KV caches for reuse rather than free them: true where making a cache
+     * costs more than the memory it keeps (a device backend allocates, clears and uploads host arrays it never
+     * reads). The CPU backend frees them at once.
+     */
+    default boolean reuseCaches() {
+        return false;
+    }
+
     /**
      * Makes the host (ND4J) copy of x current before code outside this interface reads it. A backend that
      * keeps arrays in device memory downloads here; the CPU backend has nothing to do.

@@ -46,6 +46,11 @@ public final class ProfilingOps implements Ops {
     }
 
     @Override
+    public boolean reuseCaches() {
+        return delegate.reuseCaches();
+    }
+
+    @Override
     public String name() {
         return delegate.name() + "+profile";
     }
@@ -225,5 +230,66 @@ public final class ProfilingOps implements Ops {
         long start = System.nanoTime();
         delegate.decodeAttention(q, kCache, vCache, lengths, out, group, scale, scratch);
         record("decodeAttention", start);
+    }
+
+    @Override
+    public void copyCacheRow(INDArray src, int srcRow, INDArray dst, int dstRow, int len) {
+        long start = System.nanoTime();
+        delegate.copyCacheRow(src, srcRow, dst, dstRow, len);
+        record("copyCacheRow", start);
+    }
+
+    @Override
+    public void sampleRows(INDArray logits, int rows, double invTemperature, boolean greedy, double[] uniforms,
+                           int[] tokens, double[] logProbs) {
+        long start = System.nanoTime();
+        delegate.sampleRows(logits, rows, invTemperature, greedy, uniforms, tokens, logProbs);
+        record("sampleRows", start);
+    }
+
+    @Override
+    public void gatherHeads(INDArray rows, int rowCol, int rowHeadStride, INDArray heads, int headCol, int width,
+                            int batch, int seq, boolean toHeads) {
+        long start = System.nanoTime();
+        delegate.gatherHeads(rows, rowCol, rowHeadStride, heads, headCol, width, batch, seq, toHeads);
+        record("gatherHeads", start);
+    }
+
+    @Override
+    public void ropeSlice(INDArray x, int[] positions, RopeTable table, int headStride, int col, boolean interleaved,
+                          boolean inverse) {
+        long start = System.nanoTime();
+        delegate.ropeSlice(x, positions, table, headStride, col, interleaved, inverse);
+        record("ropeSlice", start);
+    }
+
+    @Override
+    public void gatherRows(INDArray src, int[] rows, double[] scales, INDArray dst) {
+        long start = System.nanoTime();
+        delegate.gatherRows(src, rows, scales, dst);
+        record("gatherRows", start);
+    }
+
+    @Override
+    public void scatterAddRows(INDArray src, int[] rows, double[] scales, INDArray dst) {
+        long start = System.nanoTime();
+        delegate.scatterAddRows(src, rows, scales, dst);
+        record("scatterAddRows", start);
+    }
+
+    @Override
+    public double[] gatheredRowDots(INDArray a, int[] rows, INDArray b) {
+        long start = System.nanoTime();
+        double[] out = delegate.gatheredRowDots(a, rows, b);
+        record("gatheredRowDots", start);
+        return out;
+    }
+
+    @Override
+    public void latentDecodeAttention(INDArray qLatent, INDArray qRope, INDArray latentCache, INDArray ropeCache,
+                                      int[] lengths, INDArray out, double scale) {
+        long start = System.nanoTime();
+        delegate.latentDecodeAttention(qLatent, qRope, latentCache, ropeCache, lengths, out, scale);
+        record("latentDecodeAttention", start);
     }
 }

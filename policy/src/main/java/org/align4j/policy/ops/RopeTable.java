@@ -27,6 +27,11 @@ public final class RopeTable {
         return half;
     }
 
+    /** theta^(-2i / headDim) for i in [0, headDim / 2), for backends that compute the angles themselves. */
+    public double[] inverseFrequencies() {
+        return invFreq.clone();
+    }
+
     /** Grows the table so that positions [0, n) are available. */
     synchronized void ensure(int n) {
         if (n <= positions) {

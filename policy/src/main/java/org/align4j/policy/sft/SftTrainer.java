@@ -45,9 +45,7 @@ public final class SftTrainer {
     }
 
     public Result train() {
-        Path out = Paths.get(config.outputDir);
-        RunDirectory run = resume ? RunDirectory.resume(out) : RunDirectory.create(out);
-        try (run) {
+        try (RunDirectory run = RunDirectory.open(Paths.get(config.outputDir), resume)) {
             return train(run);
         }
     }
@@ -67,6 +65,7 @@ public final class SftTrainer {
             state = new TrainerState(0, null, 0);
             run.writeConfig(ConfigLoader.dump(config));
         }
+        model.setMoeAuxLossWeight(config.moeAuxLossWeight);
         List<SftExample> train = SftDataset.read(Paths.get(config.trainFile), tokenizer, config.maxLength,
                 config.completionOnlyLoss, 0);
         List<SftExample> eval = config.evalFile == null ? List.of()

@@ -24,6 +24,8 @@ final class AddedVocabulary {
 
     private final Node root = new Node();
     private final boolean empty;
+    /** The characters some token starts with: most text has none of them, and this skips it fast. */
+    private final java.util.BitSet firstChars = new java.util.BitSet(1 << 16);
 
     AddedVocabulary(List<AddedToken> tokens) {
         for (AddedToken t : tokens) {
@@ -35,6 +37,7 @@ final class AddedVocabulary {
                 node = node.children.computeIfAbsent(t.content().charAt(i), c -> new Node());
             }
             node.token = t;
+            firstChars.set(t.content().charAt(0));
         }
         this.empty = root.children.isEmpty();
     }
@@ -54,6 +57,10 @@ final class AddedVocabulary {
         int emitted = 0; // text before this has been handed out
         int i = 0;
         while (i < n) {
+            if (!firstChars.get(text.charAt(i))) {
+                i++;
+                continue;
+            }
             Node child = root.children.get(text.charAt(i));
             if (child == null) {
                 i++;

@@ -3,18 +3,13 @@ package org.align4j.policy.tokenizer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The BPE model of a {@code tokenizer.json}: turns one pre-tokenized piece into token ids by starting
  * from its characters and applying the lowest-ranked merge available, again and again, as Hugging Face
- * does (ties go to the leftmost pair). Results are cached per piece, because text repeats its words.
+ * does (ties go to the leftmost pair).
  */
 final class BpeModel {
-
-    /** Pieces at least this long are not cached (they are rare, and would crowd the cache). */
-    private static final int MAX_CACHED_LENGTH = 256;
-    private static final int CACHE_CAPACITY = 200_000;
 
     private final Map<String, Integer> vocab;
     private final MergeTable merges;
@@ -24,7 +19,6 @@ final class BpeModel {
     private final boolean byteFallback;
     private final Integer unkId;
     private final boolean fuseUnk;
-    private final Map<String, int[]> cache = new ConcurrentHashMap<>();
 
     BpeModel(Map<String, Integer> vocab, MergeTable merges, boolean ignoreMerges, boolean byteFallback,
              Integer unkId, boolean fuseUnk) {
@@ -47,7 +41,7 @@ final class BpeModel {
         return vocab;
     }
 
-    /** Token ids for {@code piece}. The returned array is shared with the cache: do not modify it. */
+    /** Token ids for {@code piece}. */
     int[] encode(String piece) {
         if (piece.isEmpty()) {
             return new int[0];
@@ -58,18 +52,7 @@ final class BpeModel {
                 return new int[] {whole};
             }
         }
-        int[] hit = cache.get(piece);
-        if (hit != null) {
-            return hit;
-        }
-        int[] ids = merge(initialSymbols(piece));
-        if (piece.length() < MAX_CACHED_LENGTH) {
-            if (cache.size() >= CACHE_CAPACITY) {
-                cache.clear(); // bounded memory; text that keeps going re-fills it with its own words
-            }
-            cache.put(piece, ids);
-        }
-        return ids;
+        return merge(initialSymbols(piece));
     }
 
     /** One id per character; unknown characters go to byte-fallback tokens or the unknown token, else are dropped as Hugging Face does. */

@@ -24,6 +24,7 @@ public final class BpeTrainer {
     private final int vocabSize;
     private final int minFrequency;
     private final List<String> specialTokens;
+    private final AddedVocabulary specials;
 
     /** Counts of the distinct pre-tokenized words seen so far (in byte-level form). */
     private final Map<String, long[]> wordCounts = new HashMap<>();
@@ -43,6 +44,11 @@ public final class BpeTrainer {
         this.vocabSize = vocabSize;
         this.minFrequency = Math.max(1, minFrequency);
         this.specialTokens = List.copyOf(specialTokens);
+        List<AddedToken> asTokens = new ArrayList<>();
+        for (int i = 0; i < specialTokens.size(); i++) {
+            asTokens.add(AddedToken.special(i, specialTokens.get(i)));
+        }
+        this.specials = new AddedVocabulary(asTokens);
     }
 
     /**
@@ -53,10 +59,34 @@ public final class BpeTrainer {
         return new BpeTrainer(TrainedTokenizerFormat.preTokenizer(), vocabSize, 2, TrainedTokenizerFormat.SPECIAL_TOKENS);
     }
 
-    /** Adds a text (a document, or a line) of the corpus. */
+    /**
+     * Adds a text (a document, or a line) of the corpus. Special tokens written in it (e.g. chat markers in
+     * rendered conversations) are left out, as the tokenizer will match them whole and never merge them.
+     */
     public void add(String text) {
         Consumer<String> count = word -> wordCounts.computeIfAbsent(word, w -> new long[1])[0]++;
-        preTokenizer.split(text, count);
+        specials.split(text, segment -> preTokenizer.split(segment, count), (token, covered) -> { });
+    }
+
+    /**
+     * Adds a corpus file, read as UTF-8 (strictly: a file that is not UTF-8 is refused, naming it).
+     * The file is one text, so the runs of newlines and indentation between its lines are learned too.
+     */
+    public void addFile(java.nio.file.Path file) {
+        java.nio.charset.CharsetDecoder utf8 = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
+        String text;
+        try {
+            text = utf8.decode(java.nio.ByteBuffer.wrap(java.nio.file.Files.readAllBytes(file))).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IllegalArgumentException(file + ": not valid UTF-8 text");
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IllegalArgumentException(file + ": no such file");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(file + ": cannot read: " + e.getMessage(), e);
+        }
+        add(text);
     }
 
     /** The learned vocabulary and merges. */

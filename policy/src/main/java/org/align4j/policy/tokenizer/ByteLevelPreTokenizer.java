@@ -1,7 +1,6 @@
 package org.align4j.policy.tokenizer;
 
 import java.util.function.Consumer;
-import java.util.regex.Pattern;
 
 /**
  * The ByteLevel pre-tokenizer: optionally prefixes each piece with a space ({@code add_prefix_space}),
@@ -17,20 +16,36 @@ final class ByteLevelPreTokenizer implements PreTokenizer {
 
     private final boolean addPrefixSpace;
     private final RegexSplit gpt2Split;
+    private final boolean mapToBytes;
 
     ByteLevelPreTokenizer(boolean addPrefixSpace, boolean useRegex) {
+        this(addPrefixSpace, useRegex ? new RegexSplit(HfRegex.compile(GPT2_PATTERN), SplitBehavior.ISOLATED, false) : null, true);
+    }
+
+    private ByteLevelPreTokenizer(boolean addPrefixSpace, RegexSplit gpt2Split, boolean mapToBytes) {
         this.addPrefixSpace = addPrefixSpace;
-        Pattern p = HfRegex.compile(GPT2_PATTERN);
-        this.gpt2Split = useRegex ? new RegexSplit(p, SplitBehavior.ISOLATED, false) : null;
+        this.gpt2Split = gpt2Split;
+        this.mapToBytes = mapToBytes;
     }
 
     @Override
     public void split(String piece, Consumer<String> out) {
         String text = addPrefixSpace && !piece.startsWith(" ") ? " " + piece : piece;
+        Consumer<String> emit = mapToBytes ? word -> out.accept(ByteLevel.encode(word)) : out;
         if (gpt2Split == null) {
-            out.accept(ByteLevel.encode(text));
+            emit.accept(text);
         } else {
-            gpt2Split.split(text, word -> out.accept(ByteLevel.encode(word)));
+            gpt2Split.split(text, emit);
         }
+    }
+
+    @Override
+    public boolean endsWithByteMapping() {
+        return mapToBytes;
+    }
+
+    @Override
+    public PreTokenizer withoutFinalByteMapping() {
+        return new ByteLevelPreTokenizer(addPrefixSpace, gpt2Split, false);
     }
 }

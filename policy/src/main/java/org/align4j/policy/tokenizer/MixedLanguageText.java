@@ -14,8 +14,10 @@ import java.util.Random;
 /**
  * Deterministic mixed-language text for tokenizer benchmarks and for training small tokenizers:
  * documents drawn from English prose, code, CJK sentences, numbers and the conformance fixture strings
- * (which add emoji, Cyrillic, Arabic, odd whitespace and special-token lookalikes). The same seed
- * always gives the same text, so numbers measured on it can be compared across tokenizers and runs.
+ * (which add emoji, Cyrillic, Arabic, odd whitespace and special-token lookalikes). Half of the prose
+ * and CJK snippets are new sentences recombined from the samples' words and characters, so that the text
+ * keeps producing unseen words (a tokenizer's word cache cannot hold all of it). The same seed always gives
+ * the same text, so numbers measured on it can be compared across tokenizers and runs.
  */
 public final class MixedLanguageText {
 
@@ -51,7 +53,11 @@ public final class MixedLanguageText {
                     r -= weights[kind];
                     kind++;
                 }
-                if (kind < kinds.size()) {
+                if (kind == 0 && random.nextBoolean()) {
+                    doc.append(recombinedSentence(kinds.get(0), random));
+                } else if (kind == 2 && random.nextBoolean()) {
+                    doc.append(recombinedCjk(kinds.get(2), random));
+                } else if (kind < kinds.size()) {
                     List<String> pool = kinds.get(kind);
                     doc.append(pool.get(random.nextInt(pool.size())));
                 } else {
@@ -68,6 +74,33 @@ public final class MixedLanguageText {
     /** The documents of {@link #documents} joined by newlines. */
     public static String generate(long bytes, long seed) {
         return String.join("\n", documents(bytes, seed));
+    }
+
+    /** 6-25 words taken at random from the prose samples, as a sentence. */
+    private static String recombinedSentence(List<String> prose, Random random) {
+        StringBuilder out = new StringBuilder();
+        int words = 6 + random.nextInt(20);
+        for (int w = 0; w < words; w++) {
+            String[] sample = prose.get(random.nextInt(prose.size())).split(" ");
+            String word = sample[random.nextInt(sample.length)].replaceAll("[.,?;!]$", "").toLowerCase(java.util.Locale.ROOT);
+            if (w == 0 && !word.isEmpty()) {
+                word = Character.toUpperCase(word.charAt(0)) + word.substring(1);
+            }
+            out.append(w == 0 ? "" : " ").append(word);
+        }
+        return out.append(random.nextInt(5) == 0 ? "?" : ".").toString();
+    }
+
+    /** 8-40 characters taken at random from the CJK samples (punctuation included). */
+    private static String recombinedCjk(List<String> cjk, Random random) {
+        StringBuilder out = new StringBuilder();
+        int chars = 8 + random.nextInt(33);
+        for (int c = 0; c < chars; c++) {
+            String sample = cjk.get(random.nextInt(cjk.size()));
+            int[] cps = sample.codePoints().filter(cp -> cp > 0x2FFF).toArray();
+            out.appendCodePoint(cps[random.nextInt(cps.length)]);
+        }
+        return out.toString();
     }
 
     private static String numbers(Random random) {

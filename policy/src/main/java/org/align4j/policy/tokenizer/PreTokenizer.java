@@ -10,4 +10,14 @@ interface PreTokenizer {
 
     /** Emits the pieces of {@code piece}, in order, never an empty one. */
     void split(String piece, Consumer<String> out);
+
+    /** Whether the last thing this step does is rewriting pieces in byte-level characters. */
+    default boolean endsWithByteMapping() {
+        return false;
+    }
+
+    /** This step without that final rewriting (only called when {@link #endsWithByteMapping}). */
+    default PreTokenizer withoutFinalByteMapping() {
+        throw new UnsupportedOperationException();
+    }
 }

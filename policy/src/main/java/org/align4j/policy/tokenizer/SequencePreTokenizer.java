@@ -17,6 +17,18 @@ final class SequencePreTokenizer implements PreTokenizer {
         run(0, piece, out);
     }
 
+    @Override
+    public boolean endsWithByteMapping() {
+        return steps.length > 0 && steps[steps.length - 1].endsWithByteMapping();
+    }
+
+    @Override
+    public PreTokenizer withoutFinalByteMapping() {
+        PreTokenizer[] copy = steps.clone();
+        copy[copy.length - 1] = copy[copy.length - 1].withoutFinalByteMapping();
+        return new SequencePreTokenizer(java.util.Arrays.asList(copy));
+    }
+
     private void run(int step, String piece, Consumer<String> out) {
         if (step == steps.length) {
             out.accept(piece);

@@ -31,16 +31,6 @@ enum SplitBehavior {
         }
     }
 
-    String jsonName() {
-        switch (this) {
-            case REMOVED: return "Removed";
-            case ISOLATED: return "Isolated";
-            case MERGED_WITH_PREVIOUS: return "MergedWithPrevious";
-            case MERGED_WITH_NEXT: return "MergedWithNext";
-            default: return "Contiguous";
-        }
-    }
-
     /**
      * Turns the spans {@code [starts[i], ends[i])} with their match flags into the pieces to keep, as
      * {start, end} pairs.

@@ -20,9 +20,17 @@ import java.util.zip.GZIPInputStream;
  */
 public final class Tokenizer {
 
+    /** Pieces at least this long are not cached (they are rare, and would crowd the cache). */
+    private static final int MAX_CACHED_LENGTH = 256;
+    private static final int CACHE_CAPACITY = 200_000;
+
     private final Normalizer normalizer;
     private final PreTokenizer preTokenizer;
+    /** Whether pieces still need rewriting in byte-level characters before BPE (see TokenizerJsonReader). */
+    private final boolean mapToBytes;
     private final BpeModel model;
+    /** Ids of recently seen pieces: text repeats its words, and BPE on a word costs far more than a lookup. */
+    private final Map<String, int[]> pieceCache = new java.util.concurrent.ConcurrentHashMap<>();
     private final AddedVocabulary rawAddedTokens;
     private final AddedVocabulary normalizedAddedTokens;
     private final PostProcessor postProcessor;
@@ -33,10 +41,11 @@ public final class Tokenizer {
     private final Map<String, Integer> addedIds;
     private final TokenizerConfig config;
 
-    Tokenizer(Normalizer normalizer, PreTokenizer preTokenizer, BpeModel model, java.util.List<AddedToken> added,
+    Tokenizer(Normalizer normalizer, PreTokenizer preTokenizer, boolean mapToBytes, BpeModel model, java.util.List<AddedToken> added,
               PostProcessor postProcessor, TokenDecoder decoder, TokenizerConfig config) {
         this.normalizer = normalizer;
         this.preTokenizer = preTokenizer;
+        this.mapToBytes = mapToBytes;
         this.model = model;
         this.rawAddedTokens = new AddedVocabulary(added.stream().filter(t -> !t.normalized()).toList());
         // A normalized added token is matched, and decoded, in its normalized form.
@@ -142,10 +151,26 @@ public final class Tokenizer {
 
     private void encodePiece(String text, IntBuffer out) {
         if (preTokenizer == null) {
-            out.addAll(model.encode(text));
+            out.addAll(pieceIds(text));
         } else {
-            preTokenizer.split(text, piece -> out.addAll(model.encode(piece)));
+            preTokenizer.split(text, piece -> out.addAll(pieceIds(piece)));
         }
+    }
+
+    /** BPE ids of one pre-tokenized piece. The array may be shared through the cache: never modify it. */
+    private int[] pieceIds(String piece) {
+        int[] ids = pieceCache.get(piece);
+        if (ids != null) {
+            return ids;
+        }
+        ids = model.encode(mapToBytes ? ByteLevel.encode(piece) : piece);
+        if (piece.length() < MAX_CACHED_LENGTH) {
+            if (pieceCache.size() >= CACHE_CAPACITY) {
+                pieceCache.clear(); // bounds memory; a long run of text refills it with its own words
+            }
+            pieceCache.put(piece, ids);
+        }
+        return ids;
     }
 
     /**

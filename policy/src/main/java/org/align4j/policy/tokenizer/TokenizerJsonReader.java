@@ -1,7 +1,10 @@
 package org.align4j.policy.tokenizer;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,11 +30,12 @@ final class TokenizerJsonReader {
     }
 
     static Tokenizer read(InputStream tokenizerJson, InputStream tokenizerConfigJson, String source) {
-        JsonNode root = parse(tokenizerJson, source);
+        TokenizerJsonReader reader = new TokenizerJsonReader(source);
+        JsonNode root = reader.readTokenizerJson(tokenizerJson);
         TokenizerConfig config = tokenizerConfigJson == null ? TokenizerConfig.NONE
                 : TokenizerConfig.fromJson(parse(tokenizerConfigJson, source + " (tokenizer_config.json)"),
                 "tokenizer_config.json beside " + source);
-        return new TokenizerJsonReader(source).build(root, config);
+        return reader.build(root, config);
     }
 
     /** A pre-tokenizer from its tokenizer.json form (used by training to cut text as the saved file will). */
@@ -39,11 +43,93 @@ final class TokenizerJsonReader {
         return new TokenizerJsonReader(source).preTokenizer(n, "pre_tokenizer");
     }
 
+    /** The vocab and merges, read as a stream: as a tree of JSON nodes they would take several times the memory and time. */
+    private final Map<String, Integer> vocab = new HashMap<>();
+    private final List<String[]> merges = new ArrayList<>();
+    private boolean sawVocab;
+
+    private JsonNode readTokenizerJson(InputStream in) {
+        try (JsonParser p = JSON.createParser(in)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw error("", "expected a JSON object");
+            }
+            ObjectNode root = JSON.createObjectNode();
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.getCurrentName();
+                JsonToken value = p.nextToken();
+                if (name.equals("model") && value == JsonToken.START_OBJECT) {
+                    ObjectNode model = root.putObject("model");
+                    while (p.nextToken() == JsonToken.FIELD_NAME) {
+                        String key = p.getCurrentName();
+                        JsonToken v = p.nextToken();
+                        if (key.equals("vocab") && v == JsonToken.START_OBJECT) {
+                            readVocab(p);
+                        } else if (key.equals("merges") && v == JsonToken.START_ARRAY) {
+                            readMerges(p);
+                        } else {
+                            model.set(key, p.readValueAsTree());
+                        }
+                    }
+                } else {
+                    root.set(name, p.readValueAsTree());
+                }
+            }
+            return root;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException(source + ": not valid JSON: "
+                    + e.getOriginalMessage().replaceAll("\\s*\\(start marker at .*", ""), e);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(source + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    private void readVocab(JsonParser p) throws IOException {
+        sawVocab = true;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String token = p.getCurrentName();
+            if (p.nextToken() != JsonToken.VALUE_NUMBER_INT) {
+                throw error("model.vocab", "the id of '" + token + "' is not an integer");
+            }
+            vocab.put(token, p.getIntValue());
+        }
+    }
+
+    private void readMerges(JsonParser p) throws IOException {
+        JsonToken t;
+        while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+            String where = "model.merges[" + merges.size() + "]";
+            if (t == JsonToken.VALUE_STRING) {
+                String m = p.getText();
+                int sp = m.indexOf(' ');
+                if (sp <= 0) {
+                    throw error(where, "expected \"a b\", got \"" + m + "\"");
+                }
+                merges.add(new String[] {m.substring(0, sp), m.substring(sp + 1)});
+            } else if (t == JsonToken.START_ARRAY) {
+                String[] pair = new String[2];
+                int n = 0;
+                while (p.nextToken() != JsonToken.END_ARRAY) {
+                    if (n < 2) {
+                        pair[n] = p.getValueAsString();
+                    }
+                    n++;
+                }
+                if (n != 2 || pair[0] == null || pair[1] == null) {
+                    throw error(where, "expected a pair of strings");
+                }
+                merges.add(pair);
+            } else {
+                throw error(where, "expected \"a b\" or [\"a\", \"b\"]");
+            }
+        }
+    }
+
     private static JsonNode parse(InputStream in, String source) {
         try {
             return JSON.readTree(in);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalArgumentException(source + ": not valid JSON: " + e.getOriginalMessage(), e);
+            throw new IllegalArgumentException(source + ": not valid JSON: "
+                    + e.getOriginalMessage().replaceAll("\\s*\\(start marker at .*", ""), e);
         } catch (IOException e) {
             throw new IllegalArgumentException(source + ": cannot read: " + e.getMessage(), e);
         }
@@ -58,17 +144,28 @@ final class TokenizerJsonReader {
                 throw error(key, "not supported; set it to null (align4j truncates and pads itself)");
             }
         }
-        Map<String, Integer> vocab = new HashMap<>();
-        BpeModel model = model(root.get("model"), vocab);
+        BpeModel model = model(root.get("model"));
         List<AddedToken> added = addedTokens(root.path("added_tokens"));
-        Map<String, Integer> idsByContent = new HashMap<>(vocab);
-        added.forEach(t -> idsByContent.put(t.content(), t.id()));
+        for (int i = 0; i < added.size(); i++) {
+            // Hugging Face gives an added token that is also a vocab entry the vocab's id; refuse files where they differ.
+            Integer inVocab = vocab.get(added.get(i).content());
+            if (inVocab != null && inVocab != added.get(i).id()) {
+                throw error("added_tokens[" + i + "]", "id " + added.get(i).id() + " but the vocab gives '"
+                        + added.get(i).content() + "' id " + inVocab);
+            }
+        }
         Normalizer normalizer = nullable(root.get("normalizer")) ? Normalizer.identity() : normalizer(root.get("normalizer"), "normalizer");
         PreTokenizer pre = nullable(root.get("pre_tokenizer")) ? null : preTokenizer(root.get("pre_tokenizer"), "pre_tokenizer");
         PostProcessor post = nullable(root.get("post_processor")) ? PostProcessor.none()
-                : postProcessor(root.get("post_processor"), "post_processor", idsByContent);
+                : postProcessor(root.get("post_processor"), "post_processor");
         TokenDecoder decoder = nullable(root.get("decoder")) ? TokenDecoder.joinWithSpaces() : decoder(root.get("decoder"), "decoder");
-        return new Tokenizer(normalizer, pre, model, added, post, decoder, config);
+        // When ByteLevel is the last pre-tokenization step, the tokenizer maps a piece to bytes only when its
+        // ids are not cached yet (most pieces are repeats), so the step is left out here and done there.
+        boolean mapToBytes = pre != null && pre.endsWithByteMapping();
+        if (mapToBytes) {
+            pre = pre.withoutFinalByteMapping();
+        }
+        return new Tokenizer(normalizer, pre, mapToBytes, model, added, post, decoder, config);
     }
 
     private static boolean nullable(JsonNode n) {
@@ -159,7 +256,7 @@ final class TokenizerJsonReader {
         }
     }
 
-    private PostProcessor postProcessor(JsonNode n, String path, Map<String, Integer> ids) {
+    private PostProcessor postProcessor(JsonNode n, String path) {
         String type = type(n, path);
         switch (type) {
             case "ByteLevel":
@@ -203,7 +300,7 @@ final class TokenizerJsonReader {
                 List<PostProcessor> steps = new ArrayList<>();
                 JsonNode list = n.path("processors");
                 for (int i = 0; i < list.size(); i++) {
-                    steps.add(postProcessor(list.get(i), path + ".processors[" + i + "]", ids));
+                    steps.add(postProcessor(list.get(i), path + ".processors[" + i + "]"));
                 }
                 return PostProcessor.sequence(steps);
             }
@@ -227,7 +324,7 @@ final class TokenizerJsonReader {
         }
     }
 
-    private BpeModel model(JsonNode n, Map<String, Integer> vocab) {
+    private BpeModel model(JsonNode n) {
         String path = "model";
         String type = n.has("type") ? type(n, path) : "BPE";
         if (!type.equals("BPE")) {
@@ -243,32 +340,13 @@ final class TokenizerJsonReader {
         if (dropout != null && !dropout.isNull() && dropout.asDouble() != 0.0) {
             throw error(path + ".dropout", "BPE dropout is not supported (encoding must be deterministic)");
         }
-        JsonNode vocabNode = n.path("vocab");
-        if (!vocabNode.isObject()) {
+        if (!sawVocab) {
             throw error(path + ".vocab", "expected an object of token -> id");
         }
-        Iterator<Map.Entry<String, JsonNode>> it = vocabNode.fields();
-        while (it.hasNext()) {
-            Map.Entry<String, JsonNode> e = it.next();
-            vocab.put(e.getKey(), e.getValue().asInt());
-        }
-        JsonNode mergesNode = n.path("merges");
-        MergeTable merges = new MergeTable(mergesNode.size());
-        for (int rank = 0; rank < mergesNode.size(); rank++) {
-            JsonNode m = mergesNode.get(rank);
-            String left;
-            String right;
-            if (m.isArray() && m.size() == 2) {
-                left = m.get(0).asText();
-                right = m.get(1).asText();
-            } else if (m.isTextual() && m.asText().indexOf(' ') > 0) {
-                String s = m.asText();
-                int sp = s.indexOf(' ');
-                left = s.substring(0, sp);
-                right = s.substring(sp + 1);
-            } else {
-                throw error(path + ".merges[" + rank + "]", "expected \"a b\" or [\"a\", \"b\"], got " + m);
-            }
+        MergeTable table = new MergeTable(merges.size());
+        for (int rank = 0; rank < merges.size(); rank++) {
+            String left = merges.get(rank)[0];
+            String right = merges.get(rank)[1];
             Integer l = vocab.get(left);
             Integer r = vocab.get(right);
             Integer merged = vocab.get(left + right);
@@ -276,7 +354,7 @@ final class TokenizerJsonReader {
                 String missing = l == null ? left : r == null ? right : left + right;
                 throw error(path + ".merges[" + rank + "]", "token '" + missing + "' is not in the vocab");
             }
-            merges.put(l, r, rank, merged);
+            table.put(l, r, rank, merged);
         }
         Integer unkId = null;
         JsonNode unk = n.get("unk_token");
@@ -286,7 +364,7 @@ final class TokenizerJsonReader {
                 throw error(path + ".unk_token", "'" + unk.asText() + "' is not in the vocab");
             }
         }
-        return new BpeModel(vocab, merges, flag(n, "ignore_merges", false), flag(n, "byte_fallback", false),
+        return new BpeModel(vocab, table, flag(n, "ignore_merges", false), flag(n, "byte_fallback", false),
                 unkId, flag(n, "fuse_unk", false));
     }
 

@@ -65,7 +65,8 @@ public final class TrainedBpe {
     }
 
     private static void writeAtomically(Path target, ObjectNode json) throws IOException {
-        Path tmp = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".tmp");
+        // Not Files.createTempFile: its owner-only permissions would stay on the moved file.
+        Path tmp = target.resolveSibling("." + target.getFileName() + "." + java.util.UUID.randomUUID() + ".tmp");
         try {
             JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), json);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

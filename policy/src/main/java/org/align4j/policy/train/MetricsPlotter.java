@@ -158,7 +158,13 @@ public final class MetricsPlotter {
             }
         }
         if (!present.isEmpty()) {
-            plotGrid(metricsFile, outPng, present);
+            try {
+                plotGrid(metricsFile, outPng, present);
+            } catch (RuntimeException | LinkageError | InternalError e) {
+                // A machine without fonts (fontconfig) cannot draw text; the run itself is done and saved, so
+                // losing its picture must not fail it. metrics.jsonl holds the same numbers.
+                System.err.println("align4j: no plot written to " + outPng + ": " + e);
+            }
         }
     }
 

@@ -79,6 +79,11 @@ public final class RunDirectory implements Closeable {
         this.resumedFrom = resumedFrom;
     }
 
+    /** {@link #resume} the run in dir, or {@link #create} a new one there: what a trainer's --resume chooses. */
+    public static RunDirectory open(Path dir, boolean resume) {
+        return resume ? resume(dir) : create(dir);
+    }
+
     /** Starts a new run in dir (created if missing); refuses a directory that already holds a run. */
     public static RunDirectory create(Path dir) {
         if (Files.exists(dir.resolve(METRICS)) || !checkpoints(dir).isEmpty()) {

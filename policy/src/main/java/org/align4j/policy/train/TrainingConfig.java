@@ -42,6 +42,12 @@ public class TrainingConfig implements ConfigLoader.Validated {
     /** Evaluate every this many optimizer steps (0: never). */
     public int evalSteps = 0;
     public long seed = 42;
+    /**
+     * Weight of DeepSeekMoE's sequence-wise expert balance loss, added to the router gradients of the policy
+     * (0: off; models without MoE layers ignore it). DeepSeek-V2 trained with 0.003, DeepSeek-V3 with 0.0001
+     * beside its bias-based balancing.
+     */
+    public double moeAuxLossWeight = 0.0;
 
     /** Optimizer steps of the whole run, given how many one epoch holds. */
     public long totalSteps(long stepsPerEpoch) {
@@ -74,6 +80,7 @@ public class TrainingConfig implements ConfigLoader.Validated {
         atLeast("save_total_limit", saveTotalLimit, 0);
         atLeast("eval_steps", evalSteps, 0);
         atLeast("warmup_steps", warmupSteps, 0);
+        atLeast("moe_aux_loss_weight", moeAuxLossWeight, 0);
         if (maxSteps <= 0 && !(numTrainEpochs > 0)) {
             throw new BadInputException("set max_steps or a positive num_train_epochs");
         }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import java.util.function.DoubleSupplier;
+import org.align4j.policy.ops.Ops;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** Central finite differences in float64 against an analytic gradient, on sampled entries. */
@@ -17,6 +18,14 @@ final class GradCheck {
      */
     static void check(String what, INDArray x, INDArray analytic, DoubleSupplier loss, int samples, long seed,
                       double tol) {
+        check(Ops.cpu(), what, x, analytic, loss, samples, seed, tol);
+    }
+
+    /** The same for arrays that ops may hold on a device: host copies are synced around each perturbation. */
+    static void check(Ops ops, String what, INDArray x, INDArray analytic, DoubleSupplier loss, int samples, long seed,
+                      double tol) {
+        ops.toHost(x);
+        ops.toHost(analytic);
         Random r = new Random(seed);
         long n = x.length();
         double h = 1e-6;
@@ -24,10 +33,15 @@ final class GradCheck {
             long i = samples >= n ? s : (long) (r.nextDouble() * n);
             double orig = x.getDouble(i);
             x.putScalar(i, orig + h);
+            ops.hostWritten(x);
             double up = loss.getAsDouble();
+            ops.toHost(x);
             x.putScalar(i, orig - h);
+            ops.hostWritten(x);
             double down = loss.getAsDouble();
+            ops.toHost(x);
             x.putScalar(i, orig);
+            ops.hostWritten(x);
             double numeric = (up - down) / (2 * h);
             double a = analytic.getDouble(i);
             double err = Math.abs(numeric - a) / Math.max(1e-7, Math.abs(numeric) + Math.abs(a));

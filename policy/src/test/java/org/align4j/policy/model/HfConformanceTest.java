@@ -44,7 +44,7 @@ class HfConformanceTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"model_llama", "model_qwen2"})
+    @ValueSource(strings = {"model_llama", "model_qwen2", "model_deepseek_v3"})
     void logitsAndLogProbsMatchTransformers(String name) throws IOException {
         Path dir = fixture(name);
         JsonNode exp = expected(dir);
@@ -75,7 +75,7 @@ class HfConformanceTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"model_llama", "model_qwen2"})
+    @ValueSource(strings = {"model_llama", "model_qwen2", "model_deepseek_v3"})
     void greedyGenerationMatchesTransformers(String name) throws IOException {
         Path dir = fixture(name);
         JsonNode exp = expected(dir);
@@ -86,7 +86,7 @@ class HfConformanceTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"model_llama", "model_qwen2"})
+    @ValueSource(strings = {"model_llama", "model_qwen2", "model_deepseek_v3"})
     void saveThenLoadGivesTheSameModel(String name, @TempDir Path tmp) throws IOException {
         CausalLM m = HfCheckpoint.load(fixture(name));
         Path out = tmp.resolve("copy");
@@ -95,6 +95,9 @@ class HfConformanceTest {
         for (Parameter p : m.parameters()) {
             assertEquals(p.value(), back.parameter(p.name()).value(), p.name());
         }
+        // buffers (DeepSeek-V3's e_score_correction_bias) are saved too
+        assertEquals(m.weights().keySet(), back.weights().keySet());
+        m.weights().forEach((k, v) -> assertEquals(v, back.weights().get(k), k));
         assertEquals(m.config().toJson(), back.config().toJson());
     }
 

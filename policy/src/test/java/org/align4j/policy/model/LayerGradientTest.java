@@ -75,8 +75,8 @@ class LayerGradientTest {
         Shape s = new Shape(2, 3, f64);
         SwiGluMlp mlp = new SwiGluMlp(ops, new Linear(ops, param("g", 12, 8), null),
                 new Linear(ops, param("u", 12, 8), null), new Linear(ops, param("d", 8, 12), null));
-        SwiGluMlp.Acts acts = new SwiGluMlp.Acts(s, c);
-        SwiGluMlp.Grads grads = new SwiGluMlp.Grads(s, c);
+        SwiGluMlp.Acts acts = new SwiGluMlp.Acts(s, c.intermediateSize);
+        SwiGluMlp.Grads grads = new SwiGluMlp.Grads(s, c.intermediateSize);
         INDArray x = randn(6, 8);
         INDArray coef = randn(6, 8);
         INDArray out = Nd4j.zeros(f64, 6, 8);
@@ -112,11 +112,11 @@ class LayerGradientTest {
         INDArray coef = randn(s.rows, 8);
         INDArray out = Nd4j.zeros(f64, s.rows, 8);
         INDArray dx = Nd4j.zeros(f64, s.rows, 8);
-        attn.forward(s, x, positions, acts, out, null, null, null);
+        attn.forward(s, x, positions, acts, out, null, null);
         attn.backward(s, x, positions, acts, grads, coef, dx);
         DoubleSupplier loss = () -> {
             ops.zero(out);
-            attn.forward(s, x, positions, acts, out, null, null, null);
+            attn.forward(s, x, positions, acts, out, null, null);
             return dot(out, coef);
         };
         GradCheck.check("x", x, dx, loss, 30, 10, 1e-5);

@@ -113,6 +113,20 @@ class BpeTrainerTest {
     }
 
     @Test
+    void specialTokensInTheCorpusAreNotLearned() {
+        BpeTrainer trainer = BpeTrainer.deepSeekStyle(400);
+        for (int i = 0; i < 50; i++) {
+            trainer.add("<|user|>\nhi<|end_of_text|><|assistant|>\nhello<|end_of_text|>");
+        }
+        TrainedBpe bpe = trainer.train();
+        for (String[] merge : bpe.merges()) {
+            String merged = merge[0] + merge[1];
+            assertFalse(merged.contains("|"), "learned a piece of a special token: " + merged);
+        }
+        assertTrue(bpe.mergeCount() > 0);
+    }
+
+    @Test
     void refusesAVocabularyTooSmallForTheBytes() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BpeTrainer.deepSeekStyle(100));
         assertTrue(e.getMessage().contains("256"), e.getMessage());

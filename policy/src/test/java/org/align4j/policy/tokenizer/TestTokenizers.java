@@ -8,7 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.GZIPInputStream;
 
 /** The reference tokenizers in test resources, loaded once per test run (they take a second each). */
-final class TestTokenizers {
+public final class TestTokenizers {
 
     private static final Map<String, Tokenizer> LOADED = new ConcurrentHashMap<>();
 
@@ -16,7 +16,7 @@ final class TestTokenizers {
     }
 
     /** {@code name} is a folder under tokenizers/ in test resources: deepseek_v3 or qwen3. */
-    static Tokenizer get(String name) {
+    public static Tokenizer get(String name) {
         return LOADED.computeIfAbsent(name, TestTokenizers::load);
     }
 

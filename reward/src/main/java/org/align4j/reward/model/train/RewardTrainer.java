@@ -58,9 +58,7 @@ public final class RewardTrainer {
     }
 
     public Result train() {
-        Path out = Paths.get(config.outputDir);
-        RunDirectory run = resume ? RunDirectory.resume(out) : RunDirectory.create(out);
-        try (run) {
+        try (RunDirectory run = RunDirectory.open(Paths.get(config.outputDir), resume)) {
             return train(run);
         }
     }

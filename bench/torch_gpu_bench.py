@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+"""PyTorch side of `align4j bench --device cuda`: the same model and shapes, eager PyTorch on the same GPU.
+
+A Llama-style decoder as align4j builds it (RMSNorm, grouped-query attention with rotary positions in the
+rotate-half layout, SwiGLU, tied embeddings, no biases), written as a user would in eager PyTorch, with
+F.scaled_dot_product_attention (PyTorch's fused attention) for the training pass. Measures
+
+  train_tokens_per_s   forward + next-token cross-entropy + backward + grad-norm clip (1.0) + AdamW, per step
+  sample_tokens_per_s  prompts x group sequences: one prefill, then a KV-cache decoding loop (a preallocated
+                       cache, one token per step, softmax + torch.multinomial on the GPU) for new_tokens steps
+
+each the median of --repeats timed runs after a warm-up, with torch.cuda.synchronize() before every clock
+read. float32 with TF32 off (as align4j's default); --bf16 runs under torch.autocast(bfloat16).
+Prints one JSON object. Usage: python3 bench/torch_gpu_bench.py [--d 768 --layers 12 ...] [--bf16]
+"""
+import argparse
+import contextlib
+import json
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, d, eps=1e-6):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(d))
+        self.eps = eps
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+def attention(q, k, v, causal):
+    """PyTorch's fused attention (GQA without copying keys); a plain version for old PyTorch (local checks)."""
+    if hasattr(F, "scaled_dot_product_attention"):
+        return F.scaled_dot_product_attention(q, k, v, is_causal=causal, enable_gqa=q.shape[1] != k.shape[1])
+    rep = q.shape[1] // k.shape[1]
+    k, v = k.repeat_interleave(rep, 1), v.repeat_interleave(rep, 1)
+    s = q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5
+    if causal:
+        t = q.shape[2]
+        s = s.masked_fill(torch.ones(t, t, dtype=torch.bool, device=q.device).triu(1), float("-inf"))
+    return torch.softmax(s, -1) @ v
+
+
+def rotate(x, cos, sin):
+    # x [B, H, T, hd]; cos/sin [T, hd] (rotate-half layout)
+    h = x.shape[-1] // 2
+    x1, x2 = x[..., :h], x[..., h:]
+    return x * cos + torch.cat((-x2, x1), dim=-1) * sin
+
+
+class Block(nn.Module):
+    def __init__(self, d, heads, kv_heads, ffn):
+        super().__init__()
+        self.heads, self.kv_heads, self.hd = heads, kv_heads, d // heads
+        self.norm1, self.norm2 = RMSNorm(d), RMSNorm(d)
+        self.q = nn.Linear(d, heads * self.hd, bias=False)
+        self.k = nn.Linear(d, kv_heads * self.hd, bias=False)
+        self.v = nn.Linear(d, kv_heads * self.hd, bias=False)
+        self.o = nn.Linear(heads * self.hd, d, bias=False)
+        self.gate = nn.Linear(d, ffn, bias=False)
+        self.up = nn.Linear(d, ffn, bias=False)
+        self.down = nn.Linear(ffn, d, bias=False)
+
+    def qkv(self, x, cos, sin):
+        b, t, _ = x.shape
+        h = self.norm1(x)
+        q = self.q(h).view(b, t, self.heads, self.hd).transpose(1, 2)
+        k = self.k(h).view(b, t, self.kv_heads, self.hd).transpose(1, 2)
+        v = self.v(h).view(b, t, self.kv_heads, self.hd).transpose(1, 2)
+        return rotate(q, cos, sin), rotate(k, cos, sin), v
+
+    def finish(self, x, attn):
+        b, _, t, _ = attn.shape
+        x = x + self.o(attn.transpose(1, 2).reshape(b, t, -1))
+        h = self.norm2(x)
+        return x + self.down(F.silu(self.gate(h)) * self.up(h))
+
+    def forward(self, x, cos, sin):
+        q, k, v = self.qkv(x, cos, sin)
+        return self.finish(x, attention(q, k, v, True))
+
+    def step(self, x, cos, sin, kc, vc, pos):
+        """One new token per row; kc/vc [B, kvH, cap, hd] preallocated, filled up to pos."""
+        q, k, v = self.qkv(x, cos, sin)
+        kc[:, :, pos] = k[:, :, 0]
+        vc[:, :, pos] = v[:, :, 0]
+        return self.finish(x, attention(q, kc[:, :, :pos + 1], vc[:, :, :pos + 1], False))
+
+
+class Model(nn.Module):
+    def __init__(self, vocab, d, layers, heads, kv_heads, ffn, max_pos, theta=10000.0):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d)
+        self.blocks = nn.ModuleList(Block(d, heads, kv_heads, ffn) for _ in range(layers))
+        self.norm = RMSNorm(d)
+        hd = d // heads
+        inv = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
+        ang = torch.arange(max_pos, dtype=torch.float64)[:, None] * inv[None, :]
+        self.register_buffer("cos", torch.cat((ang.cos(), ang.cos()), -1).float(), persistent=False)
+        self.register_buffer("sin", torch.cat((ang.sin(), ang.sin()), -1).float(), persistent=False)
+        for p in self.parameters():
+            if p.dim() == 2:
+                nn.init.normal_(p, std=0.02)
+
+    def logits(self, x):
+        return self.norm(x) @ self.embed.weight.t()
+
+    def forward(self, ids):
+        t = ids.shape[1]
+        x = self.embed(ids)
+        for blk in self.blocks:
+            x = blk(x, self.cos[:t], self.sin[:t])
+        return self.logits(x)
+
+    def prefill(self, ids, caches):
+        t = ids.shape[1]
+        x = self.embed(ids)
+        cos, sin = self.cos[:t], self.sin[:t]
+        for blk, (kc, vc) in zip(self.blocks, caches):
+            q, k, v = blk.qkv(x, cos, sin)
+            kc[:, :, :t] = k
+            vc[:, :, :t] = v
+            x = blk.finish(x, attention(q, k, v, True))
+        return self.logits(x[:, -1])
+
+    def decode(self, tokens, pos, caches):
+        x = self.embed(tokens[:, None])
+        cos, sin = self.cos[pos:pos + 1], self.sin[pos:pos + 1]
+        for blk, (kc, vc) in zip(self.blocks, caches):
+            x = blk.step(x, cos, sin, kc, vc, pos)
+        return self.logits(x[:, -1])
+
+
+def sync():
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def timed(fn, repeats):
+    fn()  # warm-up: kernels chosen, allocator filled
+    sync()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        sync()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--d", type=int, default=256)
+    ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--heads", type=int, default=8)
+    ap.add_argument("--kv-heads", type=int, default=4)
+    ap.add_argument("--ffn", type=int, default=688)
+    ap.add_argument("--vocab", type=int, default=1024)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--seq", type=int, default=256)
+    ap.add_argument("--prompts", type=int, default=8)
+    ap.add_argument("--group", type=int, default=8)
+    ap.add_argument("--prompt-len", type=int, default=32)
+    ap.add_argument("--new-tokens", type=int, default=64)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--bf16", action="store_true")
+    ap.add_argument("--device", default="cuda", help="cpu only to check this script where there is no GPU")
+    a = ap.parse_args()
+
+    torch.manual_seed(0)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    dev = torch.device(a.device)
+    amp = torch.autocast(dev.type, dtype=torch.bfloat16) if a.bf16 else contextlib.nullcontext()
+    max_pos = max(a.seq, a.prompt_len + a.new_tokens) + 8
+    model = Model(a.vocab, a.d, a.layers, a.heads, a.kv_heads, a.ffn, max_pos).to(dev)
+    params = sum(p.numel() for p in model.parameters())
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.95), weight_decay=0.1)
+    ids = torch.randint(0, a.vocab, (a.batch, a.seq), device=dev)
+
+    def train_step():
+        with amp:
+            logits = model(ids)
+            loss = F.cross_entropy(logits[:, :-1].reshape(-1, a.vocab).float(), ids[:, 1:].reshape(-1))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        opt.zero_grad(set_to_none=False)
+
+    train_s = timed(train_step, a.repeats)
+
+    rows = a.prompts * a.group
+    kvh, hd = a.kv_heads, a.d // a.heads
+    cap = a.prompt_len + a.new_tokens
+    prompts = torch.randint(3, a.vocab, (a.prompts, a.prompt_len), device=dev)
+    cache_dtype = torch.bfloat16 if a.bf16 else torch.float32
+
+    @torch.no_grad()
+    def sample():
+        with amp:
+            # Prefill each prompt once, then give its cache rows to its group (as align4j's sampler does).
+            pc = [(torch.empty(a.prompts, kvh, cap, hd, device=dev, dtype=cache_dtype),
+                   torch.empty(a.prompts, kvh, cap, hd, device=dev, dtype=cache_dtype)) for _ in model.blocks]
+            logits = model.prefill(prompts, pc).repeat_interleave(a.group, 0)
+            caches = [(k.repeat_interleave(a.group, 0), v.repeat_interleave(a.group, 0)) for k, v in pc]
+            out = []
+            for i in range(a.new_tokens):
+                probs = torch.softmax(logits.float(), -1)
+                tok = torch.multinomial(probs, 1)[:, 0]
+                out.append(tok)
+                if i + 1 < a.new_tokens:
+                    logits = model.decode(tok, a.prompt_len + i, caches)
+            return torch.stack(out, 1)
+
+    sample_s = timed(sample, a.repeats)
+    print(json.dumps({
+        "backend": "torch-eager-" + dev.type + ("-bf16" if a.bf16 else "-fp32"),
+        "torch": torch.__version__,
+        "device": torch.cuda.get_device_name(0) if dev.type == "cuda" else "cpu",
+        "params": params,
+        "train_tokens_per_s": round(a.batch * a.seq / train_s, 2),
+        "train_step_ms": round(train_s * 1e3, 2),
+        "sample_tokens_per_s": round(rows * a.new_tokens / sample_s, 2),
+        "sample_ms": round(sample_s * 1e3, 2),
+        "shape": {k: getattr(a, k) for k in ("d", "layers", "heads", "kv_heads", "ffn", "vocab", "batch", "seq",
+                                             "prompts", "group", "prompt_len", "new_tokens")},
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+package org.align4j.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.align4j.policy.tokenizer.MixedLanguageText;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TokenizerCommandTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void trainATokenizer() throws Exception {
+        Files.writeString(dir.resolve("corpus.txt"), MixedLanguageText.generate(100_000, 3));
+        Run r = run("tokenizer", "train", "--corpus", dir.resolve("corpus.txt").toString(), "--vocab-size", "400",
+                "--out", dir.resolve("tok").toString());
+        assertEquals(0, r.exit, r.err);
+        assertEquals(400, JSON.readTree(r.out).get("vocab_size").asInt());
+    }
+
+    @Test
+    void encodeThenDecodeGivesTheTextsBack() throws Exception {
+        String[] texts = {"Hello, world! 12345", "深度求索 😀", "<|user|>\nhi<|end_of_text|>", ""};
+        Files.writeString(dir.resolve("texts.json"), JSON.writeValueAsString(texts));
+        Run encoded = run("tokenizer", "encode", "--tokenizer", dir.resolve("tok").toString(),
+                "--input", dir.resolve("texts.json").toString());
+        assertEquals(0, encoded.exit, encoded.err);
+        JsonNode ids = JSON.readTree(encoded.out);
+        assertEquals(texts.length, ids.size());
+        assertEquals(0, ids.get(3).size());
+        Files.writeString(dir.resolve("ids.json"), encoded.out);
+        Run decoded = run("tokenizer", "decode", "--tokenizer", dir.resolve("tok/tokenizer.json").toString(),
+                "--input", dir.resolve("ids.json").toString());
+        assertEquals(0, decoded.exit, decoded.err);
+        assertEquals(JSON.valueToTree(texts), JSON.readTree(decoded.out));
+
+        Run withBos = run("tokenizer", "encode", "--tokenizer", dir.resolve("tok").toString(),
+                "--input", dir.resolve("texts.json").toString(), "--add-special-tokens");
+        assertEquals(0, JSON.readTree(withBos.out).get(0).get(0).asInt(), "bos first");
+    }
+
+    @Test
+    void badInputIsAOneLineErrorNamingTheFileAndElement() throws Exception {
+        Files.writeString(dir.resolve("bad.json"), "[\"ok\", 3]");
+        Run r = run("tokenizer", "encode", "--tokenizer", dir.resolve("tok").toString(),
+                "--input", dir.resolve("bad.json").toString());
+        assertEquals(2, r.exit);
+        assertTrue(r.err.contains("bad.json: element 1 is not a string"), r.err);
+        assertEquals(1, r.err.strip().lines().count(), r.err);
+    }
+
+    @Test
+    void benchReportsSpeed() throws Exception {
+        Run r = run("tokenizer", "bench", "--tokenizer", dir.resolve("tok").toString(), "--mb", "0.05", "--passes", "1");
+        assertEquals(0, r.exit, r.err);
+        JsonNode report = JSON.readTree(r.out);
+        assertTrue(report.get("mb_per_s").asDouble() > 0);
+        assertTrue(report.get("tokens").asLong() > 0);
+    }
+
+    private record Run(int exit, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        PrintStream saved = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        StringWriter err = new StringWriter();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            CommandLine cl = Align4j.commandLine();
+            cl.setErr(new PrintWriter(err, true));
+            int exit = cl.execute(args);
+            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString());
+        } finally {
+            System.setOut(saved);
+        }
+    }
+}

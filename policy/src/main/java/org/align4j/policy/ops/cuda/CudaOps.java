@@ -1,0 +1,886 @@
+package org.align4j.policy.ops.cuda;
+
+import static org.bytedeco.cuda.global.cublas.CUBLAS_COMPUTE_32F;
+import static org.bytedeco.cuda.global.cublas.CUBLAS_COMPUTE_32F_FAST_16BF;
+import static org.bytedeco.cuda.global.cublas.CUBLAS_COMPUTE_32F_FAST_TF32;
+import static org.bytedeco.cuda.global.cublas.CUBLAS_COMPUTE_64F;
+import static org.bytedeco.cuda.global.cublas.CUBLAS_DEFAULT_MATH;
+import static org.bytedeco.cuda.global.cublas.CUBLAS_GEMM_DEFAULT;
+import static org.bytedeco.cuda.global.cublas.CUBLAS_OP_N;
+import static org.bytedeco.cuda.global.cublas.CUBLAS_OP_T;
+import static org.bytedeco.cuda.global.cublas.CUBLAS_STATUS_SUCCESS;
+import static org.bytedeco.cuda.global.cublas.cublasCreate_v2;
+import static org.bytedeco.cuda.global.cublas.cublasGemmEx;
+import static org.bytedeco.cuda.global.cublas.cublasGemmStridedBatchedEx;
+import static org.bytedeco.cuda.global.cublas.cublasGetStatusString;
+import static org.bytedeco.cuda.global.cublas.cublasSetMathMode;
+import static org.bytedeco.cuda.global.cublas.cublasSetStream_v2;
+import static org.bytedeco.cuda.global.cudart.CUDA_R_32F;
+import static org.bytedeco.cuda.global.cudart.CUDA_R_64F;
+
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
+import java.lang.ref.WeakReference;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.WeakHashMap;
+import org.align4j.policy.ops.Ops;
+import org.align4j.policy.ops.RopeTable;
+import org.align4j.policy.ops.cuda.KernelModule.K;
+import org.bytedeco.cuda.cublas.cublasContext;
+import org.bytedeco.cuda.global.cublas;
+import org.bytedeco.cuda.global.nvrtc;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.api.buffer.DataBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The {@link Ops} of an NVIDIA GPU (written for Hopper, sm_90; any CUDA 13 device works): matrix products
+ * through cuBLAS, everything else through this package's kernels.cu, compiled at start-up by NVRTC for the
+ * device's architecture, in float32 and float64. One stream, so every call is queued in program order and
+ * the host waits only where it reads a result.
+ *
+ * <p>Arrays stay ND4J host arrays in the model code. Each underlying ND4J buffer (views share their
+ * parent's) gets a device mirror on first use, with a state: a buffer this backend has not seen, or one
+ * declared by {@link #hostWritten}, is uploaded before it is read; an op's output becomes device-newer;
+ * {@link #toHost} downloads a device-newer buffer. Mirrors are freed (into a caching allocator) once their
+ * ND4J buffer is garbage collected.
+ *
+ * <p>Thread-safe by serialisation: every call holds this object's lock (rollout threads and the trainer
+ * share one device and one stream). By default float32 matrix products run in full float32 (no TF32), so
+ * results match the CPU backend within float rounding; {@link Options} can allow bf16 or TF32 tensor cores.
+ */
+public final class CudaOps implements Ops {
+    /** Matrix-product precision and debugging switches. */
+    public record Options(boolean bf16Matmul, boolean tf32Matmul, boolean syncEveryOp) {
+        public static Options defaults() {
+            return new Options(false, false, false);
+        }
+
+        /** ALIGN4J_CUDA_BF16=1, ALIGN4J_CUDA_TF32=1, ALIGN4J_CUDA_SYNC=1 (wait after every op, to find a failing kernel). */
+        public static Options fromEnvironment() {
+            return new Options(flag("ALIGN4J_CUDA_BF16"), flag("ALIGN4J_CUDA_TF32"), flag("ALIGN4J_CUDA_SYNC"));
+        }
+
+        private static boolean flag(String name) {
+            String v = System.getenv(name);
+            return v != null && (v.equals("1") || v.equalsIgnoreCase("true"));
+        }
+    }
+
+    private static final int HOST_NEWER = 0;
+    private static final int SYNCED = 1;
+    private static final int DEVICE_NEWER = 2;
+    private static final int PARTIAL_BLOCKS = 1024;
+    private static final int INT_CACHE = 6;
+    private static final int MAX_HEAD_DIM = 256;
+
+    private static volatile String probe;
+
+    private final Options options;
+    private final Gpu gpu;
+    private final cublasContext blas = new cublasContext();
+    private final int floatCompute;
+    private KernelModule f32;
+    private KernelModule f64;
+
+    private final Map<Long, Mirror> mirrors = new HashMap<>();
+    private final ReferenceQueue<DataBuffer> collected = new ReferenceQueue<>();
+    private final Map<RopeTable, Long> invFreqs = new WeakHashMap<>();
+    private final ThreadLocal<Boolean> bound = ThreadLocal.withInitial(() -> Boolean.FALSE);
+    private final long scratch;
+
+    private final Gpu.Addr pa = new Gpu.Addr();
+    private final Gpu.Addr pb = new Gpu.Addr();
+    private final Gpu.Addr pc = new Gpu.Addr();
+    private final FloatPointer alphaF = new FloatPointer(1);
+    private final FloatPointer betaF = new FloatPointer(1);
+    private final DoublePointer alphaD = new DoublePointer(1);
+    private final DoublePointer betaD = new DoublePointer(1);
+
+    private final int[][] intRefs = new int[INT_CACHE][];
+    private final int[][] intCopies = new int[INT_CACHE][];
+    private final long[] intDev = new long[INT_CACHE];
+    private final long[] intGen = new long[INT_CACHE];
+    private int intNext;
+
+    /** The device mirror of one ND4J buffer, keyed by the buffer's host address. */
+    private static final class Mirror extends WeakReference<DataBuffer> {
+        final long host;
+        final long bytes;
+        final long dev;
+        int state = HOST_NEWER;
+        boolean released;
+
+        Mirror(DataBuffer root, ReferenceQueue<DataBuffer> q, long host, long bytes, long dev) {
+            super(root, q);
+            this.host = host;
+            this.bytes = bytes;
+            this.dev = dev;
+        }
+    }
+
+    /** Device 0 with {@link Options#fromEnvironment()}. */
+    public CudaOps() {
+        this(Options.fromEnvironment());
+    }
+
+    public CudaOps(Options options) {
+        String why = unavailableReason();
+        if (why != null) {
+            throw new CudaException("no CUDA device (" + why + ")");
+        }
+        this.options = options;
+        try {
+            Loader.load(cublas.class);
+            Loader.load(nvrtc.class);
+        } catch (Throwable t) {
+            throw new CudaException("no CUDA device (cannot load cuBLAS or NVRTC of CUDA 13: " + t + ")");
+        }
+        gpu = new Gpu(0);
+        blas(cublasCreate_v2(blas), "cublasCreate");
+        blas(cublasSetStream_v2(blas, gpu.stream), "cublasSetStream");
+        // Default math mode: no TF32 unless asked for per call (the compute type below).
+        blas(cublasSetMathMode(blas, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
+        floatCompute = options.bf16Matmul() ? CUBLAS_COMPUTE_32F_FAST_16BF
+                : options.tf32Matmul() ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+        scratch = gpu.alloc(8L * PARTIAL_BLOCKS + 256);
+        gpu.onLowMemory = () -> {
+            System.gc(); // clears the weak references of unreachable buffers, whose mirrors enter() then frees
+            reap();
+        };
+        bound.set(Boolean.TRUE);
+    }
+
+    /** Why this process cannot use a CUDA device, or null when it can (probed once). */
+    public static String unavailableReason() {
+        String p = probe;
+        if (p == null) {
+            String why = Gpu.unavailableReason();
+            p = why == null ? "" : why;
+            probe = p;
+        }
+        return p.isEmpty() ? null : p;
+    }
+
+    /** True when a CUDA device can be used (for JUnit's @EnabledIf). */
+    public static boolean available() {
+        return unavailableReason() == null;
+    }
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    /** A new cache's host arrays would be allocated and uploaded only to be overwritten here: reuse them. */
+    @Override
+    public boolean reuseCaches() {
+        return true;
+    }
+
+    /** Device, architecture and matrix precision, for logs. */
+    public String describe() {
+        return gpu.name + " (sm_" + gpu.major + gpu.minor + ", " + gpu.multiprocessors + " SMs), float32 matmuls in "
+                + (options.bf16Matmul() ? "bf16" : options.tf32Matmul() ? "tf32" : "fp32");
+    }
+
+    /** Bytes of device memory held by live mirrors and by the allocator's cache. */
+    public synchronized long[] deviceBytes() {
+        return new long[] {gpu.liveBytes(), gpu.cachedBytes()};
+    }
+
+    /** Waits until every queued operation has finished (for timing). */
+    public synchronized void synchronize() {
+        enter();
+        gpu.sync();
+    }
+
+    // ------------------------------------------------------------------ bookkeeping
+
+    private static void blas(int status, String what) {
+        if (status != CUBLAS_STATUS_SUCCESS) {
+            throw new CudaException(what + ": " + cublasGetStatusString(status).getString());
+        }
+    }
+
+    private void enter() {
+        if (!bound.get()) {
+            gpu.bindThread();
+            bound.set(Boolean.TRUE);
+        }
+        reap();
+    }
+
+    private void reap() {
+        Reference<? extends DataBuffer> r;
+        while ((r = collected.poll()) != null) {
+            release((Mirror) r);
+        }
+    }
+
+    private void exit() {
+        if (options.syncEveryOp()) {
+            gpu.sync();
+        }
+    }
+
+    private void release(Mirror m) {
+        if (m.released) {
+            return;
+        }
+        m.released = true;
+        if (mirrors.get(m.host) == m) {
+            mirrors.remove(m.host);
+        }
+        gpu.free(m.dev, m.bytes);
+    }
+
+    private KernelModule kernels(INDArray a) {
+        DataType t = a.dataType();
+        if (t == DataType.FLOAT) {
+            if (f32 == null) {
+                f32 = new KernelModule("float", gpu.major, gpu.minor);
+            }
+            return f32;
+        }
+        if (t == DataType.DOUBLE) {
+            if (f64 == null) {
+                f64 = new KernelModule("double", gpu.major, gpu.minor);
+            }
+            return f64;
+        }
+        throw new IllegalArgumentException("unsupported data type " + t + " (float32 or float64)");
+    }
+
+    private static DataBuffer root(DataBuffer d) {
+        DataBuffer r = d;
+        for (int i = 0; i < 16; i++) {
+            DataBuffer u = r.underlyingDataBuffer();
+            if (u == null || u == r) {
+                break;
+            }
+            r = u;
+        }
+        return r;
+    }
+
+    private static void requireContiguous(INDArray a) {
+        if (a.ordering() != 'c') {
+            throw new IllegalArgumentException("array must be C-ordered: " + a.shapeInfoToString());
+        }
+        long[] shape = a.shape();
+        long[] stride = a.stride();
+        long expect = 1;
+        for (int d = shape.length - 1; d >= 0; d--) {
+            if (shape[d] != 1 && stride[d] != expect) {
+                throw new IllegalArgumentException("array must be contiguous: " + a.shapeInfoToString());
+            }
+            expect *= shape[d];
+        }
+    }
+
+    /** The mirror of a's buffer, made (device memory allocated, host-newer) when there is none. */
+    private Mirror mirror(DataBuffer root) {
+        long host = root.address();
+        Mirror m = mirrors.get(host);
+        if (m != null && m.get() != root) {
+            release(m); // the address was freed and reused by a new buffer before its mirror was reaped
+            m = null;
+        }
+        if (m == null) {
+            long bytes = root.length() * root.getElementSize();
+            m = new Mirror(root, collected, host, bytes, gpu.alloc(bytes));
+            mirrors.put(host, m);
+        }
+        return m;
+    }
+
+    private Mirror existing(INDArray a) {
+        DataBuffer root = root(a.data());
+        Mirror m = mirrors.get(root.address());
+        return m != null && m.get() == root ? m : null;
+    }
+
+    private static final int READ = 0;
+    private static final int UPDATE = 1;
+    private static final int OVERWRITE = 2;
+
+    /** An array resolved to its mirror, so that the arrays a model passes every step are looked up once. */
+    private static final class Resolved extends WeakReference<INDArray> {
+        final Mirror mirror;
+        final long address;
+        final boolean whole;
+
+        Resolved(INDArray a, Mirror mirror, long address, boolean whole) {
+            super(a);
+            this.mirror = mirror;
+            this.address = address;
+            this.whole = whole;
+        }
+    }
+
+    /** Direct-mapped by identity hash; a collision only costs a new resolution. */
+    private final Resolved[] resolved = new Resolved[1 << 12];
+
+    /**
+     * Device address of a's first element. READ: the device copy is made current. UPDATE: the same, and the
+     * buffer becomes device-newer. OVERWRITE: the op writes every element of a, so when a is its whole
+     * buffer the upload is skipped.
+     */
+    private long dev(INDArray a, int mode) {
+        int slot = System.identityHashCode(a) & (resolved.length - 1);
+        Resolved r = resolved[slot];
+        if (r == null || r.get() != a || r.mirror.released) {
+            r = resolve(a);
+            resolved[slot] = r;
+        }
+        Mirror m = r.mirror;
+        if (m.state == HOST_NEWER && !(mode == OVERWRITE && r.whole)) {
+            gpu.upload(m.dev, m.host, m.bytes);
+            m.state = SYNCED;
+        }
+        if (mode != READ) {
+            m.state = DEVICE_NEWER;
+        }
+        return r.address;
+    }
+
+    private Resolved resolve(INDArray a) {
+        requireContiguous(a);
+        DataBuffer d = a.data();
+        DataBuffer root = root(d);
+        Mirror m = mirror(root);
+        int width = root.getElementSize();
+        long elemOffset = (d.address() - m.host) / width + a.offset();
+        boolean whole = elemOffset == 0 && a.length() * width == m.bytes;
+        return new Resolved(a, m, m.dev + elemOffset * width, whole);
+    }
+
+    private long in(INDArray a) {
+        return dev(a, READ);
+    }
+
+    private long out(INDArray a) {
+        return dev(a, UPDATE);
+    }
+
+    private long fresh(INDArray a) {
+        return dev(a, OVERWRITE);
+    }
+
+    /** Device copy of a host index array; unchanged arrays (positions reused by every layer) are sent once. */
+    private long ints(int[] a) {
+        for (int i = 0; i < INT_CACHE; i++) {
+            if (intRefs[i] == a && intGen[i] == gpu.generation && Arrays.equals(a, intCopies[i])) {
+                return intDev[i];
+            }
+        }
+        long p = gpu.stageInts(a);
+        int slot = intNext++ % INT_CACHE;
+        intRefs[slot] = a;
+        intCopies[slot] = a.clone();
+        intDev[slot] = p;
+        intGen[slot] = gpu.generation;
+        return p;
+    }
+
+    private static int rows(INDArray a) {
+        return Math.toIntExact(a.length() / a.size(a.rank() - 1));
+    }
+
+    private static int cols(INDArray a) {
+        return Math.toIntExact(a.size(a.rank() - 1));
+    }
+
+    /** Threads for a one-block-per-row kernel over rows of n elements. */
+    private static int rowBlock(long n) {
+        return n >= 4096 ? 512 : n >= 512 ? 256 : n >= 128 ? 128 : n >= 64 ? 64 : 32;
+    }
+
+    private static void sameType(INDArray... arrays) {
+        for (INDArray a : arrays) {
+            if (a.dataType() != arrays[0].dataType()) {
+                throw new IllegalArgumentException("mixed data types " + arrays[0].dataType() + " and " + a.dataType());
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ matrix products
+
+    private void blasGemm(DataType t, boolean transA, boolean transB, int m, int n, int k, double alpha, long a, int lda,
+                          long strideA, long b, int ldb, long strideB, double beta, long c, int ldc, long strideC,
+                          int batch) {
+        boolean dbl = t == DataType.DOUBLE;
+        int type = dbl ? CUDA_R_64F : CUDA_R_32F;
+        int compute = dbl ? CUBLAS_COMPUTE_64F : floatCompute;
+        Pointer al;
+        Pointer be;
+        if (dbl) {
+            al = alphaD.put(0, alpha);
+            be = betaD.put(0, beta);
+        } else {
+            al = alphaF.put(0, (float) alpha);
+            be = betaF.put(0, (float) beta);
+        }
+        int opA = transA ? CUBLAS_OP_T : CUBLAS_OP_N;
+        int opB = transB ? CUBLAS_OP_T : CUBLAS_OP_N;
+        int st = batch == 1
+                ? cublasGemmEx(blas, opA, opB, m, n, k, al, pa.at(a), type, lda, pb.at(b), type, ldb, be, pc.at(c),
+                        type, ldc, compute, CUBLAS_GEMM_DEFAULT)
+                : cublasGemmStridedBatchedEx(blas, opA, opB, m, n, k, al, pa.at(a), type, lda, strideA, pb.at(b), type,
+                        ldb, strideB, be, pc.at(c), type, ldc, strideC, batch, compute, CUBLAS_GEMM_DEFAULT);
+        blas(st, "cublasGemmEx");
+    }
+
+    @Override
+    public synchronized void gemm(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB, double alpha,
+                                  double beta) {
+        enter();
+        sameType(a, b, c);
+        if (a.rank() != 2 || b.rank() != 2 || c.rank() != 2) {
+            throw new IllegalArgumentException("gemm needs 2-D arrays");
+        }
+        int m = (int) (transA ? a.size(1) : a.size(0));
+        int k = (int) (transA ? a.size(0) : a.size(1));
+        int n = (int) (transB ? b.size(0) : b.size(1));
+        if ((transB ? b.size(1) : b.size(0)) != k || c.size(0) != m || c.size(1) != n) {
+            throw new IllegalArgumentException("gemm shapes " + Arrays.toString(a.shape()) + (transA ? "^T" : "") + " x "
+                    + Arrays.toString(b.shape()) + (transB ? "^T" : "") + " -> " + Arrays.toString(c.shape()));
+        }
+        long da = in(a);
+        long db = in(b);
+        long dc = beta == 0 ? fresh(c) : out(c);
+        // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: swap the operands, keep the flags.
+        blasGemm(a.dataType(), transB, transA, n, m, k, alpha, db, (int) b.size(1), 0, da, (int) a.size(1), 0, beta,
+                dc, n, 0, 1);
+        exit();
+    }
+
+    @Override
+    public synchronized void bmm(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB) {
+        enter();
+        sameType(a, b, c);
+        if (a.rank() != 3 || b.rank() != 3 || c.rank() != 3) {
+            throw new IllegalArgumentException("bmm needs 3-D arrays");
+        }
+        int batch = (int) a.size(0);
+        int m = (int) (transA ? a.size(2) : a.size(1));
+        int k = (int) (transA ? a.size(1) : a.size(2));
+        int n = (int) (transB ? b.size(1) : b.size(2));
+        if (b.size(0) != batch || c.size(0) != batch || (transB ? b.size(2) : b.size(1)) != k || c.size(1) != m
+                || c.size(2) != n) {
+            throw new IllegalArgumentException("bmm shapes " + Arrays.toString(a.shape()) + " x "
+                    + Arrays.toString(b.shape()) + " -> " + Arrays.toString(c.shape()));
+        }
+        long da = in(a);
+        long db = in(b);
+        long dc = fresh(c);
+        blasGemm(a.dataType(), transB, transA, n, m, k, 1.0, db, (int) b.size(2), b.size(1) * b.size(2), da,
+                (int) a.size(2), a.size(1) * a.size(2), 0.0, dc, n, (long) m * n, batch);
+        exit();
+    }
+
+    // ------------------------------------------------------------------ kernels
+
+    private static void checkIds(int[] ids, int vocab) {
+        for (int id : ids) {
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException("token id " + id + " outside the vocabulary [0, " + vocab + ")");
+            }
+        }
+    }
+
+    @Override
+    public synchronized void embeddingForward(int[] ids, INDArray table, INDArray out) {
+        enter();
+        sameType(table, out);
+        int d = cols(table);
+        checkIds(ids, rows(table));
+        KernelModule k = kernels(table);
+        long n = (long) ids.length * d;
+        gpu.arg(ints(ids)).arg(in(table)).arg(fresh(out)).arg(ids.length).argInt(d);
+        gpu.launch(k.get(K.embedding_fwd), gpu.gridFor(n, 256), 256);
+        exit();
+    }
+
+    @Override
+    public synchronized void embeddingBackward(int[] ids, INDArray dOut, INDArray dTable) {
+        enter();
+        sameType(dOut, dTable);
+        int d = cols(dTable);
+        checkIds(ids, rows(dTable));
+        KernelModule k = kernels(dTable);
+        long n = (long) ids.length * d;
+        gpu.arg(ints(ids)).arg(in(dOut)).arg(out(dTable)).arg(ids.length).argInt(d);
+        gpu.launch(k.get(K.embedding_bwd), gpu.gridFor(n, 256), 256);
+        exit();
+    }
+
+    @Override
+    public synchronized void rmsNormForward(INDArray x, INDArray w, INDArray out, INDArray rstd, double eps) {
+        enter();
+        sameType(x, w, out, rstd);
+        int n = rows(x);
+        int d = cols(x);
+        KernelModule k = kernels(x);
+        gpu.arg(in(x)).arg(in(w)).arg(fresh(out)).arg(fresh(rstd)).argInt(d).argDouble(eps);
+        gpu.launch(k.get(K.rmsnorm_fwd), n, rowBlock(d));
+        exit();
+    }
+
+    /** out[j] += sum_r a[r, j] (times b[r, j] * s[r] when b is non-null). */
+    private void colSum(KernelModule k, long a, long b, long s, long out, int n, int d) {
+        int rowsPerBlock = 64;
+        gpu.arg(a).arg(b).arg(s).arg(out).argInt(n).argInt(d).argInt(rowsPerBlock);
+        gpu.launch(k.get(K.col_sum), (d + 31) / 32, (n + rowsPerBlock - 1) / rowsPerBlock, 32, 8, 0);
+    }
+
+    @Override
+    public synchronized void rmsNormBackward(INDArray dOut, INDArray x, INDArray w, INDArray rstd, INDArray dx,
+                                             INDArray dw) {
+        enter();
+        sameType(dOut, x, w, rstd, dx, dw);
+        int n = rows(x);
+        int d = cols(x);
+        KernelModule k = kernels(x);
+        long g = in(dOut);
+        long xs = in(x);
+        long r = in(rstd);
+        gpu.arg(g).arg(xs).arg(in(w)).arg(r).arg(out(dx)).argInt(d);
+        gpu.launch(k.get(K.rmsnorm_bwd_dx), n, rowBlock(d));
+        colSum(k, g, xs, r, out(dw), n, d);
+        exit();
+    }
+
+    @Override
+    public synchronized void addBias(INDArray y, INDArray b) {
+        enter();
+        sameType(y, b);
+        KernelModule k = kernels(y);
+        long n = y.length();
+        gpu.arg(out(y)).arg(in(b)).arg(n).argInt(cols(y));
+        gpu.launch(k.get(K.add_bias), gpu.gridFor(n, 256), 256);
+        exit();
+    }
+
+    @Override
+    public synchronized void biasBackward(INDArray dy, INDArray db) {
+        enter();
+        sameType(dy, db);
+        KernelModule k = kernels(dy);
+        colSum(k, in(dy), 0, 0, out(db), rows(dy), cols(dy));
+        exit();
+    }
+
+    private long invFreq(RopeTable table) {
+        Long p = invFreqs.get(table);
+        if (p == null) {
+            double[] f = table.inverseFrequencies();
+            p = gpu.alloc(8L * f.length);
+            gpu.uploadDoubles(f, p);
+            invFreqs.put(table, p);
+        }
+        return p;
+    }
+
+    @Override
+    public synchronized void rope(INDArray x, int[] positions, RopeTable table, boolean inverse) {
+        enter();
+        int half = table.half();
+        int n = positions.length;
+        int heads = Math.toIntExact(x.length() / ((long) n * 2 * half));
+        KernelModule k = kernels(x);
+        long total = (long) n * heads * half;
+        gpu.arg(out(x)).arg(ints(positions)).arg(invFreq(table)).arg(n).argInt(heads).argInt(half).argInt(inverse ? 1 : 0);
+        gpu.launch(k.get(K.rope), gpu.gridFor(total, 256), 256);
+        exit();
+    }
+
+    @Override
+    public synchronized void regroupHeads(INDArray rowsArr, INDArray grouped, int batch, int seq, int kvHeads, int group,
+                                          boolean toGrouped) {
+        enter();
+        sameType(rowsArr, grouped);
+        int heads = kvHeads * group;
+        long total = rowsArr.length();
+        int hd = Math.toIntExact(total / ((long) batch * seq * heads));
+        KernelModule k = kernels(rowsArr);
+        long r = toGrouped ? in(rowsArr) : fresh(rowsArr);
+        long g = toGrouped ? fresh(grouped) : in(grouped);
+        gpu.arg(r).arg(g).argInt(seq).argInt(kvHeads).argInt(group).argInt(hd).arg(total).argInt(toGrouped ? 1 : 0);
+        gpu.launch(k.get(K.regroup), gpu.gridFor(total, 256), 256);
+        exit();
+    }
+
+    @Override
+    public synchronized void causalSoftmax(INDArray scores, int seq, double scale) {
+        enter();
+        KernelModule k = kernels(scores);
+        int n = rows(scores);
+        gpu.arg(out(scores)).argInt(seq).argDouble(scale);
+        gpu.launch(k.get(K.causal_softmax), n, rowBlock(seq));
+        exit();
+    }
+
+    @Override
+    public synchronized void softmaxBackward(INDArray p, INDArray dScores, double scale) {
+        enter();
+        sameType(p, dScores);
+        KernelModule k = kernels(p);
+        int n = cols(p);
+        gpu.arg(in(p)).arg(out(dScores)).argInt(n).argDouble(scale);
+        gpu.launch(k.get(K.softmax_bwd), rows(p), rowBlock(n));
+        exit();
+    }
+
+    @Override
+    public synchronized void swiGluForward(INDArray gate, INDArray up, INDArray h) {
+        enter();
+        sameType(gate, up, h);
+        KernelModule k = kernels(gate);
+        long n = gate.length();
+        gpu.arg(in(gate)).arg(in(up)).arg(fresh(h)).arg(n);
+        gpu.launch(k.get(K.swiglu_fwd), gpu.gridFor(n, 256), 256);
+        exit();
+    }
+
+    @Override
+    public synchronized void swiGluBackward(INDArray dh, INDArray gate, INDArray up, INDArray dGate, INDArray dUp) {
+        enter();
+        sameType(dh, gate, up, dGate, dUp);
+        KernelModule k = kernels(gate);
+        long n = gate.length();
+        gpu.arg(in(dh)).arg(in(gate)).arg(in(up)).arg(fresh(dGate)).arg(fresh(dUp)).arg(n);
+        gpu.launch(k.get(K.swiglu_bwd), gpu.gridFor(n, 256), 256);
+        exit();
+    }
+
+    private static void checkTargets(int[] targets, int vocab) {
+        for (int t : targets) {
+            if (t >= vocab) {
+                throw new IllegalArgumentException("target id " + t + " outside the vocabulary [0, " + vocab + ")");
+            }
+        }
+    }
+
+    @Override
+    public synchronized void logProbsAndEntropy(INDArray logits, int[] targets, INDArray logProb, INDArray entropy) {
+        enter();
+        sameType(logits, logProb, entropy);
+        int v = cols(logits);
+        checkTargets(targets, v);
+        KernelModule k = kernels(logits);
+        gpu.arg(in(logits)).arg(ints(targets)).arg(fresh(logProb)).arg(fresh(entropy)).argInt(v);
+        gpu.launch(k.get(K.logprobs_fwd), targets.length, rowBlock(v));
+        exit();
+    }
+
+    @Override
+    public synchronized void logProbsBackward(INDArray logits, int[] targets, INDArray dLogProb) {
+        enter();
+        sameType(logits, dLogProb);
+        int v = cols(logits);
+        checkTargets(targets, v);
+        KernelModule k = kernels(logits);
+        gpu.arg(out(logits)).arg(ints(targets)).arg(in(dLogProb)).argInt(v);
+        gpu.launch(k.get(K.logprobs_bwd), targets.length, rowBlock(v));
+        exit();
+    }
+
+    @Override
+    public synchronized void copy(INDArray src, INDArray dst) {
+        enter();
+        sameType(src, dst);
+        if (dst.length() != src.length()) {
+            throw new IllegalArgumentException("copy between arrays of different lengths");
+        }
+        long s = in(src);
+        long d = fresh(dst);
+        if (s != d) {
+            gpu.copyDevice(d, s, src.length() * src.dataType().width());
+        }
+        exit();
+    }
+
+    @Override
+    public synchronized void addInPlace(INDArray y, INDArray x) {
+        enter();
+        sameType(y, x);
+        KernelModule k = kernels(y);
+        long n = y.length();
+        gpu.arg(out(y)).arg(in(x)).arg(n);
+        gpu.launch(k.get(K.add_inplace), gpu.gridFor(n, 256), 256);
+        exit();
+    }
+
+    @Override
+    public synchronized void zero(INDArray x) {
+        enter();
+        requireContiguous(x);
+        gpu.memsetZero(fresh(x), x.length() * x.dataType().width());
+        exit();
+    }
+
+    @Override
+    public synchronized void scale(INDArray x, double s) {
+        enter();
+        KernelModule k = kernels(x);
+        long n = x.length();
+        gpu.arg(out(x)).argDouble(s).arg(n);
+        gpu.launch(k.get(K.scale), gpu.gridFor(n, 256), 256);
+        exit();
+    }
+
+    @Override
+    public synchronized double sumSquares(INDArray x) {
+        enter();
+        KernelModule k = kernels(x);
+        long n = x.length();
+        int blocks = Math.max(1, Math.min(PARTIAL_BLOCKS, gpu.gridFor(n, 256)));
+        gpu.arg(in(x)).arg(n).arg(scratch);
+        gpu.launch(k.get(K.sumsq_partial), blocks, 256);
+        double s = 0;
+        for (double p : gpu.downloadDoubles(scratch, blocks)) {
+            s += p;
+        }
+        return s;
+    }
+
+    @Override
+    public synchronized boolean hasNonFinite(INDArray x) {
+        enter();
+        KernelModule k = kernels(x);
+        long n = x.length();
+        long flag = scratch + 8L * PARTIAL_BLOCKS;
+        gpu.memsetZero(flag, 4);
+        gpu.arg(in(x)).arg(n).arg(flag);
+        gpu.launch(k.get(K.nonfinite), gpu.gridFor(n, 256), 256);
+        return gpu.downloadInt(flag) != 0;
+    }
+
+    @Override
+    public synchronized void adamW(INDArray param, INDArray grad, INDArray m, INDArray v, double lr, double beta1,
+                                   double beta2, double eps, double weightDecay, long t) {
+        enter();
+        sameType(param, grad, m, v);
+        KernelModule k = kernels(param);
+        long n = param.length();
+        double c1 = 1.0 - Math.pow(beta1, t);
+        double c2 = 1.0 - Math.pow(beta2, t);
+        double decay = 1.0 - lr * weightDecay;
+        gpu.arg(out(param)).arg(in(grad)).arg(out(m)).arg(out(v)).arg(n).argDouble(lr).argDouble(beta1)
+                .argDouble(beta2).argDouble(eps).argDouble(decay).argDouble(c1).argDouble(c2);
+        gpu.launch(k.get(K.adamw), gpu.gridFor(n, 256), 256);
+        exit();
+    }
+
+    @Override
+    public synchronized void writeKv(INDArray rowsArr, INDArray cache, int batch, int seq, int[] startPos) {
+        enter();
+        sameType(rowsArr, cache);
+        int kvHeads = Math.toIntExact(cache.size(1));
+        int cap = Math.toIntExact(cache.size(2));
+        int hd = Math.toIntExact(cache.size(3));
+        for (int b = 0; b < batch; b++) {
+            if (startPos[b] >= 0 && startPos[b] + seq > cap) {
+                throw new IllegalStateException("KV cache full: position " + Math.max(cap, startPos[b])
+                        + " >= capacity " + cap);
+            }
+        }
+        KernelModule k = kernels(cache);
+        long total = (long) batch * seq * kvHeads * hd;
+        gpu.arg(in(rowsArr)).arg(out(cache)).arg(ints(startPos)).argInt(seq).argInt(kvHeads).argInt(cap).argInt(hd)
+                .arg(total);
+        gpu.launch(k.get(K.write_kv), gpu.gridFor(total, 256), 256);
+        exit();
+    }
+
+    @Override
+    public synchronized void decodeAttention(INDArray q, INDArray kCache, INDArray vCache, int[] lengths, INDArray out,
+                                             int group, double scale, INDArray scratchArr) {
+        enter();
+        sameType(q, kCache, vCache, out);
+        int kvHeads = Math.toIntExact(kCache.size(1));
+        int cap = Math.toIntExact(kCache.size(2));
+        int hd = Math.toIntExact(kCache.size(3));
+        if (hd > MAX_HEAD_DIM) {
+            throw new UnsupportedOperationException("cuda decodeAttention supports head_dim <= " + MAX_HEAD_DIM
+                    + ", got " + hd);
+        }
+        int heads = kvHeads * group;
+        KernelModule k = kernels(q);
+        int threads = 128;
+        gpu.arg(in(q)).arg(in(kCache)).arg(in(vCache)).arg(ints(lengths)).arg(out(out)).argInt(heads).argInt(kvHeads)
+                .argInt(group).argInt(cap).argInt(hd).argDouble(scale);
+        gpu.launch(k.get(K.decode_attention), lengths.length * heads, 1, threads, 1, (threads / 32) * hd * 8);
+        exit();
+    }
+
+    @Override
+    public synchronized void copyCacheRow(INDArray src, int srcRow, INDArray dst, int dstRow, int len) {
+        enter();
+        sameType(src, dst);
+        int heads = Math.toIntExact(src.size(1));
+        int hd = Math.toIntExact(src.size(3));
+        KernelModule k = kernels(src);
+        long total = (long) heads * len * hd;
+        gpu.arg(in(src)).arg(out(dst)).argInt(heads).argInt(Math.toIntExact(src.size(2)))
+                .argInt(Math.toIntExact(dst.size(2))).argInt(hd).argInt(srcRow).argInt(dstRow).argInt(len);
+        gpu.launch(k.get(K.copy_cache_row), gpu.gridFor(total, 256), 256);
+        exit();
+    }
+
+    private long picks;
+    private int picksRows;
+
+    @Override
+    public synchronized void sampleRows(INDArray logits, int rows, double invTemperature, boolean greedy,
+                                        double[] uniforms, int[] tokens, double[] logProbs) {
+        enter();
+        if (rows == 0) {
+            return;
+        }
+        int v = cols(logits);
+        KernelModule k = kernels(logits);
+        if (picksRows < rows) {
+            if (picks != 0) {
+                gpu.free(picks, 12L * picksRows);
+            }
+            picksRows = Math.max(rows, 256);
+            picks = gpu.alloc(12L * picksRows);
+        }
+        long lp = picks;
+        long tok = picks + 8L * picksRows;
+        long u = gpu.stageDoubles(uniforms, rows);
+        gpu.arg(in(logits)).argInt(v).argDouble(invTemperature).argInt(greedy ? 1 : 0).arg(u).arg(tok).arg(lp);
+        gpu.launch(k.get(K.sample_rows), rows, rowBlock(v));
+        gpu.downloadPicks(tok, tokens, lp, logProbs, rows);
+    }
+
+    // ------------------------------------------------------------------ host synchronisation
+
+    @Override
+    public synchronized void toHost(INDArray x) {
+        enter();
+        Mirror m = existing(x);
+        if (m != null && m.state == DEVICE_NEWER) {
+            gpu.download(m.host, m.dev, m.bytes);
+            m.state = SYNCED;
+        }
+    }
+
+    @Override
+    public synchronized void hostWritten(INDArray x) {
+        enter();
+        Mirror m = existing(x);
+        if (m != null) {
+            m.state = HOST_NEWER;
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package org.align4j.policy.ops.cuda;
+
+import static org.bytedeco.cuda.global.cudart.cuModuleGetFunction;
+import static org.bytedeco.cuda.global.cudart.cuModuleLoadData;
+import static org.bytedeco.cuda.global.nvrtc.NVRTC_SUCCESS;
+import static org.bytedeco.cuda.global.nvrtc.nvrtcCompileProgram;
+import static org.bytedeco.cuda.global.nvrtc.nvrtcCreateProgram;
+import static org.bytedeco.cuda.global.nvrtc.nvrtcDestroyProgram;
+import static org.bytedeco.cuda.global.nvrtc.nvrtcGetCUBIN;
+import static org.bytedeco.cuda.global.nvrtc.nvrtcGetCUBINSize;
+import static org.bytedeco.cuda.global.nvrtc.nvrtcGetErrorString;
+import static org.bytedeco.cuda.global.nvrtc.nvrtcGetProgramLog;
+import static org.bytedeco.cuda.global.nvrtc.nvrtcGetProgramLogSize;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.EnumMap;
+import org.bytedeco.cuda.cudart.CUfunc_st;
+import org.bytedeco.cuda.cudart.CUmod_st;
+import org.bytedeco.cuda.nvrtc._nvrtcProgram;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.javacpp.SizeTPointer;
+
+/**
+ * kernels.cu compiled by NVRTC for one element type (float or double) and the device's architecture
+ * (sm_90 on Hopper), loaded as a module; its kernels by name.
+ */
+final class KernelModule {
+    enum K {
+        embedding_fwd, embedding_bwd, rmsnorm_fwd, rmsnorm_bwd_dx, col_sum, add_bias, rope, regroup,
+        causal_softmax, softmax_bwd, swiglu_fwd, swiglu_bwd, logprobs_fwd, logprobs_bwd, add_inplace, scale,
+        sumsq_partial, nonfinite, adamw, write_kv, copy_cache_row, decode_attention, sample_rows
+    }
+
+    private final EnumMap<K, CUfunc_st> functions = new EnumMap<>(K.class);
+    /** Kept so that the module (and its functions) is never collected. */
+    private final CUmod_st module = new CUmod_st();
+
+    KernelModule(String cType, int major, int minor) {
+        String src = source();
+        _nvrtcProgram prog = new _nvrtcProgram();
+        nv(nvrtcCreateProgram(prog, new BytePointer(src), new BytePointer("align4j_kernels_" + cType + ".cu"), 0,
+                (PointerPointer) null, (PointerPointer) null), "nvrtcCreateProgram");
+        try {
+            String[] opts = {"--gpu-architecture=sm_" + major + minor, "-DA4J_REAL=" + cType, "--std=c++17"};
+            int st = nvrtcCompileProgram(prog, opts.length, new PointerPointer(opts));
+            if (st != NVRTC_SUCCESS) {
+                throw new CudaException("NVRTC could not compile the kernels (" + cType + ", sm_" + major + minor + "): "
+                        + nvrtcGetErrorString(st).getString() + "\n" + log(prog));
+            }
+            SizeTPointer size = new SizeTPointer(1);
+            nv(nvrtcGetCUBINSize(prog, size), "nvrtcGetCUBINSize");
+            BytePointer cubin = new BytePointer(size.get());
+            nv(nvrtcGetCUBIN(prog, cubin), "nvrtcGetCUBIN");
+            Gpu.drv(cuModuleLoadData(module, cubin), "cuModuleLoadData");
+        } finally {
+            nvrtcDestroyProgram(prog);
+        }
+        for (K k : K.values()) {
+            CUfunc_st f = new CUfunc_st();
+            Gpu.drv(cuModuleGetFunction(f, module, k.name()), "cuModuleGetFunction " + k);
+            functions.put(k, f);
+        }
+    }
+
+    CUfunc_st get(K k) {
+        return functions.get(k);
+    }
+
+    private static String log(_nvrtcProgram prog) {
+        SizeTPointer size = new SizeTPointer(1);
+        if (nvrtcGetProgramLogSize(prog, size) != NVRTC_SUCCESS || size.get() <= 1) {
+            return "";
+        }
+        BytePointer log = new BytePointer(size.get());
+        nvrtcGetProgramLog(prog, log);
+        return log.getString();
+    }
+
+    private static void nv(int status, String what) {
+        if (status != NVRTC_SUCCESS) {
+            throw new CudaException(what + ": " + nvrtcGetErrorString(status).getString());
+        }
+    }
+
+    static String source() {
+        try (InputStream in = KernelModule.class.getResourceAsStream("kernels.cu")) {
+            if (in == null) {
+                throw new IllegalStateException("kernels.cu missing from the classpath");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,499 @@
+// Kernels of CudaOps: compiled at run time by NVRTC for the device's architecture, once with -DA4J_REAL=float
+// and once with -DA4J_REAL=double (same kernel names in two modules). Semantics follow CpuOps exactly (which
+// arrays are overwritten and which accumulated); reductions accumulate in double, as CpuOps does, so the
+// float32 results agree with the CPU backend to rounding, and the float64 ones to a few ulps.
+// No headers: NVRTC provides the device math functions (exp, log, sqrt, sincos) without includes.
+
+typedef A4J_REAL real;
+typedef double acc;
+typedef long long i64;
+
+#define NEG_INF __longlong_as_double(0xfff0000000000000ULL)
+#define GRID_STRIDE(i, n) \
+    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (i64)gridDim.x * blockDim.x)
+
+__device__ __forceinline__ acc warp_sum(acc v) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+__device__ __forceinline__ acc warp_max(acc v) {
+    for (int o = 16; o > 0; o >>= 1) v = fmax(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+
+// Sum over the block (blockDim.x a multiple of 32, at most 1024); every thread gets the result.
+// sh holds 33 values; the leading barrier lets callers reuse sh for consecutive reductions.
+__device__ acc block_sum(acc v, acc* sh) {
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    v = warp_sum(v);
+    __syncthreads();
+    if (lane == 0) sh[w] = v;
+    __syncthreads();
+    if (w == 0) {
+        acc t = lane < nw ? sh[lane] : 0.0;
+        t = warp_sum(t);
+        if (lane == 0) sh[32] = t;
+    }
+    __syncthreads();
+    return sh[32];
+}
+
+__device__ acc block_max(acc v, acc* sh) {
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    v = warp_max(v);
+    __syncthreads();
+    if (lane == 0) sh[w] = v;
+    __syncthreads();
+    if (w == 0) {
+        acc t = lane < nw ? sh[lane] : NEG_INF;
+        t = warp_max(t);
+        if (lane == 0) sh[32] = t;
+    }
+    __syncthreads();
+    return sh[32];
+}
+
+extern "C" __global__ void embedding_fwd(const int* ids, const real* table, real* out, i64 n, int d) {
+    GRID_STRIDE(i, n * d) {
+        i64 r = i / d;
+        out[i] = table[(i64)ids[r] * d + (i - r * d)];
+    }
+}
+
+// Repeated ids add into the same row: atomics (the order of float additions is not fixed).
+extern "C" __global__ void embedding_bwd(const int* ids, const real* dout, real* dtable, i64 n, int d) {
+    GRID_STRIDE(i, n * d) {
+        i64 r = i / d;
+        atomicAdd(&dtable[(i64)ids[r] * d + (i - r * d)], dout[i]);
+    }
+}
+
+// One block per row.
+extern "C" __global__ void rmsnorm_fwd(const real* x, const real* w, real* out, real* rstd, int d, double eps) {
+    __shared__ acc sh[33];
+    i64 base = (i64)blockIdx.x * d;
+    acc ss = 0;
+    for (int j = threadIdx.x; j < d; j += blockDim.x) {
+        acc v = x[base + j];
+        ss += v * v;
+    }
+    ss = block_sum(ss, sh);
+    acc s = 1.0 / sqrt(ss / d + eps);
+    if (threadIdx.x == 0) rstd[blockIdx.x] = (real)s;
+    for (int j = threadIdx.x; j < d; j += blockDim.x) out[base + j] = (real)((acc)x[base + j] * s * (acc)w[j]);
+}
+
+// dx += s * g * w - x * s^3 / d * sum_k g_k w_k x_k, one block per row (dw is col_sum's job).
+extern "C" __global__ void rmsnorm_bwd_dx(const real* g, const real* x, const real* w, const real* rstd, real* dx,
+                                          int d) {
+    __shared__ acc sh[33];
+    i64 base = (i64)blockIdx.x * d;
+    acc s = rstd[blockIdx.x];
+    acc dot = 0;
+    for (int j = threadIdx.x; j < d; j += blockDim.x) dot += (acc)g[base + j] * (acc)w[j] * (acc)x[base + j];
+    dot = block_sum(dot, sh);
+    acc c = dot * s * s * s / d;
+    for (int j = threadIdx.x; j < d; j += blockDim.x) {
+        dx[base + j] = (real)((acc)dx[base + j] + (s * (acc)g[base + j] * (acc)w[j] - (acc)x[base + j] * c));
+    }
+}
+
+// out[j] += sum over rows r of a[r, j] (times b[r, j] * s[r] when b is given): bias and norm-gain gradients.
+// Block (32, 8): 32 columns, rows split over threadIdx.y and over blockIdx.y in chunks of rowsPerBlock;
+// each chunk's column sums are added with one atomic per column.
+extern "C" __global__ void col_sum(const real* a, const real* b, const real* s, real* out, int n, int d,
+                                   int rowsPerBlock) {
+    __shared__ acc sh[8][33];
+    int j = blockIdx.x * 32 + threadIdx.x;
+    int r0 = blockIdx.y * rowsPerBlock;
+    int r1 = min(n, r0 + rowsPerBlock);
+    acc sum = 0;
+    if (j < d) {
+        for (int r = r0 + threadIdx.y; r < r1; r += blockDim.y) {
+            acc v = a[(i64)r * d + j];
+            if (b) v *= (acc)b[(i64)r * d + j] * (acc)s[r];
+            sum += v;
+        }
+    }
+    sh[threadIdx.y][threadIdx.x] = sum;
+    __syncthreads();
+    if (threadIdx.y == 0 && j < d) {
+        for (int k = 1; k < blockDim.y; k++) sum += sh[k][threadIdx.x];
+        atomicAdd(&out[j], (real)sum);
+    }
+}
+
+extern "C" __global__ void add_bias(real* y, const real* b, i64 n, int d) {
+    GRID_STRIDE(i, n) y[i] = (real)((acc)y[i] + (acc)b[i % d]);
+}
+
+// In place on x [rows, heads, 2 * half]; the angle pos * invFreq is formed in double, as RopeTable does.
+extern "C" __global__ void rope(real* x, const int* pos, const double* invf, i64 rows, int heads, int half,
+                                int inverse) {
+    GRID_STRIDE(i, rows * heads * half) {
+        int k = (int)(i % half);
+        i64 rh = i / half;
+        i64 r = rh / heads;
+        double sn, cs;
+        sincos((double)pos[r] * invf[k], &sn, &cs);
+        if (inverse) sn = -sn;
+        i64 base = rh * 2 * half;
+        acc u = x[base + k];
+        acc v = x[base + k + half];
+        x[base + k] = (real)(u * cs - v * sn);
+        x[base + k + half] = (real)(v * cs + u * sn);
+    }
+}
+
+// rows [batch, seq, kvHeads * group, hd] <-> grouped [batch * kvHeads, group * seq, hd].
+extern "C" __global__ void regroup(real* rows, real* grouped, int seq, int kvHeads, int group, int hd,
+                                   i64 total, int toGrouped) {
+    int heads = kvHeads * group;
+    GRID_STRIDE(i, total) {
+        int j = (int)(i % hd);
+        i64 q = i / hd;
+        int h = (int)(q % heads);
+        i64 bt = q / heads;
+        int t = (int)(bt % seq);
+        i64 b = bt / seq;
+        int kv = h / group, g = h % group;
+        i64 dst = (((b * kvHeads + kv) * group + g) * seq + t) * hd + j;
+        if (toGrouped) grouped[dst] = rows[i];
+        else rows[i] = grouped[dst];
+    }
+}
+
+// One block per row of scores [batch * kvHeads, group * seq, seq]; row r is query position r % seq.
+extern "C" __global__ void causal_softmax(real* s, int seq, double scale) {
+    __shared__ acc sh[33];
+    i64 row = blockIdx.x;
+    int t = (int)(row % seq);
+    real* p = s + row * seq;
+    acc mx = NEG_INF;
+    for (int j = threadIdx.x; j <= t; j += blockDim.x) mx = fmax(mx, (acc)p[j] * scale);
+    mx = block_max(mx, sh);
+    acc sum = 0;
+    for (int j = threadIdx.x; j <= t; j += blockDim.x) {
+        acc e = exp((acc)p[j] * scale - mx);
+        p[j] = (real)e;
+        sum += e;
+    }
+    sum = block_sum(sum, sh);
+    acc inv = 1.0 / sum;
+    for (int j = threadIdx.x; j <= t; j += blockDim.x) p[j] = (real)((acc)p[j] * inv);
+    for (int j = t + 1 + threadIdx.x; j < seq; j += blockDim.x) p[j] = 0;
+}
+
+// dS = p * (dP - rowsum(dP * p)) * scale in place (ds holds dP on entry); one block per row.
+extern "C" __global__ void softmax_bwd(const real* p, real* ds, int n, double scale) {
+    __shared__ acc sh[33];
+    i64 base = (i64)blockIdx.x * n;
+    acc dot = 0;
+    for (int j = threadIdx.x; j < n; j += blockDim.x) dot += (acc)p[base + j] * (acc)ds[base + j];
+    dot = block_sum(dot, sh);
+    for (int j = threadIdx.x; j < n; j += blockDim.x) {
+        acc pv = p[base + j];
+        ds[base + j] = (real)(pv * ((acc)ds[base + j] - dot) * scale);
+    }
+}
+
+extern "C" __global__ void swiglu_fwd(const real* gate, const real* up, real* h, i64 n) {
+    GRID_STRIDE(i, n) {
+        acc x = gate[i];
+        acc sg = 1.0 / (1.0 + exp(-x));
+        h[i] = (real)(x * sg * (acc)up[i]);
+    }
+}
+
+extern "C" __global__ void swiglu_bwd(const real* dh, const real* gate, const real* up, real* dgate, real* dup,
+                                      i64 n) {
+    GRID_STRIDE(i, n) {
+        acc x = gate[i];
+        acc sg = 1.0 / (1.0 + exp(-x));
+        acc silu = x * sg;
+        acc dv = dh[i];
+        dup[i] = (real)(dv * silu);
+        dgate[i] = (real)(dv * (acc)up[i] * (sg + silu * (1.0 - sg)));
+    }
+}
+
+// One block per row: log softmax at the target and the entropy; rows with a negative target get 0.
+extern "C" __global__ void logprobs_fwd(const real* logits, const int* targets, real* lp, real* ent, int v) {
+    __shared__ acc sh[33];
+    i64 row = blockIdx.x;
+    int tg = targets[row];
+    if (tg < 0) {
+        if (threadIdx.x == 0) {
+            lp[row] = 0;
+            ent[row] = 0;
+        }
+        return;
+    }
+    const real* l = logits + row * v;
+    acc mx = NEG_INF;
+    for (int j = threadIdx.x; j < v; j += blockDim.x) mx = fmax(mx, (acc)l[j]);
+    mx = block_max(mx, sh);
+    acc sum = 0, wsum = 0;
+    for (int j = threadIdx.x; j < v; j += blockDim.x) {
+        acc z = (acc)l[j] - mx;
+        acc e = exp(z);
+        sum += e;
+        wsum += e * z;
+    }
+    sum = block_sum(sum, sh);
+    wsum = block_sum(wsum, sh);
+    if (threadIdx.x == 0) {
+        acc logZ = log(sum);
+        lp[row] = (real)((acc)l[tg] - mx - logZ);
+        ent[row] = (real)(logZ - wsum / sum);
+    }
+}
+
+// In place: logits[r, :] = dlp[r] * (onehot(target) - softmax(logits[r])); one block per row.
+extern "C" __global__ void logprobs_bwd(real* logits, const int* targets, const real* dlp, int v) {
+    __shared__ acc sh[33];
+    i64 row = blockIdx.x;
+    int tg = targets[row];
+    acc gr = tg < 0 ? 0.0 : (acc)dlp[row];
+    real* l = logits + row * v;
+    if (gr == 0.0) {
+        for (int j = threadIdx.x; j < v; j += blockDim.x) l[j] = 0;
+        return;
+    }
+    acc mx = NEG_INF;
+    for (int j = threadIdx.x; j < v; j += blockDim.x) mx = fmax(mx, (acc)l[j]);
+    mx = block_max(mx, sh);
+    acc sum = 0;
+    for (int j = threadIdx.x; j < v; j += blockDim.x) {
+        acc e = exp((acc)l[j] - mx);
+        l[j] = (real)e;
+        sum += e;
+    }
+    sum = block_sum(sum, sh);
+    acc sc = -gr / sum;
+    for (int j = threadIdx.x; j < v; j += blockDim.x) l[j] = (real)((acc)l[j] * sc);
+    __syncthreads();
+    if (threadIdx.x == 0) l[tg] = (real)((acc)l[tg] + gr);
+}
+
+extern "C" __global__ void add_inplace(real* y, const real* x, i64 n) {
+    GRID_STRIDE(i, n) y[i] = (real)((acc)y[i] + (acc)x[i]);
+}
+
+extern "C" __global__ void scale(real* x, double s, i64 n) {
+    GRID_STRIDE(i, n) x[i] = (real)((acc)x[i] * s);
+}
+
+// Per-block partial sums of squares (a fixed grid, summed on the host in block order: deterministic).
+extern "C" __global__ void sumsq_partial(const real* x, i64 n, double* part) {
+    __shared__ acc sh[33];
+    acc s = 0;
+    GRID_STRIDE(i, n) {
+        acc v = x[i];
+        s += v * v;
+    }
+    s = block_sum(s, sh);
+    if (threadIdx.x == 0) part[blockIdx.x] = s;
+}
+
+// flag = 1 when any element is NaN or infinite (v - v is 0 only for finite v).
+extern "C" __global__ void nonfinite(const real* x, i64 n, int* flag) {
+    GRID_STRIDE(i, n) {
+        acc v = x[i];
+        if (v - v != 0.0 || v != v) *flag = 1;
+    }
+}
+
+// AdamW in double per element, as CpuOps: decay = 1 - lr * wd, c1/c2 the bias corrections.
+extern "C" __global__ void adamw(real* p, const real* g, real* m, real* v, i64 n, double lr, double b1, double b2,
+                                 double eps, double decay, double c1, double c2) {
+    GRID_STRIDE(i, n) {
+        acc gi = g[i];
+        acc mi = b1 * (acc)m[i] + (1 - b1) * gi;
+        acc vi = b2 * (acc)v[i] + (1 - b2) * gi * gi;
+        m[i] = (real)mi;
+        v[i] = (real)vi;
+        acc upd = (mi / c1) / (sqrt(vi / c2) + eps);
+        p[i] = (real)((acc)p[i] * decay - lr * upd);
+    }
+}
+
+// rows [batch * seq, kvHeads * hd] into cache [batch, kvHeads, cap, hd] at start[b] + t (skipped if start < 0).
+extern "C" __global__ void write_kv(const real* rows, real* cache, const int* start, int seq, int kvHeads, int cap,
+                                    int hd, i64 total) {
+    GRID_STRIDE(i, total) {
+        int j = (int)(i % hd);
+        i64 q = i / hd;
+        int kv = (int)(q % kvHeads);
+        i64 bt = q / kvHeads;
+        int t = (int)(bt % seq);
+        i64 b = bt / seq;
+        int st = start[b];
+        if (st < 0) continue;
+        cache[((b * kvHeads + kv) * cap + st + t) * hd + j] = rows[i];
+    }
+}
+
+// First len positions of every head of row srcRow of src [., heads, srcCap, hd] into row dstRow of dst.
+extern "C" __global__ void copy_cache_row(const real* src, real* dst, int heads, int srcCap, int dstCap, int hd,
+                                          int srcRow, int dstRow, int len) {
+    i64 per = (i64)len * hd;
+    GRID_STRIDE(i, heads * per) {
+        i64 h = i / per;
+        i64 rem = i - h * per;
+        dst[((i64)dstRow * heads + h) * dstCap * hd + rem] = src[((i64)srcRow * heads + h) * srcCap * hd + rem];
+    }
+}
+
+// One decoding step of attention, one block per (row, query head); each warp takes every nw-th key with
+// a running (online) softmax, lanes holding head-dim slices of q and of the output; the warps' partial
+// results are merged at the end. Rows with length 0 are left untouched. head_dim <= 32 * MAXC.
+#define MAXC 8
+extern "C" __global__ void decode_attention(const real* q, const real* kc, const real* vc, const int* lengths,
+                                            real* out, int heads, int kvHeads, int group, int cap, int hd,
+                                            double scale) {
+    __shared__ acc sm[32];
+    __shared__ acc sl[32];
+    extern __shared__ acc sacc[];
+    int b = blockIdx.x / heads, h = blockIdx.x % heads;
+    int len = lengths[b];
+    if (len <= 0) return;
+    int kv = h / group;
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    const real* qp = q + ((i64)b * heads + h) * hd;
+    i64 cb = ((i64)b * kvHeads + kv) * cap * hd;
+    acc qv[MAXC], o[MAXC];
+#pragma unroll
+    for (int c = 0; c < MAXC; c++) {
+        int e = lane + 32 * c;
+        qv[c] = e < hd ? (acc)qp[e] : 0.0;
+        o[c] = 0;
+    }
+    acc m = NEG_INF, l = 0;
+    for (int j = w; j < len; j += nw) {
+        const real* kr = kc + cb + (i64)j * hd;
+        acc dot = 0;
+#pragma unroll
+        for (int c = 0; c < MAXC; c++) {
+            int e = lane + 32 * c;
+            if (e < hd) dot += qv[c] * (acc)kr[e];
+        }
+        dot = warp_sum(dot) * scale;
+        acc mn = fmax(m, dot);
+        acc corr = exp(m - mn);
+        acc pj = exp(dot - mn);
+        l = l * corr + pj;
+        const real* vr = vc + cb + (i64)j * hd;
+#pragma unroll
+        for (int c = 0; c < MAXC; c++) {
+            int e = lane + 32 * c;
+            if (e < hd) o[c] = o[c] * corr + pj * (acc)vr[e];
+        }
+        m = mn;
+    }
+    if (lane == 0) {
+        sm[w] = m;
+        sl[w] = l;
+    }
+#pragma unroll
+    for (int c = 0; c < MAXC; c++) {
+        int e = lane + 32 * c;
+        if (e < hd) sacc[w * hd + e] = o[c];
+    }
+    __syncthreads();
+    acc M = NEG_INF;
+    for (int k = 0; k < nw; k++) M = fmax(M, sm[k]);
+    acc L = 0;
+    for (int k = 0; k < nw; k++) {
+        if (sm[k] != NEG_INF) L += sl[k] * exp(sm[k] - M);
+    }
+    for (int e = threadIdx.x; e < hd; e += blockDim.x) {
+        acc s = 0;
+        for (int k = 0; k < nw; k++) {
+            if (sm[k] != NEG_INF) s += sacc[k * hd + e] * exp(sm[k] - M);
+        }
+        out[((i64)b * heads + h) * hd + e] = (real)(s / L);
+    }
+}
+
+__device__ int block_min_int(int v, int* sh) {
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    for (int o = 16; o > 0; o >>= 1) v = min(v, __shfl_xor_sync(0xffffffffu, v, o));
+    __syncthreads();
+    if (lane == 0) sh[w] = v;
+    __syncthreads();
+    if (w == 0) {
+        int t = lane < nw ? sh[lane] : 0x7fffffff;
+        for (int o = 16; o > 0; o >>= 1) t = min(t, __shfl_xor_sync(0xffffffffu, t, o));
+        if (lane == 0) sh[32] = t;
+    }
+    __syncthreads();
+    return sh[32];
+}
+
+// One token per row, as the host's NextTokenSampler draws it without top-k/top-p: logits read as float,
+// weights w_j = exp((l_j - max) * invT), the pick is the first j (in vocabulary order) whose running sum of
+// weights exceeds u * sum(w) (greedy: the first argmax); lp = (l_pick - max) * invT - log(sum(w)).
+// Each thread owns a contiguous chunk of the row, so the running sum is a scan over chunk sums.
+extern "C" __global__ void sample_rows(const real* logits, int v, double invT, int greedy, const double* u, int* tok,
+                                       double* lp) {
+    __shared__ acc sh[33];
+    __shared__ int shi[33];
+    __shared__ acc prefix[1024];
+    __shared__ int found;
+    const real* l = logits + (i64)blockIdx.x * v;
+    acc mx = NEG_INF;
+    for (int j = threadIdx.x; j < v; j += blockDim.x) mx = fmax(mx, (acc)(float)l[j]);
+    mx = block_max(mx, sh);
+    int am = 0x7fffffff;
+    for (int j = threadIdx.x; j < v; j += blockDim.x) {
+        if ((acc)(float)l[j] == mx) am = min(am, j);
+    }
+    am = block_min_int(am, shi);
+    int per = (v + blockDim.x - 1) / blockDim.x;
+    int j0 = min(v, (int)threadIdx.x * per), j1 = min(v, j0 + per);
+    acc s = 0;
+    int lastPos = -1;
+    for (int j = j0; j < j1; j++) {
+        acc w = exp(((acc)(float)l[j] - mx) * invT);
+        s += w;
+        if (w > 0) lastPos = j;
+    }
+    prefix[threadIdx.x] = s;
+    acc sum = block_sum(s, sh); // its barriers also publish prefix[]
+    int last = -block_min_int(-lastPos, shi);
+    int token = am;
+    if (!greedy) {
+        if (threadIdx.x == 0) {
+            acc c = 0;
+            for (int k = 0; k < blockDim.x; k++) {
+                acc t = prefix[k];
+                prefix[k] = c;
+                c += t;
+            }
+            found = 0x7fffffff;
+        }
+        __syncthreads();
+        acc target = u[blockIdx.x] * sum;
+        acc c = prefix[threadIdx.x];
+        if (j0 < j1 && target >= c) {
+            for (int j = j0; j < j1; j++) {
+                acc w = exp(((acc)(float)l[j] - mx) * invT);
+                if (w > 0) {
+                    c += w;
+                    if (target < c) {
+                        atomicMin(&found, j);
+                        break;
+                    }
+                }
+            }
+        }
+        __syncthreads();
+        token = found != 0x7fffffff ? found : (last >= 0 ? last : 0);
+    }
+    if (threadIdx.x == 0) {
+        tok[blockIdx.x] = token;
+        lp[blockIdx.x] = ((acc)(float)l[token] - mx) * invT - log(sum);
+    }
+}

@@ -1,0 +1,325 @@
+package org.align4j.policy.ops.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.align4j.policy.ops.Ops;
+import org.align4j.policy.ops.RopeTable;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * Every op of CudaOps against CpuOps on the same random inputs, in float32 and float64. Each op runs on
+ * two copies of its arguments, one per backend, and then every argument (inputs too, which catches writes
+ * where there should be none) is compared.
+ */
+@EnabledIf("org.align4j.policy.ops.cuda.CudaOps#available")
+class CudaOpsTest {
+    private static CudaOps gpu;
+    private final Ops cpu = Ops.cpu();
+
+    enum T {
+        F32(DataType.FLOAT, 2e-5), F64(DataType.DOUBLE, 1e-11);
+
+        final DataType type;
+        final double tol;
+
+        T(DataType type, double tol) {
+            this.type = type;
+            this.tol = tol;
+        }
+    }
+
+    interface Call {
+        void run(Ops ops, INDArray[] a);
+    }
+
+    @BeforeAll
+    static void init() {
+        gpu = CudaTesting.ops();
+    }
+
+    private static INDArray randn(T t, long seed, long... shape) {
+        Nd4j.getRandom().setSeed(seed);
+        return Nd4j.randn(t.type, shape);
+    }
+
+    private static INDArray[] dupAll(INDArray[] a) {
+        INDArray[] c = new INDArray[a.length];
+        for (int i = 0; i < a.length; i++) {
+            c[i] = a[i].dup('c');
+        }
+        return c;
+    }
+
+    /** max |cpu - gpu| over max(1, max |cpu|), per argument. */
+    private void check(String what, T t, Call call, INDArray... args) {
+        INDArray[] c = dupAll(args);
+        INDArray[] g = dupAll(args);
+        call.run(cpu, c);
+        call.run(gpu, g);
+        for (int i = 0; i < args.length; i++) {
+            gpu.toHost(g[i]);
+            double scale = Math.max(1.0, c[i].amaxNumber().doubleValue());
+            double err = c[i].sub(g[i]).amaxNumber().doubleValue() / scale;
+            assertTrue(err <= t.tol, what + " " + t + ": argument " + i + " differs by " + err);
+            assertFalse(g[i].isNaN().any() && !c[i].isNaN().any(), what + ": NaN on the GPU only");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(T.class)
+    void gemmEveryTransposeWithAlphaBeta(T t) {
+        int m = 37;
+        int k = 53;
+        int n = 29;
+        for (boolean ta : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                INDArray a = ta ? randn(t, 1, k, m) : randn(t, 1, m, k);
+                INDArray b = tb ? randn(t, 2, n, k) : randn(t, 2, k, n);
+                check("gemm " + ta + tb, t, (o, x) -> o.gemm(x[0], x[1], x[2], ta, tb, 0.7, 0.3), a, b, randn(t, 3, m, n));
+                check("gemm beta 0 " + ta + tb, t, (o, x) -> o.gemm(x[0], x[1], x[2], ta, tb, 1.0, 0.0), a, b,
+                        randn(t, 4, m, n));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(T.class)
+    void gemmIntoAViewAtAnOffset(T t) {
+        INDArray a = randn(t, 5, 6, 4);
+        INDArray b = randn(t, 6, 5, 4);
+        check("gemm view", t, (o, x) -> o.gemm(x[0], x[1],
+                x[2].get(NDArrayIndex.point(1), NDArrayIndex.all(), NDArrayIndex.all()), false, true, 1.0, 1.0),
+                a, b, randn(t, 7, 3, 6, 5));
+    }
+
+    @ParameterizedTest
+    @EnumSource(T.class)
+    void bmmEveryTranspose(T t) {
+        int batch = 5;
+        int m = 11;
+        int k = 7;
+        int n = 13;
+        for (boolean ta : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                INDArray a = ta ? randn(t, 1, batch, k, m) : randn(t, 1, batch, m, k);
+                INDArray b = tb ? randn(t, 2, batch, n, k) : randn(t, 2, batch, k, n);
+                check("bmm " + ta + tb, t, (o, x) -> o.bmm(x[0], x[1], x[2], ta, tb), a, b, randn(t, 3, batch, m, n));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(T.class)
+    void embeddingForwardAndBackwardWithRepeatedIds(T t) {
+        int[] ids = {3, 0, 7, 3, 3, 9, 1};
+        check("embedding fwd", t, (o, x) -> o.embeddingForward(ids, x[0], x[1]), randn(t, 1, 10, 6), randn(t, 2, 7, 6));
+        check("embedding bwd", t, (o, x) -> o.embeddingBackward(ids, x[0], x[1]), randn(t, 3, 7, 6), randn(t, 4, 10, 6));
+        assertThrows(IllegalArgumentException.class,
+                () -> gpu.embeddingForward(new int[] {10}, randn(t, 1, 10, 6), randn(t, 2, 1, 6)));
+    }
+
+    @ParameterizedTest
+    @EnumSource(T.class)
+    void rmsNormForwardAndBackward(T t) {
+        for (int d : new int[] {8, 96, 768}) {
+            int n = 37;
+            check("rmsnorm fwd " + d, t, (o, x) -> o.rmsNormForward(x[0], x[1], x[2], x[3], 1e-6), randn(t, 1, n, d),
+                    randn(t, 2, d), randn(t, 3, n, d), randn(t, 4, n));
+            INDArray x = randn(t, 5, n, d);
+            INDArray rstd = Nd4j.create(t.type, n);
+            cpu.rmsNormForward(x, randn(t, 2, d), Nd4j.create(t.type, n, d), rstd, 1e-6);
+            check("rmsnorm bwd " + d, t, (o, a) -> o.rmsNormBackward(a[0], a[1], a[2], a[3], a[4], a[5]),
+                    randn(t, 6, n, d), x, randn(t, 2, d), rstd, randn(t, 7, n, d), randn(t, 8, d));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(T.class)
+    void biasForwardAndBackward(T t) {
+        check("bias", t, (o, x) -> o.addBias(x[0], x[1]), randn(t, 1, 70, 33), randn(t, 2, 33));
+        check("bias bwd", t, (o, x) -> o.biasBackward(x[0], x[1]), randn(t, 3, 150, 33), randn(t, 4, 33));
+    }
+
+    @ParameterizedTest
+    @EnumSource(T.class)
+    void ropeForwardAndInverse(T t) {
+        RopeTable table = new RopeTable(16, 10000.0);
+        int[] pos = {0, 1, 2, 5, 40, 3, 1000};
+        check("rope", t, (o, x) -> o.rope(x[0], pos, table, false), randn(t, 1, 7, 3 * 16));
+        check("rope inverse", t, (o, x) -> o.rope(x[0], pos, table, true), randn(t, 2, 7, 3 * 16));
+    }
+
+    @ParameterizedTest
+    @EnumSource(T.class)
+    void regroupHeadsBothWays(T t) {
+        int batch = 2;
+        int seq = 5;
+        int kv = 3;
+        int group = 2;
+        int hd = 4;
+        check("regroup to", t, (o, x) -> o.regroupHeads(x[0], x[1], batch, seq, kv, group, true),
+                randn(t, 1, batch * seq, kv * group * hd), randn(t, 2, batch * kv, group * seq, hd));
+        check("regroup from", t, (o, x) -> o.regroupHeads(x[0], x[1], batch, seq, kv, group, false),
+                randn(t, 3, batch * seq, kv * group * hd), randn(t, 4, batch * kv, group * seq, hd));
+    }
+
+    @ParameterizedTest
+    @EnumSource(T.class)
+    void softmaxForwardAndBackward(T t) {
+        for (int seq : new int[] {3, 64, 300}) {
+            check("causal softmax " + seq, t, (o, x) -> o.causalSoftmax(x[0], seq, 0.35), randn(t, 1, 4, 2 * seq, seq));
+            check("softmax bwd " + seq, t, (o, x) -> o.softmaxBackward(x[0], x[1], 0.35), randn(t, 2, 4, 2 * seq, seq),
+                    randn(t, 3, 4, 2 * seq, seq));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(T.class)
+    void swiGluForwardAndBackward(T t) {
+        check("swiglu", t, (o, x) -> o.swiGluForward(x[0], x[1], x[2]), randn(t, 1, 9, 50), randn(t, 2, 9, 50),
+                randn(t, 3, 9, 50));
+        check("swiglu bwd", t, (o, x) -> o.swiGluBackward(x[0], x[1], x[2], x[3], x[4]), randn(t, 4, 9, 50),
+                randn(t, 1, 9, 50), randn(t, 2, 9, 50), randn(t, 5, 9, 50), randn(t, 6, 9, 50));
+    }
+
+    @ParameterizedTest
+    @EnumSource(T.class)
+    void logProbsEntropyAndBackward(T t) {
+        for (int vocab : new int[] {13, 1024, 32000}) {
+            Random r = new Random(vocab);
+            int rows = 9;
+            int[] targets = new int[rows];
+            for (int i = 0; i < rows; i++) {
+                targets[i] = r.nextInt(vocab);
+            }
+            targets[2] = -1;
+            INDArray logits = randn(t, 1, rows, vocab).muli(3);
+            check("logprobs " + vocab, t, (o, x) -> o.logProbsAndEntropy(x[0], targets, x[1], x[2]), logits,
+                    randn(t, 2, rows), randn(t, 3, rows));
+            INDArray dlp = randn(t, 4, rows);
+            dlp.putScalar(5, 0.0);
+            check("logprobs bwd " + vocab, t, (o, x) -> o.logProbsBackward(x[0], targets, x[1]), logits, dlp);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(T.class)
+    void elementwiseAndReductions(T t) {
+        check("copy", t, (o, x) -> o.copy(x[0], x[1]), randn(t, 1, 40, 7), randn(t, 2, 40, 7));
+        check("copy rows", t, (o, x) -> o.copy(x[0].getRow(3), x[1].getRow(5)), randn(t, 1, 40, 7), randn(t, 2, 8, 7));
+        check("add", t, (o, x) -> o.addInPlace(x[0], x[1]), randn(t, 3, 1000, 3), randn(t, 4, 1000, 3));
+        check("zero", t, (o, x) -> o.zero(x[0]), randn(t, 5, 17, 3));
+        check("zero row", t, (o, x) -> o.zero(x[0].getRow(2)), randn(t, 5, 17, 3));
+        check("scale", t, (o, x) -> o.scale(x[0], -0.37), randn(t, 6, 100001));
+        INDArray big = randn(t, 7, 3_000_001);
+        assertEquals(cpu.sumSquares(big), gpu.sumSquares(big), t.tol * cpu.sumSquares(big) * 10);
+        assertFalse(gpu.hasNonFinite(big));
+        for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
+            INDArray b = big.dup();
+            b.putScalar(1_234_567, bad);
+            assertTrue(gpu.hasNonFinite(b), "finds " + bad);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(T.class)
+    void adamWStep(T t) {
+        INDArray v = randn(t, 4, 300).muli(randn(t, 4, 300)); // second moment >= 0
+        check("adamw", t, (o, x) -> o.adamW(x[0], x[1], x[2], x[3], 1e-2, 0.9, 0.95, 1e-8, 0.1, 3), randn(t, 1, 300),
+                randn(t, 2, 300), randn(t, 3, 300), v);
+    }
+
+    @ParameterizedTest
+    @EnumSource(T.class)
+    void kvCacheWriteDecodeAndRowCopy(T t) {
+        int batch = 3;
+        int kv = 2;
+        int group = 3;
+        int cap = 40;
+        for (int hd : new int[] {4, 64, 128}) {
+            int[] start = {5, -1, 0};
+            check("write kv " + hd, t, (o, x) -> o.writeKv(x[0], x[1], batch, 2, start), randn(t, 1, batch * 2, kv * hd),
+                    randn(t, 2, batch, kv, cap, hd));
+            int[] lengths = {7, 0, 33};
+            check("decode attention " + hd, t, (o, x) -> o.decodeAttention(x[0], x[1], x[2], lengths, x[3], group, 0.3,
+                    x[4]), randn(t, 3, batch, kv * group * hd), randn(t, 4, batch, kv, cap, hd),
+                    randn(t, 5, batch, kv, cap, hd), randn(t, 6, batch, kv * group * hd), Nd4j.create(t.type, cap));
+            check("copy cache row " + hd, t, (o, x) -> o.copyCacheRow(x[0], 2, x[1], 0, 17), randn(t, 7, batch, kv, cap, hd),
+                    randn(t, 8, 2, kv, 20, hd));
+        }
+        assertThrows(IllegalStateException.class, () -> gpu.writeKv(randn(t, 1, 2, 8), randn(t, 2, 1, 2, 4, 4), 1, 2,
+                new int[] {3}));
+    }
+
+    @ParameterizedTest
+    @EnumSource(T.class)
+    void sampleRowsPicksWhatTheCpuPicks(T t) {
+        Random r = new Random(3);
+        for (int vocab : new int[] {17, 1024, 32000}) {
+            for (boolean greedy : new boolean[] {false, true}) {
+                int rows = 70;
+                INDArray logits = randn(t, vocab, rows + 2, vocab).muli(3);
+                double[] u = new double[rows];
+                for (int i = 0; i < rows; i++) {
+                    u[i] = r.nextDouble();
+                }
+                int[] want = new int[rows];
+                int[] got = new int[rows];
+                double[] wantLp = new double[rows];
+                double[] gotLp = new double[rows];
+                cpu.sampleRows(logits, rows, 1.25, greedy, u, want, wantLp);
+                gpu.sampleRows(logits.dup(), rows, 1.25, greedy, u, got, gotLp);
+                for (int i = 0; i < rows; i++) {
+                    assertEquals(want[i], got[i], "vocab " + vocab + " greedy " + greedy + " row " + i);
+                    assertEquals(wantLp[i], gotLp[i], 1e-9, "log-prob, row " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void hostWritesAndViewsStayConsistent() {
+        INDArray a = Nd4j.rand(DataType.FLOAT, 8, 5);
+        INDArray b = Nd4j.create(DataType.FLOAT, 8, 5);
+        gpu.copy(a, b); // b is device-newer now
+        gpu.scale(b.getRow(2), 2.0); // a view of the same buffer
+        gpu.toHost(b);
+        assertEquals(2.0 * a.getDouble(2, 1), b.getDouble(2, 1), 1e-6);
+        assertEquals(a.getDouble(3, 4), b.getDouble(3, 4), 0.0);
+        b.putScalar(0, 0, 42.0);
+        gpu.hostWritten(b);
+        INDArray c = Nd4j.create(DataType.FLOAT, 8, 5);
+        gpu.copy(b, c);
+        gpu.toHost(c);
+        assertEquals(42.0, c.getDouble(0, 0), 0.0);
+        assertEquals(2.0 * a.getDouble(2, 1), c.getDouble(2, 1), 1e-6);
+    }
+
+    @Test
+    void manyShortLivedArraysDoNotExhaustTheDevice() {
+        // 2 GB in all, 64 MB at a time: mirrors of collected buffers must go back to the allocator.
+        long before = gpu.deviceBytes()[0];
+        for (int i = 0; i < 32; i++) {
+            INDArray x = Nd4j.create(DataType.FLOAT, 16L << 20);
+            gpu.scale(x, 2.0);
+            if (i % 4 == 3) {
+                System.gc();
+            }
+        }
+        System.gc();
+        gpu.scale(Nd4j.create(DataType.FLOAT, 4), 1.0); // reaps what the collector found
+        assertTrue(gpu.deviceBytes()[0] - before < (1L << 30), "device bytes still held: " + gpu.deviceBytes()[0]);
+    }
+}
