@@ -59,7 +59,7 @@ public class DemoConfig implements ConfigLoader.Validated {
     /** Prompts per GRPO step; each gets num_generations completions. */
     public int grpoPromptsPerStep = 8;
     public int numGenerations = 8;
-    public double grpoLearningRate = 3e-5;
+    public double grpoLearningRate = 1e-5;
     public double beta = 0.04;
     public double grpoTemperature = 1.0;
     /** Tokens a completion may have; 0: the longest tokenized training solution plus a margin. */
