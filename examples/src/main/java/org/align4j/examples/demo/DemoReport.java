@@ -18,7 +18,9 @@ public final class DemoReport {
                 s.iterative() ? "iterative RL with a learned outcome reward model," : s.supervision()));
         b.append(ReportTable.render(List.of(new ReportTable.Row("before RL (SFT)", s.before()),
                 new ReportTable.Row("after RL (GRPO)", s.after()))));
-        b.append(String.format(Locale.ROOT, "%n%,d-parameter model, %d SFT steps, %d GRPO steps; %.0f s wall, "
+        b.append(String.format(Locale.ROOT, "%nbefore RL: %s%nafter RL:  %s%n", s.greedyWorking().get("before").describe(),
+                s.greedyWorking().get("after").describe()));
+        b.append(String.format(Locale.ROOT, "%,d-parameter model, %d SFT steps, %d GRPO steps; %.0f s wall, "
                         + "%.0f s CPU%n", s.modelParameters(), s.sftSteps(), s.grpoSteps(), s.wallSeconds().get("total"),
                 s.cpuSeconds().get("total")));
         b.append("run directory: ").append(out.dir()).append('\n');

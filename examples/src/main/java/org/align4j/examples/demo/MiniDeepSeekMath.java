@@ -24,6 +24,7 @@ import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.ModelConfig;
 import org.align4j.policy.sft.SftConfig;
 import org.align4j.policy.sft.SftTrainer;
+import org.align4j.policy.train.Rng;
 import org.align4j.policy.tokenizer.BpeTrainer;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.reward.model.train.RewardConfig;
@@ -100,8 +101,11 @@ public final class MiniDeepSeekMath {
 
         phases.start("summary", "writing " + out.summary());
         phases.done(out.summary().toString());
-        DemoSummary summary = new DemoSummary(before.report(), after.report(), config.k, problems.size(), config.seed,
-                config.evalSamples, config.evalTemperature, config.supervision, config.iterative, config.difficulty, train.size(),
+        Map<String, ShownWork> working = new LinkedHashMap<>();
+        working.put("before", ShownWork.of(before.problems()));
+        working.put("after", ShownWork.of(after.problems()));
+        DemoSummary summary = new DemoSummary(before.report(), after.report(), working, config.k, problems.size(), config.seed,
+                config.evalSamples, config.evalTemperature, config.supervision, config.iterative, config.difficulty, train.size(), config.terseShare,
                 modelConfig.parameterCount(), tokenizer.vocabSize(), sft.steps(), sft.lastLoss(), grpoSteps,
                 lastReward, maxCompletion, sft.finalModel().toString(), policy.toString(), plots(),
                 phases.wallSeconds(), phases.cpuSeconds());
@@ -113,14 +117,41 @@ public final class MiniDeepSeekMath {
         phases.start("data", "generating " + config.difficulty + " math word problems (seed " + config.seed + ")");
         MathSplit split = MathWordProblems.split(config.seed);
         List<MathProblem> trainSide = split.train(config.trainProblems + config.devProblems, config.difficultyLevel());
-        train = trainSide.subList(0, config.trainProblems);
+        train = withTerseAnswers(trainSide.subList(0, config.trainProblems));
         List<MathProblem> dev = trainSide.subList(config.trainProblems, trainSide.size());
         List<MathProblem> test = split.test(config.testProblems, config.difficultyLevel());
         Jsonl.write(out.trainFile(), train);
         Jsonl.write(out.devFile(), dev);
         Jsonl.write(out.testFile(), test);
-        phases.done(train.size() + " train, " + dev.size() + " dev, " + test.size() + " held-out test problems in "
-                + out.dir());
+        phases.done(train.size() + " train (" + terseCount() + " answered without working), " + dev.size()
+                + " dev, " + test.size() + " held-out test problems in " + out.dir());
+    }
+
+    /**
+     * A seeded terse_share of the training problems keep only their final answer line. SFT data of real math
+     * models mixes worked solutions with bare answers; the SFT model then answers some prompts without
+     * working, and RL can learn which habit earns the reward.
+     */
+    private List<MathProblem> withTerseAnswers(List<MathProblem> problems) {
+        int terse = terseCount(problems.size());
+        int[] order = new Rng(config.seed ^ 0x7e25eL).permutation(problems.size());
+        boolean[] isTerse = new boolean[problems.size()];
+        for (int i = 0; i < terse; i++) {
+            isTerse[order[i]] = true;
+        }
+        List<MathProblem> out = new ArrayList<>(problems.size());
+        for (int i = 0; i < problems.size(); i++) {
+            out.add(isTerse[i] ? problems.get(i).answerOnly() : problems.get(i));
+        }
+        return out;
+    }
+
+    private int terseCount(int n) {
+        return (int) Math.round(config.terseShare * n);
+    }
+
+    private int terseCount() {
+        return terseCount(train.size());
     }
 
     private void tokenizer() {
@@ -251,8 +282,9 @@ public final class MiniDeepSeekMath {
     }
 
     private static String oneLine(ModelEvaluator.Result r) {
-        return String.format(Locale.ROOT, "Pass@1 %.1f%%, Maj@%d %.1f%%, Pass@%d %.1f%%", 100 * r.report().pass1(),
-                r.report().k(), 100 * r.report().majAtK(), r.report().k(), 100 * r.report().passAtK());
+        return String.format(Locale.ROOT, "Pass@1 %.1f%%, Maj@%d %.1f%%, Pass@%d %.1f%%; %s", 100 * r.report().pass1(),
+                r.report().k(), 100 * r.report().majAtK(), r.report().k(), 100 * r.report().passAtK(),
+                ShownWork.of(r.problems()).describe());
     }
 
     private int longestCompletion() {

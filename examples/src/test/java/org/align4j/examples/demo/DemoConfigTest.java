@@ -32,5 +32,8 @@ class DemoConfigTest {
         BadInputException supervision = assertThrows(BadInputException.class,
                 () -> ConfigLoader.load(null, DemoConfig.class, List.of("supervision=both")));
         assertTrue(supervision.getMessage().contains("supervision"), supervision.getMessage());
+        BadInputException terse = assertThrows(BadInputException.class,
+                () -> ConfigLoader.load(null, DemoConfig.class, List.of("terse_share=1")));
+        assertTrue(terse.getMessage().contains("terse_share"), terse.getMessage());
     }
 }

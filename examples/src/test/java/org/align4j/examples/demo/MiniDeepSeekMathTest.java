@@ -23,6 +23,14 @@ class MiniDeepSeekMathTest {
     @TempDir
     Path dir;
 
+    private static JsonNode readTree(String line) {
+        try {
+            return new ObjectMapper().readTree(line);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     @Test
     void quickDemoWritesSummaryWithValidProbabilities() throws Exception {
         DemoConfig config = ConfigLoader.load(null, DemoConfig.class, DemoConfig.QUICK);
@@ -45,6 +53,18 @@ class MiniDeepSeekMathTest {
         assertEquals(config.testProblems, json.path("n_problems").asInt());
         assertEquals(config.seed, json.path("seed").asLong());
         assertEquals(s.nProblems(), json.path("n_problems").asInt());
+
+        // terse_share of the SFT solutions are bare answers, chosen by the seed
+        long bare = Files.readAllLines(out.resolve("train.jsonl")).stream()
+                .map(line -> readTree(line).path("completion").asText())
+                .filter(c -> !ShownWork.showsWorking(c)).count();
+        assertEquals(Math.round(config.terseShare * config.trainProblems), bare);
+        for (String side : new String[] {"before", "after"}) {
+            JsonNode w = json.path("greedy_working").path(side);
+            assertEquals(config.testProblems, w.path("with_working").asInt() + w.path("bare_answer").asInt(), side);
+            int correct = w.path("with_working_correct").asInt() + w.path("bare_answer_correct").asInt();
+            assertEquals(Math.round(json.path(side).path("pass@1").asDouble() * config.testProblems), correct, side);
+        }
 
         assertTrue(Files.isRegularFile(out.resolve("sft/final/model.safetensors")));
         assertTrue(Files.isRegularFile(out.resolve("grpo/final/tokenizer.json")));

@@ -130,4 +130,15 @@ class MathWordProblemsTest {
         BadInputException e = assertThrows(BadInputException.class, () -> Difficulty.parse("extreme"));
         assertEquals("unknown difficulty 'extreme' (expected easy, medium or hard)", e.getMessage());
     }
+
+    @Test
+    void answerOnlyKeepsTheProblemAndDropsTheWorking() {
+        MathProblem p = MathWordProblems.generate(1, Difficulty.EASY, 4).get(0);
+        MathProblem terse = p.answerOnly();
+        assertEquals("#### " + p.answer(), terse.completion());
+        assertEquals(p.prompt(), terse.prompt());
+        assertEquals(p.answer(), terse.answer());
+        assertEquals(p.id(), terse.id());
+        assertEquals(p.solution(), terse.solution());
+    }
 }
