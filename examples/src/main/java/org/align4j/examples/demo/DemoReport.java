@@ -13,9 +13,9 @@ public final class DemoReport {
     public static String render(DemoSummary s, DemoOutput out) {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "%nmini DeepSeekMath: %d held-out %s problems, %d samples each at "
-                        + "temperature %s, seed %d, %s supervision%n%n", s.nProblems(), s.difficulty(),
+                        + "temperature %s, seed %d, %s%n%n", s.nProblems(), s.difficulty(),
                 s.samplesPerProblem(), s.evalTemperature(), s.seed(),
-                s.iterative() ? "iterative RL with a learned outcome reward model," : s.supervision()));
+                s.iterative() ? "iterative RL with a learned outcome reward model" : s.supervision() + " supervision"));
         b.append(ReportTable.render(List.of(new ReportTable.Row("before RL (SFT)", s.before()),
                 new ReportTable.Row("after RL (GRPO)", s.after()))));
         b.append(String.format(Locale.ROOT, "%nbefore RL: %s%nafter RL:  %s%n", s.greedyWorking().get("before").describe(),
