@@ -7,7 +7,7 @@ import org.align4j.policy.util.BadInputException;
 
 /**
  * Settings of the mini DeepSeekMath demo, snake_case keys as every align4j config ({@code --set
- * grpo_steps=200}). The defaults are the full demo, sized for about ten minutes on two CPU cores;
+ * grpo_steps=200}). The defaults are the full demo, sized for about seven minutes on two CPU cores (404 s measured);
  * {@link #QUICK} overrides them for a run of a minute or two (CI).
  *
  * <p>Why these settings (measured, README "The demo"): a model this small memorises arithmetic facts rather than

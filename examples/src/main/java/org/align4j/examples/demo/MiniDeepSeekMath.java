@@ -33,8 +33,8 @@ import org.align4j.rollout.SamplingParams;
 
 /**
  * The mini DeepSeekMath reproduction: generate word problems (train/test split), train a byte-level BPE on the
- * training text, supervise a tiny Llama from scratch on the step-by-step solutions, evaluate it on held-out
- * problems, improve it with GRPO against the rule reward (the final answer, or every arithmetic step with
+ * training text, supervise a tiny Llama from scratch on the solutions (worked, or bare answers for terse_share
+ * of them), evaluate it on held-out problems, improve it with GRPO against the rule reward (the final answer, or every arithmetic step with
  * process supervision; or, iteratively, a learned reward model retrained with replay), and evaluate again.
  * The question is DeepSeekMath's (section 5.2.2): does RL raise greedy accuracy and Maj@K, and what does it do
  * to Pass@K?
