@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -16,24 +14,10 @@ import org.align4j.policy.model.ModelConfig;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** align4j init-model (the example's tiny DeepSeek policy) and align4j bench-mla. */
 class DeepSeekCommandsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        CommandLine cl = Align4j.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
 
     /** examples/configs/deepseek-tiny.json, found from the module directory or the repository root. */
     private static Path exampleConfig() {
@@ -57,7 +41,7 @@ class DeepSeekCommandsTest {
         }
         Files.writeString(corpus, sb.toString());
         Path out = dir.resolve("model");
-        Run r = run("init-model", "--config", exampleConfig().toString(), "--train-tokenizer", corpus.toString(),
+        CliRun r = CliRun.of("init-model", "--config", exampleConfig().toString(), "--train-tokenizer", corpus.toString(),
                 "--out", out.toString());
         assertEquals(0, r.exit(), r.err());
         JsonNode summary = JSON.readTree(r.out());
@@ -70,17 +54,17 @@ class DeepSeekCommandsTest {
         assertEquals(2, m.expertLoad().length, "layers 1 and 2 have routed experts");
 
         // an existing tokenizer is copied instead
-        Run again = run("init-model", "--config", exampleConfig().toString(), "--tokenizer", out.toString(),
+        CliRun again = CliRun.of("init-model", "--config", exampleConfig().toString(), "--tokenizer", out.toString(),
                 "--out", dir.resolve("second").toString(), "--seed", "3");
         assertEquals(0, again.exit(), again.err());
         assertTrue(Files.isRegularFile(dir.resolve("second/tokenizer.json")));
-        Run neither = run("init-model", "--config", exampleConfig().toString(), "--out", dir.resolve("x").toString());
+        CliRun neither = CliRun.of("init-model", "--config", exampleConfig().toString(), "--out", dir.resolve("x").toString());
         assertEquals(2, neither.exit());
     }
 
     @Test
     void benchMlaReportsTheCacheReduction() throws Exception {
-        Run r = run("bench-mla", "--json", "--d", "32", "--layers", "1", "--heads", "4", "--ffn", "64", "--vocab",
+        CliRun r = CliRun.of("bench-mla", "--json", "--d", "32", "--layers", "1", "--heads", "4", "--ffn", "64", "--vocab",
                 "300", "--experts", "4", "--top-k", "1", "--shared-experts", "1", "--prompts", "1", "--group", "2",
                 "--prompt-len", "4", "--new-tokens", "4", "--context", "64", "--budget-mb", "1", "--repeats", "1");
         assertEquals(0, r.exit(), r.err());

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -17,7 +15,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
-import picocli.CommandLine;
 
 class EvalCommandTest {
     @TempDir
@@ -39,24 +36,11 @@ class EvalCommandTest {
                 """);
     }
 
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        CommandLine cl = Align4j.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
-
     @Test
     void printsJsonWithTheThreeMetricsAndWritesItAndThePerProblemRows() throws Exception {
         Path out = dir.resolve("eval/out.json");
         Path details = dir.resolve("eval/details.jsonl");
-        Run r = run("eval", "--model", modelDir.toString(), "--dataset", dataset.toString(), "--k", "2", "--n", "3",
+        CliRun r = CliRun.of("eval", "--model", modelDir.toString(), "--dataset", dataset.toString(), "--k", "2", "--n", "3",
                 "--max-completion-length", "6", "--json", "--out", out.toString(), "--details", details.toString());
         assertEquals(0, r.exit(), r.err());
         JsonNode printed = new ObjectMapper().readTree(r.out());
@@ -74,7 +58,7 @@ class EvalCommandTest {
 
     @Test
     void printsATableByDefault() {
-        Run r = run("eval", "--model", modelDir.toString(), "--dataset", dataset.toString(), "--k", "1",
+        CliRun r = CliRun.of("eval", "--model", modelDir.toString(), "--dataset", dataset.toString(), "--k", "1",
                 "--max-completion-length", "4");
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("Pass@1 (greedy)") && r.out().contains("Maj@1"), r.out());
@@ -83,15 +67,15 @@ class EvalCommandTest {
     @Test
     void badInputIsOneLineNamingTheFileLineOrOption() throws Exception {
         Path bad = Files.writeString(dir.resolve("bad.jsonl"), "{\"prompt\": \"x\", \"answer\": \"1\"}\n{\"prompt\": \"y\"}\n");
-        Run r = run("eval", "--model", modelDir.toString(), "--dataset", bad.toString(), "--k", "1");
+        CliRun r = CliRun.of("eval", "--model", modelDir.toString(), "--dataset", bad.toString(), "--k", "1");
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("bad.jsonl:2") && r.err().strip().lines().count() == 1, r.err());
 
-        r = run("eval", "--model", modelDir.toString(), "--dataset", dataset.toString(), "--k", "4", "--n", "2");
+        r = CliRun.of("eval", "--model", modelDir.toString(), "--dataset", dataset.toString(), "--k", "4", "--n", "2");
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("at least k = 4"), r.err());
 
-        r = run("eval", "--model", dir.toString(), "--dataset", dataset.toString());
+        r = CliRun.of("eval", "--model", dir.toString(), "--dataset", dataset.toString());
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("tokenizer.json"), r.err());
     }

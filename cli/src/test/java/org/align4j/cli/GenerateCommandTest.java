@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -22,7 +20,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
-import picocli.CommandLine;
 
 class GenerateCommandTest {
     @TempDir
@@ -38,25 +35,12 @@ class GenerateCommandTest {
         HfCheckpoint.save(model, modelDir, tok);
     }
 
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        CommandLine cl = Align4j.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
-
     @Test
     void writesACompletionPerLineWithTextIdsLogProbsAndFinishReason() throws IOException {
         Path prompts = dir.resolve("prompts.jsonl");
         Files.writeString(prompts, "{\"prompt\": \"the answer is\", \"id\": \"a\"}\n{\"prompt_ids\": [1, 70, 71]}\n");
         Path out = dir.resolve("out/completions.jsonl");
-        Run r = run("generate", "--model", modelDir.toString(), "--prompts", prompts.toString(),
+        CliRun r = CliRun.of("generate", "--model", modelDir.toString(), "--prompts", prompts.toString(),
                 "--num-generations", "3", "--max-completion-length", "12", "--top-k", "50", "--seed", "4",
                 "-o", out.toString());
         assertEquals(0, r.exit(), r.err());
@@ -83,14 +67,14 @@ class GenerateCommandTest {
         }
         // The same seed gives the same file.
         Path again = dir.resolve("out/again.jsonl");
-        run("generate", "--model", modelDir.toString(), "--prompts", prompts.toString(), "--num-generations", "3",
+        CliRun.of("generate", "--model", modelDir.toString(), "--prompts", prompts.toString(), "--num-generations", "3",
                 "--max-completion-length", "12", "--top-k", "50", "--seed", "4", "-o", again.toString());
         assertEquals(lines, Files.readAllLines(again));
     }
 
     @Test
     void greedyInputIdsPrintTheOutputIds() throws IOException {
-        Run r = run("generate", "--model", modelDir.toString(), "--input-ids", "1,70,71,72", "--max-new-tokens", "6",
+        CliRun r = CliRun.of("generate", "--model", modelDir.toString(), "--input-ids", "1,70,71,72", "--max-new-tokens", "6",
                 "--greedy");
         assertEquals(0, r.exit(), r.err());
         int[] expected = Greedy.generate(model, new int[] {1, 70, 71, 72}, 6);
@@ -106,24 +90,24 @@ class GenerateCommandTest {
 
     @Test
     void badInputGetsAOneLineError() throws IOException {
-        Run r = run("generate", "--model", modelDir.toString(), "--input-ids", "1,2", "--top-p", "0");
+        CliRun r = CliRun.of("generate", "--model", modelDir.toString(), "--input-ids", "1,2", "--top-p", "0");
         assertEquals(2, r.exit());
         assertEquals("align4j generate: error: top_p must be in (0, 1], got 0.0", r.err().trim());
-        r = run("generate", "--model", modelDir.toString(), "--input-ids", "1,x");
+        r = CliRun.of("generate", "--model", modelDir.toString(), "--input-ids", "1,x");
         assertEquals("align4j generate: error: --input-ids: 'x' is not a token id", r.err().trim());
-        r = run("generate", "--model", modelDir.toString(), "--input-ids", "1,2", "--num-generations", "0");
+        r = CliRun.of("generate", "--model", modelDir.toString(), "--input-ids", "1,2", "--num-generations", "0");
         assertEquals("align4j generate: error: --num-generations must be >= 1, got 0", r.err().trim());
-        r = run("generate", "--model", modelDir.toString(), "--input-ids", "1,2", "--temperature", "-1");
+        r = CliRun.of("generate", "--model", modelDir.toString(), "--input-ids", "1,2", "--temperature", "-1");
         assertEquals("align4j generate: error: temperature must be >= 0 (0 is greedy), got -1.0", r.err().trim());
         Path bad = dir.resolve("bad.jsonl");
         Files.writeString(bad, "{\"prompt\": \"\"}\n");
-        r = run("generate", "--model", modelDir.toString(), "--prompts", bad.toString());
+        r = CliRun.of("generate", "--model", modelDir.toString(), "--prompts", bad.toString());
         assertEquals("align4j generate: error: " + bad + ":1: key 'prompt' must be a non-empty string", r.err().trim());
         StringBuilder longIds = new StringBuilder("1");
         for (int i = 0; i < 130; i++) {
             longIds.append(",5");
         }
-        r = run("generate", "--model", modelDir.toString(), "--input-ids", longIds.toString());
+        r = CliRun.of("generate", "--model", modelDir.toString(), "--input-ids", longIds.toString());
         assertTrue(r.err().trim().startsWith("align4j generate: error: prompt '0' has 131 tokens"), r.err());
     }
 }

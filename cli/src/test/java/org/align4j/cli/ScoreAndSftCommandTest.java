@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.align4j.policy.model.CausalLM;
@@ -16,23 +14,9 @@ import org.align4j.policy.model.TokenBatch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
-import picocli.CommandLine;
 
 class ScoreAndSftCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        CommandLine cl = Align4j.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
 
     @Test
     void scorePrintsTeacherForcedLogProbsOfRaggedRows(@TempDir Path dir) throws Exception {
@@ -41,7 +25,7 @@ class ScoreAndSftCommandTest {
         HfCheckpoint.save(m, dir.resolve("m"), null);
         Path in = dir.resolve("in.json");
         Files.writeString(in, "{\"input_ids\": [[1, 5, 9, 3], [7, 2]]}");
-        Run r = run("score", "--model", dir.resolve("m").toString(), "--input", in.toString(), "--logits");
+        CliRun r = CliRun.of("score", "--model", dir.resolve("m").toString(), "--input", in.toString(), "--logits");
         assertEquals(0, r.exit(), r.err());
         JsonNode n = JSON.readTree(r.out());
         double[][] want = m.forward(TokenBatch.of(new int[] {1, 5, 9, 3}, new int[] {7, 2})).tokenLogProbs();
@@ -50,7 +34,7 @@ class ScoreAndSftCommandTest {
         assertEquals(want[0][2], n.get("token_logprobs").get(0).get(2).asDouble(), 1e-6);
         assertEquals(40, n.get("logits").get(1).get(1).size());
         Files.writeString(in, "{\"input_ids\": [[1, \"x\"]]}");
-        Run bad = run("score", "--model", dir.resolve("m").toString(), "--input", in.toString());
+        CliRun bad = CliRun.of("score", "--model", dir.resolve("m").toString(), "--input", in.toString());
         assertEquals(2, bad.exit());
         assertTrue(bad.err().contains("input_ids[0][1] is not an integer"), bad.err());
     }
@@ -67,11 +51,11 @@ class ScoreAndSftCommandTest {
         Path yaml = dir.resolve("sft.yaml");
         Files.writeString(yaml, "init_config: " + cfg + "\ntrain_file: " + dir.resolve("train.jsonl")
                 + "\noutput_dir: " + dir.resolve("run") + "\nmax_steps: 4\nbatch_size: 8\nlogging_steps: 1\n");
-        Run r = run("sft", "--config", yaml.toString(), "--set", "learning_rate=0.01");
+        CliRun r = CliRun.of("sft", "--config", yaml.toString(), "--set", "learning_rate=0.01");
         assertEquals(0, r.exit(), r.err());
         assertTrue(Files.isRegularFile(dir.resolve("run/final/model.safetensors")));
         assertEquals(4, Files.readAllLines(dir.resolve("run/metrics.jsonl")).size());
-        Run bad = run("sft", "--config", yaml.toString(), "--set", "lerning_rate=0.1");
+        CliRun bad = CliRun.of("sft", "--config", yaml.toString(), "--set", "lerning_rate=0.1");
         assertEquals(2, bad.exit());
         assertTrue(bad.err().contains("lerning_rate"), bad.err());
     }
