@@ -71,7 +71,8 @@ public final class MiniDeepSeekMath {
         phases.start("eval_before", "the SFT model on " + problems.size() + " held-out problems (greedy, and "
                 + config.evalSamples + " samples each)");
         ModelEvaluator.Result before = evaluate(sft.finalModel(), eval, problems, "before");
-        phases.done(oneLine(before));
+        ShownWork workBefore = ShownWork.of(before.problems());
+        phases.done(oneLine(before, workBefore));
 
         Path rewardModel = config.iterative ? rewardModel(sft.finalModel()) : null;
         phases.start("grpo", config.grpoSteps + " steps of " + config.grpoPromptsPerStep + " prompts x "
@@ -97,13 +98,14 @@ public final class MiniDeepSeekMath {
 
         phases.start("eval_after", "the GRPO model on the same problems");
         ModelEvaluator.Result after = evaluate(policy, eval, problems, "after");
-        phases.done(oneLine(after));
+        ShownWork workAfter = ShownWork.of(after.problems());
+        phases.done(oneLine(after, workAfter));
 
         phases.start("summary", "writing " + out.summary());
         phases.done(out.summary().toString());
         Map<String, ShownWork> working = new LinkedHashMap<>();
-        working.put("before", ShownWork.of(before.problems()));
-        working.put("after", ShownWork.of(after.problems()));
+        working.put("before", workBefore);
+        working.put("after", workAfter);
         DemoSummary summary = new DemoSummary(before.report(), after.report(), working, config.k, problems.size(), config.seed,
                 config.evalSamples, config.evalTemperature, config.supervision, config.iterative, config.difficulty, train.size(), config.terseShare,
                 modelConfig.parameterCount(), tokenizer.vocabSize(), sft.steps(), sft.lastLoss(), grpoSteps,
@@ -123,7 +125,8 @@ public final class MiniDeepSeekMath {
         Jsonl.write(out.trainFile(), train);
         Jsonl.write(out.devFile(), dev);
         Jsonl.write(out.testFile(), test);
-        phases.done(train.size() + " train (" + terseCount() + " answered without working), " + dev.size()
+        long terse = train.stream().filter(p -> !ShownWork.showsWorking(p.completion())).count();
+        phases.done(train.size() + " train (" + terse + " answered without working), " + dev.size()
                 + " dev, " + test.size() + " held-out test problems in " + out.dir());
     }
 
@@ -133,25 +136,13 @@ public final class MiniDeepSeekMath {
      * working, and RL can learn which habit earns the reward.
      */
     private List<MathProblem> withTerseAnswers(List<MathProblem> problems) {
-        int terse = terseCount(problems.size());
+        int terse = (int) Math.round(config.terseShare * problems.size());
         int[] order = new Rng(config.seed ^ 0x7e25eL).permutation(problems.size());
-        boolean[] isTerse = new boolean[problems.size()];
+        List<MathProblem> out = new ArrayList<>(problems);
         for (int i = 0; i < terse; i++) {
-            isTerse[order[i]] = true;
-        }
-        List<MathProblem> out = new ArrayList<>(problems.size());
-        for (int i = 0; i < problems.size(); i++) {
-            out.add(isTerse[i] ? problems.get(i).answerOnly() : problems.get(i));
+            out.set(order[i], problems.get(order[i]).answerOnly());
         }
         return out;
-    }
-
-    private int terseCount(int n) {
-        return (int) Math.round(config.terseShare * n);
-    }
-
-    private int terseCount() {
-        return terseCount(train.size());
     }
 
     private void tokenizer() {
@@ -281,10 +272,10 @@ public final class MiniDeepSeekMath {
         return r;
     }
 
-    private static String oneLine(ModelEvaluator.Result r) {
+    private static String oneLine(ModelEvaluator.Result r, ShownWork work) {
         return String.format(Locale.ROOT, "Pass@1 %.1f%%, Maj@%d %.1f%%, Pass@%d %.1f%%; %s", 100 * r.report().pass1(),
                 r.report().k(), 100 * r.report().majAtK(), r.report().k(), 100 * r.report().passAtK(),
-                ShownWork.of(r.problems()).describe());
+                work.describe());
     }
 
     private int longestCompletion() {

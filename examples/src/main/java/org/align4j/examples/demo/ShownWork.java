@@ -2,6 +2,7 @@ package org.align4j.examples.demo;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
+import java.util.Locale;
 import org.align4j.examples.eval.ProblemResult;
 import org.align4j.examples.math.Solution;
 
@@ -40,12 +41,12 @@ public record ShownWork(@JsonProperty("with_working") int withWorking,
 
     /** "57 of 200 greedy completions show working (75% right), 143 give a bare answer (40% right)". */
     public String describe() {
-        return String.format(java.util.Locale.ROOT, "%d of %d greedy completions show working (%s right), %d give a "
+        return String.format(Locale.ROOT, "%d of %d greedy completions show working (%s right), %d give a "
                 + "bare answer (%s right)", withWorking, withWorking + bareAnswer, percent(withWorkingCorrect,
                 withWorking), bareAnswer, percent(bareAnswerCorrect, bareAnswer));
     }
 
     private static String percent(int part, int whole) {
-        return whole == 0 ? "-" : String.format(java.util.Locale.ROOT, "%.0f%%", 100.0 * part / whole);
+        return whole == 0 ? "-" : String.format(Locale.ROOT, "%.0f%%", 100.0 * part / whole);
     }
 }
