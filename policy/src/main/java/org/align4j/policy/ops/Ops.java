@@ -189,8 +189,14 @@ public interface Ops {
     default void toHost(INDArray x) {
     }
 
-    /** Declares that code outside this interface wrote x's host copy, which is now the newer one. */
-    default void hostWritten(INDArray x) {
+    /**
+     * Runs edit, which writes the host (ND4J) copies of the given arrays, with the backend keeping its own copies
+     * consistent: their host copies are made current first (as {@link #toHost}) and are the newer ones after,
+     * even when edit throws. The only way for code outside this interface to write an array that an op may have
+     * seen; reading needs only {@link #toHost}, and an array no op has seen yet (a new one) needs nothing.
+     */
+    default void editOnHost(Runnable edit, INDArray... arrays) {
+        edit.run();
     }
 
     /** Short name of the backend, for logs and benchmarks ("cpu", "cuda"). */

@@ -109,7 +109,6 @@ class CudaModelTest {
 
     private static CausalLM gpuModel(String arch, boolean tied, long seed) {
         CausalLM m = CausalLMGradientTest.randomModel(CausalLMGradientTest.tiny(arch, tied), seed);
-        m.weightsWrittenOnHost();
         assertEquals("cuda", m.ops().name());
         return m;
     }

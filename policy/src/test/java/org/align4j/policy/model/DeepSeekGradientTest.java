@@ -45,11 +45,11 @@ class DeepSeekGradientTest {
     static CausalLM randomModel(ModelConfig c, long seed) {
         CausalLM m = CausalLMGradientTest.randomModel(c, seed);
         // a correction bias large enough to change some choices
-        m.weights().forEach((k, v) -> {
+        m.editWeights(w -> w.forEach((k, v) -> {
             if (k.endsWith("e_score_correction_bias")) {
                 v.assign(Nd4j.randn(F64, v.shape()).muli(0.3));
             }
-        });
+        }));
         return m;
     }
 

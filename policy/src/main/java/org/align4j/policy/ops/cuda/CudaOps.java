@@ -47,7 +47,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>Arrays stay ND4J host arrays in the model code. Each underlying ND4J buffer (views share their
  * parent's) gets a device mirror on first use, with a state: a buffer this backend has not seen, or one
- * declared by {@link #hostWritten}, is uploaded before it is read; an op's output becomes device-newer;
+ * written through {@link #editOnHost}, is uploaded before it is read; an op's output becomes device-newer;
  * {@link #toHost} downloads a device-newer buffer. Mirrors are freed (into a caching allocator) once their
  * ND4J buffer is garbage collected.
  *
@@ -1005,8 +1005,23 @@ public final class CudaOps implements Ops {
         }
     }
 
+    /** Downloads the arrays, runs edit and marks them host-newer (also when edit throws): see {@link Ops}. */
     @Override
-    public synchronized void hostWritten(INDArray x) {
+    public synchronized void editOnHost(Runnable edit, INDArray... arrays) {
+        for (INDArray a : arrays) {
+            toHost(a);
+        }
+        try {
+            edit.run();
+        } finally {
+            for (INDArray a : arrays) {
+                hostWritten(a);
+            }
+        }
+    }
+
+    /** x's host copy is now the newer one: private, so that no caller can forget the download before a write. */
+    private void hostWritten(INDArray x) {
         enter();
         Mirror m = existing(x);
         if (m != null) {

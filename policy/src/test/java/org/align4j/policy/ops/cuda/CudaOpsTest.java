@@ -371,13 +371,22 @@ class CudaOpsTest {
         gpu.toHost(b);
         assertEquals(2.0 * a.getDouble(2, 1), b.getDouble(2, 1), 1e-6);
         assertEquals(a.getDouble(3, 4), b.getDouble(3, 4), 0.0);
-        b.putScalar(0, 0, 42.0);
-        gpu.hostWritten(b);
+        gpu.scale(b.getRow(3), 3.0); // device-newer again: the edit below must download it first
+        gpu.editOnHost(() -> b.putScalar(0, 0, 42.0), b);
         INDArray c = Nd4j.create(DataType.FLOAT, 8, 5);
         gpu.copy(b, c);
         gpu.toHost(c);
         assertEquals(42.0, c.getDouble(0, 0), 0.0);
         assertEquals(2.0 * a.getDouble(2, 1), c.getDouble(2, 1), 1e-6);
+        assertEquals(3.0 * a.getDouble(3, 4), c.getDouble(3, 4), 1e-6);
+        assertThrows(IllegalStateException.class, () -> gpu.editOnHost(() -> {
+            c.putScalar(1, 1, -7.0);
+            throw new IllegalStateException("edit failed half-way");
+        }, c));
+        INDArray d = Nd4j.create(DataType.FLOAT, 8, 5);
+        gpu.copy(c, d); // what the edit wrote before it failed is uploaded, not lost
+        gpu.toHost(d);
+        assertEquals(-7.0, d.getDouble(1, 1), 0.0);
     }
 
     @Test
