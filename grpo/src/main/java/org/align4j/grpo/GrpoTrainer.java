@@ -413,8 +413,7 @@ public final class GrpoTrainer implements TrainingStep {
     /** reference <- alpha * policy + (1 - alpha) * reference (TRL's ref_model_mixup_alpha). */
     private static void mixInto(CausalLM reference, CausalLM policy, double alpha) {
         Map<String, INDArray> pw = policy.weights();
-        reference.weights().forEach((name, v) -> v.muli(1 - alpha).addi(pw.get(name).mul(alpha)));
-        reference.weightsWrittenOnHost();
+        reference.editWeights(rw -> rw.forEach((name, v) -> v.muli(1 - alpha).addi(pw.get(name).mul(alpha))));
     }
 
     private void rewardMetrics(ScoredGroups s, Map<String, Number> m) {
