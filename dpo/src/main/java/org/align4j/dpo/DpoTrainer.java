@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.HfCheckpoint;
+import org.align4j.policy.ops.Backends;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.train.ConfigLoader;
 import org.align4j.policy.train.DataOrder;
@@ -62,13 +63,13 @@ public final class DpoTrainer {
         TrainerState state;
         if (run.resumedFrom().isPresent()) {
             RunDirectory.Checkpoint ck = run.resumedFrom().get();
-            policy = HfCheckpoint.load(ck.dir().resolve(RunDirectory.MODEL_DIR));
+            policy = HfCheckpoint.load(ck.dir().resolve(RunDirectory.MODEL_DIR), Backends.current());
             // the reference is the starting model, which the trained policy no longer is
-            referenceModel = HfCheckpoint.load(modelDir);
+            referenceModel = HfCheckpoint.load(modelDir, Backends.current());
             state = ck.state();
             log.println("resuming " + run.dir() + " from step " + state.step());
         } else {
-            policy = HfCheckpoint.load(modelDir);
+            policy = HfCheckpoint.load(modelDir, Backends.current());
             // precomputing runs before any update, so the policy itself can serve as the reference
             referenceModel = config.precomputeRefLogProbs ? policy : policy.copy();
             state = new TrainerState(0, null, 0);

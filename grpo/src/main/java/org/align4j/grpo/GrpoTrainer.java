@@ -14,6 +14,7 @@ import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.Forward;
 import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.TokenBatch;
+import org.align4j.policy.ops.Backends;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.train.ConfigLoader;
 import org.align4j.policy.train.DataOrder;
@@ -76,15 +77,15 @@ public final class GrpoTrainer {
         TrainerState state;
         if (run.resumedFrom().isPresent()) {
             RunDirectory.Checkpoint ck = run.resumedFrom().get();
-            policy = HfCheckpoint.load(ck.dir().resolve(RunDirectory.MODEL_DIR));
+            policy = HfCheckpoint.load(ck.dir().resolve(RunDirectory.MODEL_DIR), Backends.current());
             if (config.beta != 0) {
                 Path refDir = ck.dir().resolve("ref_model");
-                reference = HfCheckpoint.load(Files.isDirectory(refDir) ? refDir : modelDir);
+                reference = HfCheckpoint.load(Files.isDirectory(refDir) ? refDir : modelDir, Backends.current());
             }
             state = ck.state();
             log.println("grpo: resuming " + run.dir() + " from step " + state.step());
         } else {
-            policy = HfCheckpoint.load(modelDir);
+            policy = HfCheckpoint.load(modelDir, Backends.current());
             if (config.beta != 0) {
                 reference = policy.copy();
             }
