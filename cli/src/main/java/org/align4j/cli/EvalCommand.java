@@ -14,6 +14,7 @@ import org.align4j.examples.io.Jsonl;
 import org.align4j.policy.io.AtomicFiles;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.HfCheckpoint;
+import org.align4j.policy.ops.Backends;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.util.BadInputException;
 import picocli.CommandLine.Command;
@@ -87,7 +88,7 @@ final class EvalCommand implements Callable<Integer> {
         EvalSettings settings = new EvalSettings(k, n == null ? k : n, temperature, topP, maxCompletionLength, seed,
                 batch);
         List<EvalProblem> problems = EvalProblem.read(dataset, limit);
-        CausalLM policy = HfCheckpoint.load(model);
+        CausalLM policy = HfCheckpoint.load(model, Backends.current());
         Tokenizer tokenizer = Tokenizer.load(model);
         long start = System.nanoTime();
         ModelEvaluator.Result r = new ModelEvaluator(policy, tokenizer, settings).evaluate(problems, System.err);

@@ -15,6 +15,7 @@ import java.util.concurrent.Callable;
 import org.align4j.policy.io.AtomicFiles;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.HfCheckpoint;
+import org.align4j.policy.ops.Backends;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.train.ProgressBar;
 import org.align4j.rollout.Completion;
@@ -105,7 +106,7 @@ final class GenerateCommand implements Callable<Integer> {
         Tokenizer tokenizer = hasTokenizer(model) ? Tokenizer.load(model) : null;
         List<Prompt> prompts = input.prompts != null ? PromptsJsonl.read(input.prompts, tokenizer)
                 : List.of(Prompt.ofIds("0", parseIds(input.inputIds)));
-        CausalLM m = HfCheckpoint.load(model);
+        CausalLM m = HfCheckpoint.load(model, Backends.current());
         Sampler sampler = new Sampler(m, tokenizer, maxBatchSequences);
         boolean idsOnly = input.inputIds != null;
         if (output == null) {

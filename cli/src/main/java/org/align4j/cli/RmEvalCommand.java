@@ -2,6 +2,7 @@ package org.align4j.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.align4j.policy.ops.Backends;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.reward.model.RewardEncoder;
 import org.align4j.reward.model.RewardModel;
@@ -31,7 +32,7 @@ final class RmEvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        RewardModel rm = RewardModel.load(model);
+        RewardModel rm = RewardModel.load(model, Backends.current());
         RewardEncoder encoder = new RewardEncoder(Tokenizer.load(model), rm.maxLength());
         RewardDataset.Loaded rows = RewardDataset.read(data, encoder, rm.kind(), limit);
         RewardMetrics m = RewardTrainer.evaluate(rm, rows.examples());

@@ -13,6 +13,7 @@ import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.Forward;
 import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.TokenBatch;
+import org.align4j.policy.ops.Backends;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -69,7 +70,7 @@ final class ScoreCommand implements Callable<Integer> {
             }
             seqs.add(ids);
         }
-        CausalLM m = HfCheckpoint.load(model);
+        CausalLM m = HfCheckpoint.load(model, Backends.current());
         Forward f = m.forward(TokenBatch.of(seqs));
         ObjectNode out = json.createObjectNode();
         ArrayNode lp = out.putArray("token_logprobs");

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.HfCheckpoint;
+import org.align4j.policy.ops.Backends;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.train.DataOrder;
 import org.align4j.policy.train.Optimization;
@@ -91,12 +92,12 @@ public final class DpoTrainer implements TrainingStep {
         Tokenizer tokenizer = tokDir == null ? null : Tokenizer.load(tokDir);
         CausalLM referenceModel;
         if (resumeFrom.isPresent()) {
-            policy = HfCheckpoint.load(resumeFrom.get().dir().resolve(RunDirectory.MODEL_DIR));
+            policy = HfCheckpoint.load(resumeFrom.get().dir().resolve(RunDirectory.MODEL_DIR), Backends.current());
             // the reference is the starting model, which the trained policy no longer is
-            referenceModel = HfCheckpoint.load(modelDir);
+            referenceModel = HfCheckpoint.load(modelDir, Backends.current());
             position = resumeFrom.get().state().dataPosition();
         } else {
-            policy = HfCheckpoint.load(modelDir);
+            policy = HfCheckpoint.load(modelDir, Backends.current());
             // precomputing runs before any update, so the policy itself can serve as the reference
             referenceModel = config.precomputeRefLogProbs ? policy : policy.copy();
         }

@@ -15,6 +15,7 @@ import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.Forward;
 import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.TokenBatch;
+import org.align4j.policy.ops.Backends;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.train.DataOrder;
 import org.align4j.policy.train.MetricsWindow;
@@ -104,16 +105,16 @@ public final class GrpoTrainer implements TrainingStep {
         long startStep = 0;
         if (resumeFrom.isPresent()) {
             RunDirectory.Checkpoint ck = resumeFrom.get();
-            policy = HfCheckpoint.load(ck.dir().resolve(RunDirectory.MODEL_DIR));
+            policy = HfCheckpoint.load(ck.dir().resolve(RunDirectory.MODEL_DIR), Backends.current());
             if (config.beta != 0) {
                 Path refDir = ck.dir().resolve("ref_model");
-                reference = HfCheckpoint.load(Files.isDirectory(refDir) ? refDir : modelDir);
+                reference = HfCheckpoint.load(Files.isDirectory(refDir) ? refDir : modelDir, Backends.current());
             }
             TrainerState state = ck.state();
             startStep = state.step();
             position = state.dataPosition();
         } else {
-            policy = HfCheckpoint.load(modelDir);
+            policy = HfCheckpoint.load(modelDir, Backends.current());
             if (config.beta != 0) {
                 reference = policy.copy();
             }

@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 import org.align4j.policy.io.AtomicFiles;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.HfCheckpoint;
+import org.align4j.policy.ops.Backends;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.train.ConfigLoader;
 import org.align4j.policy.train.MetricsPlotter;
@@ -99,7 +100,7 @@ public final class IterativeGrpo {
             GrpoTrainer.requireTokenizer(policy);
             run.writeConfig(ConfigLoader.dump(config));
         }
-        RewardModelKind kind = RewardModel.load(rm).kind();
+        RewardModelKind kind = RewardModel.load(rm, Backends.current()).kind();
         Tokenizer tokenizer = Tokenizer.load(policy);
         List<PromptRow> train = PromptRow.read(Paths.get(config.trainFile), tokenizer, config.maxPromptLength, 0);
         List<Map<String, Object>> all = new ArrayList<>();
@@ -189,7 +190,7 @@ public final class IterativeGrpo {
         }
         SamplingParams params = new SamplingParams(config.temperature, config.topP, config.topK,
                 config.maxCompletionLength, config.stopStrings, config.seed * 1_000_003L + 104_729L * k);
-        CausalLM policy = HfCheckpoint.load(policyDir);
+        CausalLM policy = HfCheckpoint.load(policyDir, Backends.current());
         List<OutcomeReward> checkers = new ArrayList<>();
         ProcessReward steps = null;
         try {
@@ -228,7 +229,7 @@ public final class IterativeGrpo {
         c.validate();
         Path dir = Paths.get(c.outputDir);
         if (Files.isDirectory(dir.resolve("final"))) {
-            return new RewardTrainer.Result(dir, dir.resolve("final"), RewardModel.load(dir.resolve("final")).kind(),
+            return new RewardTrainer.Result(dir, dir.resolve("final"), RewardModel.load(dir.resolve("final"), Backends.current()).kind(),
                     c.maxSteps, lastOf(dir, "loss"), lastOf(dir, "accuracy"), null, null, null);
         }
         return new RewardTrainer(c, prepareInnerRun(dir), log).train();
@@ -252,7 +253,7 @@ public final class IterativeGrpo {
         if (rows.isEmpty()) {
             return;
         }
-        RewardModel model = RewardModel.load(rmDir);
+        RewardModel model = RewardModel.load(rmDir, Backends.current());
         RewardEncoder encoder = new RewardEncoder(Tokenizer.load(rmDir), model.maxLength());
         List<String> where = new ArrayList<>();
         for (int i = 0; i < rows.size(); i++) {

@@ -65,7 +65,7 @@ public final class Benchmark {
         ObjectNode out = json.createObjectNode();
         ModelConfig config = ModelConfig.llama(s.vocab(), s.d(), s.ffn(), s.layers(), s.heads(), s.kvHeads(),
                 Math.max(s.seq(), s.promptLen() + s.newTokens() + 8), null, new int[] {2});
-        CausalLM model = CausalLM.initialize(config, DataType.FLOAT, 1);
+        CausalLM model = CausalLM.initialize(config, DataType.FLOAT, 1, Ops.current());
         out.put("backend", Ops.current().name());
         out.put("params", model.parameterCount());
         out.put("gemm_gflops", round(gemmGflops()));

@@ -22,6 +22,7 @@ import org.align4j.policy.io.AtomicFiles;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.ModelConfig;
+import org.align4j.policy.ops.Backends;
 import org.align4j.policy.sft.SftConfig;
 import org.align4j.policy.sft.SftTrainer;
 import org.align4j.policy.train.Rng;
@@ -197,7 +198,7 @@ public final class MiniDeepSeekMath {
         List<MathProblem> problems = train.subList(0, Math.min(train.size(), config.rmProblems));
         SamplingParams params = SamplingParams.DEFAULTS.withTemperature(config.grpoTemperature)
                 .withMaxCompletionLength(maxCompletion).withSeed(config.seed);
-        LabelledSamples.Written w = LabelledSamples.write(HfCheckpoint.load(sftModel), tokenizer, problems,
+        LabelledSamples.Written w = LabelledSamples.write(HfCheckpoint.load(sftModel, Backends.current()), tokenizer, problems,
                 config.rmGenerations, params, out.rewardData());
         RewardConfig c = new RewardConfig();
         c.modelNameOrPath = sftModel.toString();
@@ -266,7 +267,7 @@ public final class MiniDeepSeekMath {
 
     private ModelEvaluator.Result evaluate(Path modelDir, EvalSettings settings, List<EvalProblem> problems,
                                            String name) {
-        CausalLM model = HfCheckpoint.load(modelDir);
+        CausalLM model = HfCheckpoint.load(modelDir, Backends.current());
         ModelEvaluator.Result r = new ModelEvaluator(model, tokenizer, settings).evaluate(problems, log);
         Jsonl.write(out.evalRows(name), r.problems());
         return r;

@@ -146,18 +146,28 @@ public final class CausalLM {
         return new MoeFeedForward(ops, m, router, bias, experts, shared);
     }
 
-    /** A model from named weights (Hugging Face names and shapes); every tensor must be present. */
+    /** A model on the given backend from named weights (Hugging Face names and shapes); every tensor must be present. */
+    public static CausalLM fromWeights(ModelConfig config, Map<String, INDArray> weights, DataType dtype, Ops ops) {
+        return new CausalLM(config, dtype, ops, weights);
+    }
+
+    /** {@link #fromWeights(ModelConfig, Map, DataType, Ops)} on the CPU backend. */
     public static CausalLM fromWeights(ModelConfig config, Map<String, INDArray> weights, DataType dtype) {
-        return new CausalLM(config, dtype, Ops.current(), weights);
+        return fromWeights(config, weights, dtype, Ops.cpu());
     }
 
     /**
      * A freshly initialised model: normal(0, 0.02) weights (output projections scaled by
-     * 1/sqrt(2 * layers), as GPT-2 does), unit norm gains, zero biases.
+     * 1/sqrt(2 * layers), as GPT-2 does), unit norm gains, zero biases; on the given backend.
      */
-    public static CausalLM initialize(ModelConfig config, DataType dtype, long seed) {
+    public static CausalLM initialize(ModelConfig config, DataType dtype, long seed, Ops ops) {
         Nd4j.getRandom().setSeed(seed);
-        return new CausalLM(config, dtype, Ops.current(), null);
+        return new CausalLM(config, dtype, ops, null);
+    }
+
+    /** {@link #initialize(ModelConfig, DataType, long, Ops)} on the CPU backend. */
+    public static CausalLM initialize(ModelConfig config, DataType dtype, long seed) {
+        return initialize(config, dtype, seed, Ops.cpu());
     }
 
     /**

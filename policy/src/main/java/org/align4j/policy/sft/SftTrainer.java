@@ -13,6 +13,7 @@ import org.align4j.policy.model.Forward;
 import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.ModelConfig;
 import org.align4j.policy.model.TokenBatch;
+import org.align4j.policy.ops.Backends;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.train.DataOrder;
 import org.align4j.policy.train.MetricsWindow;
@@ -78,7 +79,7 @@ public final class SftTrainer implements TrainingStep {
         tokDir = tokenizerPath();
         Tokenizer tokenizer = tokDir == null ? null : Tokenizer.load(tokDir);
         if (resumeFrom.isPresent()) {
-            model = HfCheckpoint.load(resumeFrom.get().dir().resolve(RunDirectory.MODEL_DIR));
+            model = HfCheckpoint.load(resumeFrom.get().dir().resolve(RunDirectory.MODEL_DIR), Backends.current());
             position = resumeFrom.get().state().dataPosition();
         } else {
             model = newOrLoadedModel(tokenizer);
@@ -237,14 +238,14 @@ public final class SftTrainer implements TrainingStep {
 
     private CausalLM newOrLoadedModel(Tokenizer tokenizer) {
         if (config.modelNameOrPath != null) {
-            return HfCheckpoint.load(Paths.get(config.modelNameOrPath));
+            return HfCheckpoint.load(Paths.get(config.modelNameOrPath), Backends.current());
         }
         ModelConfig mc = ModelConfig.read(Paths.get(config.initConfig));
         if (tokenizer != null && tokenizer.vocabSize() > mc.vocabSize) {
             throw new BadInputException(config.initConfig + ": vocab_size " + mc.vocabSize
                     + " is smaller than the tokenizer's " + tokenizer.vocabSize());
         }
-        return CausalLM.initialize(mc, DataType.FLOAT, config.seed);
+        return CausalLM.initialize(mc, DataType.FLOAT, config.seed, Backends.current());
     }
 
     private static void checkVocabulary(CausalLM model, List<SftExample> data) {

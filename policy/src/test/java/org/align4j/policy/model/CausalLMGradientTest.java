@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
+import org.align4j.policy.ops.Ops;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -19,7 +20,11 @@ class CausalLMGradientTest {
     }
 
     static CausalLM randomModel(ModelConfig c, long seed) {
-        CausalLM m = CausalLM.initialize(c, DataType.DOUBLE, seed);
+        return randomModel(c, seed, Ops.cpu());
+    }
+
+    static CausalLM randomModel(ModelConfig c, long seed, Ops ops) {
+        CausalLM m = CausalLM.initialize(c, DataType.DOUBLE, seed, ops);
         // Larger, non-trivial weights so that every path carries gradient (norm gains away from 1).
         Nd4j.getRandom().setSeed(seed + 1);
         m.editWeights(w -> {

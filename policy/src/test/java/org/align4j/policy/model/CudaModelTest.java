@@ -8,13 +8,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import org.align4j.policy.ops.Backends;
 import org.align4j.policy.ops.Ops;
 import org.align4j.policy.ops.cuda.CudaOps;
 import org.align4j.policy.ops.cuda.CudaTesting;
 import org.align4j.policy.train.AdamW;
 import org.align4j.policy.train.GradientClipper;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
@@ -38,12 +36,6 @@ class CudaModelTest {
     @BeforeAll
     static void useGpu() {
         gpu = CudaTesting.ops();
-        Backends.use(gpu);
-    }
-
-    @AfterAll
-    static void backToCpu() {
-        Backends.use(Ops.cpu());
     }
 
     @ParameterizedTest
@@ -51,7 +43,7 @@ class CudaModelTest {
     void logitsAndLogProbsMatchTransformers(String name) throws IOException {
         Path dir = HfConformanceTest.fixture(name);
         JsonNode exp = HfConformanceTest.expected(dir);
-        CausalLM m = HfCheckpoint.load(dir);
+        CausalLM m = HfCheckpoint.load(dir, gpu);
         assertEquals("cuda", m.ops().name());
         int[][] input = HfConformanceTest.ids(exp.get("input_ids"));
         Forward f = m.forward(TokenBatch.of(input));
@@ -83,7 +75,7 @@ class CudaModelTest {
     void greedyGenerationMatchesTransformers(String name) throws IOException {
         Path dir = HfConformanceTest.fixture(name);
         JsonNode exp = HfConformanceTest.expected(dir);
-        CausalLM m = HfCheckpoint.load(dir);
+        CausalLM m = HfCheckpoint.load(dir, gpu);
         int[] prompt = HfConformanceTest.ids(exp.get("greedy_prompt"))[0];
         int[] want = HfConformanceTest.ids(exp.get("greedy_output"))[0];
         assertArrayEquals(want, Greedy.generate(m, prompt, want.length - prompt.length));
@@ -92,23 +84,18 @@ class CudaModelTest {
     @ParameterizedTest
     @ValueSource(strings = {"model_llama", "model_qwen2"})
     void saveAfterGpuUseWritesTheSameWeights(String name, @TempDir Path tmp) {
-        CausalLM m = HfCheckpoint.load(HfConformanceTest.fixture(name));
+        CausalLM m = HfCheckpoint.load(HfConformanceTest.fixture(name), gpu);
         m.forward(TokenBatch.of(new int[] {1, 2, 3, 4}));
         HfCheckpoint.save(m, tmp.resolve("copy"), null);
-        Backends.use(Ops.cpu());
-        try {
-            CausalLM cpuBack = HfCheckpoint.load(tmp.resolve("copy"));
-            CausalLM cpuOrig = HfCheckpoint.load(HfConformanceTest.fixture(name));
-            for (Parameter p : cpuOrig.parameters()) {
-                assertEquals(p.value(), cpuBack.parameter(p.name()).value(), p.name());
-            }
-        } finally {
-            Backends.use(gpu);
+        CausalLM cpuBack = HfCheckpoint.load(tmp.resolve("copy"), Ops.cpu());
+        CausalLM cpuOrig = HfCheckpoint.load(HfConformanceTest.fixture(name), Ops.cpu());
+        for (Parameter p : cpuOrig.parameters()) {
+            assertEquals(p.value(), cpuBack.parameter(p.name()).value(), p.name());
         }
     }
 
     private static CausalLM gpuModel(String arch, boolean tied, long seed) {
-        CausalLM m = CausalLMGradientTest.randomModel(CausalLMGradientTest.tiny(arch, tied), seed);
+        CausalLM m = CausalLMGradientTest.randomModel(CausalLMGradientTest.tiny(arch, tied), seed, gpu);
         assertEquals("cuda", m.ops().name());
         return m;
     }
@@ -205,7 +192,7 @@ class CudaModelTest {
     @ParameterizedTest
     @ValueSource(strings = {"v3", "v2"})
     void deepSeekLogProbGradientMatchesFiniteDifferences(String variant) {
-        CausalLM m = DeepSeekGradientTest.randomModel(DeepSeekGradientTest.tiny(variant), 7);
+        CausalLM m = DeepSeekGradientTest.randomModel(DeepSeekGradientTest.tiny(variant), 7, gpu);
         assertEquals("cuda", m.ops().name());
         TokenBatch b = CausalLMGradientTest.batch();
         double[][] c = CausalLMGradientTest.coefficients(b, 3);
@@ -222,7 +209,7 @@ class CudaModelTest {
     @ParameterizedTest
     @ValueSource(strings = {"v3", "v2", "v3-halves"})
     void deepSeekCompressedCacheDecodingEqualsFullForward(String variant) {
-        CausalLM m = DeepSeekGradientTest.randomModel(DeepSeekGradientTest.tiny(variant), 21);
+        CausalLM m = DeepSeekGradientTest.randomModel(DeepSeekGradientTest.tiny(variant), 21, gpu);
         assertEquals("cuda", m.ops().name());
         double err = DeepSeekGradientTest.decodingError(m, new KvCache[2]);
         assertTrue(err < 1e-10, "max |logit difference| " + err);
@@ -233,13 +220,7 @@ class CudaModelTest {
     void trainingStepsAgreeWithTheCpuBackend() {
         ModelConfig c = CausalLMGradientTest.tiny(ModelConfig.QWEN2, false);
         CausalLM onGpu = gpuModel(ModelConfig.QWEN2, false, 31);
-        Backends.use(Ops.cpu());
-        CausalLM onCpu;
-        try {
-            onCpu = CausalLM.fromWeights(c, onGpu.weights(), DataType.DOUBLE);
-        } finally {
-            Backends.use(gpu);
-        }
+        CausalLM onCpu = CausalLM.fromWeights(c, onGpu.weights(), DataType.DOUBLE, Ops.cpu());
         TokenBatch b = CausalLMGradientTest.batch();
         double[][] coef = CausalLMGradientTest.coefficients(b, 5);
         double[] norms = new double[2];

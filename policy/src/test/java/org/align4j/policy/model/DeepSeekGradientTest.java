@@ -43,7 +43,11 @@ class DeepSeekGradientTest {
     }
 
     static CausalLM randomModel(ModelConfig c, long seed) {
-        CausalLM m = CausalLMGradientTest.randomModel(c, seed);
+        return randomModel(c, seed, Ops.cpu());
+    }
+
+    static CausalLM randomModel(ModelConfig c, long seed, Ops ops) {
+        CausalLM m = CausalLMGradientTest.randomModel(c, seed, ops);
         // a correction bias large enough to change some choices
         m.editWeights(w -> w.forEach((k, v) -> {
             if (k.endsWith("e_score_correction_bias")) {

@@ -16,6 +16,7 @@ import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.Parameter;
 import org.align4j.policy.model.TokenBatch;
+import org.align4j.policy.ops.Ops;
 import org.align4j.policy.util.BadInputException;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -63,17 +64,28 @@ public final class RewardModel {
         return Files.isRegularFile(dir.resolve(META_FILE)) && Files.isRegularFile(dir.resolve(HEAD_FILE));
     }
 
-    public static RewardModel load(Path dir) {
-        return load(dir, DataType.FLOAT);
+    /** A float32 reward model on the given backend. */
+    public static RewardModel load(Path dir, Ops ops) {
+        return load(dir, DataType.FLOAT, ops);
     }
 
+    /** A float32 reward model on the CPU backend. */
+    public static RewardModel load(Path dir) {
+        return load(dir, Ops.cpu());
+    }
+
+    /** A reward model of the given element type on the CPU backend. */
     public static RewardModel load(Path dir, DataType dtype) {
+        return load(dir, dtype, Ops.cpu());
+    }
+
+    public static RewardModel load(Path dir, DataType dtype, Ops ops) {
         if (!isRewardModel(dir)) {
             throw new BadInputException(dir + ": not a reward model directory (needs " + META_FILE + " and "
                     + HEAD_FILE + "; train one with 'align4j rm train')");
         }
         RewardModelKind kind = readKind(dir.resolve(META_FILE));
-        CausalLM trunk = HfCheckpoint.load(dir, dtype);
+        CausalLM trunk = HfCheckpoint.load(dir, dtype, ops);
         Map<String, INDArray> h = SafeTensors.read(dir.resolve(HEAD_FILE), dtype);
         INDArray w = h.get(ScalarHead.WEIGHT);
         INDArray b = h.get(ScalarHead.BIAS);

@@ -16,6 +16,7 @@ import org.align4j.policy.io.JsonlReader;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.ModelConfig;
+import org.align4j.policy.ops.Backends;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.train.Optimization;
 import org.align4j.policy.train.RunDirectory;
@@ -96,7 +97,7 @@ public final class RewardTrainer implements TrainingStep {
         tokDir = tokenizerPath();
         Tokenizer tokenizer = Tokenizer.load(tokDir);
         model = resumeFrom.isPresent()
-                ? RewardModel.load(resumeFrom.get().dir().resolve(RunDirectory.MODEL_DIR))
+                ? RewardModel.load(resumeFrom.get().dir().resolve(RunDirectory.MODEL_DIR), Backends.current())
                 : newOrLoadedModel(tokenizer);
         kind = model.kind();
         RewardEncoder encoder = new RewardEncoder(tokenizer, Math.min(config.maxLength, model.maxLength()));
@@ -305,21 +306,21 @@ public final class RewardTrainer implements TrainingStep {
         if (config.modelNameOrPath != null) {
             Path dir = Paths.get(config.modelNameOrPath);
             if (RewardModel.isRewardModel(dir)) {
-                RewardModel rm = RewardModel.load(dir);
+                RewardModel rm = RewardModel.load(dir, Backends.current());
                 if (wanted != null && wanted != rm.kind()) {
                     throw new BadInputException("kind is " + wanted.key() + " but " + dir + " is an " + rm.kind().key()
                             + " reward model");
                 }
                 return rm;
             }
-            return RewardModel.create(HfCheckpoint.load(dir), wanted == null ? RewardModelKind.ORM : wanted, config.seed);
+            return RewardModel.create(HfCheckpoint.load(dir, Backends.current()), wanted == null ? RewardModelKind.ORM : wanted, config.seed);
         }
         ModelConfig mc = ModelConfig.read(Paths.get(config.initConfig));
         if (tokenizer.vocabSize() > mc.vocabSize) {
             throw new BadInputException(config.initConfig + ": vocab_size " + mc.vocabSize
                     + " is smaller than the tokenizer's " + tokenizer.vocabSize());
         }
-        CausalLM trunk = CausalLM.initialize(mc, DataType.FLOAT, config.seed);
+        CausalLM trunk = CausalLM.initialize(mc, DataType.FLOAT, config.seed, Backends.current());
         return RewardModel.create(trunk, wanted == null ? RewardModelKind.ORM : wanted, config.seed + 1);
     }
 
