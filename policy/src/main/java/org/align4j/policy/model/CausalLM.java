@@ -7,7 +7,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.align4j.policy.ops.Ops;
-import org.align4j.policy.ops.RopeTable;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -39,7 +38,7 @@ public final class CausalLM {
     private final Parameter head;
     private final DecoderLayer[] layers;
     private final RmsNorm finalNorm;
-    private final RopeTable rope;
+    private final RotaryEmbedding rope;
     private final LinkedHashMap<Long, Workspace> workspaces = new LinkedHashMap<>(8, 0.75f, true);
     private final Map<Workspace, Long> generations = new java.util.IdentityHashMap<>();
     private long generation;
@@ -52,7 +51,7 @@ public final class CausalLM {
         this.ops = ops;
         this.params = new LinkedHashMap<>();
         this.randomInit = weights == null;
-        this.rope = new RopeTable(config.headDim, config.ropeTheta);
+        this.rope = new RotaryEmbedding(config);
         Map<String, INDArray> remaining = new LinkedHashMap<>(randomInit ? Map.of() : weights);
         dropMultiTokenPredictionLayers(remaining);
         embed = take(remaining, "model.embed_tokens.weight", config.vocabSize, config.hiddenSize);
