@@ -74,7 +74,7 @@ public final class DpoTrainer {
             state = new TrainerState(0, null, 0);
             run.writeConfig(ConfigLoader.dump(config));
         }
-        policy.setMoeAuxLossWeight(config.moeAuxLossWeight);
+        config.applyTo(policy);
         PairTruncation truncation = config.truncation();
         int vocab = policy.config().vocabSize;
         PreferenceDataset trainSet = read(config.trainFile, tokenizer, truncation, vocab, policy);

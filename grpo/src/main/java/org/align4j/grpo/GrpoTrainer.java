@@ -91,7 +91,7 @@ public final class GrpoTrainer {
             state = new TrainerState(0, null, 0);
             run.writeConfig(ConfigLoader.dump(config));
         }
-        policy.setMoeAuxLossWeight(config.moeAuxLossWeight);
+        config.applyTo(policy);
         List<PromptRow> train = PromptRow.read(Paths.get(config.trainFile), tokenizer, config.maxPromptLength, 0);
         List<PromptRow> eval = config.evalFile == null ? List.of()
                 : PromptRow.read(Paths.get(config.evalFile), tokenizer, config.maxPromptLength, config.evalLimit);

@@ -38,6 +38,7 @@ public final class CausalLM {
     private final Parameter head;
     private final DecoderLayer[] layers;
     private final RmsNorm finalNorm;
+    private final LmHead lmHead;
     private final RotaryEmbedding rope;
     private final LinkedHashMap<Long, Workspace> workspaces = new LinkedHashMap<>(8, 0.75f, true);
     private final Map<Workspace, Long> generations = new java.util.IdentityHashMap<>();
@@ -73,6 +74,7 @@ public final class CausalLM {
         } else {
             head = take(remaining, "lm_head.weight", config.vocabSize, d);
         }
+        lmHead = new LmHead(ops, head, config.vocabSize, d);
         if (!remaining.isEmpty()) {
             throw new IllegalArgumentException("unexpected tensor '" + remaining.keySet().iterator().next()
                     + "' for " + config.architecture + " (" + remaining.size() + " unexpected in all)");
@@ -282,6 +284,7 @@ public final class CausalLM {
         weights().forEach((k, v) -> w.put(k, v.dup()));
         CausalLM m = new CausalLM(config, dtype, ops, w);
         m.setMoeAuxLossWeight(moeAuxLossWeight);
+        m.setLmHeadChunkSize(lmHead.chunkSize());
         return m;
     }
 
@@ -348,6 +351,25 @@ public final class CausalLM {
 
     // ---------------------------------------------------------------- teacher-forced passes
 
+    /**
+     * Tokens per chunk of the LM head in teacher-forced passes (see {@link LmHead}): -1 (the default) chooses from
+     * the shapes, keeping whole-batch logits only while they are small; 0 never chunks; a positive value is the
+     * chunk. Chunked passes never hold [tokens, vocab] logits of the whole batch; the results are the same.
+     */
+    public void setLmHeadChunkSize(int tokens) {
+        lmHead.setChunkSize(tokens);
+    }
+
+    /** Whether some cached workspace holds whole-batch logits (for tests of the chunked head). */
+    boolean holdsFullLogits() {
+        for (Workspace w : workspaces.values()) {
+            if (w.holdsFullLogits()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Forward pass with logits, token log-probs and entropies (kept for {@link Forward#backward}). */
     public Forward forward(TokenBatch batch) {
         return run(batch, true, null);
@@ -377,12 +399,16 @@ public final class CausalLM {
         }
         finalNorm.forward(ws.residual[layers.length], ws.finalHidden, ws.finalRstd);
         if (withLogits) {
-            ops.gemm(ws.finalHidden, head.value(), ws.logits(), false, true, 1.0, 0.0);
-            ops.logProbsAndEntropy(ws.logits(), ws.targets, ws.logProb(), ws.entropy());
+            lmHead.forward(ws);
         }
         long gen = ++generation;
         generations.put(ws, gen);
         return new Forward(this, ws, batch, gen, withLogits);
+    }
+
+    /** The whole grid's logits of the last pass on ws (computed now when the head ran in chunks). */
+    INDArray fullLogits(Workspace ws) {
+        return lmHead.fullLogits(ws);
     }
 
     void checkCurrent(Workspace ws, long gen) {
@@ -397,10 +423,7 @@ public final class CausalLM {
         INDArray host = Nd4j.createFromArray(dLogProb).castTo(dtype);
         ops.hostWritten(host);
         ops.copy(host, g);
-        INDArray dLogits = ws.logits();
-        ops.logProbsBackward(dLogits, ws.targets, g);
-        ops.gemm(dLogits, head.value(), ws.dFinal(), false, false, 1.0, 0.0);
-        ops.gemm(dLogits, ws.finalHidden, head.grad(), true, false, 1.0, 1.0);
+        lmHead.backward(ws, g, ws.dFinal());
         backwardTrunk(ws, ws.dFinal());
     }
 
@@ -506,12 +529,15 @@ public final class CausalLM {
             throw new IllegalArgumentException("prompt of " + prompts.width() + " tokens does not fit the KV cache ("
                     + cache.capacity + " positions)");
         }
-        run(prompts, true, cache);
+        // only each row's last position needs logits: [batch, vocab], never [batch * width, vocab]
+        run(prompts, false, cache);
         Workspace ws = workspace(prompts.size(), roundUp(prompts.width()));
         for (int b = 0; b < cache.batch; b++) {
             cache.lengths[b] = prompts.length(b);
-            ops.copy(ws.logits().getRow(b * ws.shape.seq + prompts.length(b) - 1L), cache.logits.getRow(b));
+            ops.copy(LmHead.rowSpan(ws.finalHidden, b * ws.shape.seq + prompts.length(b) - 1, 1),
+                    LmHead.rowSpan(cache.norm, b, 1));
         }
+        ops.gemm(cache.norm, head.value(), cache.logits, false, true, 1.0, 0.0);
         ops.toHost(cache.logits);
         return cache.logits;
     }

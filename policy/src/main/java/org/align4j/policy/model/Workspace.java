@@ -22,8 +22,11 @@ final class Workspace {
     private final ModelConfig config;
     private final DecoderLayer[] decoderLayers;
     private INDArray logits;
+    private INDArray chunkLogits;
     private INDArray logProb;
     private INDArray entropy;
+    /** Rows per LM-head chunk of the last forward pass (rows of the whole grid when it was not chunked). */
+    int headChunk;
     private DecoderLayer.Grads[] grads;
     private INDArray dResidual;
     private INDArray dFinal;
@@ -51,22 +54,36 @@ final class Workspace {
         finalRstd = shape.zeros(shape.rows);
     }
 
+    /** Logits of the whole grid [rows, vocab]: allocated only when the LM head runs unchunked or they are asked for. */
     INDArray logits() {
         if (logits == null) {
             logits = shape.zeros(shape.rows, config.vocabSize);
-            logProb = shape.zeros(shape.rows);
-            entropy = shape.zeros(shape.rows);
         }
         return logits;
     }
 
+    boolean holdsFullLogits() {
+        return logits != null;
+    }
+
+    /** Logits of one chunk of rows [chunk, vocab], reused by every chunk of every pass of this shape. */
+    INDArray chunkLogits(int chunk) {
+        if (chunkLogits == null || chunkLogits.rows() != chunk) {
+            chunkLogits = shape.zeros(chunk, config.vocabSize);
+        }
+        return chunkLogits;
+    }
+
     INDArray logProb() {
-        logits();
+        if (logProb == null) {
+            logProb = shape.zeros(shape.rows);
+            entropy = shape.zeros(shape.rows);
+        }
         return logProb;
     }
 
     INDArray entropy() {
-        logits();
+        logProb();
         return entropy;
     }
 

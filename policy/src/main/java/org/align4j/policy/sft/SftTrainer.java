@@ -65,7 +65,7 @@ public final class SftTrainer {
             state = new TrainerState(0, null, 0);
             run.writeConfig(ConfigLoader.dump(config));
         }
-        model.setMoeAuxLossWeight(config.moeAuxLossWeight);
+        config.applyTo(model);
         List<SftExample> train = SftDataset.read(Paths.get(config.trainFile), tokenizer, config.maxLength,
                 config.completionOnlyLoss, 0);
         List<SftExample> eval = config.evalFile == null ? List.of()
