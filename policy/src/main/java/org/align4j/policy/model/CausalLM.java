@@ -44,6 +44,7 @@ public final class CausalLM {
     private final Map<Workspace, Long> generations = new java.util.IdentityHashMap<>();
     private long generation;
     private double moeAuxLossWeight;
+    private boolean gradientCheckpointing;
 
     /** From named weights, or (weights null) freshly initialised ones (see {@link #initialize}). */
     private CausalLM(ModelConfig config, DataType dtype, Ops ops, Map<String, INDArray> weights) {
@@ -285,6 +286,7 @@ public final class CausalLM {
         CausalLM m = new CausalLM(config, dtype, ops, w);
         m.setMoeAuxLossWeight(moeAuxLossWeight);
         m.setLmHeadChunkSize(lmHead.chunkSize());
+        m.setGradientCheckpointing(gradientCheckpointing);
         return m;
     }
 
@@ -358,6 +360,34 @@ public final class CausalLM {
      */
     public void setLmHeadChunkSize(int tokens) {
         lmHead.setChunkSize(tokens);
+    }
+
+    /**
+     * Gradient checkpointing (transformers' gradient_checkpointing): teacher-forced passes keep only each layer's
+     * input, and the backward pass recomputes a layer's activations just before its gradients, so activation
+     * memory is one layer's worth plus a [tokens, hidden] residual per layer, for about one more forward pass of
+     * compute. Gradients are the same. Frees the cached buffers when the setting changes.
+     */
+    public void setGradientCheckpointing(boolean on) {
+        if (on != gradientCheckpointing) {
+            gradientCheckpointing = on;
+            workspaces.values().forEach(w -> w.shape.release());
+            workspaces.clear();
+            generations.clear();
+        }
+    }
+
+    public boolean gradientCheckpointing() {
+        return gradientCheckpointing;
+    }
+
+    /** Bytes of activation and gradient buffers cached for teacher-forced passes (for memory tests). */
+    long workspaceBytes() {
+        long n = 0;
+        for (Workspace w : workspaces.values()) {
+            n += w.shape.allocatedBytes();
+        }
+        return n;
     }
 
     /** Whether some cached workspace holds whole-batch logits (for tests of the chunked head). */
@@ -444,6 +474,10 @@ public final class CausalLM {
         ops.zero(dRes);
         finalNorm.backward(dFinal, ws.residual[layers.length], ws.finalRstd, dRes);
         for (int l = layers.length - 1; l >= 0; l--) {
+            // the last layer's buffers still hold its activations: the forward pass ended with it
+            if (ws.checkpointing && l < layers.length - 1) {
+                layers[l].recompute(s, ws.residual[l], ws.positions, ws.valid, ws.layers[l], ws.residual[l + 1]);
+            }
             layers[l].backward(s, ws.residual[l], ws.positions, ws.layers[l], g[l], dRes);
         }
         ops.embeddingBackward(ws.ids, dRes, embed.grad());
@@ -463,7 +497,7 @@ public final class CausalLM {
                 generations.remove(old);
                 old.shape.release();
             }
-            ws = new Workspace(new Shape(batch, width, dtype), config, layers);
+            ws = new Workspace(new Shape(batch, width, dtype), config, layers, gradientCheckpointing);
             workspaces.put(key, ws);
         }
         return ws;

@@ -32,7 +32,14 @@ final class Workspace {
     private INDArray dFinal;
     private INDArray dLogProb;
 
-    Workspace(Shape shape, ModelConfig c, DecoderLayer[] decoderLayers) {
+    /**
+     * With checkpointing, layers of one kind share one set of activation buffers: only each layer's input (the
+     * residual stream) is kept for the backward pass, which recomputes the rest layer by layer.
+     */
+    final boolean checkpointing;
+
+    Workspace(Shape shape, ModelConfig c, DecoderLayer[] decoderLayers, boolean checkpointing) {
+        this.checkpointing = checkpointing;
         this.shape = shape;
         this.config = c;
         this.decoderLayers = decoderLayers;
@@ -47,8 +54,11 @@ final class Workspace {
         for (int l = 0; l <= c.numLayers; l++) {
             residual[l] = shape.zeros(shape.rows, c.hiddenSize);
         }
+        Map<Object, DecoderLayer.Acts> shared = new HashMap<>();
         for (int l = 0; l < c.numLayers; l++) {
-            layers[l] = new DecoderLayer.Acts(shape, c, decoderLayers[l]);
+            DecoderLayer d = decoderLayers[l];
+            layers[l] = checkpointing ? shared.computeIfAbsent(d.actsKey(), k -> new DecoderLayer.Acts(shape, c, d))
+                    : new DecoderLayer.Acts(shape, c, d);
         }
         finalHidden = shape.zeros(shape.rows, c.hiddenSize);
         finalRstd = shape.zeros(shape.rows);

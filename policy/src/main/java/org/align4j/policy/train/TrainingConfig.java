@@ -56,11 +56,21 @@ public class TrainingConfig implements ConfigLoader.Validated {
      * elements); 0 never chunks; a positive value is the chunk. Results are the same either way.
      */
     public int lmHeadChunkSize = -1;
+    /**
+     * Recompute each layer's activations in the backward pass instead of keeping them (transformers' name): activation
+     * memory drops to one layer's buffers plus a [tokens, hidden] input per layer, for about one more forward pass
+     * of compute per step. Gradients are the same.
+     */
+    public boolean gradientCheckpointing = false;
 
-    /** Applies the settings that live in the trained model (balance loss weight, LM head chunk size). */
+    /**
+     * Applies the settings that live in the trained model (balance loss weight, LM head chunk size, gradient
+     * checkpointing).
+     */
     public void applyTo(CausalLM model) {
         model.setMoeAuxLossWeight(moeAuxLossWeight);
         model.setLmHeadChunkSize(lmHeadChunkSize);
+        model.setGradientCheckpointing(gradientCheckpointing);
     }
 
     /** Optimizer steps of the whole run, given how many one epoch holds. */
