@@ -139,6 +139,14 @@ public final class ModelConfig {
         }
     }
 
+    /**
+     * The longest sequence a teacher-forced pass or KV cache accepts: max_position_embeddings, except under
+     * {@code dynamic} rope scaling, which exists to run past it (transformers sets no limit there either).
+     */
+    public int contextLimit() {
+        return ropeScaling.isDynamic() ? Integer.MAX_VALUE : maxPositions;
+    }
+
     public int group() {
         return numHeads / numKvHeads;
     }
