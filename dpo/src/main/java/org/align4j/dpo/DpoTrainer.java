@@ -101,7 +101,7 @@ public final class DpoTrainer implements TrainingStep {
             // precomputing runs before any update, so the policy itself can serve as the reference
             referenceModel = config.precomputeRefLogProbs ? policy : policy.copy();
         }
-        policy.setMoeAuxLossWeight(config.moeAuxLossWeight);
+        config.applyTo(policy);
         PairTruncation truncation = config.truncation();
         int vocab = policy.config().vocabSize;
         PreferenceDataset trainSet = read(config.trainFile, tokenizer, truncation, vocab, policy);

@@ -119,7 +119,7 @@ public final class GrpoTrainer implements TrainingStep {
                 reference = policy.copy();
             }
         }
-        policy.setMoeAuxLossWeight(config.moeAuxLossWeight);
+        config.applyTo(policy);
         train = PromptRow.read(Paths.get(config.trainFile), tokenizer, config.maxPromptLength, 0);
         eval = config.evalFile == null ? List.of()
                 : PromptRow.read(Paths.get(config.evalFile), tokenizer, config.maxPromptLength, config.evalLimit);

@@ -15,11 +15,11 @@ final class Attention implements AttentionBlock {
     final Linear v;
     final Linear o;
     private final ModelConfig c;
-    private final RopeTable rope;
+    private final RotaryEmbedding rope;
     private final Ops ops;
     private final double scale;
 
-    Attention(Ops ops, ModelConfig c, RopeTable rope, Linear q, Linear k, Linear v, Linear o) {
+    Attention(Ops ops, ModelConfig c, RotaryEmbedding rope, Linear q, Linear k, Linear v, Linear o) {
         this.ops = ops;
         this.c = c;
         this.rope = rope;
@@ -142,8 +142,9 @@ final class Attention implements AttentionBlock {
         q.forward(x, a.qRows, false);
         k.forward(x, a.kRows, false);
         v.forward(x, a.vRows, false);
-        ops.rope(a.qRows, positions, rope, false);
-        ops.rope(a.kRows, positions, rope, false);
+        RopeTable table = rope.forPositions(positions);
+        ops.rope(a.qRows, positions, table, false);
+        ops.rope(a.kRows, positions, table, false);
         if (cache != null) {
             ops.writeKv(a.kRows, cache.tensors[0], s.batch, s.seq, cacheStart);
             ops.writeKv(a.vRows, cache.tensors[1], s.batch, s.seq, cacheStart);
@@ -174,8 +175,9 @@ final class Attention implements AttentionBlock {
         ops.regroupHeads(g.dqRows, g.dQg, s.batch, s.seq, c.numKvHeads, c.group(), false);
         ops.regroupHeads(g.dkRows, g.dKg, s.batch, s.seq, c.numKvHeads, 1, false);
         ops.regroupHeads(g.dvRows, g.dVg, s.batch, s.seq, c.numKvHeads, 1, false);
-        ops.rope(g.dqRows, positions, rope, true);
-        ops.rope(g.dkRows, positions, rope, true);
+        RopeTable table = rope.forPositions(positions);
+        ops.rope(g.dqRows, positions, table, true);
+        ops.rope(g.dkRows, positions, table, true);
         q.backward(x, g.dqRows, dx, false);
         k.backward(x, g.dkRows, dx, true);
         v.backward(x, g.dvRows, dx, true);
@@ -189,8 +191,9 @@ final class Attention implements AttentionBlock {
         q.forward(x, b.q, false);
         k.forward(x, b.k1, false);
         v.forward(x, b.v1, false);
-        ops.rope(b.q, positions, rope, false);
-        ops.rope(b.k1, positions, rope, false);
+        RopeTable table = rope.forPositions(positions);
+        ops.rope(b.q, positions, table, false);
+        ops.rope(b.k1, positions, table, false);
         ops.writeKv(b.k1, cache.tensors[0], batch, 1, start);
         ops.writeKv(b.v1, cache.tensors[1], batch, 1, start);
         ops.decodeAttention(b.q, cache.tensors[0], cache.tensors[1], visible, b.attn, c.group(), scale, b.scratch);

@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.align4j.policy.ops.Ops;
-import org.align4j.policy.ops.RopeTable;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -40,11 +39,13 @@ public final class CausalLM {
     private final Parameter head;
     private final DecoderLayer[] layers;
     private final RmsNorm finalNorm;
-    private final RopeTable rope;
+    private final LmHead lmHead;
+    private final RotaryEmbedding rope;
     private final LinkedHashMap<Long, Workspace> workspaces = new LinkedHashMap<>(8, 0.75f, true);
     private final Map<Workspace, Long> generations = new java.util.IdentityHashMap<>();
     private long generation;
     private double moeAuxLossWeight;
+    private boolean gradientCheckpointing;
 
     /** From named weights, or (weights null) freshly initialised ones (see {@link #initialize}). */
     private CausalLM(ModelConfig config, DataType dtype, Ops ops, Map<String, INDArray> weights) {
@@ -53,7 +54,7 @@ public final class CausalLM {
         this.ops = ops;
         this.params = new LinkedHashMap<>();
         this.randomInit = weights == null;
-        this.rope = new RopeTable(config.headDim, config.ropeTheta);
+        this.rope = new RotaryEmbedding(config);
         Map<String, INDArray> remaining = new LinkedHashMap<>(randomInit ? Map.of() : weights);
         dropMultiTokenPredictionLayers(remaining);
         embed = take(remaining, "model.embed_tokens.weight", config.vocabSize, config.hiddenSize);
@@ -75,6 +76,7 @@ public final class CausalLM {
         } else {
             head = take(remaining, "lm_head.weight", config.vocabSize, d);
         }
+        lmHead = new LmHead(ops, head, config.vocabSize, d);
         if (!remaining.isEmpty()) {
             throw new IllegalArgumentException("unexpected tensor '" + remaining.keySet().iterator().next()
                     + "' for " + config.architecture + " (" + remaining.size() + " unexpected in all)");
@@ -293,6 +295,8 @@ public final class CausalLM {
         weights().forEach((k, v) -> w.put(k, v.dup()));
         CausalLM m = new CausalLM(config, dtype, ops, w);
         m.setMoeAuxLossWeight(moeAuxLossWeight);
+        m.setLmHeadChunkSize(lmHead.chunkSize());
+        m.setGradientCheckpointing(gradientCheckpointing);
         return m;
     }
 
@@ -359,6 +363,53 @@ public final class CausalLM {
 
     // ---------------------------------------------------------------- teacher-forced passes
 
+    /**
+     * Tokens per chunk of the LM head in teacher-forced passes (see {@link LmHead}): -1 (the default) chooses from
+     * the shapes, keeping whole-batch logits only while they are small; 0 never chunks; a positive value is the
+     * chunk. Chunked passes never hold [tokens, vocab] logits of the whole batch; the results are the same.
+     */
+    public void setLmHeadChunkSize(int tokens) {
+        lmHead.setChunkSize(tokens);
+    }
+
+    /**
+     * Gradient checkpointing (transformers' gradient_checkpointing): teacher-forced passes keep only each layer's
+     * input, and the backward pass recomputes a layer's activations just before its gradients, so activation
+     * memory is one layer's worth plus a [tokens, hidden] residual per layer, for about one more forward pass of
+     * compute. Gradients are the same. Frees the cached buffers when the setting changes.
+     */
+    public void setGradientCheckpointing(boolean on) {
+        if (on != gradientCheckpointing) {
+            gradientCheckpointing = on;
+            workspaces.values().forEach(w -> w.shape.release());
+            workspaces.clear();
+            generations.clear();
+        }
+    }
+
+    public boolean gradientCheckpointing() {
+        return gradientCheckpointing;
+    }
+
+    /** Bytes of activation and gradient buffers cached for teacher-forced passes (for memory tests). */
+    long workspaceBytes() {
+        long n = 0;
+        for (Workspace w : workspaces.values()) {
+            n += w.shape.allocatedBytes();
+        }
+        return n;
+    }
+
+    /** Whether some cached workspace holds whole-batch logits (for tests of the chunked head). */
+    boolean holdsFullLogits() {
+        for (Workspace w : workspaces.values()) {
+            if (w.holdsFullLogits()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Forward pass with logits, token log-probs and entropies (kept for {@link Forward#backward}). */
     public Forward forward(TokenBatch batch) {
         return run(batch, true, null);
@@ -371,7 +422,7 @@ public final class CausalLM {
 
     Forward run(TokenBatch batch, boolean withLogits, KvCache cache) {
         int width = roundUp(batch.width());
-        if (cache == null && batch.width() > config.maxPositions) {
+        if (cache == null && batch.width() > config.contextLimit()) {
             throw new IllegalArgumentException("sequence of " + batch.width() + " tokens exceeds max_position_embeddings "
                     + config.maxPositions);
         }
@@ -388,12 +439,16 @@ public final class CausalLM {
         }
         finalNorm.forward(ws.residual[layers.length], ws.finalHidden, ws.finalRstd);
         if (withLogits) {
-            ops.gemm(ws.finalHidden, head.value(), ws.logits(), false, true, 1.0, 0.0);
-            ops.logProbsAndEntropy(ws.logits(), ws.targets, ws.logProb(), ws.entropy());
+            lmHead.forward(ws);
         }
         long gen = ++generation;
         generations.put(ws, gen);
         return new Forward(this, ws, batch, gen, withLogits);
+    }
+
+    /** The whole grid's logits of the last pass on ws (computed now when the head ran in chunks). */
+    INDArray fullLogits(Workspace ws) {
+        return lmHead.fullLogits(ws);
     }
 
     void checkCurrent(Workspace ws, long gen) {
@@ -407,10 +462,7 @@ public final class CausalLM {
         INDArray g = ws.dLogProb();
         INDArray host = Nd4j.createFromArray(dLogProb).castTo(dtype); // new: uploaded at its first use
         ops.copy(host, g);
-        INDArray dLogits = ws.logits();
-        ops.logProbsBackward(dLogits, ws.targets, g);
-        ops.gemm(dLogits, head.value(), ws.dFinal(), false, false, 1.0, 0.0);
-        ops.gemm(dLogits, ws.finalHidden, head.grad(), true, false, 1.0, 1.0);
+        lmHead.backward(ws, g, ws.dFinal());
         backwardTrunk(ws, ws.dFinal());
     }
 
@@ -430,6 +482,10 @@ public final class CausalLM {
         ops.zero(dRes);
         finalNorm.backward(dFinal, ws.residual[layers.length], ws.finalRstd, dRes);
         for (int l = layers.length - 1; l >= 0; l--) {
+            // the last layer's buffers still hold its activations: the forward pass ended with it
+            if (ws.checkpointing && l < layers.length - 1) {
+                layers[l].recompute(s, ws.residual[l], ws.positions, ws.valid, ws.layers[l], ws.residual[l + 1]);
+            }
             layers[l].backward(s, ws.residual[l], ws.positions, ws.layers[l], g[l], dRes);
         }
         ops.embeddingBackward(ws.ids, dRes, embed.grad());
@@ -449,7 +505,7 @@ public final class CausalLM {
                 generations.remove(old);
                 old.shape.release();
             }
-            ws = new Workspace(new Shape(batch, width, dtype), config, layers);
+            ws = new Workspace(new Shape(batch, width, dtype), config, layers, gradientCheckpointing);
             workspaces.put(key, ws);
         }
         return ws;
@@ -471,7 +527,7 @@ public final class CausalLM {
      * holds only the normed latent and the RoPE key per token and layer.
      */
     public KvCache newKvCache(int batch, int capacity) {
-        if (capacity > config.maxPositions) {
+        if (capacity > config.contextLimit()) {
             throw new IllegalArgumentException("KV cache capacity " + capacity + " exceeds max_position_embeddings "
                     + config.maxPositions);
         }
@@ -515,12 +571,15 @@ public final class CausalLM {
             throw new IllegalArgumentException("prompt of " + prompts.width() + " tokens does not fit the KV cache ("
                     + cache.capacity + " positions)");
         }
-        run(prompts, true, cache);
+        // only each row's last position needs logits: [batch, vocab], never [batch * width, vocab]
+        run(prompts, false, cache);
         Workspace ws = workspace(prompts.size(), roundUp(prompts.width()));
         for (int b = 0; b < cache.batch; b++) {
             cache.lengths[b] = prompts.length(b);
-            ops.copy(ws.logits().getRow(b * ws.shape.seq + prompts.length(b) - 1L), cache.logits.getRow(b));
+            ops.copy(LmHead.rowSpan(ws.finalHidden, b * ws.shape.seq + prompts.length(b) - 1, 1),
+                    LmHead.rowSpan(cache.norm, b, 1));
         }
+        ops.gemm(cache.norm, head.value(), cache.logits, false, true, 1.0, 0.0);
         ops.toHost(cache.logits);
         return cache.logits;
     }

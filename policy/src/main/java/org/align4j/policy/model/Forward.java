@@ -67,14 +67,19 @@ public final class Forward {
         return out;
     }
 
-    /** Logits [rows of the padded grid, vocab]; overwritten by {@link #backward}. */
+    /**
+     * Logits [rows of the padded grid, vocab]; overwritten by {@link #backward}. Where the LM head ran in chunks
+     * (see {@link CausalLM#setLmHeadChunkSize}) they are computed now, into a whole-batch buffer kept with the
+     * model's buffers of this shape.
+     */
     public INDArray logits() {
         check(true);
         if (backwardDone) {
             throw new IllegalStateException("logits were consumed by backward()");
         }
-        model.ops().toHost(ws.logits());
-        return ws.logits();
+        INDArray logits = model.fullLogits(ws);
+        model.ops().toHost(logits);
+        return logits;
     }
 
     /** Final (normed) hidden states [rows of the padded grid, hidden]. */

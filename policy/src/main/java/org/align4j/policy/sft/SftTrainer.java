@@ -84,7 +84,7 @@ public final class SftTrainer implements TrainingStep {
         } else {
             model = newOrLoadedModel(tokenizer);
         }
-        model.setMoeAuxLossWeight(config.moeAuxLossWeight);
+        config.applyTo(model);
         train = SftDataset.read(Paths.get(config.trainFile), tokenizer, config.maxLength, config.completionOnlyLoss, 0);
         eval = config.evalFile == null ? List.of()
                 : SftDataset.read(Paths.get(config.evalFile), tokenizer, config.maxLength, config.completionOnlyLoss,

@@ -1,5 +1,6 @@
 package org.align4j.policy.train;
 
+import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.ops.Ops;
 import org.align4j.policy.util.BadInputException;
 
@@ -51,6 +52,29 @@ public class TrainingConfig implements ConfigLoader.Validated {
      * beside its bias-based balancing.
      */
     public double moeAuxLossWeight = 0.0;
+    /**
+     * Tokens per chunk of the LM head in training passes: log-probs, entropies and their gradients are computed
+     * chunk by chunk so that no [tokens, vocab] logits of the whole batch exist (as Liger's fused linear
+     * cross-entropy). -1 (default) chooses from the shapes (whole batch while its logits stay under 16M
+     * elements); 0 never chunks; a positive value is the chunk. Results are the same either way.
+     */
+    public int lmHeadChunkSize = -1;
+    /**
+     * Recompute each layer's activations in the backward pass instead of keeping them (transformers' name): activation
+     * memory drops to one layer's buffers plus a [tokens, hidden] input per layer, for about one more forward pass
+     * of compute per step. Gradients are the same.
+     */
+    public boolean gradientCheckpointing = false;
+
+    /**
+     * Applies the settings that live in the trained model (balance loss weight, LM head chunk size, gradient
+     * checkpointing).
+     */
+    public void applyTo(CausalLM model) {
+        model.setMoeAuxLossWeight(moeAuxLossWeight);
+        model.setLmHeadChunkSize(lmHeadChunkSize);
+        model.setGradientCheckpointing(gradientCheckpointing);
+    }
 
     /** Optimizer steps of the whole run, given how many one epoch holds. */
     public long totalSteps(long stepsPerEpoch) {
@@ -84,6 +108,7 @@ public class TrainingConfig implements ConfigLoader.Validated {
         atLeast("eval_steps", evalSteps, 0);
         atLeast("warmup_steps", warmupSteps, 0);
         atLeast("moe_aux_loss_weight", moeAuxLossWeight, 0);
+        atLeast("lm_head_chunk_size", lmHeadChunkSize, -1);
         if (maxSteps <= 0 && !(numTrainEpochs > 0)) {
             throw new BadInputException("set max_steps or a positive num_train_epochs");
         }

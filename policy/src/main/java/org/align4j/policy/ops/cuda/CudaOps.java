@@ -597,7 +597,8 @@ public final class CudaOps implements Ops {
         int heads = Math.toIntExact(x.length() / ((long) n * 2 * half));
         KernelModule k = kernels(x);
         long total = (long) n * heads * half;
-        gpu.arg(out(x)).arg(ints(positions)).arg(invFreq(table)).arg(n).argInt(heads).argInt(half).argInt(inverse ? 1 : 0);
+        gpu.arg(out(x)).arg(ints(positions)).arg(invFreq(table)).arg(n).argInt(heads).argInt(half).argInt(inverse ? 1 : 0)
+                .argDouble(table.scale());
         gpu.launch(k.get(K.rope), gpu.gridFor(total, 256), 256);
         exit();
     }

@@ -128,15 +128,18 @@ extern "C" __global__ void add_bias(real* y, const real* b, i64 n, int d) {
     GRID_STRIDE(i, n) y[i] = (real)((acc)y[i] + (acc)b[i % d]);
 }
 
-// In place on x [rows, heads, 2 * half]; the angle pos * invFreq is formed in double, as RopeTable does.
+// In place on x [rows, heads, 2 * half]; the angle pos * invFreq is formed in double, as RopeTable does, and
+// cos/sin are multiplied by the table's scale (YaRN's attention factor; 1 otherwise).
 extern "C" __global__ void rope(real* x, const int* pos, const double* invf, i64 rows, int heads, int half,
-                                int inverse) {
+                                int inverse, double scale) {
     GRID_STRIDE(i, rows * heads * half) {
         int k = (int)(i % half);
         i64 rh = i / half;
         i64 r = rh / heads;
         double sn, cs;
         sincos((double)pos[r] * invf[k], &sn, &cs);
+        sn *= scale;
+        cs *= scale;
         if (inverse) sn = -sn;
         i64 base = rh * 2 * half;
         acc u = x[base + k];
