@@ -139,7 +139,7 @@ public record LoraConfig(int r, double alpha, double dropout, boolean useRslora,
 
     // ---------------------------------------------------------------- adapter_config.json
 
-    /** adapter_config.json as PEFT writes it; target_modules lists the short names of the adapted modules. */
+    /** adapter_config.json as PEFT writes it; all-linear is written as the short names of the adapted modules. */
     ObjectNode toPeftJson(List<String> adaptedModules, String baseModel) {
         ObjectMapper m = new ObjectMapper();
         ObjectNode n = m.createObjectNode();
@@ -171,7 +171,7 @@ public record LoraConfig(int r, double alpha, double dropout, boolean useRslora,
             n.put("target_modules", targets.get(0));
         } else {
             ArrayNode a = n.putArray("target_modules");
-            shortNames(adaptedModules).forEach(a::add);
+            (allLinear() ? shortNames(adaptedModules) : targets).forEach(a::add);
         }
         n.put("task_type", "CAUSAL_LM");
         n.put("use_dora", false);
@@ -201,6 +201,9 @@ public record LoraConfig(int r, double alpha, double dropout, boolean useRslora,
         refuse(file, n, "rank_pattern", v -> v.isObject() && v.size() > 0, "rank_pattern");
         refuse(file, n, "alpha_pattern", v -> v.isObject() && v.size() > 0, "alpha_pattern");
         refuse(file, n, "layers_to_transform", v -> !v.isNull(), "layers_to_transform");
+        refuse(file, n, "lora_bias", v -> v.asBoolean(false), "lora_bias");
+        refuse(file, n, "target_parameters", v -> v.isArray() && v.size() > 0, "target_parameters");
+        refuse(file, n, "layer_replication", v -> !v.isNull(), "layer_replication");
         refuse(file, n, "exclude_modules", v -> !v.isNull() && !(v.isArray() && v.size() == 0), "exclude_modules");
         JsonNode t = n.path("target_modules");
         List<String> targets = new ArrayList<>();
