@@ -27,7 +27,7 @@ def main():
     with open(os.path.join(adapter, "align4j_logits.json")) as f:
         exp = json.load(f)
     base = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HF, exp["base"])
-    model = AutoModelForCausalLM.from_pretrained(base, torch_dtype=torch.float32).eval()
+    model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32).eval()
     peft_model = PeftModel.from_pretrained(model, adapter).eval()
     n_lora = sum(1 for n, _ in peft_model.named_parameters() if "lora_" in n)
     ids = torch.tensor(exp["input_ids"])
@@ -36,7 +36,7 @@ def main():
         adapted = peft_model(input_ids=ids).logits.float()
         merged_model = peft_model.merge_and_unload().eval()
         merged = merged_model(input_ids=ids).logits.float()
-        base_model = AutoModelForCausalLM.from_pretrained(base, torch_dtype=torch.float32).eval()
+        base_model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32).eval()
         plain = base_model(input_ids=ids).logits.float()
     d_adapted = (adapted - want).abs().max().item()
     d_merged = (merged - want).abs().max().item()
