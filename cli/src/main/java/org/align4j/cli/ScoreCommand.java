@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.Forward;
-import org.align4j.policy.model.HfCheckpoint;
+import org.align4j.policy.model.PeftAdapter;
 import org.align4j.policy.model.TokenBatch;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
@@ -34,6 +34,10 @@ final class ScoreCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, description = "Model directory (Hugging Face layout).")
     Path model;
+
+    @Option(names = "--adapter", description = "A LoRA adapter directory (PEFT's adapter_config.json and "
+            + "adapter_model.safetensors) put on the model, unmerged.")
+    Path adapter;
 
     @Option(names = "--input", required = true, description = "JSON file {\"input_ids\": [[...], ...]}.")
     Path input;
@@ -69,7 +73,7 @@ final class ScoreCommand implements Callable<Integer> {
             }
             seqs.add(ids);
         }
-        CausalLM m = HfCheckpoint.load(model);
+        CausalLM m = PeftAdapter.loadModel(model, adapter);
         Forward f = m.forward(TokenBatch.of(seqs));
         ObjectNode out = json.createObjectNode();
         ArrayNode lp = out.putArray("token_logprobs");

@@ -37,6 +37,15 @@ public final class PeftAdapter {
         return LoraConfig.readPeft(cfg);
     }
 
+    /** A model directory's model, with the adapter in adapterDir on it when adapterDir is not null. */
+    public static CausalLM loadModel(Path modelDir, Path adapterDir) {
+        CausalLM m = HfCheckpoint.load(modelDir);
+        if (adapterDir != null) {
+            load(m, adapterDir);
+        }
+        return m;
+    }
+
     /** Puts the adapter saved in dir on the model (which must not have adapters yet). */
     public static void load(CausalLM model, Path dir) {
         LoraConfig config = readConfig(dir);
