@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import org.align4j.policy.model.CausalLM;
@@ -15,13 +16,13 @@ import org.align4j.policy.model.Forward;
 import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.TokenBatch;
 import org.align4j.policy.tokenizer.Tokenizer;
-import org.align4j.policy.train.ConfigLoader;
 import org.align4j.policy.train.DataOrder;
-import org.align4j.policy.train.MetricsPlotter;
+import org.align4j.policy.train.MetricsWindow;
 import org.align4j.policy.train.Optimization;
-import org.align4j.policy.train.ProgressBar;
 import org.align4j.policy.train.RunDirectory;
 import org.align4j.policy.train.TrainerState;
+import org.align4j.policy.train.TrainingLoop;
+import org.align4j.policy.train.TrainingStep;
 import org.align4j.policy.util.BadInputException;
 import org.align4j.reward.OutcomeReward;
 import org.align4j.reward.ProcessReward;
@@ -44,10 +45,30 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * reference. A step in max_steps is one batch of rollouts; the learning-rate schedule counts optimizer
  * steps (max_steps x num_iterations).
  */
-public final class GrpoTrainer {
+public final class GrpoTrainer implements TrainingStep {
     private final GrpoConfig config;
     private final boolean resume;
     private final PrintStream log;
+
+    private Path modelDir;
+    private Tokenizer tokenizer;
+    private CausalLM policy;
+    private CausalLM reference;
+    private List<PromptRow> train;
+    private List<PromptRow> eval;
+    private WeightedRewards outcome;
+    private ProcessReward process;
+    private OutcomeReward checker;
+    private Optimization opt;
+    private GrpoLoss loss;
+    private DataOrder order;
+    private long position;
+    private long total;
+    private RolloutService rollouts;
+    private List<PromptRow> stepRows;
+    private CompletableFuture<List<CompletionGroup>> pending;
+    private final MetricsWindow window = new MetricsWindow();
+    private double lastReward = Double.NaN;
 
     public record Result(Path runDir, Path finalModel, long steps, double lastRewardMean, Double lastEvalAccuracy) {
     }
@@ -59,138 +80,163 @@ public final class GrpoTrainer {
     }
 
     public Result train() {
-        try (RunDirectory run = RunDirectory.open(Paths.get(config.outputDir), resume)) {
-            return train(run);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
+        TrainingLoop.Outcome o = new TrainingLoop(config, resume, log).run(this);
+        Object acc = o.lastEval().get("eval_accuracy");
+        return new Result(o.runDir(), o.finalModel(), o.steps(), lastReward,
+                acc == null ? null : ((Number) acc).doubleValue());
     }
 
-    private Result train(RunDirectory run) throws InterruptedException {
-        Path modelDir = Paths.get(config.modelNameOrPath);
+    @Override
+    public String name() {
+        return "grpo";
+    }
+
+    @Override
+    public String unit() {
+        return "tok";
+    }
+
+    @Override
+    public long prepare(Optional<RunDirectory.Checkpoint> resumeFrom) {
+        modelDir = Paths.get(config.modelNameOrPath);
         requireTokenizer(modelDir);
-        Tokenizer tokenizer = Tokenizer.load(modelDir);
-        CausalLM policy;
-        CausalLM reference = null;
-        TrainerState state;
-        if (run.resumedFrom().isPresent()) {
-            RunDirectory.Checkpoint ck = run.resumedFrom().get();
+        tokenizer = Tokenizer.load(modelDir);
+        long startStep = 0;
+        if (resumeFrom.isPresent()) {
+            RunDirectory.Checkpoint ck = resumeFrom.get();
             policy = HfCheckpoint.load(ck.dir().resolve(RunDirectory.MODEL_DIR));
             if (config.beta != 0) {
                 Path refDir = ck.dir().resolve("ref_model");
                 reference = HfCheckpoint.load(Files.isDirectory(refDir) ? refDir : modelDir);
             }
-            state = ck.state();
-            log.println("grpo: resuming " + run.dir() + " from step " + state.step());
+            TrainerState state = ck.state();
+            startStep = state.step();
+            position = state.dataPosition();
         } else {
             policy = HfCheckpoint.load(modelDir);
             if (config.beta != 0) {
                 reference = policy.copy();
             }
-            state = new TrainerState(0, null, 0);
-            run.writeConfig(ConfigLoader.dump(config));
         }
         policy.setMoeAuxLossWeight(config.moeAuxLossWeight);
-        List<PromptRow> train = PromptRow.read(Paths.get(config.trainFile), tokenizer, config.maxPromptLength, 0);
-        List<PromptRow> eval = config.evalFile == null ? List.of()
+        train = PromptRow.read(Paths.get(config.trainFile), tokenizer, config.maxPromptLength, 0);
+        eval = config.evalFile == null ? List.of()
                 : PromptRow.read(Paths.get(config.evalFile), tokenizer, config.maxPromptLength, config.evalLimit);
-        WeightedRewards outcome = config.processSupervision() ? null : RewardFactory.weighted(config.rewards);
-        ProcessReward process = config.processSupervision() ? RewardFactory.process(config.rewards.get(0)) : null;
-        OutcomeReward checker = eval.isEmpty() ? null : RewardFactory.outcome(Map.of("type", "math_answer"));
-        long total = config.maxSteps > 0 ? config.maxSteps
+        outcome = config.processSupervision() ? null : RewardFactory.weighted(config.rewards);
+        process = config.processSupervision() ? RewardFactory.process(config.rewards.get(0)) : null;
+        checker = eval.isEmpty() ? null : RewardFactory.outcome(Map.of("type", "math_answer"));
+        total = config.maxSteps > 0 ? config.maxSteps
                 : config.totalSteps((train.size() + config.promptsPerStep() - 1) / config.promptsPerStep());
-        Optimization opt = new Optimization(policy.parameters(), config, total * config.numIterations, policy.ops());
-        run.resumedFrom().ifPresent(ck -> opt.load(ck.dir()));
-        GrpoLoss loss = new GrpoLoss(config.beta, config.epsilon, config.epsilonHighOrDefault(),
+        opt = new Optimization(policy.parameters(), config, total * config.numIterations, policy.ops());
+        resumeFrom.ifPresent(ck -> opt.load(ck.dir()));
+        loss = new GrpoLoss(config.beta, config.epsilon, config.epsilonHighOrDefault(),
                 LossType.parse(config.lossType), config.maxCompletionLength);
-        DataOrder order = new DataOrder(train.size(), config.seed);
+        order = new DataOrder(train.size(), config.seed);
         log.printf("grpo: %d prompts, %d steps of %d prompts x %d generations, policy of %,d parameters%n",
                 train.size(), total, config.promptsPerStep(), config.numGenerations, policy.parameterCount());
         RolloutService.Options ro = RolloutService.Options.DEFAULTS
                 .withMaxBatchSequences(Math.max(config.completionsPerStep(), config.numGenerations))
                 .withMaxStaleness(config.asyncRollouts ? 1 : 0);
-        long position = state.dataPosition();
-        long startStep = state.step();
-        ProgressBar bar = new ProgressBar("grpo", startStep, total, "tok");
-        double lastReward = Double.NaN;
-        long tokensSampled = 0;
-        Double lastEval = null;
-        try (RolloutService rollouts = RolloutService.start(policy, tokenizer, startStep, ro);
-             WeightedRewards closeOutcome = outcome;
-             ProcessReward closeProcess = process;
-             OutcomeReward closeChecker = checker) {
-            List<PromptRow> stepRows = rows(train, order, position);
-            CompletableFuture<List<CompletionGroup>> pending =
-                    rollouts.submit(request(stepRows, startStep).forVersion(startStep));
-            for (long step = startStep; step < total; step++) {
-                long t0 = System.nanoTime();
-                List<CompletionGroup> groups = get(pending);
-                List<PromptRow> rowsOfStep = stepRows;
-                position += rowsOfStep.size();
-                long t1 = System.nanoTime();
-                if (config.asyncRollouts && step + 1 < total) {
-                    // the next batch is sampled by this version while the update below runs (one behind)
-                    stepRows = rows(train, order, position);
-                    pending = rollouts.submit(request(stepRows, step + 1).forVersion(step + 1));
-                }
-                List<Map<String, Object>> dataRows = new ArrayList<>();
-                for (PromptRow r : rowsOfStep) {
-                    dataRows.add(r.row());
-                }
-                List<RewardInput> inputs = ScoredGroups.inputs(groups, dataRows, tokenizer);
-                ScoredGroups scored = process != null
-                        ? ScoredGroups.process(groups, inputs, process, config.scaleRewards)
-                        : ScoredGroups.outcome(groups, inputs, outcome, config.scaleRewards);
-                long t2 = System.nanoTime();
-                Map<String, Object> m = new LinkedHashMap<>();
-                UpdateStats u = update(policy, reference, scored, loss, opt, step, m);
-                long t3 = System.nanoTime();
-                rollouts.publish(policy, step + 1);
-                if (!config.asyncRollouts && step + 1 < total) {
-                    stepRows = rows(train, order, position);
-                    pending = rollouts.submit(request(stepRows, step + 1).forVersion(step + 1));
-                }
-                if (config.syncRefModel && reference != null && (step + 1) % config.refModelSyncSteps == 0) {
-                    mixInto(reference, policy, config.refModelMixupAlpha);
-                }
-                long done = step + 1;
-                lastReward = mean(scored.rewards);
-                rewardMetrics(scored, m);
-                m.put("timing/rollout_s", (t1 - t0) / 1e9);
-                m.put("timing/reward_s", (t2 - t1) / 1e9);
-                m.put("timing/update_s", (t3 - t2) / 1e9);
-                m.put("rollout_tokens_per_s", u.completionTokens / Math.max((t1 - t0) / 1e9, 1e-9));
-                m.put("update_tokens_per_s", u.sequenceTokens * config.numIterations / Math.max((t3 - t2) / 1e9, 1e-9));
-                if (checker != null && config.evalSteps > 0 && (done % config.evalSteps == 0 || done == total)) {
-                    lastEval = HeldOutAccuracy.evaluate(policy, tokenizer, eval, checker, config.maxCompletionLength,
-                            config.stopStrings);
-                    m.put("eval_accuracy", lastEval);
-                }
-                run.logMetrics(done, m);
-                tokensSampled += u.completionTokens;
-                bar.update(done, tokensSampled, Map.of("reward", lastReward, "kl", u.kl));
-                boolean save = config.saveSteps > 0 && done % config.saveSteps == 0 && done < total;
-                if (save && !u.skipped) {
-                    CausalLM ref = reference;
-                    run.saveCheckpoint(new TrainerState(done, null, position), dir -> {
-                        HfCheckpoint.save(policy, dir.resolve(RunDirectory.MODEL_DIR), modelDir);
-                        if (config.syncRefModel && ref != null) {
-                            HfCheckpoint.save(ref, dir.resolve("ref_model"), null);
-                        }
-                        opt.save(dir);
-                    }, config.saveTotalLimit);
-                }
-            }
-            bar.finish();
+        rollouts = RolloutService.start(policy, tokenizer, startStep, ro);
+        if (startStep < total) {
+            stepRows = rows(train, order, position);
+            pending = submit(request(stepRows, startStep).forVersion(startStep));
         }
-        Path finalDir = run.dir().resolve("final");
-        HfCheckpoint.save(policy, finalDir, modelDir);
-        MetricsPlotter.plotLogged(run.dir().resolve(RunDirectory.METRICS), run.dir().resolve("metrics.png"),
-                List.of("reward", "reward_std", "eval_accuracy", "kl", "loss", "entropy", "clip_ratio/region_mean",
-                        "completions/mean_length", "frac_reward_zero_std", "grad_norm"));
-        log.println("grpo: final model in " + finalDir);
-        return new Result(run.dir(), finalDir, total, lastReward, lastEval);
+        return total;
+    }
+
+    @Override
+    public Report step(long step) {
+        long t0 = System.nanoTime();
+        List<CompletionGroup> groups = get(pending);
+        List<PromptRow> rowsOfStep = stepRows;
+        position += rowsOfStep.size();
+        long t1 = System.nanoTime();
+        if (config.asyncRollouts && step + 1 < total) {
+            // the next batch is sampled by this version while the update below runs (one behind)
+            stepRows = rows(train, order, position);
+            pending = submit(request(stepRows, step + 1).forVersion(step + 1));
+        }
+        List<Map<String, Object>> dataRows = new ArrayList<>();
+        for (PromptRow r : rowsOfStep) {
+            dataRows.add(r.row());
+        }
+        List<RewardInput> inputs = ScoredGroups.inputs(groups, dataRows, tokenizer);
+        ScoredGroups scored = process != null
+                ? ScoredGroups.process(groups, inputs, process, config.scaleRewards)
+                : ScoredGroups.outcome(groups, inputs, outcome, config.scaleRewards);
+        long t2 = System.nanoTime();
+        Map<String, Number> m = new LinkedHashMap<>();
+        UpdateStats u = update(policy, reference, scored, loss, opt, step, m);
+        long t3 = System.nanoTime();
+        rollouts.publish(policy, step + 1);
+        if (!config.asyncRollouts && step + 1 < total) {
+            stepRows = rows(train, order, position);
+            pending = submit(request(stepRows, step + 1).forVersion(step + 1));
+        }
+        if (config.syncRefModel && reference != null && (step + 1) % config.refModelSyncSteps == 0) {
+            mixInto(reference, policy, config.refModelMixupAlpha);
+        }
+        lastReward = mean(scored.rewards);
+        rewardMetrics(scored, m);
+        m.put("timing/rollout_s", (t1 - t0) / 1e9);
+        m.put("timing/reward_s", (t2 - t1) / 1e9);
+        m.put("timing/update_s", (t3 - t2) / 1e9);
+        m.put("rollout_tokens_per_s", u.completionTokens / Math.max((t1 - t0) / 1e9, 1e-9));
+        m.put("update_tokens_per_s", u.sequenceTokens * config.numIterations / Math.max((t3 - t2) / 1e9, 1e-9));
+        window.add(m);
+        return new Report(u.loss, u.kl, u.last.gradNorm(), u.last.learningRate(), u.skippedUpdates, u.weightsFinite,
+                u.completionTokens, Map.of("reward", lastReward, "kl", u.kl));
+    }
+
+    @Override
+    public Map<String, Object> logs(long stepsDone) {
+        return window.means();
+    }
+
+    @Override
+    public boolean hasEval() {
+        return checker != null;
+    }
+
+    @Override
+    public Map<String, Object> evaluate() {
+        return Map.of("eval_accuracy", HeldOutAccuracy.evaluate(policy, tokenizer, eval, checker,
+                config.maxCompletionLength, config.stopStrings));
+    }
+
+    @Override
+    public TrainerState state(long stepsDone) {
+        return new TrainerState(stepsDone, null, position);
+    }
+
+    @Override
+    public void saveCheckpoint(Path dir) {
+        HfCheckpoint.save(policy, dir.resolve(RunDirectory.MODEL_DIR), modelDir);
+        if (config.syncRefModel && reference != null) {
+            HfCheckpoint.save(reference, dir.resolve("ref_model"), null);
+        }
+        opt.save(dir);
+    }
+
+    @Override
+    public void saveFinal(Path dir) {
+        HfCheckpoint.save(policy, dir, modelDir);
+    }
+
+    @Override
+    public List<String> plotted() {
+        return List.of("reward", "reward_std", "eval_accuracy", "kl", "loss", "entropy", "clip_ratio/region_mean",
+                "completions/mean_length", "frac_reward_zero_std", "grad_norm");
+    }
+
+    /** Stops the rollout threads and the reward functions (code sandboxes). */
+    @Override
+    public void close() {
+        try (RolloutService r = rollouts; WeightedRewards o = outcome; ProcessReward p = process;
+             OutcomeReward c = checker) {
+            pending = null;
+        }
     }
 
     private List<PromptRow> rows(List<PromptRow> train, DataOrder order, long position) {
@@ -211,9 +257,21 @@ public final class GrpoTrainer {
         return RolloutRequest.of(prompts, config.numGenerations, p);
     }
 
-    private static List<CompletionGroup> get(CompletableFuture<List<CompletionGroup>> f) throws InterruptedException {
+    private CompletableFuture<List<CompletionGroup>> submit(RolloutRequest r) {
+        try {
+            return rollouts.submit(r);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while queueing rollouts", e);
+        }
+    }
+
+    private static List<CompletionGroup> get(CompletableFuture<List<CompletionGroup>> f) {
         try {
             return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for rollouts", e);
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
             if (c instanceof RuntimeException) {
@@ -223,12 +281,13 @@ public final class GrpoTrainer {
         }
     }
 
-    private record UpdateStats(long completionTokens, long sequenceTokens, double kl, boolean skipped) {
+    private record UpdateStats(long completionTokens, long sequenceTokens, double loss, double kl,
+                               Optimization.StepResult last, int skippedUpdates, boolean weightsFinite) {
     }
 
     /** num_iterations optimizer steps over the step's completions, in micro-batches of batch_size. */
     private UpdateStats update(CausalLM policy, CausalLM reference, ScoredGroups s, GrpoLoss loss, Optimization opt,
-                               long step, Map<String, Object> m) {
+                               long step, Map<String, Number> m) {
         int n = s.completions.size();
         double[][] mask = new double[n][];
         long maskedTokens = 0;
@@ -253,7 +312,8 @@ public final class GrpoTrainer {
         double entropy = 0;
         long entropyTokens = 0;
         Optimization.StepResult last = null;
-        boolean skipped = false;
+        int skipped = 0;
+        boolean weightsFinite = true;
         for (int it = 0; it < config.numIterations; it++) {
             for (int from = 0; from < n; from += config.batchSize) {
                 int to = Math.min(n, from + config.batchSize);
@@ -277,7 +337,8 @@ public final class GrpoTrainer {
                 }
             }
             last = opt.step(step * config.numIterations + it);
-            skipped |= last.skipped();
+            skipped += last.skipped() ? 1 : 0;
+            weightsFinite &= last.weightsFinite();
         }
         double tokens = Math.max(1, maskedTokens);
         m.put("loss", lossSum / config.numIterations);
@@ -286,12 +347,8 @@ public final class GrpoTrainer {
         m.put("clip_ratio/high_mean", high / tokens);
         m.put("clip_ratio/region_mean", region / tokens);
         m.put("entropy", entropyTokens == 0 ? 0.0 : entropy / entropyTokens);
-        m.put("learning_rate", last.learningRate());
-        m.put("grad_norm", last.gradNorm());
-        if (skipped) {
-            log.printf("step %d: non-finite gradient; update skipped%n", step + 1);
-        }
-        return new UpdateStats(completionTokens, sequenceTokens, klSum / tokens, skipped);
+        return new UpdateStats(completionTokens, sequenceTokens, lossSum / config.numIterations, klSum / tokens, last,
+                skipped, weightsFinite);
     }
 
     private static double[][] slice(double[][] a, int from, int to) {
@@ -356,11 +413,10 @@ public final class GrpoTrainer {
     /** reference <- alpha * policy + (1 - alpha) * reference (TRL's ref_model_mixup_alpha). */
     private static void mixInto(CausalLM reference, CausalLM policy, double alpha) {
         Map<String, INDArray> pw = policy.weights();
-        reference.weights().forEach((name, v) -> v.muli(1 - alpha).addi(pw.get(name).mul(alpha)));
-        reference.weightsWrittenOnHost();
+        reference.editWeights(rw -> rw.forEach((name, v) -> v.muli(1 - alpha).addi(pw.get(name).mul(alpha))));
     }
 
-    private void rewardMetrics(ScoredGroups s, Map<String, Object> m) {
+    private void rewardMetrics(ScoredGroups s, Map<String, Number> m) {
         m.put("reward", mean(s.rewards));
         double stdSum = 0;
         for (int p = 0; p < s.groups; p++) {
