@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
                 TokenizerCommand.class,
                 EvalCommand.class,
                 DemoCommand.class,
+                MergeAdapterCommand.class,
         })
 public final class Align4j implements Runnable {
 

@@ -13,8 +13,8 @@ import org.align4j.examples.eval.ReportTable;
 import org.align4j.examples.io.Jsonl;
 import org.align4j.policy.io.AtomicFiles;
 import org.align4j.policy.model.CausalLM;
-import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.ops.Backends;
+import org.align4j.policy.model.PeftAdapter;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.util.BadInputException;
 import picocli.CommandLine.Command;
@@ -39,6 +39,10 @@ final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, description = "Model directory with tokenizer.json.")
     Path model;
+
+    @Option(names = "--adapter", description = "A LoRA adapter directory (PEFT's adapter_config.json and "
+            + "adapter_model.safetensors) put on the model, unmerged.")
+    Path adapter;
 
     @Option(names = "--dataset", required = true, description = "JSONL rows with prompt and answer.")
     Path dataset;
@@ -88,7 +92,7 @@ final class EvalCommand implements Callable<Integer> {
         EvalSettings settings = new EvalSettings(k, n == null ? k : n, temperature, topP, maxCompletionLength, seed,
                 batch);
         List<EvalProblem> problems = EvalProblem.read(dataset, limit);
-        CausalLM policy = HfCheckpoint.load(model, Backends.current());
+        CausalLM policy = PeftAdapter.loadModel(model, adapter, Backends.current());
         Tokenizer tokenizer = Tokenizer.load(model);
         long start = System.nanoTime();
         ModelEvaluator.Result r = new ModelEvaluator(policy, tokenizer, settings).evaluate(problems, System.err);

@@ -14,8 +14,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.align4j.policy.io.AtomicFiles;
 import org.align4j.policy.model.CausalLM;
-import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.ops.Backends;
+import org.align4j.policy.model.PeftAdapter;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.train.ProgressBar;
 import org.align4j.rollout.Completion;
@@ -52,6 +52,10 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, description = "Model directory (Hugging Face layout).")
     Path model;
+
+    @Option(names = "--adapter", description = "A LoRA adapter directory (PEFT's adapter_config.json and "
+            + "adapter_model.safetensors) put on the model, unmerged.")
+    Path adapter;
 
     static final class Input {
         @Option(names = "--prompts", description = "JSONL file, rows {\"prompt\": \"...\"} or {\"prompt_ids\": [...]},"
@@ -106,7 +110,7 @@ final class GenerateCommand implements Callable<Integer> {
         Tokenizer tokenizer = hasTokenizer(model) ? Tokenizer.load(model) : null;
         List<Prompt> prompts = input.prompts != null ? PromptsJsonl.read(input.prompts, tokenizer)
                 : List.of(Prompt.ofIds("0", parseIds(input.inputIds)));
-        CausalLM m = HfCheckpoint.load(model, Backends.current());
+        CausalLM m = PeftAdapter.loadModel(model, adapter, Backends.current());
         Sampler sampler = new Sampler(m, tokenizer, maxBatchSequences);
         boolean idsOnly = input.inputIds != null;
         if (output == null) {

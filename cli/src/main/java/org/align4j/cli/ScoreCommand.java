@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.Forward;
-import org.align4j.policy.model.HfCheckpoint;
+import org.align4j.policy.model.PeftAdapter;
 import org.align4j.policy.model.TokenBatch;
 import org.align4j.policy.ops.Backends;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -35,6 +35,10 @@ final class ScoreCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, description = "Model directory (Hugging Face layout).")
     Path model;
+
+    @Option(names = "--adapter", description = "A LoRA adapter directory (PEFT's adapter_config.json and "
+            + "adapter_model.safetensors) put on the model, unmerged.")
+    Path adapter;
 
     @Option(names = "--input", required = true, description = "JSON file {\"input_ids\": [[...], ...]}.")
     Path input;
@@ -70,7 +74,7 @@ final class ScoreCommand implements Callable<Integer> {
             }
             seqs.add(ids);
         }
-        CausalLM m = HfCheckpoint.load(model, Backends.current());
+        CausalLM m = PeftAdapter.loadModel(model, adapter, Backends.current());
         Forward f = m.forward(TokenBatch.of(seqs));
         ObjectNode out = json.createObjectNode();
         ArrayNode lp = out.putArray("token_logprobs");

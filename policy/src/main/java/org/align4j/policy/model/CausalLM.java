@@ -46,6 +46,13 @@ public final class CausalLM {
     private long generation;
     private double moeAuxLossWeight;
     private boolean gradientCheckpointing;
+    /** Every linear layer PEFT can adapt, by module name (model.layers.0.self_attn.q_proj), in model order. */
+    private final Map<String, Linear> linears = new LinkedHashMap<>();
+    /** The LoRA adapters, or null for a model trained in full. */
+    private LoraAdapters adapters;
+    /** Whether teacher-forced passes apply LoRA dropout (training passes; not scoring or sampling). */
+    private boolean training;
+    private long pinnedPass = -1;
 
     /** From named weights, or (weights null) freshly initialised ones (see {@link #initialize}). */
     private CausalLM(ModelConfig config, DataType dtype, Ops ops, Map<String, INDArray> weights) {
@@ -137,6 +144,7 @@ public final class CausalLM {
     private MoeFeedForward moe(Map<String, INDArray> w, String p) {
         MoeConfig m = config.moe;
         Linear router = linear(w, p + "gate", m.nRoutedExperts(), config.hiddenSize, false);
+        linears.remove(p + "gate"); // transformers' router is not an nn.Linear, so PEFT does not adapt it
         Parameter bias = m.hasCorrectionBias() ? buffer(w, p + "gate.e_score_correction_bias", m.nRoutedExperts())
                 : null;
         SwiGluMlp[] experts = new SwiGluMlp[m.nRoutedExperts()];
@@ -220,7 +228,9 @@ public final class CausalLM {
     private Linear linear(Map<String, INDArray> w, String prefix, int out, int in, boolean bias) {
         Parameter weight = take(w, prefix + ".weight", out, in);
         Parameter b = bias ? take(w, prefix + ".bias", out) : null;
-        return new Linear(ops, weight, b);
+        Linear l = new Linear(ops, weight, b);
+        linears.put(prefix, l);
+        return l;
     }
 
     public ModelConfig config() {
@@ -235,13 +245,27 @@ public final class CausalLM {
         return ops;
     }
 
-    /** Trainable parameters, each once (a tied head shares the embedding). */
+    /**
+     * Trainable parameters, each once (a tied head shares the embedding): with LoRA adapters, only the adapters'
+     * tensors (lora_A, lora_B per adapted module); otherwise every weight.
+     */
     public List<Parameter> parameters() {
+        if (adapters != null) {
+            return Collections.unmodifiableList(adapters.parameters());
+        }
         return Collections.unmodifiableList(new ArrayList<>(params.values()));
     }
 
+    /** A weight by its checkpoint name, or an adapter tensor by its name (module + ".lora_A.weight"). */
     public Parameter parameter(String name) {
         Parameter p = params.get(name);
+        if (p == null && adapters != null) {
+            for (Parameter a : adapters.parameters()) {
+                if (a.name().equals(name)) {
+                    p = a;
+                }
+            }
+        }
         if (p == null) {
             throw new IllegalArgumentException("no parameter '" + name + "'");
         }
@@ -284,12 +308,12 @@ public final class CausalLM {
     }
 
     public void zeroGrad() {
-        for (Parameter p : params.values()) {
+        for (Parameter p : parameters()) {
             ops.zero(p.grad());
         }
     }
 
-    /** An independent model with the same weights (for a frozen reference or a sampler). */
+    /** An independent model with the same weights and adapters (for a frozen reference or a sampler). */
     public CausalLM copy() {
         Map<String, INDArray> w = new LinkedHashMap<>();
         weights().forEach((k, v) -> w.put(k, v.dup()));
@@ -297,17 +321,187 @@ public final class CausalLM {
         m.setMoeAuxLossWeight(moeAuxLossWeight);
         m.setLmHeadChunkSize(lmHead.chunkSize());
         m.setGradientCheckpointing(gradientCheckpointing);
+        if (adapters != null) {
+            Map<String, INDArray> a = new LinkedHashMap<>();
+            adapterWeights().forEach((k, v) -> a.put(k, v.dup()));
+            m.addAdapters(adapters.config, a, 0);
+            m.setAdaptersEnabled(adapters.enabled());
+        }
         return m;
     }
 
-    /** Overwrites this model's weights (and buffers) with another's of the same architecture. */
+    /**
+     * Overwrites this model's weights (and buffers) with another's of the same architecture; with adapters on both,
+     * the adapters too (a sampler beside a LoRA trainer then copies the base once and the adapters each step: see
+     * {@link #copyAdaptersFrom}).
+     */
     public void copyWeightsFrom(CausalLM other) {
         for (Parameter p : params.values()) {
-            ops.copy(other.parameter(p.name()).value(), p.value());
+            ops.copy(other.params.get(p.name()).value(), p.value());
         }
         for (Parameter p : buffers.values()) {
             ops.copy(other.buffers.get(p.name()).value(), p.value());
         }
+        if (adapters != null && other.adapters != null) {
+            copyAdaptersFrom(other);
+        }
+    }
+
+    /** Overwrites this model's adapter tensors with another's (same adapted modules and rank). */
+    public void copyAdaptersFrom(CausalLM other) {
+        if (adapters == null || other.adapters == null) {
+            throw new IllegalStateException("both models must have LoRA adapters");
+        }
+        for (LoraLayer l : adapters.layers.values()) {
+            LoraLayer o = other.adapters.layers.get(l.module);
+            if (o == null) {
+                throw new IllegalArgumentException("the other model has no adapter on " + l.module);
+            }
+            ops.copy(o.a.value(), l.a.value());
+            ops.copy(o.b.value(), l.b.value());
+        }
+    }
+
+    // ---------------------------------------------------------------- LoRA
+
+    /** Names of the linear layers an adapter can sit on (PEFT's module names), in model order. */
+    public List<String> linearModules() {
+        return List.copyOf(linears.keySet());
+    }
+
+    /**
+     * Puts LoRA adapters on the linear layers the config selects and freezes every base weight (no gradients, not in
+     * {@link #parameters()}). tensors, when not null, holds each adapted module's "MODULE.lora_A.weight" [r, in] and
+     * "MODULE.lora_B.weight" [out, r], and nothing else; when null, A is drawn as PEFT does (Kaiming-uniform,
+     * bound 1 / sqrt(in), from seed) and B is zero, so the adapted model starts equal to the base.
+     */
+    public void addAdapters(LoraConfig lora, Map<String, INDArray> tensors, long seed) {
+        if (adapters != null) {
+            throw new IllegalStateException("this model already has LoRA adapters");
+        }
+        List<String> modules = lora.select(linearModules());
+        LoraAdapters ad = new LoraAdapters(lora, dtype);
+        Map<String, INDArray> remaining = tensors == null ? null : new LinkedHashMap<>(tensors);
+        long salt = 0;
+        for (String module : modules) {
+            Linear lin = linears.get(module);
+            int in = lin.in();
+            int out = lin.out();
+            String an = module + ".lora_A.weight";
+            String bn = module + ".lora_B.weight";
+            INDArray a = remaining == null ? kaimingUniform(lora.r(), in, seed, salt) : adapterTensor(remaining, an, lora.r(), in);
+            INDArray b = remaining == null ? Nd4j.zeros(dtype, out, lora.r()) : adapterTensor(remaining, bn, out, lora.r());
+            Parameter pa = new Parameter(an, a.castTo(dtype).dup('c'), Nd4j.zeros(dtype, lora.r(), in));
+            Parameter pb = new Parameter(bn, b.castTo(dtype).dup('c'), Nd4j.zeros(dtype, out, lora.r()));
+            ops.hostWritten(pa.value());
+            ops.hostWritten(pb.value());
+            ad.layers.put(module, new LoraLayer(ad, ops, module, pa, pb, lora.scale(), lora.dropout(), ++salt));
+        }
+        if (remaining != null && !remaining.isEmpty()) {
+            throw new IllegalArgumentException("adapter tensor '" + remaining.keySet().iterator().next()
+                    + "' does not belong to an adapted linear layer of this model (target_modules "
+                    + lora.targets() + ")");
+        }
+        for (LoraLayer l : ad.layers.values()) {
+            linears.get(l.module).lora = l;
+        }
+        for (Parameter p : params.values()) {
+            p.freeze();
+        }
+        adapters = ad;
+    }
+
+    private INDArray adapterTensor(Map<String, INDArray> w, String name, long rows, long cols) {
+        INDArray a = w.remove(name);
+        if (a == null) {
+            throw new IllegalArgumentException("adapter is missing tensor '" + name + "'");
+        }
+        if (a.rank() != 2 || a.size(0) != rows || a.size(1) != cols) {
+            throw new IllegalArgumentException("adapter tensor '" + name + "' has shape " + Arrays.toString(a.shape())
+                    + " but this base model needs " + Arrays.toString(new long[] {rows, cols})
+                    + " (an adapter for a different base model?)");
+        }
+        return a;
+    }
+
+    /** PEFT's init of lora_A: kaiming_uniform_(a=sqrt(5)), i.e. uniform in +-1/sqrt(in). */
+    private INDArray kaimingUniform(int rows, int cols, long seed, long salt) {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(LoraAdapters.mix(seed * 31 + salt));
+        double bound = 1.0 / Math.sqrt(cols);
+        double[] v = new double[rows * cols];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (2 * r.nextDouble() - 1) * bound;
+        }
+        return Nd4j.createFromArray(v).reshape(rows, cols).castTo(dtype);
+    }
+
+    public boolean hasAdapters() {
+        return adapters != null;
+    }
+
+    /** The adapters' settings, or null without adapters. */
+    public LoraConfig loraConfig() {
+        return adapters == null ? null : adapters.config;
+    }
+
+    /** Modules that carry an adapter, in model order (empty without adapters). */
+    public List<String> adaptedModules() {
+        return adapters == null ? List.of() : List.copyOf(adapters.layers.keySet());
+    }
+
+    /**
+     * Switches the adapters off (the base model: the reference policy of DPO and GRPO, as TRL's disable_adapter())
+     * or back on. Without adapters this does nothing.
+     */
+    public void setAdaptersEnabled(boolean on) {
+        if (adapters != null) {
+            adapters.setEnabled(on);
+        }
+    }
+
+    public boolean adaptersEnabled() {
+        return adapters != null && adapters.enabled();
+    }
+
+    /** Whether teacher-forced passes apply LoRA dropout (on for the passes a trainer backpropagates). */
+    public void setTraining(boolean on) {
+        training = on;
+    }
+
+    /** For gradient checks: every training pass draws the dropout mask of this pass number (-1: each its own). */
+    void pinDropoutPass(long pass) {
+        pinnedPass = pass;
+    }
+
+    /** The adapter tensors by name (module + ".lora_A.weight"; live arrays, host copies made current). */
+    public Map<String, INDArray> adapterWeights() {
+        Map<String, INDArray> w = new LinkedHashMap<>();
+        if (adapters != null) {
+            for (Parameter p : adapters.parameters()) {
+                ops.toHost(p.value());
+                w.put(p.name(), p.value());
+            }
+        }
+        return w;
+    }
+
+    /**
+     * The checkpoint weights with each adapter folded in (W + scale * B A, computed in float64 and rounded once to
+     * the model's type); the base weights of this model are left unchanged.
+     */
+    public Map<String, INDArray> mergedWeights() {
+        Map<String, INDArray> w = new LinkedHashMap<>(weights());
+        if (adapters != null) {
+            for (LoraLayer l : adapters.layers.values()) {
+                ops.toHost(l.a.value());
+                ops.toHost(l.b.value());
+                String name = l.module + ".weight";
+                INDArray base = w.get(name).castTo(DataType.DOUBLE).dup(); // castTo returns the array itself when already double
+                INDArray delta = l.b.value().castTo(DataType.DOUBLE).mmul(l.a.value().castTo(DataType.DOUBLE));
+                w.put(name, base.addi(delta.muli(l.scale)).castTo(dtype));
+            }
+        }
+        return w;
     }
 
     // ---------------------------------------------------------------- DeepSeekMoE
@@ -427,6 +621,11 @@ public final class CausalLM {
                     + config.maxPositions);
         }
         Workspace ws = workspace(batch.size(), width);
+        long gen = ++generation;
+        ws.loraPass = training && cache == null ? (pinnedPass >= 0 ? pinnedPass : gen) : -1;
+        if (adapters != null) {
+            adapters.setDropoutPass(ws.loraPass);
+        }
         ws.ids = batch.flatIds(width);
         ws.targets = batch.flatTargets(width);
         ws.valid = batch.flatValid(width);
@@ -441,7 +640,6 @@ public final class CausalLM {
         if (withLogits) {
             lmHead.forward(ws);
         }
-        long gen = ++generation;
         generations.put(ws, gen);
         return new Forward(this, ws, batch, gen, withLogits);
     }
@@ -477,6 +675,9 @@ public final class CausalLM {
 
     private void backwardTrunk(Workspace ws, INDArray dFinal) {
         Shape s = ws.shape;
+        if (adapters != null) {
+            adapters.setDropoutPass(ws.loraPass);
+        }
         DecoderLayer.Grads[] g = ws.grads();
         INDArray dRes = ws.dResidual();
         ops.zero(dRes);
@@ -488,7 +689,9 @@ public final class CausalLM {
             }
             layers[l].backward(s, ws.residual[l], ws.positions, ws.layers[l], g[l], dRes);
         }
-        ops.embeddingBackward(ws.ids, dRes, embed.grad());
+        if (embed.trainable()) {
+            ops.embeddingBackward(ws.ids, dRes, embed.grad());
+        }
     }
 
     private static int roundUp(int width) {
@@ -518,6 +721,9 @@ public final class CausalLM {
         workspaces.values().forEach(w -> w.shape.release());
         workspaces.clear();
         generations.clear();
+        if (adapters != null) {
+            adapters.releaseScratch();
+        }
     }
 
     // ---------------------------------------------------------------- incremental decoding
@@ -618,6 +824,9 @@ public final class CausalLM {
         for (int b = 0; b < c.batch; b++) {
             positions[b] = Math.max(start[b], 0);
             valid[b] = start[b] >= 0;
+        }
+        if (adapters != null) {
+            adapters.setDropoutPass(-1);
         }
         ops.embeddingForward(ids, embed.value(), c.x);
         for (int l = 0; l < layers.length; l++) {

@@ -309,8 +309,11 @@ final class LatentAttention implements AttentionBlock {
         ops.writeKv(b.kRope, cache.tensors[1], batch, 1, start);
         // W_uk [heads, nope, rank] and W_uv [heads, v, rank] are kv_b's key and value rows of each head; gathered
         // per step (a copy the size of kv_b) so that they always follow the current weights
-        ops.gatherHeads(kvBFlat, 0, (nope + vDim) * rank, b.wUkFlat, 0, nope * rank, 1, 1, true);
-        ops.gatherHeads(kvBFlat, nope * rank, (nope + vDim) * rank, b.wUvFlat, 0, vDim * rank, 1, 1, true);
+        // (with a LoRA adapter on kv_b_proj, of W + scale * B A: the absorbed product never goes through Linear)
+        INDArray kvBWeights = kvB.lora != null && kvB.lora.active() ? kvB.lora.mergedWeightFlat(kvB.weight.value())
+                : kvBFlat;
+        ops.gatherHeads(kvBWeights, 0, (nope + vDim) * rank, b.wUkFlat, 0, nope * rank, 1, 1, true);
+        ops.gatherHeads(kvBWeights, nope * rank, (nope + vDim) * rank, b.wUvFlat, 0, vDim * rank, 1, 1, true);
         // seen as batch 1 of seq = batch rows, gatherHeads lays the query heads out head-major [heads, batch, .]
         ops.gatherHeads(b.q, 0, qkDim, b.qNope, 0, nope, 1, batch, true);
         ops.gatherHeads(b.q, nope, qkDim, b.qRope, 0, ropeDim, 1, batch, true);

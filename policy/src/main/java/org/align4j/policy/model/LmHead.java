@@ -112,7 +112,9 @@ final class LmHead {
             INDArray dLogits = ws.logits();
             ops.logProbsBackward(dLogits, ws.targets, dLogProb);
             ops.gemm(dLogits, weight.value(), dFinal, false, false, 1.0, 0.0);
-            ops.gemm(dLogits, ws.finalHidden, weight.grad(), true, false, 1.0, 1.0);
+            if (weight.trainable()) { // frozen under LoRA: no gradient buffer
+                ops.gemm(dLogits, ws.finalHidden, weight.grad(), true, false, 1.0, 1.0);
+            }
             return;
         }
         INDArray buf = ws.chunkLogits(chunk);
@@ -129,7 +131,9 @@ final class LmHead {
             ops.gemm(h, weight.value(), logits, false, true, 1.0, 0.0);
             ops.logProbsBackward(logits, targets, span(dLogProb, r0, n));
             ops.gemm(logits, weight.value(), dHidden, false, false, 1.0, 0.0);
-            ops.gemm(logits, h, weight.grad(), true, false, 1.0, 1.0);
+            if (weight.trainable()) {
+                ops.gemm(logits, h, weight.grad(), true, false, 1.0, 1.0);
+            }
         }
     }
 

@@ -15,6 +15,8 @@ final class Workspace {
     int[] targets;
     /** false at padding positions (set with ids for each pass). */
     boolean[] valid;
+    /** The LoRA dropout pass of the forward pass that filled this workspace (-1: none), for its backward pass. */
+    long loraPass = -1;
     final INDArray[] residual;
     final DecoderLayer.Acts[] layers;
     final INDArray finalHidden;

@@ -827,4 +827,27 @@ final class CpuOps implements Ops {
             }
         });
     }
+
+    @Override
+    public void dropout(INDArray x, INDArray out, double p, long seed) {
+        Buf xb = Buf.of(x);
+        Buf ob = Buf.of(out);
+        int n = Math.toIntExact(x.length());
+        if (out.length() != n) {
+            throw new IllegalArgumentException("dropout: " + n + " inputs, " + out.length() + " outputs");
+        }
+        double keepScale = 1.0 / (1.0 - p);
+        for (int i = 0; i < n; i++) {
+            ob.set(i, uniform(seed, i) < p ? 0.0 : xb.get(i) * keepScale);
+        }
+    }
+
+    /** A uniform in [0, 1) from (seed, i): SplitMix64's finalizer over seed + i * golden ratio. */
+    static double uniform(long seed, long i) {
+        long z = seed + (i + 1) * 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        z ^= z >>> 31;
+        return (z >>> 11) * 0x1.0p-53;
+    }
 }

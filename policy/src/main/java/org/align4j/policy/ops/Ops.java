@@ -141,6 +141,19 @@ public interface Ops {
     /** dst[rows[i], :] += scales[i] * src[i, :] for i in [0, rows.length) (scales null: 1). */
     void scatterAddRows(INDArray src, int[] rows, double[] scales, INDArray dst);
 
+    /**
+     * Inverted dropout with a mask that is a pure function of (seed, element index): out[i] = x[i] / (1 - p) where
+     * the element is kept, 0 where dropped (element i is dropped when a 53-bit hash of seed and i, read as a
+     * uniform in [0, 1), is below p). x and out may be the same array. Calling it twice with the same seed drops
+     * the same elements, so a backward pass re-creates its forward pass's mask instead of storing it.
+     */
+    default void dropout(INDArray x, INDArray out, double p, long seed) {
+        toHost(x);
+        toHost(out);
+        CpuOps.INSTANCE.dropout(x, out, p, seed);
+        hostWritten(out);
+    }
+
     /** out[i] = a[rows[i], :] . b[i, :] for i in [0, rows.length), returned on the host. */
     double[] gatheredRowDots(INDArray a, int[] rows, INDArray b);
 
