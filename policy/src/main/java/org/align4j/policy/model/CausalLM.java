@@ -393,8 +393,6 @@ public final class CausalLM {
             INDArray b = remaining == null ? Nd4j.zeros(dtype, out, lora.r()) : adapterTensor(remaining, bn, out, lora.r());
             Parameter pa = new Parameter(an, a.castTo(dtype).dup('c'), Nd4j.zeros(dtype, lora.r(), in));
             Parameter pb = new Parameter(bn, b.castTo(dtype).dup('c'), Nd4j.zeros(dtype, out, lora.r()));
-            ops.hostWritten(pa.value());
-            ops.hostWritten(pb.value());
             ad.layers.put(module, new LoraLayer(ad, ops, module, pa, pb, lora.scale(), lora.dropout(), ++salt));
         }
         if (remaining != null && !remaining.isEmpty()) {

@@ -179,17 +179,17 @@ public final class ProfilingOps implements Ops {
     }
 
     @Override
-    public void dropout(INDArray x, INDArray out, double p, long seed) {
-        long start = System.nanoTime();
-        delegate.dropout(x, out, p, seed);
-        record("dropout", start);
-    }
-
-    @Override
     public void addInPlace(INDArray y, INDArray x) {
         long start = System.nanoTime();
         delegate.addInPlace(y, x);
         record("addInPlace", start);
+    }
+
+    @Override
+    public void dropout(INDArray x, INDArray out, double p, long seed) {
+        long start = System.nanoTime();
+        delegate.dropout(x, out, p, seed);
+        record("dropout", start);
     }
 
     @Override

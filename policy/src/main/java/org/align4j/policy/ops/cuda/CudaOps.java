@@ -721,6 +721,21 @@ public final class CudaOps implements Ops {
     }
 
     @Override
+    public synchronized void dropout(INDArray x, INDArray out, double p, long seed) {
+        enter();
+        sameType(x, out);
+        if (out.length() != x.length()) {
+            throw new IllegalArgumentException("dropout: " + x.length() + " inputs, " + out.length() + " outputs");
+        }
+        KernelModule k = kernels(x);
+        long n = x.length();
+        long xi = in(x); // before out(): x and out may be the same array
+        gpu.arg(xi).arg(out(out)).argDouble(p).argDouble(1.0 / (1.0 - p)).arg(seed).arg(n);
+        gpu.launch(k.get(K.dropout), gpu.gridFor(n, 256), 256);
+        exit();
+    }
+
+    @Override
     public synchronized void zero(INDArray x) {
         enter();
         requireContiguous(x);
