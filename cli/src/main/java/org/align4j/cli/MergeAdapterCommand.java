@@ -7,6 +7,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.HfCheckpoint;
+import org.align4j.policy.ops.Ops;
 import org.align4j.policy.model.PeftAdapter;
 import org.nd4j.linalg.api.buffer.DataType;
 import picocli.CommandLine.Command;
@@ -43,8 +44,9 @@ final class MergeAdapterCommand implements Callable<Integer> {
                 }
             }
         }
-        CausalLM m = PeftAdapter.loadModel(model, adapter);
-        CausalLM merged = CausalLM.fromWeights(m.config(), m.mergedWeights(), DataType.FLOAT);
+        // merging is host arithmetic on the weights: the CPU backend, whatever --device says elsewhere
+        CausalLM m = PeftAdapter.loadModel(model, adapter, Ops.cpu());
+        CausalLM merged = CausalLM.fromWeights(m.config(), m.mergedWeights(), DataType.FLOAT, Ops.cpu());
         HfCheckpoint.save(merged, out, model);
         spec.commandLine().getOut().printf("merged %d adapted layers (r %d) into %s%n", m.adaptedModules().size(),
                 m.loraConfig().r(), out);

@@ -133,7 +133,7 @@ class OpsContractTest {
             }
         }
         Pattern factory = Pattern.compile("\\b(HfCheckpoint\\.load|CausalLM\\.initialize|CausalLM\\.fromWeights"
-                + "|RewardModel\\.load)\\(");
+                + "|RewardModel\\.load|PeftAdapter\\.loadModel)\\(");
         for (Path f : sources(root, "/src/main/")) {
             if (f.startsWith(model)) {
                 continue;
