@@ -229,7 +229,8 @@ public final class IterativeGrpo {
         c.validate();
         Path dir = Paths.get(c.outputDir);
         if (Files.isDirectory(dir.resolve("final"))) {
-            return new RewardTrainer.Result(dir, dir.resolve("final"), RewardModel.load(dir.resolve("final"), Backends.current()).kind(),
+            return new RewardTrainer.Result(dir, dir.resolve("final"),
+                    RewardModel.load(dir.resolve("final"), Backends.current()).kind(),
                     c.maxSteps, lastOf(dir, "loss"), lastOf(dir, "accuracy"), null, null, null);
         }
         return new RewardTrainer(c, prepareInnerRun(dir), log).train();

@@ -198,8 +198,8 @@ public final class MiniDeepSeekMath {
         List<MathProblem> problems = train.subList(0, Math.min(train.size(), config.rmProblems));
         SamplingParams params = SamplingParams.DEFAULTS.withTemperature(config.grpoTemperature)
                 .withMaxCompletionLength(maxCompletion).withSeed(config.seed);
-        LabelledSamples.Written w = LabelledSamples.write(HfCheckpoint.load(sftModel, Backends.current()), tokenizer, problems,
-                config.rmGenerations, params, out.rewardData());
+        LabelledSamples.Written w = LabelledSamples.write(HfCheckpoint.load(sftModel, Backends.current()), tokenizer,
+                problems, config.rmGenerations, params, out.rewardData());
         RewardConfig c = new RewardConfig();
         c.modelNameOrPath = sftModel.toString();
         c.kind = "orm";

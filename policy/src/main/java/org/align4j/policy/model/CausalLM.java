@@ -156,7 +156,7 @@ public final class CausalLM {
         return new MoeFeedForward(ops, m, router, bias, experts, shared);
     }
 
-    /** A model on the given backend from named weights (Hugging Face names and shapes); every tensor must be present. */
+    /** A model on the given backend from named weights (Hugging Face names and shapes); every tensor must be there. */
     public static CausalLM fromWeights(ModelConfig config, Map<String, INDArray> weights, DataType dtype, Ops ops) {
         return new CausalLM(config, dtype, ops, weights);
     }

@@ -360,7 +360,8 @@ class CudaOpsTest {
             int rope = dims[1];
             check("latentDecodeAttention " + rank, t, (o, x) -> o.latentDecodeAttention(x[0], x[1], x[2], x[3], lengths,
                     x[4], 0.1), randn(t, 1, heads, batch, rank), randn(t, 2, heads, batch, rope),
-                    randn(t, 3, batch, 1, cap, rank), randn(t, 4, batch, 1, cap, rope), randn(t, 5, heads, batch, rank));
+                    randn(t, 3, batch, 1, cap, rank), randn(t, 4, batch, 1, cap, rope),
+                    randn(t, 5, heads, batch, rank));
         }
     }
 

@@ -313,7 +313,8 @@ public final class RewardTrainer implements TrainingStep {
                 }
                 return rm;
             }
-            return RewardModel.create(HfCheckpoint.load(dir, Backends.current()), wanted == null ? RewardModelKind.ORM : wanted, config.seed);
+            return RewardModel.create(HfCheckpoint.load(dir, Backends.current()),
+                    wanted == null ? RewardModelKind.ORM : wanted, config.seed);
         }
         ModelConfig mc = ModelConfig.read(Paths.get(config.initConfig));
         if (tokenizer.vocabSize() > mc.vocabSize) {
