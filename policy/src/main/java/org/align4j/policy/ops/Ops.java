@@ -147,12 +147,7 @@ public interface Ops {
      * uniform in [0, 1), is below p). x and out may be the same array. Calling it twice with the same seed drops
      * the same elements, so a backward pass re-creates its forward pass's mask instead of storing it.
      */
-    default void dropout(INDArray x, INDArray out, double p, long seed) {
-        toHost(x);
-        toHost(out);
-        CpuOps.INSTANCE.dropout(x, out, p, seed);
-        hostWritten(out);
-    }
+    void dropout(INDArray x, INDArray out, double p, long seed);
 
     /** out[i] = a[rows[i], :] . b[i, :] for i in [0, rows.length), returned on the host. */
     double[] gatheredRowDots(INDArray a, int[] rows, INDArray b);

@@ -720,6 +720,20 @@ public final class CudaOps implements Ops {
     }
 
     @Override
+    public synchronized void dropout(INDArray x, INDArray out, double p, long seed) {
+        enter();
+        sameType(x, out);
+        if (x.length() != out.length()) {
+            throw new IllegalArgumentException("dropout: " + x.length() + " inputs, " + out.length() + " outputs");
+        }
+        KernelModule k = kernels(x);
+        long n = x.length();
+        gpu.arg(in(x)).arg(out(out)).argDouble(p).argDouble(1.0 / (1.0 - p)).arg(seed).arg(n);
+        gpu.launch(k.get(K.dropout), gpu.gridFor(n, 256), 256);
+        exit();
+    }
+
+    @Override
     public synchronized void zero(INDArray x) {
         enter();
         requireContiguous(x);
