@@ -132,6 +132,10 @@ public class GrpoConfig extends TrainingConfig {
     @Override
     public void validate() {
         super.validate();
+        if (usePeft && syncRefModel) {
+            throw new BadInputException("sync_ref_model cannot be used with use_peft: the reference of a LoRA policy "
+                    + "is its base model (adapters off), which is never updated");
+        }
         if (modelNameOrPath == null || modelNameOrPath.isBlank()) {
             throw new BadInputException("model_name_or_path is required");
         }

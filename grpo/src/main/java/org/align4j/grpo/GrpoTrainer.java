@@ -21,6 +21,7 @@ import org.align4j.policy.train.DataOrder;
 import org.align4j.policy.train.MetricsWindow;
 import org.align4j.policy.train.Optimization;
 import org.align4j.policy.train.RunDirectory;
+import org.align4j.policy.train.TrainedModel;
 import org.align4j.policy.train.TrainerState;
 import org.align4j.policy.train.TrainingLoop;
 import org.align4j.policy.train.TrainingStep;
@@ -105,8 +106,10 @@ public final class GrpoTrainer implements TrainingStep {
         long startStep = 0;
         if (resumeFrom.isPresent()) {
             RunDirectory.Checkpoint ck = resumeFrom.get();
-            policy = HfCheckpoint.load(ck.dir().resolve(RunDirectory.MODEL_DIR), Backends.current());
-            if (config.beta != 0) {
+            policy = TrainedModel.resumed(ck.dir().resolve(RunDirectory.MODEL_DIR), modelDir, Backends.current());
+            if (config.beta != 0 && policy.hasAdapters()) {
+                reference = policy;
+            } else if (config.beta != 0) {
                 Path refDir = ck.dir().resolve("ref_model");
                 reference = HfCheckpoint.load(Files.isDirectory(refDir) ? refDir : modelDir, Backends.current());
             }
@@ -115,8 +118,10 @@ public final class GrpoTrainer implements TrainingStep {
             position = state.dataPosition();
         } else {
             policy = HfCheckpoint.load(modelDir, Backends.current());
+            TrainedModel.adapt(policy, config);
             if (config.beta != 0) {
-                reference = policy.copy();
+                // a LoRA policy is its own reference, with its adapters off: no second copy of the weights
+                reference = policy.hasAdapters() ? policy : policy.copy();
             }
         }
         config.applyTo(policy);
@@ -213,7 +218,7 @@ public final class GrpoTrainer implements TrainingStep {
 
     @Override
     public void saveCheckpoint(Path dir) {
-        HfCheckpoint.save(policy, dir.resolve(RunDirectory.MODEL_DIR), modelDir);
+        TrainedModel.save(policy, dir.resolve(RunDirectory.MODEL_DIR), modelDir, modelDir);
         if (config.syncRefModel && reference != null) {
             HfCheckpoint.save(reference, dir.resolve("ref_model"), null);
         }
@@ -222,7 +227,7 @@ public final class GrpoTrainer implements TrainingStep {
 
     @Override
     public void saveFinal(Path dir) {
-        HfCheckpoint.save(policy, dir, modelDir);
+        TrainedModel.save(policy, dir, modelDir, modelDir);
     }
 
     @Override
@@ -303,7 +308,7 @@ public final class GrpoTrainer implements TrainingStep {
             completionTokens += c.length();
             sequenceTokens += c.length() + s.promptIds.get(i).length;
         }
-        double[][] refLogp = reference == null ? null : completionLogProbs(reference, s).logp;
+        double[][] refLogp = reference == null ? null : referenceLogProbs(reference, s);
         double[][] oldLogp = config.numIterations > 1 ? completionLogProbs(policy, s).logp : null;
         double lossSum = 0;
         double klSum = 0;
@@ -318,7 +323,9 @@ public final class GrpoTrainer implements TrainingStep {
         for (int it = 0; it < config.numIterations; it++) {
             for (int from = 0; from < n; from += config.batchSize) {
                 int to = Math.min(n, from + config.batchSize);
+                policy.setTraining(true);
                 MicroBatch mb = forward(policy, s, from, to);
+                policy.setTraining(false);
                 double[][] old = oldLogp == null ? mb.logp : slice(oldLogp, from, to);
                 GrpoLoss.Result r = loss.compute(mb.logp, old, refLogp == null ? null : slice(refLogp, from, to),
                         slice(s.advantages, from, to), slice(mask, from, to), n, maskedTokens);
@@ -397,6 +404,17 @@ public final class GrpoTrainer implements TrainingStep {
             mb.entropy[i] = java.util.Arrays.copyOfRange(ent[i], mb.promptLengths[i] - 1, mb.promptLengths[i] - 1 + cl);
         }
         return mb;
+    }
+
+    /** Completion log-probs under the reference: the model with its LoRA adapters off, if it has any. */
+    private double[][] referenceLogProbs(CausalLM reference, ScoredGroups s) {
+        boolean adapters = reference.adaptersEnabled();
+        reference.setAdaptersEnabled(false);
+        try {
+            return completionLogProbs(reference, s).logp;
+        } finally {
+            reference.setAdaptersEnabled(adapters);
+        }
     }
 
     private MicroBatch completionLogProbs(CausalLM model, ScoredGroups s) {

@@ -17,6 +17,8 @@ import org.align4j.policy.io.AtomicFiles;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.ops.Backends;
+import org.align4j.policy.ops.Ops;
+import org.align4j.policy.model.PeftAdapter;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.train.ConfigLoader;
 import org.align4j.policy.train.MetricsPlotter;
@@ -172,11 +174,34 @@ public final class IterativeGrpo {
         c.rewards = new ArrayList<>(List.of(reward));
         c.validate();
         Path dir = Paths.get(c.outputDir);
+        GrpoTrainer.Result r;
         if (Files.isDirectory(dir.resolve("final"))) {
             // finished before an interruption of the outer loop (the final model is written last)
-            return new GrpoTrainer.Result(dir, dir.resolve("final"), c.maxSteps, lastOf(dir, "reward"), null);
+            r = new GrpoTrainer.Result(dir, dir.resolve("final"), c.maxSteps, lastOf(dir, "reward"), null);
+        } else {
+            r = new GrpoTrainer(c, prepareInnerRun(dir), log).train();
         }
-        return new GrpoTrainer(c, prepareInnerRun(dir), log).train();
+        return new GrpoTrainer.Result(r.runDir(), merged(r.finalModel()), r.steps(), r.lastRewardMean(),
+                r.lastEvalAccuracy());
+    }
+
+    /**
+     * The policy the next iteration starts from: with use_peft, the iteration's adapter folded into its base
+     * (iter-k/merged/), so that each iteration trains a fresh adapter against the previous policy as its reference,
+     * as full fine-tuning does; otherwise finalDir itself.
+     */
+    private static Path merged(Path finalDir) {
+        if (!PeftAdapter.isAdapter(finalDir)) {
+            return finalDir;
+        }
+        Path merged = finalDir.resolveSibling("merged");
+        if (!Files.isRegularFile(merged.resolve("config.json"))) {
+            // merging is host arithmetic on the weights: the CPU backend
+            CausalLM m = PeftAdapter.loadModel(finalDir, null, Ops.cpu());
+            HfCheckpoint.save(CausalLM.fromWeights(m.config(), m.mergedWeights(), m.dataType(), Ops.cpu()), merged,
+                    finalDir);
+        }
+        return merged;
     }
 
     /** Fresh completions of the new policy for label_prompts training prompts, labelled by the rule checkers. */

@@ -23,6 +23,7 @@ import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.ModelConfig;
 import org.align4j.policy.ops.Backends;
+import org.align4j.policy.model.PeftAdapter;
 import org.align4j.policy.sft.SftConfig;
 import org.align4j.policy.sft.SftTrainer;
 import org.align4j.policy.train.Rng;
@@ -232,7 +233,11 @@ public final class MiniDeepSeekMath {
         c.maxPromptLength = config.maxPositionEmbeddings - maxCompletion;
         c.maxCompletionLength = maxCompletion;
         c.temperature = config.grpoTemperature;
-        c.learningRate = config.grpoLearningRate;
+        c.learningRate = config.usePeft ? config.loraLearningRate : config.grpoLearningRate;
+        c.usePeft = config.usePeft;
+        c.loraR = config.loraR;
+        c.loraAlpha = config.loraAlpha;
+        c.loraTargetModules = List.of(config.loraTargetModules);
         c.beta = config.beta;
         c.maxSteps = config.grpoSteps;
         c.loggingSteps = 1;
@@ -261,13 +266,15 @@ public final class MiniDeepSeekMath {
     }
 
     private String rlKind() {
-        return config.iterative ? "iterative (learned outcome reward model, retrained with replay)"
+        String kind = config.iterative ? "iterative (learned outcome reward model, retrained with replay)"
                 : config.supervision + " supervision";
+        return config.usePeft ? kind + ", LoRA adapters (r " + config.loraR + ", " + config.loraTargetModules + ")"
+                : kind;
     }
 
     private ModelEvaluator.Result evaluate(Path modelDir, EvalSettings settings, List<EvalProblem> problems,
                                            String name) {
-        CausalLM model = HfCheckpoint.load(modelDir, Backends.current());
+        CausalLM model = PeftAdapter.loadModel(modelDir, null, Backends.current()); // a LoRA run's final/ loads on its base
         ModelEvaluator.Result r = new ModelEvaluator(model, tokenizer, settings).evaluate(problems, log);
         Jsonl.write(out.evalRows(name), r.problems());
         return r;

@@ -332,17 +332,20 @@ public final class CausalLM {
 
     /**
      * Overwrites this model's weights (and buffers) with another's of the same architecture; with adapters on both,
-     * the adapters too (a sampler beside a LoRA trainer then copies the base once and the adapters each step: see
-     * {@link #copyAdaptersFrom}).
+     * only the adapters (the bases are frozen, so a sampler beside a LoRA trainer, made with {@link #copy()}, is
+     * sent the adapters each step, not the model).
      */
     public void copyWeightsFrom(CausalLM other) {
-        for (Parameter p : params.values()) {
-            ops.copy(other.params.get(p.name()).value(), p.value());
+        boolean frozenBases = adapters != null && other.adapters != null;
+        if (!frozenBases) {
+            for (Parameter p : params.values()) {
+                ops.copy(other.params.get(p.name()).value(), p.value());
+            }
         }
         for (Parameter p : buffers.values()) {
             ops.copy(other.buffers.get(p.name()).value(), p.value());
         }
-        if (adapters != null && other.adapters != null) {
+        if (frozenBases) {
             copyAdaptersFrom(other);
         }
     }

@@ -37,13 +37,39 @@ public final class PeftAdapter {
         return LoraConfig.readPeft(cfg);
     }
 
-    /** A model directory's model, with the adapter in adapterDir on it when adapterDir is not null. */
+    /**
+     * The base model an adapter names (base_model_name_or_path, relative to the adapter's directory when not
+     * absolute); it must be a local model directory.
+     */
+    public static Path baseOf(Path adapterDir) {
+        com.fasterxml.jackson.databind.JsonNode n;
+        try {
+            n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(adapterDir.resolve(CONFIG_FILE).toFile());
+        } catch (java.io.IOException e) {
+            throw new BadInputException(adapterDir.resolve(CONFIG_FILE) + ": cannot read: " + e.getMessage(), e);
+        }
+        String base = n.path("base_model_name_or_path").asText("");
+        Path p = base.isEmpty() ? null : adapterDir.resolve(base);
+        if (p == null || !Files.isRegularFile(p.resolve("config.json"))) {
+            throw new BadInputException(adapterDir + " is a LoRA adapter whose base_model_name_or_path ('" + base
+                    + "') is not a local model directory: give the base with --model and the adapter with --adapter");
+        }
+        return p;
+    }
+
+    /**
+     * A model directory's model, with the adapter in adapterDir on it when adapterDir is not null. A modelDir that
+     * is itself an adapter (a LoRA run's final/) loads its base_model_name_or_path with it, as AutoPeftModel does.
+     */
     public static CausalLM loadModel(Path modelDir, Path adapterDir) {
         return loadModel(modelDir, adapterDir, org.align4j.policy.ops.Ops.cpu());
     }
 
     /** The model in modelDir on the given backend, with the adapter in adapterDir (null: none) on it. */
     public static CausalLM loadModel(Path modelDir, Path adapterDir, org.align4j.policy.ops.Ops ops) {
+        if (adapterDir == null && isAdapter(modelDir)) {
+            return loadModel(baseOf(modelDir), modelDir, ops);
+        }
         CausalLM m = HfCheckpoint.load(modelDir, ops);
         if (adapterDir != null) {
             load(m, adapterDir);
@@ -79,6 +105,11 @@ public final class PeftAdapter {
      * base_model_name_or_path (may be null).
      */
     public static void save(CausalLM model, Path dir, String baseModel) {
+        save(model, dir, baseModel, null);
+    }
+
+    /** {@link #save(CausalLM, Path, String)}, with the tokenizer files found in tokenizerDir (may be null). */
+    public static void save(CausalLM model, Path dir, String baseModel, Path tokenizerDir) {
         LoraConfig config = model.loraConfig();
         if (config == null) {
             throw new IllegalStateException("the model has no LoRA adapters to save");
@@ -95,6 +126,18 @@ public final class PeftAdapter {
         }
         AtomicFiles.writeJson(tmp.resolve(CONFIG_FILE), config.toPeftJson(model.adaptedModules(), baseModel));
         SafeTensors.write(tmp.resolve(WEIGHTS_FILE), tensors);
+        if (tokenizerDir != null) {
+            for (String f : HfCheckpoint.TOKENIZER_FILES) {
+                Path src = tokenizerDir.resolve(f);
+                if (Files.isRegularFile(src)) {
+                    try {
+                        Files.copy(src, tmp.resolve(f));
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException("cannot copy " + src + ": " + e.getMessage(), e);
+                    }
+                }
+            }
+        }
         AtomicFiles.replaceDirectory(tmp, target);
     }
 }

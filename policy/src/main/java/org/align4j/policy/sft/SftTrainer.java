@@ -19,6 +19,7 @@ import org.align4j.policy.train.DataOrder;
 import org.align4j.policy.train.MetricsWindow;
 import org.align4j.policy.train.Optimization;
 import org.align4j.policy.train.RunDirectory;
+import org.align4j.policy.train.TrainedModel;
 import org.align4j.policy.train.TrainerState;
 import org.align4j.policy.train.TrainingLoop;
 import org.align4j.policy.train.TrainingStep;
@@ -79,10 +80,11 @@ public final class SftTrainer implements TrainingStep {
         tokDir = tokenizerPath();
         Tokenizer tokenizer = tokDir == null ? null : Tokenizer.load(tokDir);
         if (resumeFrom.isPresent()) {
-            model = HfCheckpoint.load(resumeFrom.get().dir().resolve(RunDirectory.MODEL_DIR), Backends.current());
+            model = TrainedModel.resumed(resumeFrom.get().dir().resolve(RunDirectory.MODEL_DIR), baseDir(), Backends.current());
             position = resumeFrom.get().state().dataPosition();
         } else {
             model = newOrLoadedModel(tokenizer);
+            TrainedModel.adapt(model, config);
         }
         config.applyTo(model);
         train = SftDataset.read(Paths.get(config.trainFile), tokenizer, config.maxLength, config.completionOnlyLoss, 0);
@@ -112,7 +114,9 @@ public final class SftTrainer implements TrainingStep {
         for (int i = 0; i < perStep; i++) {
             batch.add(train.get(order.at(position++)));
         }
+        model.setTraining(true);
         StepLoss sl = accumulate(model, batch);
+        model.setTraining(false);
         Optimization.StepResult r = opt.step(step);
         lastLoss = sl.loss;
         tokensSinceLog += sl.tokens;
@@ -148,13 +152,13 @@ public final class SftTrainer implements TrainingStep {
 
     @Override
     public void saveCheckpoint(Path dir) {
-        HfCheckpoint.save(model, dir.resolve(RunDirectory.MODEL_DIR), tokDir);
+        TrainedModel.save(model, dir.resolve(RunDirectory.MODEL_DIR), tokDir, baseDir());
         opt.save(dir);
     }
 
     @Override
     public void saveFinal(Path dir) {
-        HfCheckpoint.save(model, dir, tokDir);
+        TrainedModel.save(model, dir, tokDir, baseDir());
     }
 
     @Override
@@ -224,6 +228,10 @@ public final class SftTrainer implements TrainingStep {
             }
         }
         return n == 0 ? 0.0 : nll / n;
+    }
+
+    private Path baseDir() {
+        return config.modelNameOrPath == null ? null : Paths.get(config.modelNameOrPath);
     }
 
     private Path tokenizerPath() {

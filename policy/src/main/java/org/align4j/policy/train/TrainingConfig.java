@@ -1,6 +1,11 @@
 package org.align4j.policy.train;
 
 import org.align4j.policy.model.CausalLM;
+import com.fasterxml.jackson.annotation.JsonFormat;
+import java.util.ArrayList;
+import java.util.List;
+import org.align4j.policy.model.LoraConfig;
+import org.align4j.policy.model.ModelConfig;
 import org.align4j.policy.ops.Ops;
 import org.align4j.policy.util.BadInputException;
 
@@ -76,6 +81,26 @@ public class TrainingConfig implements ConfigLoader.Validated {
         model.setGradientCheckpointing(gradientCheckpointing);
     }
 
+    // LoRA (TRL's ModelConfig names and defaults; see docs/lora.md)
+    /** Train LoRA adapters on the frozen model instead of every weight (saved in PEFT's format). */
+    public boolean usePeft = false;
+    /** LoRA rank r. */
+    public int loraR = 16;
+    /** LoRA alpha: the update B A x is scaled by lora_alpha / r (lora_alpha / sqrt(r) with use_rslora). */
+    public double loraAlpha = 32;
+    /** Dropout on the adapters' input in training passes. */
+    public double loraDropout = 0.05;
+    /**
+     * Modules to adapt, by PEFT's names (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj; MLA's
+     * q_a_proj, q_b_proj, kv_a_proj_with_mqa, kv_b_proj) or all-linear; unset: PEFT's default (q_proj, v_proj).
+     */
+    @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
+    public List<String> loraTargetModules;
+    /** Rank-stabilised LoRA: scale by lora_alpha / sqrt(r). */
+    public boolean useRslora = false;
+    /** A PEFT adapter directory to continue training (with use_peft; its r, alpha and targets win). */
+    public String adapterNameOrPath;
+
     /** Optimizer steps of the whole run, given how many one epoch holds. */
     public long totalSteps(long stepsPerEpoch) {
         if (maxSteps > 0) {
@@ -97,9 +122,36 @@ public class TrainingConfig implements ConfigLoader.Validated {
         return new GradientClipper(maxGradNorm, ops);
     }
 
+    /**
+     * The LoRA settings of this run (use_peft), with PEFT's default targets for the model when none are given;
+     * lora_target_modules entries may also be comma-separated (--set lora_target_modules=q_proj,v_proj).
+     */
+    public LoraConfig loraConfig(ModelConfig model) {
+        List<String> targets = new ArrayList<>();
+        if (loraTargetModules != null) {
+            for (String t : loraTargetModules) {
+                for (String part : t.split(",")) {
+                    if (!part.isBlank()) {
+                        targets.add(part.trim());
+                    }
+                }
+            }
+        }
+        if (targets.isEmpty()) {
+            targets = LoraConfig.defaultTargets(model);
+        }
+        return new LoraConfig(loraR, loraAlpha, loraDropout, useRslora, targets, false);
+    }
+
     @Override
     public void validate() {
         positive("learning_rate", learningRate);
+        if (usePeft) {
+            atLeast("lora_r", loraR, 1);
+            between("lora_dropout", loraDropout, 0, 0.999);
+        } else if (adapterNameOrPath != null) {
+            throw new BadInputException("adapter_name_or_path needs use_peft: true (to train the adapter further)");
+        }
         atLeast("batch_size", batchSize, 1);
         atLeast("gradient_accumulation_steps", gradientAccumulationSteps, 1);
         atLeast("logging_steps", loggingSteps, 1);

@@ -284,21 +284,21 @@ extern "C" __global__ void add_inplace(real* y, const real* x, i64 n) {
     GRID_STRIDE(i, n) y[i] = (real)((acc)y[i] + (acc)x[i]);
 }
 
-extern "C" __global__ void scale(real* x, double s, i64 n) {
-    GRID_STRIDE(i, n) x[i] = (real)((acc)x[i] * s);
-}
-
-// Inverted dropout whose mask is CpuOps.uniform's hash of (seed, i): SplitMix64's finalizer over
-// seed + (i + 1) * golden ratio, the top 53 bits read as a uniform in [0, 1). Same mask as the CPU, bit for bit.
-extern "C" __global__ void dropout(const real* x, real* out, double p, double keepScale, i64 seed, i64 n) {
+// Inverted dropout with CpuOps.dropout's mask: element i is dropped when SplitMix64's finalizer of
+// seed + (i + 1) * golden, read as 53 bits in [0, 1), is below p; kept ones are scaled by keep_scale = 1 / (1 - p).
+extern "C" __global__ void dropout(const real* x, real* out, double p, double keep_scale, i64 seed, i64 n) {
     GRID_STRIDE(i, n) {
         unsigned long long z = (unsigned long long)seed + (unsigned long long)(i + 1) * 0x9E3779B97F4A7C15ULL;
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
         z ^= z >> 31;
-        double u = (double)(z >> 11) * 1.1102230246251565e-16; // 2^-53
-        out[i] = u < p ? (real)0 : (real)((acc)x[i] * keepScale);
+        double u = (double)(z >> 11) * 1.1102230246251565e-16;
+        out[i] = u < p ? (real)0 : (real)((acc)x[i] * keep_scale);
     }
+}
+
+extern "C" __global__ void scale(real* x, double s, i64 n) {
+    GRID_STRIDE(i, n) x[i] = (real)((acc)x[i] * s);
 }
 
 // Per-block partial sums of squares (a fixed grid, summed on the host in block order: deterministic).

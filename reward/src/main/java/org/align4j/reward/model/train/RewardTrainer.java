@@ -20,6 +20,7 @@ import org.align4j.policy.ops.Backends;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.train.Optimization;
 import org.align4j.policy.train.RunDirectory;
+import org.align4j.policy.train.TrainedModel;
 import org.align4j.policy.train.TrainerState;
 import org.align4j.policy.train.TrainingLoop;
 import org.align4j.policy.train.TrainingStep;
@@ -99,6 +100,9 @@ public final class RewardTrainer implements TrainingStep {
         model = resumeFrom.isPresent()
                 ? RewardModel.load(resumeFrom.get().dir().resolve(RunDirectory.MODEL_DIR), Backends.current())
                 : newOrLoadedModel(tokenizer);
+        if (resumeFrom.isEmpty()) {
+            TrainedModel.adapt(model.trunk(), config);
+        }
         kind = model.kind();
         RewardEncoder encoder = new RewardEncoder(tokenizer, Math.min(config.maxLength, model.maxLength()));
         train = RewardDataset.read(Paths.get(config.trainFile), encoder, kind, 0);
@@ -190,7 +194,7 @@ public final class RewardTrainer implements TrainingStep {
 
     @Override
     public void saveCheckpoint(Path dir) {
-        model.save(dir.resolve(RunDirectory.MODEL_DIR), tokDir);
+        model.save(dir.resolve(RunDirectory.MODEL_DIR), tokDir, baseDir());
         opt.save(dir);
     }
 
@@ -198,7 +202,7 @@ public final class RewardTrainer implements TrainingStep {
     @Override
     public void saveFinal(Path dir) {
         buffer.add(train.rows(), Paths.get(config.outputDir).toAbsolutePath().normalize().toString());
-        model.save(dir, tokDir);
+        model.save(dir, tokDir, baseDir());
     }
 
     @Override
@@ -299,6 +303,10 @@ public final class RewardTrainer implements TrainingStep {
         }
         throw new BadInputException("a reward model reads text: set tokenizer, or put tokenizer.json in "
                 + config.modelNameOrPath);
+    }
+
+    private Path baseDir() {
+        return config.modelNameOrPath == null ? null : Paths.get(config.modelNameOrPath);
     }
 
     private RewardModel newOrLoadedModel(Tokenizer tokenizer) {
