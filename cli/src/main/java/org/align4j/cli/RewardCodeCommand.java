@@ -30,7 +30,9 @@ import picocli.CommandLine.Option;
                         + "\"total\": n, \"status\": ..., \"isolation\": ..., \"results\": [...]}.",
                 "TESTS.json is {\"tests\": [...]}: Python assert statements (MBPP style), or Java boolean expressions "
                         + "over the solution's classes (an 'assert' prefix and ';' are accepted).",
-                "The sandbox uses bubblewrap when it works here, else process limits; the log says what is missing.",
+                "The sandbox uses bubblewrap when it works here, else namespaces through util-linux's unshare; where "
+                        + "neither works it refuses (install bubblewrap or enable user namespaces), unless --sandbox none "
+                        + "asks to run the code without isolation.",
                 ""},
         footer = {"", "Examples:",
                 "  echo '{\"tests\": [\"assert add(1, 2) == 3\"]}' > tests.json",
@@ -69,8 +71,9 @@ public final class RewardCodeCommand implements Runnable {
             description = "address-space limit per process (default: 512 for Python, 1024 for Java)")
     Integer memoryMb;
 
-    @Option(names = "--isolation", paramLabel = "auto|bwrap|limits", defaultValue = "auto", converter = IsolationConverter.class,
-            description = "bwrap: require bubblewrap; limits: process limits only; auto: bwrap when it works (default)")
+    @Option(names = "--sandbox", paramLabel = "auto|bwrap|unshare|none", defaultValue = "auto", converter = IsolationConverter.class,
+            description = "bwrap: require bubblewrap; unshare: require the util-linux namespaces; none: NO isolation "
+                    + "(process limits only, with a warning); auto: bwrap, else unshare, else refuse (default)")
     IsolationMode isolation;
 
     @Option(names = "--interpreter", paramLabel = "CMD_OR_DIR",
@@ -90,6 +93,10 @@ public final class RewardCodeCommand implements Runnable {
                 throw new IllegalArgumentException("--memory-mb must be at least 16, got " + memoryMb);
             }
             limits = limits.withMemoryBytes(memoryMb * 1024L * 1024L);
+        }
+        if (isolation == IsolationMode.NONE) {
+            spec.commandLine().getErr().println("align4j code: warning: --sandbox none runs the untrusted code WITHOUT "
+                    + "isolation (network, files and processes of this user are reachable)");
         }
         CodeTestReport report = CodeTestRunner.create(language, isolation, limits, interpreter).run(code, testList);
 

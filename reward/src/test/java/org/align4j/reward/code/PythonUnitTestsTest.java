@@ -23,7 +23,7 @@ class PythonUnitTestsTest {
 
     @BeforeAll
     static void start() {
-        fraction = new UnitTestReward(Language.PYTHON, Map.of("timeout_seconds", 5, "parallelism", 2));
+        fraction = new UnitTestReward(Language.PYTHON, Map.of("timeout_seconds", 5, "reward_workers", 2));
         runner = fraction.runner();
     }
 
