@@ -4,9 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * The isolation for hosts without bubblewrap, built from util-linux: {@code unshare} makes new
@@ -78,10 +76,11 @@ final class UnshareCommand {
                 bound.add(p);
             }
         }
-        Set<Path> seen = new LinkedHashSet<>();
-        for (Path p : readOnly) {
-            Path path = p.toAbsolutePath().normalize();
-            if (!Files.exists(path) || bound.stream().anyMatch(path::startsWith) || !seen.add(path)) {
+        // Parents first, so that a path inside one already bound is skipped.
+        List<Path> wanted = readOnly.stream().map(p -> p.toAbsolutePath().normalize())
+                .sorted(java.util.Comparator.comparingInt(Path::getNameCount)).toList();
+        for (Path path : wanted) {
+            if (!Files.exists(path) || bound.stream().anyMatch(path::startsWith)) {
                 continue;
             }
             // Parents are made in the new root (mode 0755), so a dropped uid can reach an
