@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "reward",
         mixinStandardHelpOptions = true,
         description = "Score completions with the rule rewards: math answers, and code against unit tests in a sandbox.",
-        subcommands = {RewardCodeCommand.class, RewardMathCommand.class},
+        subcommands = {RewardCodeCommand.class, RewardCodeBenchCommand.class, RewardMathCommand.class},
         footer = {"", "Examples:",
                 "  align4j reward math --completion answer.txt --answer 6",
                 "  align4j reward code --language python --tests tests.json --completion add.py"})

@@ -62,6 +62,20 @@ class RewardCommandTest {
     }
 
     @Test
+    void sandboxNoneIsExplicitAndWarns() throws Exception {
+        Path tests = Files.writeString(dir.resolve("tests.json"), "{\"tests\": [\"assert add(1, 2) == 3\"]}");
+        Path completion = Files.writeString(dir.resolve("add.py"), "def add(a, b):\n    return a + b\n");
+        assertEquals(0, run("reward", "code", "--language", "python", "--tests", tests.toString(),
+                "--completion", completion.toString(), "--sandbox", "none"), err.toString());
+        assertTrue(json().get("isolation").asText().startsWith("none+"), out.toString());
+        assertTrue(err.toString().contains("WITHOUT isolation"), err.toString());
+
+        assertEquals(2, run("reward", "code", "--language", "python", "--tests", tests.toString(),
+                "--completion", completion.toString(), "--sandbox", "limits"));
+        assertTrue(err.toString().contains("auto") && err.toString().contains("unshare"), err.toString());
+    }
+
+    @Test
     void badInputIsOneLineNamingTheFile() throws Exception {
         Path tests = Files.writeString(dir.resolve("tests.json"), "{\"tests\": [\"assert f()\", 3]}");
         Path completion = Files.writeString(dir.resolve("c.py"), "def f(): return 1\n");
