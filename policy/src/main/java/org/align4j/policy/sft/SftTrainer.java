@@ -67,10 +67,10 @@ public final class SftTrainer {
         }
         model.setMoeAuxLossWeight(config.moeAuxLossWeight);
         List<SftExample> train = SftDataset.read(Paths.get(config.trainFile), tokenizer, config.maxLength,
-                config.completionOnlyLoss, 0);
+                config.completionOnlyLoss, config.assistantOnlyLoss, 0);
         List<SftExample> eval = config.evalFile == null ? List.of()
                 : SftDataset.read(Paths.get(config.evalFile), tokenizer, config.maxLength, config.completionOnlyLoss,
-                config.evalLimit);
+                config.assistantOnlyLoss, config.evalLimit);
         checkVocabulary(model, train);
         int perStep = config.batchSize * config.gradientAccumulationSteps;
         long stepsPerEpoch = (train.size() + perStep - 1) / perStep;
