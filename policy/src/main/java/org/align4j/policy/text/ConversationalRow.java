@@ -100,9 +100,9 @@ public final class ConversationalRow {
         }
         String full = template.render(all, tools(row, where), false, kwargs(row, where));
         if (!full.startsWith(promptText)) {
-            throw new BadInputException(where + ": the chat template renders '" + promptKey + "' + '" + completionKey
-                    + "' so that it does not start with the rendered prompt ('" + completionKey
-                    + "' must continue the conversation with an assistant turn)");
+            throw new BadInputException(where + ": '" + completionKey + "' must continue '" + promptKey
+                    + "' with an assistant turn (the chat template renders them so that they do not start with the"
+                    + " rendered prompt)");
         }
         return full.substring(promptText.length());
     }
