@@ -48,6 +48,8 @@ public final class GrpoTrainer {
     private final GrpoConfig config;
     private final boolean resume;
     private final PrintStream log;
+    /** Multi-turn rollouts with the config's tools; null without tools. */
+    private org.align4j.rollout.tool.ToolRollout toolRollout;
 
     public record Result(Path runDir, Path finalModel, long steps, double lastRewardMean, Double lastEvalAccuracy) {
     }
@@ -92,9 +94,12 @@ public final class GrpoTrainer {
             run.writeConfig(ConfigLoader.dump(config));
         }
         policy.setMoeAuxLossWeight(config.moeAuxLossWeight);
-        List<PromptRow> train = PromptRow.read(Paths.get(config.trainFile), tokenizer, config.maxPromptLength, 0);
+        toolRollout = ToolUse.rollout(config, tokenizer);
+        List<PromptRow> train = PromptRow.read(Paths.get(config.trainFile), tokenizer, config.maxPromptLength, 0,
+                ToolUse.schemas(toolRollout));
         List<PromptRow> eval = config.evalFile == null ? List.of()
-                : PromptRow.read(Paths.get(config.evalFile), tokenizer, config.maxPromptLength, config.evalLimit);
+                : PromptRow.read(Paths.get(config.evalFile), tokenizer, config.maxPromptLength, config.evalLimit,
+                ToolUse.schemas(toolRollout));
         WeightedRewards outcome = config.processSupervision() ? null : RewardFactory.weighted(config.rewards);
         ProcessReward process = config.processSupervision() ? RewardFactory.process(config.rewards.get(0)) : null;
         OutcomeReward checker = eval.isEmpty() ? null : RewardFactory.outcome(Map.of("type", "math_answer"));
@@ -208,7 +213,7 @@ public final class GrpoTrainer {
         }
         SamplingParams p = new SamplingParams(config.temperature, config.topP, config.topK,
                 config.maxCompletionLength, config.stopStrings, config.seed * 1_000_003L + step);
-        return RolloutRequest.of(prompts, config.numGenerations, p);
+        return RolloutRequest.of(prompts, config.numGenerations, p).withTools(toolRollout);
     }
 
     private static List<CompletionGroup> get(CompletableFuture<List<CompletionGroup>> f) throws InterruptedException {
@@ -239,7 +244,10 @@ public final class GrpoTrainer {
             mask[i] = new double[c.length()];
             boolean drop = config.maskTruncatedCompletions && c.finishReason() == FinishReason.LENGTH;
             java.util.Arrays.fill(mask[i], drop ? 0.0 : 1.0);
-            maskedTokens += drop ? 0 : c.length();
+            ToolUse.maskEnvironmentTokens(c, mask[i]);
+            for (double v : mask[i]) {
+                maskedTokens += (long) v;
+            }
             completionTokens += c.length();
             sequenceTokens += c.length() + s.promptIds.get(i).length;
         }
@@ -402,6 +410,9 @@ public final class GrpoTrainer {
         m.put("completions/max_length", maxLen);
         m.put("completions/min_length", minLen);
         m.put("completions/clipped_ratio", (double) truncated / s.completions.size());
+        if (toolRollout != null) {
+            ToolUse.metrics(s.completions, m);
+        }
     }
 
     private static double mean(double[] x) {

@@ -20,6 +20,11 @@ import org.align4j.rollout.Prompt;
 public record PromptRow(Prompt prompt, Map<String, Object> row) {
 
     public static List<PromptRow> read(Path file, Tokenizer tokenizer, int maxPromptLength, int limit) {
+        return read(file, tokenizer, maxPromptLength, limit, null);
+    }
+
+    /** @param tools the tools' schemas for conversational rows without their own "tools"; null for none */
+    public static List<PromptRow> read(Path file, Tokenizer tokenizer, int maxPromptLength, int limit, List<Object> tools) {
         if (tokenizer == null) {
             throw new BadInputException("GRPO needs a tokenizer: put tokenizer.json in the model directory");
         }
@@ -33,7 +38,7 @@ public record PromptRow(Prompt prompt, Map<String, Object> row) {
                 int[] ids;
                 if (ConversationalRow.isConversational(row, "prompt")) {
                     // Conversational: the chat template's rendering, which carries its own special tokens.
-                    text = ConversationalRow.promptText(ConversationalRow.template(tokenizer, where), row, "prompt", where);
+                    text = ConversationalRow.promptText(ConversationalRow.template(tokenizer, where), row, "prompt", where, tools);
                     ids = tokenizer.encode(text, false);
                 } else {
                     if (!(p instanceof String) || ((String) p).isEmpty()) {

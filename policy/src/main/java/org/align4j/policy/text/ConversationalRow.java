@@ -82,7 +82,14 @@ public final class ConversationalRow {
 
     /** The prompt under {@code key}, rendered with the generation prompt. */
     public static String promptText(HfChatTemplate template, Map<String, Object> row, String key, String where) {
-        return template.render(messages(row, key, where), tools(row, where), true, kwargs(row, where));
+        return promptText(template, row, key, where, null);
+    }
+
+    /** Like {@link #promptText(HfChatTemplate, Map, String, String)}, with {@code defaultTools} for rows without "tools". */
+    public static String promptText(HfChatTemplate template, Map<String, Object> row, String key, String where,
+                                    List<Object> defaultTools) {
+        List<Object> tools = tools(row, where);
+        return template.render(messages(row, key, where), tools == null ? defaultTools : tools, true, kwargs(row, where));
     }
 
     /**
