@@ -2,6 +2,7 @@ package org.align4j.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.align4j.policy.text.ChatJson;
+import org.align4j.policy.text.ChatMessage;
 import org.align4j.policy.text.HfChatTemplate;
 import org.align4j.policy.text.PromptTemplate;
 import org.align4j.policy.tokenizer.Tokenizer;
@@ -67,9 +68,9 @@ final class TokenizerChatCommand implements Callable<Integer> {
                 if (tools != null) {
                     throw new BadInputException(where + ": \"tools\" need a chat_template in tokenizer_config.json");
                 }
-                List<org.align4j.policy.text.ChatMessage> plain = new ArrayList<>();
+                List<ChatMessage> plain = new ArrayList<>();
                 for (Map<String, Object> m : messages) {
-                    plain.add(new org.align4j.policy.text.ChatMessage((String) m.get("role"), ChatJson.contentText(m)));
+                    plain.add(new ChatMessage((String) m.get("role"), ChatJson.contentText(m)));
                 }
                 rendered.add(fallback.render(plain, gen.asBoolean(false)));
             }

@@ -75,6 +75,13 @@ class HfChatTemplateTest {
     }
 
     @Test
+    void transformersGenerationBlocksRenderTheirContent() {
+        HfChatTemplate t = new HfChatTemplate("{% for m in messages %}{% if m.role == 'assistant' %}{% generation %}"
+                + "{{ m.content }}!{% endgeneration %}{% else %}{{ m.content }}{% endif %}{% endfor %}", Map.of(), Map.of(), "x");
+        assertEquals("hiyo!", t.render(List.of(ChatMessage.user("hi"), ChatMessage.assistant("yo")), false));
+    }
+
+    @Test
     void aToolUseTemplateIsChosenWhenThereAreTools() {
         HfChatTemplate t = new HfChatTemplate("plain", Map.of("tool_use", "tools={{ tools | length }}"), Map.of(), "x");
         assertEquals("plain", t.render(List.of(ChatMessage.user("hi")), true));

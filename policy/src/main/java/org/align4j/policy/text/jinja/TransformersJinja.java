@@ -11,6 +11,9 @@ import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.filter.Filter;
+import com.hubspot.jinjava.lib.tag.Tag;
+import com.hubspot.jinjava.tree.Node;
+import com.hubspot.jinjava.tree.TagNode;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 import com.hubspot.jinjava.objects.date.StrftimeFormatter;
 import jinjava.de.odysseus.el.ExpressionFactoryImpl;
@@ -73,6 +76,7 @@ public final class TransformersJinja {
                 .build();
         jinjava = new JinjaJinjava(config);
         jinjava.getGlobalContext().registerFilter(new ToJson());
+        jinjava.getGlobalContext().registerTag(new GenerationTag());
         try {
             jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",
                     TransformersJinja.class.getDeclaredMethod("raiseException", Object.class)));
@@ -169,6 +173,28 @@ public final class TransformersJinja {
             Object indent = kwargs.containsKey("indent") ? kwargs.get("indent") : (args.length > 0 ? args[0] : null);
             return JsonDumps.dumps(var, indent instanceof Number n ? Integer.valueOf(n.intValue())
                     : indent == null ? null : Integer.valueOf(indent.toString().trim()));
+        }
+    }
+
+    /**
+     * transformers' {@code {% generation %}...{% endgeneration %}} (its AssistantTracker), which marks the
+     * assistant's tokens for {@code return_assistant_tokens_mask}: rendered as its content.
+     */
+    private static final class GenerationTag implements Tag {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String getName() {
+            return "generation";
+        }
+
+        @Override
+        public String interpret(TagNode tagNode, JinjavaInterpreter interpreter) {
+            StringBuilder out = new StringBuilder();
+            for (Node child : tagNode.getChildren()) {
+                out.append(child.render(interpreter).getValue());
+            }
+            return out.toString();
         }
     }
 
