@@ -51,6 +51,8 @@ public final class GrpoTrainer implements TrainingStep {
     private final GrpoConfig config;
     private final boolean resume;
     private final PrintStream log;
+    /** Multi-turn rollouts with the config's tools; null without tools. */
+    private org.align4j.rollout.tool.ToolRollout toolRollout;
 
     private Path modelDir;
     private Tokenizer tokenizer;
@@ -125,9 +127,12 @@ public final class GrpoTrainer implements TrainingStep {
             }
         }
         config.applyTo(policy);
-        train = PromptRow.read(Paths.get(config.trainFile), tokenizer, config.maxPromptLength, 0);
+        toolRollout = ToolUse.rollout(config, tokenizer);
+        train = PromptRow.read(Paths.get(config.trainFile), tokenizer, config.maxPromptLength, 0,
+                ToolUse.schemas(toolRollout));
         eval = config.evalFile == null ? List.of()
-                : PromptRow.read(Paths.get(config.evalFile), tokenizer, config.maxPromptLength, config.evalLimit);
+                : PromptRow.read(Paths.get(config.evalFile), tokenizer, config.maxPromptLength, config.evalLimit,
+                ToolUse.schemas(toolRollout));
         outcome = config.processSupervision() ? null : RewardFactory.weighted(config.rewards);
         process = config.processSupervision() ? RewardFactory.process(config.rewards.get(0)) : null;
         checker = eval.isEmpty() ? null : RewardFactory.outcome(Map.of("type", "math_answer"));
@@ -260,7 +265,7 @@ public final class GrpoTrainer implements TrainingStep {
         }
         SamplingParams p = new SamplingParams(config.temperature, config.topP, config.topK,
                 config.maxCompletionLength, config.stopStrings, config.seed * 1_000_003L + step);
-        return RolloutRequest.of(prompts, config.numGenerations, p);
+        return RolloutRequest.of(prompts, config.numGenerations, p).withTools(toolRollout);
     }
 
     private CompletableFuture<List<CompletionGroup>> submit(RolloutRequest r) {
@@ -304,7 +309,10 @@ public final class GrpoTrainer implements TrainingStep {
             mask[i] = new double[c.length()];
             boolean drop = config.maskTruncatedCompletions && c.finishReason() == FinishReason.LENGTH;
             java.util.Arrays.fill(mask[i], drop ? 0.0 : 1.0);
-            maskedTokens += drop ? 0 : c.length();
+            ToolUse.maskEnvironmentTokens(c, mask[i]);
+            for (double v : mask[i]) {
+                maskedTokens += (long) v;
+            }
             completionTokens += c.length();
             sequenceTokens += c.length() + s.promptIds.get(i).length;
         }
@@ -477,6 +485,9 @@ public final class GrpoTrainer implements TrainingStep {
         m.put("completions/max_length", maxLen);
         m.put("completions/min_length", minLen);
         m.put("completions/clipped_ratio", (double) truncated / s.completions.size());
+        if (toolRollout != null) {
+            ToolUse.metrics(s.completions, m);
+        }
     }
 
     private static double mean(double[] x) {

@@ -87,10 +87,11 @@ public final class SftTrainer implements TrainingStep {
             TrainedModel.adapt(model, config);
         }
         config.applyTo(model);
-        train = SftDataset.read(Paths.get(config.trainFile), tokenizer, config.maxLength, config.completionOnlyLoss, 0);
+        train = SftDataset.read(Paths.get(config.trainFile), tokenizer, config.maxLength, config.completionOnlyLoss,
+                config.assistantOnlyLoss, 0);
         eval = config.evalFile == null ? List.of()
                 : SftDataset.read(Paths.get(config.evalFile), tokenizer, config.maxLength, config.completionOnlyLoss,
-                config.evalLimit);
+                config.assistantOnlyLoss, config.evalLimit);
         checkVocabulary(model, train);
         int perStep = perStep();
         long stepsPerEpoch = (train.size() + perStep - 1) / perStep;
