@@ -116,6 +116,22 @@ public final class ProfilingOps implements Ops {
     }
 
     @Override
+    public void flashAttentionForward(INDArray q, INDArray k, INDArray v, int[] lengths, int seq, double scale,
+                                      INDArray out, INDArray lse) {
+        long start = System.nanoTime();
+        delegate.flashAttentionForward(q, k, v, lengths, seq, scale, out, lse);
+        record("flashAttentionForward", start);
+    }
+
+    @Override
+    public void flashAttentionBackward(INDArray q, INDArray k, INDArray v, INDArray out, INDArray lse, INDArray dOut,
+                                       int[] lengths, int seq, double scale, INDArray dq, INDArray dk, INDArray dv) {
+        long start = System.nanoTime();
+        delegate.flashAttentionBackward(q, k, v, out, lse, dOut, lengths, seq, scale, dq, dk, dv);
+        record("flashAttentionBackward", start);
+    }
+
+    @Override
     public void rope(INDArray x, int[] positions, RopeTable table, boolean inverse) {
         long start = System.nanoTime();
         delegate.rope(x, positions, table, inverse);
