@@ -65,15 +65,22 @@ public class TrainingConfig implements ConfigLoader.Validated {
      * of compute per step. Gradients are the same.
      */
     public boolean gradientCheckpointing = false;
+    /**
+     * Attention of training passes (transformers' name): eager keeps [seq, seq] probabilities per head;
+     * flash_attention_2 runs the fused online-softmax kernel, which never holds them (DeepSeek's latent attention
+     * always runs eager).
+     */
+    public String attnImplementation = CausalLM.EAGER;
 
     /**
      * Applies the settings that live in the trained model (balance loss weight, LM head chunk size, gradient
-     * checkpointing).
+     * checkpointing, attention implementation).
      */
     public void applyTo(CausalLM model) {
         model.setMoeAuxLossWeight(moeAuxLossWeight);
         model.setLmHeadChunkSize(lmHeadChunkSize);
         model.setGradientCheckpointing(gradientCheckpointing);
+        model.setAttnImplementation(attnImplementation);
     }
 
     /** Optimizer steps of the whole run, given how many one epoch holds. */
@@ -109,6 +116,10 @@ public class TrainingConfig implements ConfigLoader.Validated {
         atLeast("warmup_steps", warmupSteps, 0);
         atLeast("moe_aux_loss_weight", moeAuxLossWeight, 0);
         atLeast("lm_head_chunk_size", lmHeadChunkSize, -1);
+        if (!CausalLM.EAGER.equals(attnImplementation) && !CausalLM.FLASH_ATTENTION_2.equals(attnImplementation)) {
+            throw new BadInputException("unknown attn_implementation '" + attnImplementation + "' (known: "
+                    + CausalLM.EAGER + ", " + CausalLM.FLASH_ATTENTION_2 + ")");
+        }
         if (maxSteps <= 0 && !(numTrainEpochs > 0)) {
             throw new BadInputException("set max_steps or a positive num_train_epochs");
         }

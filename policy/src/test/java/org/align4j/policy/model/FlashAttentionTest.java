@@ -1,6 +1,7 @@
 package org.align4j.policy.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.align4j.policy.ops.Ops;
@@ -140,5 +141,58 @@ class FlashAttentionTest {
         GradCheck.check("q", q, dq, loss, 30, 1, 1e-6);
         GradCheck.check("k", k, dk, loss, 30, 2, 1e-6);
         GradCheck.check("v", v, dv, loss, 30, 3, 1e-6);
+    }
+
+    @Test
+    void modelWithFusedAttentionGivesTheEagerLogProbsAndGradients() {
+        CausalLM eager = CausalLMGradientTest.randomModel(CausalLMGradientTest.tiny(ModelConfig.QWEN2, false), 29);
+        CausalLM flash = eager.copy();
+        flash.setAttnImplementation(CausalLM.FLASH_ATTENTION_2);
+        // with checkpointing and a chunked head too: the three memory savings compose
+        CausalLM all = flash.copy();
+        all.setGradientCheckpointing(true);
+        all.setLmHeadChunkSize(5);
+        TokenBatch b = CausalLMGradientTest.batch();
+        double[][] coef = CausalLMGradientTest.coefficients(b, 8);
+        double[][][] lp = new double[3][][];
+        CausalLM[] models = {eager, flash, all};
+        for (int i = 0; i < 3; i++) {
+            models[i].zeroGrad();
+            Forward f = models[i].forward(b);
+            lp[i] = f.tokenLogProbs();
+            f.backward(coef);
+        }
+        for (int i = 1; i < 3; i++) {
+            for (int r = 0; r < lp[0].length; r++) {
+                for (int t = 0; t < lp[0][r].length; t++) {
+                    assertEquals(lp[0][r][t], lp[i][r][t], 1e-12);
+                }
+            }
+            for (Parameter p : eager.parameters()) {
+                double d = maxDiff(p.grad(), models[i].parameter(p.name()).grad());
+                assertTrue(d < 1e-11, p.name() + " differs by " + d);
+            }
+        }
+        assertTrue(flash.workspaceBytes() < eager.workspaceBytes(), "no [seq, seq] probabilities kept");
+        assertThrows(IllegalArgumentException.class, () -> flash.setAttnImplementation("sdpa"));
+    }
+
+    @Test
+    void fusedAttentionMatchesTransformersAndDecodesGreedily() throws java.io.IOException {
+        java.nio.file.Path dir = HfConformanceTest.fixture("model_llama");
+        com.fasterxml.jackson.databind.JsonNode exp = HfConformanceTest.expected(dir);
+        CausalLM m = HfCheckpoint.load(dir);
+        m.setAttnImplementation(CausalLM.FLASH_ATTENTION_2);
+        int[][] input = HfConformanceTest.ids(exp.get("input_ids"));
+        double[][] lp = m.forward(TokenBatch.of(input)).tokenLogProbs();
+        for (int r = 0; r < input.length; r++) {
+            for (int t = 0; t < lp[r].length; t++) {
+                assertEquals(exp.get("token_logprobs").get(r).get(t).asDouble(), lp[r][t], 1e-4);
+            }
+        }
+        int[] prompt = HfConformanceTest.ids(exp.get("greedy_prompt"))[0];
+        int[] want = HfConformanceTest.ids(exp.get("greedy_output"))[0];
+        org.junit.jupiter.api.Assertions.assertArrayEquals(want,
+                Greedy.generate(m, prompt, want.length - prompt.length));
     }
 }
