@@ -119,6 +119,8 @@ public final class GrpoTrainer implements TrainingStep {
             }
         }
         config.applyTo(policy);
+        int len = config.maxPromptLength + config.maxCompletionLength;
+        config.checkMemory(policy, reference != null, config.batchSize, len, config.completionsPerStep(), len);
         train = PromptRow.read(Paths.get(config.trainFile), tokenizer, config.maxPromptLength, 0);
         eval = config.evalFile == null ? List.of()
                 : PromptRow.read(Paths.get(config.evalFile), tokenizer, config.maxPromptLength, config.evalLimit);

@@ -218,6 +218,11 @@ public interface Ops {
         edit.run();
     }
 
+    /** Total memory of the device the arrays live on, for the memory estimate; -1 for the host (not checked). */
+    default long deviceMemoryBytes() {
+        return -1;
+    }
+
     /** Short name of the backend, for logs and benchmarks ("cpu", "cuda"). */
     default String name() {
         return "cpu";

@@ -55,6 +55,11 @@ public final class ProfilingOps implements Ops {
     }
 
     @Override
+    public long deviceMemoryBytes() {
+        return delegate.deviceMemoryBytes();
+    }
+
+    @Override
     public String name() {
         return delegate.name() + "+profile";
     }

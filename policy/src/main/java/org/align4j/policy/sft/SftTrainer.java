@@ -84,6 +84,7 @@ public final class SftTrainer implements TrainingStep {
             model = newOrLoadedModel(tokenizer);
         }
         config.applyTo(model);
+        config.checkMemory(model, false, config.batchSize, config.maxLength, 0, 0);
         train = SftDataset.read(Paths.get(config.trainFile), tokenizer, config.maxLength, config.completionOnlyLoss, 0);
         eval = config.evalFile == null ? List.of()
                 : SftDataset.read(Paths.get(config.evalFile), tokenizer, config.maxLength, config.completionOnlyLoss,

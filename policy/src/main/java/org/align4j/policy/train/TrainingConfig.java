@@ -1,6 +1,7 @@
 package org.align4j.policy.train;
 
 import org.align4j.policy.model.CausalLM;
+import org.align4j.policy.model.MemoryEstimate;
 import org.align4j.policy.ops.Ops;
 import org.align4j.policy.util.BadInputException;
 
@@ -81,6 +82,19 @@ public class TrainingConfig implements ConfigLoader.Validated {
         model.setLmHeadChunkSize(lmHeadChunkSize);
         model.setGradientCheckpointing(gradientCheckpointing);
         model.setAttnImplementation(attnImplementation);
+    }
+
+    /**
+     * Refuses, before the run starts, a run whose estimated peak device memory (see {@link MemoryEstimate}) exceeds
+     * the device's: trainSequences x trainLength tokens per micro-batch, sampleRows sequences of sampleLength
+     * positions decoded at once (0 when the run does not sample). Nothing is checked on the CPU backend.
+     */
+    public void checkMemory(CausalLM model, boolean reference, int trainSequences, int trainLength, int sampleRows,
+                            int sampleLength) {
+        MemoryEstimate.Run run = new MemoryEstimate.Run(model.dataType().width(), trainSequences, trainLength,
+                sampleRows, sampleLength, reference, gradientCheckpointing,
+                CausalLM.FLASH_ATTENTION_2.equals(attnImplementation), lmHeadChunkSize);
+        MemoryEstimate.of(model.config(), run).requireFits(model.ops().deviceMemoryBytes(), run);
     }
 
     /** Optimizer steps of the whole run, given how many one epoch holds. */

@@ -184,6 +184,11 @@ public final class CudaOps implements Ops {
         return true;
     }
 
+    @Override
+    public long deviceMemoryBytes() {
+        return gpu.totalMemory();
+    }
+
     /** Device, architecture and matrix precision, for logs. */
     public String describe() {
         return gpu.name + " (sm_" + gpu.major + gpu.minor + ", " + gpu.multiprocessors + " SMs), float32 matmuls in "
