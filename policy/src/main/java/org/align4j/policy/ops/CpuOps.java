@@ -502,6 +502,12 @@ final class CpuOps implements Ops {
         }
     }
 
+    /** Host memory is not checked against an estimate (the JVM and the OS page it). */
+    @Override
+    public long deviceMemoryBytes() {
+        return -1;
+    }
+
     @Override
     public void flashAttentionForward(INDArray q, INDArray k, INDArray v, int[] lengths, int seq, double scale,
                                       INDArray out, INDArray lse) {

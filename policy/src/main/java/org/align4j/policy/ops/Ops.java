@@ -219,9 +219,7 @@ public interface Ops {
     }
 
     /** Total memory of the device the arrays live on, for the memory estimate; -1 for the host (not checked). */
-    default long deviceMemoryBytes() {
-        return -1;
-    }
+    long deviceMemoryBytes();
 
     /** Short name of the backend, for logs and benchmarks ("cpu", "cuda"). */
     default String name() {

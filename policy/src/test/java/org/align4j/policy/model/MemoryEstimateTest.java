@@ -82,6 +82,7 @@ class MemoryEstimateTest {
         MemoryEstimate m = MemoryEstimate.of(qwen05(), run);
         long h100 = 80L << 30;
         BadInputException e = assertThrows(BadInputException.class, () -> m.requireFits(h100, run));
+        System.out.println(e.getMessage()); // quoted in docs/gpu.md
         assertTrue(e.getMessage().contains("exceeds the device's 80.0 GiB"), e.getMessage());
         assertTrue(e.getMessage().contains("gradient_checkpointing: true"), e.getMessage());
         assertTrue(e.getMessage().contains("attn_implementation: flash_attention_2"), e.getMessage());

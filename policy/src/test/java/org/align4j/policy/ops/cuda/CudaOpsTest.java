@@ -263,6 +263,13 @@ class CudaOpsTest {
                 new int[] {3}));
     }
 
+    @Test
+    void deviceMemoryIsReportedForTheEstimate() {
+        long bytes = gpu.deviceMemoryBytes();
+        assertTrue(bytes > (1L << 30), "device memory " + bytes);
+        assertEquals(-1, cpu.deviceMemoryBytes());
+    }
+
     @ParameterizedTest
     @EnumSource(T.class)
     void flashDecodingSplitsLongContextsAcrossBlocks(T t) {
