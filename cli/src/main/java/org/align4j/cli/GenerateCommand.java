@@ -102,10 +102,15 @@ final class GenerateCommand implements Callable<Integer> {
         if (numGenerations < 1) {
             throw new IllegalArgumentException("--num-generations must be >= 1, got " + numGenerations);
         }
+        CliFiles.modelDir(model, "--model");
         Tokenizer tokenizer = hasTokenizer(model) ? Tokenizer.load(model) : null;
         List<Prompt> prompts = input.prompts != null ? PromptsJsonl.read(input.prompts, tokenizer)
                 : List.of(Prompt.ofIds("0", parseIds(input.inputIds)));
         CausalLM m = HfCheckpoint.load(model);
+        for (Prompt p : prompts) {
+            TokenIds.checkModel(p.ids(), m.config().vocabSize, input.prompts != null
+                    ? input.prompts + ": prompt '" + p.id() + "': ids" : "--input-ids");
+        }
         Sampler sampler = new Sampler(m, tokenizer, maxBatchSequences);
         boolean idsOnly = input.inputIds != null;
         if (output == null) {

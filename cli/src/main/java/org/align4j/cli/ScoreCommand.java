@@ -43,6 +43,7 @@ final class ScoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        CliFiles.modelDir(model, "--model");
         ObjectMapper json = new ObjectMapper();
         JsonNode root;
         try {
@@ -70,6 +71,9 @@ final class ScoreCommand implements Callable<Integer> {
             seqs.add(ids);
         }
         CausalLM m = HfCheckpoint.load(model);
+        for (int i = 0; i < seqs.size(); i++) {
+            TokenIds.checkModel(seqs.get(i), m.config().vocabSize, input + ": input_ids[" + i + "]");
+        }
         Forward f = m.forward(TokenBatch.of(seqs));
         ObjectNode out = json.createObjectNode();
         ArrayNode lp = out.putArray("token_logprobs");

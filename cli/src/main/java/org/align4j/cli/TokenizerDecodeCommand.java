@@ -53,6 +53,9 @@ final class TokenizerDecodeCommand implements Callable<Integer> {
         }
         Tokenizer tok = Tokenizer.load(tokenizer);
         List<String> texts = new ArrayList<>();
+        for (int i = 0; i < all.size(); i++) {
+            TokenIds.checkTokenizer(all.get(i), tok, input + ": element " + i);
+        }
         for (int[] ids : all) {
             texts.add(tok.decode(ids, skipSpecialTokens));
         }
