@@ -39,10 +39,10 @@ import picocli.CommandLine.Spec;
                 "With --input-ids, prints {\"output_ids\": [...]} (prompt, then new ids)."},
         footer = {"", "Examples:",
                 "  echo '{\"prompt\": \"What is 2+3?\", \"id\": \"q1\"}' > prompts.jsonl",
-                "  align4j generate --model runs/sft/final --prompts prompts.jsonl \\",
+                "  ./align4j generate --model runs/demo/sft/final --prompts prompts.jsonl \\",
                 "      --num-generations 8 --temperature 0.9 --top-p 0.95 \\",
                 "      --max-completion-length 64 --stop $'\\n' -o completions.jsonl",
-                "  align4j generate --model runs/sft/final --input-ids 1,2,3 \\",
+                "  ./align4j generate --model runs/demo/sft/final --input-ids 0,93,110 \\",
                 "      --max-new-tokens 8 --greedy"})
 final class GenerateCommand implements Callable<Integer> {
 

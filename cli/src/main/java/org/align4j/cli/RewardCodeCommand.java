@@ -23,22 +23,23 @@ import picocli.CommandLine.Option;
 /** {@code align4j reward code}: runs one completion's code against unit tests in the sandbox, prints JSON. */
 @Command(name = "code",
         mixinStandardHelpOptions = true,
-        header = "Run a completion's code against unit tests in a sandbox; print the reward as JSON.",
-        description = {
+        description = {"Runs a completion's code against unit tests in a sandbox and prints the reward as JSON.",
                 "Runs the code of a completion (taken from its markdown code fence when it has one) against unit "
                         + "tests in the sandbox, each test separately, and prints {\"reward\": r, \"passed\": p, "
                         + "\"total\": n, \"status\": ..., \"isolation\": ..., \"results\": [...]}.",
                 "TESTS.json is {\"tests\": [...]}: Python assert statements (MBPP style), or Java boolean expressions "
                         + "over the solution's classes (an 'assert' prefix and ';' are accepted).",
-                "The sandbox uses bubblewrap when it works here, else process limits; the log says what is missing.",
-                ""},
+                "The sandbox uses bubblewrap when it works here, else process limits; the log says what is missing."},
         footer = {"", "Examples:",
                 "  echo '{\"tests\": [\"assert add(1, 2) == 3\"]}' > tests.json",
                 "  printf 'def add(a, b):\\n    return a + b\\n' > add.py",
-                "  align4j reward code --language python --tests tests.json --completion add.py",
-                "",
-                "  echo '{\"tests\": [\"Solution.add(1, 2) == 3\"]}' > tests.json",
-                "  align4j reward code --language java --tests tests.json --completion S.java"})
+                "  ./align4j reward code --language python --tests tests.json \\",
+                "      --completion add.py",
+                "  echo '{\"tests\": [\"Solution.add(1, 2) == 3\"]}' > tests-java.json",
+                "  echo 'class Solution {' \\",
+                "      'static int add(int a, int b) { return a + b; } }' > S.java",
+                "  ./align4j reward code --language java --tests tests-java.json \\",
+                "      --completion S.java"})
 public final class RewardCodeCommand implements Runnable {
 
     private static final ObjectMapper JSON = new ObjectMapper();

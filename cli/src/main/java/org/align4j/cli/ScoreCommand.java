@@ -23,9 +23,9 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {"Per-token log-probs (teacher forcing) of token id sequences under a model.",
                 "Entry t of a row is log p(id[t+1] | id[0..t]); rows may differ in length."},
-        footer = {"", "Example:",
+        footer = {"", "Examples:",
                 "  echo '{\"input_ids\": [[1, 5, 9], [1, 7]]}' > in.json",
-                "  align4j score --model runs/sft/final --input in.json --logits"})
+                "  ./align4j score --model runs/demo/sft/final --input in.json --logits"})
 final class ScoreCommand implements Callable<Integer> {
 
     @Spec

@@ -82,6 +82,6 @@ class RewardCommandTest {
     @Test
     void helpShowsAnExample() {
         assertEquals(0, run("reward", "code", "--help"));
-        assertTrue(out.toString().contains("align4j reward code --language python --tests tests.json --completion add.py"), out.toString());
+        assertTrue(out.toString().contains("./align4j reward code --language python --tests tests.json \\\n      --completion add.py"), out.toString());
     }
 }
