@@ -5,18 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.jar.Attributes;
-import java.util.jar.JarOutputStream;
-import java.util.jar.Manifest;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.align4j.policy.model.CausalLM;
@@ -80,7 +75,7 @@ class CustomRewardDocTest {
                 {"prompt": "What is 4 * 2?", "answer": "8"}
                 """);
         // written last: the launcher rebuilds a jar older than a .java file beside it
-        Path appJar = pathingJar(root.resolve("cli/target/align4j.jar"));
+        Path appJar = PathingJar.write(root.resolve("cli/target/align4j.jar"));
 
         Map<String, String> env = Map.of("ALIGN4J_JAR", appJar.toString(), "ALIGN4J_JAVA_OPTS", "-Xmx1g",
                 "OMP_NUM_THREADS", "1");
@@ -122,24 +117,5 @@ class CustomRewardDocTest {
         Process p = pb.start();
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         return new Run(p.waitFor(), output);
-    }
-
-    /** A jar holding no classes whose manifest Class-Path is this JVM's classpath: java and javac follow it. */
-    private static Path pathingJar(Path jar) throws IOException {
-        Files.createDirectories(jar.getParent());
-        StringBuilder cp = new StringBuilder();
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (!entry.isEmpty()) {
-                cp.append(Paths.get(entry).toAbsolutePath().toUri()).append(' ');
-            }
-        }
-        Manifest manifest = new Manifest();
-        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        manifest.getMainAttributes().put(Attributes.Name.CLASS_PATH, cp.toString().strip());
-        try (OutputStream out = Files.newOutputStream(jar); JarOutputStream ignored = new JarOutputStream(out, manifest)) {
-            // the manifest is the whole jar
-        }
-        Files.setLastModifiedTime(jar, FileTime.fromMillis(System.currentTimeMillis() + 60_000));
-        return jar;
     }
 }
