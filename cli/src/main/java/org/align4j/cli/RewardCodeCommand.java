@@ -24,8 +24,8 @@ import picocli.CommandLine.Option;
 @Command(name = "code",
         mixinStandardHelpOptions = true,
         description = {"Runs a completion's code against unit tests in a sandbox and prints the reward as JSON.",
-                "Runs the code of a completion (taken from its markdown code fence when it has one) against unit "
-                        + "tests in the sandbox, each test separately, and prints {\"reward\": r, \"passed\": p, "
+                "The code is the completion's markdown code fence when it has one, else the whole completion; each "
+                        + "test runs separately. Prints {\"reward\": r, \"passed\": p, "
                         + "\"total\": n, \"status\": ..., \"isolation\": ..., \"results\": [...]}.",
                 "TESTS.json is {\"tests\": [...]}: Python assert statements (MBPP style), or Java boolean expressions "
                         + "over the solution's classes (an 'assert' prefix and ';' are accepted).",
@@ -48,34 +48,34 @@ public final class RewardCodeCommand implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--language", required = true, paramLabel = "python|java", converter = LanguageConverter.class,
-            description = "language of the code and the tests")
+            description = "Language of the code and the tests.")
     Language language;
 
-    @Option(names = "--tests", required = true, paramLabel = "TESTS.json", description = "JSON file {\"tests\": [...]}")
+    @Option(names = "--tests", required = true, paramLabel = "TESTS.json", description = "JSON file {\"tests\": [...]}.")
     String tests;
 
     @Option(names = "--completion", required = true, paramLabel = "CODE_FILE",
-            description = "the completion: code, or markdown with a code fence ('-' reads standard input)")
+            description = "The completion: code, or markdown with a code fence ('-' reads standard input).")
     String completion;
 
     @Option(names = "--mode", paramLabel = "fraction|all", defaultValue = "fraction", converter = ModeConverter.class,
-            description = "reward = fraction of tests passed, or 1 only when all pass (default: ${DEFAULT-VALUE})")
+            description = "Reward = fraction of tests passed, or 1 only when all pass (default: ${DEFAULT-VALUE}).")
     RewardMode mode;
 
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10",
-            description = "wall-clock limit for the whole run (default: ${DEFAULT-VALUE})")
+            description = "Wall-clock limit for the whole run (default: ${DEFAULT-VALUE}).")
     double timeoutSeconds;
 
     @Option(names = "--memory-mb", paramLabel = "MB",
-            description = "address-space limit per process (default: 512 for Python, 1024 for Java)")
+            description = "Address-space limit per process (default: 512 for Python, 1024 for Java).")
     Integer memoryMb;
 
     @Option(names = "--isolation", paramLabel = "auto|bwrap|limits", defaultValue = "auto", converter = IsolationConverter.class,
-            description = "bwrap: require bubblewrap; limits: process limits only; auto: bwrap when it works (default)")
+            description = "auto (default): bubblewrap when it works here; bwrap: require it; limits: process limits only.")
     IsolationMode isolation;
 
     @Option(names = "--interpreter", paramLabel = "CMD_OR_DIR",
-            description = "Python interpreter (default python3) or JDK home for Java (default: this JVM's)")
+            description = "Python interpreter (default python3) or JDK home for Java (default: this JVM's).")
     String interpreter;
 
     @Override

@@ -28,11 +28,11 @@ public final class RewardMathCommand implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--completion", required = true, paramLabel = "FILE",
-            description = "text file with the completion ('-' reads standard input)")
+            description = "Text file with the completion ('-' reads standard input).")
     String completion;
 
     @Option(names = "--answer", required = true, paramLabel = "X",
-            description = "the reference answer, e.g. 6, -3/4, 1,250 or \\frac{1}{2}")
+            description = "The reference answer, e.g. 6, -3/4, 1,250 or \\frac{1}{2}.")
     String answer;
 
     @Override

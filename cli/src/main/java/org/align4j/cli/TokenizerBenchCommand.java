@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
                 "  ./align4j tokenizer bench --tokenizer runs/demo/tokenizer --mb 1 \\",
                 "      --write-text bench.json",
                 "",
-                "The same text through Hugging Face tokenizers (Node.js, bench/README):",
+                "The same text through Hugging Face tokenizers (Node.js, setup in the script):",
                 "  node bench/hf_tokenizers_bench.js runs/demo/tokenizer/tokenizer.json \\",
                 "      bench.json"})
 final class TokenizerBenchCommand implements Callable<Integer> {
