@@ -104,6 +104,18 @@ class CustomRewardDocTest {
         assertTrue(Files.readString(root.resolve("runs/variable/metrics.jsonl")).contains("\"rewards/length/mean\""));
     }
 
+    @Test
+    void theReadmeShowsThePagesClassCommandsAndRewardEntry() throws Exception {
+        String doc = Files.readString(repoFile("docs/custom-rewards.md"));
+        String readme = Files.readString(repoFile("README.md"));
+        assertTrue(readme.contains("```java\n" + blocks(doc, "java").get(0) + "```"), "README's class differs");
+        List<String> bash = blocks(doc, "bash");
+        assertTrue(readme.contains("```bash\n" + bash.get(0) + bash.get(1) + "```"), "README's commands differ");
+        String entry = blocks(doc, "yaml").get(0).lines().filter(l -> l.contains("com.example.LengthReward"))
+                .findFirst().orElseThrow().strip();
+        assertTrue(readme.contains("`" + entry + "`"), entry);
+    }
+
     private record Run(int exit, String output) {
     }
 
