@@ -179,6 +179,11 @@ public final class DpoTrainer implements TrainingStep {
     }
 
     @Override
+    public Optimization optimization() {
+        return trainer.optimization();
+    }
+
+    @Override
     public void saveCheckpoint(Path dir) {
         HfCheckpoint.save(policy, dir.resolve(RunDirectory.MODEL_DIR), tokDir);
         trainer.optimization().save(dir);

@@ -211,6 +211,11 @@ public final class GrpoTrainer implements TrainingStep {
     }
 
     @Override
+    public Optimization optimization() {
+        return opt;
+    }
+
+    @Override
     public void saveCheckpoint(Path dir) {
         HfCheckpoint.save(policy, dir.resolve(RunDirectory.MODEL_DIR), modelDir);
         if (config.syncRefModel && reference != null) {

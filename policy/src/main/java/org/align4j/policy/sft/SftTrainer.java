@@ -146,6 +146,11 @@ public final class SftTrainer implements TrainingStep {
     }
 
     @Override
+    public Optimization optimization() {
+        return opt;
+    }
+
+    @Override
     public void saveCheckpoint(Path dir) {
         HfCheckpoint.save(model, dir.resolve(RunDirectory.MODEL_DIR), tokDir);
         opt.save(dir);
