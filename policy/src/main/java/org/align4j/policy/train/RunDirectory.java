@@ -219,13 +219,18 @@ public final class RunDirectory implements Closeable {
             throw new IllegalArgumentException("trainer state is not serializable: " + e.getOriginalMessage(), e);
         }
         AtomicFiles.replaceDirectory(tmp, target);
+        prune(keepLast);
+        return new Checkpoint(state.step(), target);
+    }
+
+    /** Deletes all but the newest keepLast complete checkpoints (keepLast <= 0 keeps all). */
+    public void prune(int keepLast) {
         if (keepLast > 0) {
             List<Checkpoint> all = checkpoints(dir);
             for (int i = 0; i < all.size() - keepLast; i++) {
                 AtomicFiles.deleteRecursively(all.get(i).dir());
             }
         }
-        return new Checkpoint(state.step(), target);
     }
 
     /** Rewrites metrics.jsonl keeping lines with step <= step (and lines without one); drops torn lines. */

@@ -6,6 +6,7 @@ import java.nio.file.Paths;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import org.align4j.policy.io.AtomicFiles;
 
 /**
  * The one training loop every trainer runs (see {@link TrainingStep} for what a trainer supplies). It opens the
@@ -122,13 +123,18 @@ public final class TrainingLoop {
                 run.logMetrics(done, m);
                 loggedAt = done;
             }
+            if (verdict.good()) {
+                lastGood.stepWasGood(run, done, config.saveTotalLimit);
+            }
             if (config.saveSteps > 0 && done % config.saveSteps == 0 && done < total && verdict.good()) {
-                lastGood.saved(run.saveCheckpoint(trainer.state(done), trainer::saveCheckpoint,
-                        config.saveTotalLimit));
+                // kept beside the older ones until the next good step has tried its weights
+                int keep = config.saveTotalLimit == 0 ? 0 : config.saveTotalLimit + 1;
+                lastGood.savedUntried(run.saveCheckpoint(trainer.state(done), trainer::saveCheckpoint, keep));
                 savedAt = done;
             }
         }
         bar.finish();
+        run.prune(config.saveTotalLimit);
         Path finalDir = run.dir().resolve("final");
         trainer.saveFinal(finalDir);
         MetricsPlotter.plotLogged(run.dir().resolve(RunDirectory.METRICS), run.dir().resolve("metrics.png"),
@@ -175,9 +181,11 @@ public final class TrainingLoop {
     }
 
     /**
-     * The last good state of the run: its newest checkpoint on disk, or, until the first save, a copy in memory of
-     * the weights and optimizer state taken right before the last update whose loss and gradient were finite (3x
-     * the parameters' memory, released when a checkpoint is saved).
+     * The last good state of the run: its newest checkpoint on disk whose weights a later step has tried and found
+     * finite, or, until there is one, a copy in memory of the weights and optimizer state taken right before the
+     * last update whose loss and gradient were finite (3x the parameters' memory, released when a checkpoint is
+     * confirmed). A checkpoint saved at step s is confirmed by the next good step; if the run diverges first, it is
+     * deleted, as the state the failure started from.
      */
     private static final class LastGood {
         private final TrainingStep trainer;
@@ -185,6 +193,7 @@ public final class TrainingLoop {
         private AdamW.Snapshot snapshot;
         private TrainerState snapshotState;
         private TrainerState beforeStep;
+        private RunDirectory.Checkpoint untried;
 
         LastGood(RunDirectory.Checkpoint resumedFrom, TrainingStep trainer, long start) {
             this.trainer = trainer;
@@ -220,8 +229,27 @@ public final class TrainingLoop {
             snapshotState = null;
         }
 
+        /** A checkpoint whose weights no step has tried yet: good once the next good step has. */
+        void savedUntried(RunDirectory.Checkpoint checkpoint) {
+            untried = checkpoint;
+        }
+
+        /** Step {@code done} was good: a checkpoint saved before it is confirmed, and the oldest pruned. */
+        void stepWasGood(RunDirectory run, long done, int keepLast) {
+            if (untried != null && untried.step() < done) {
+                saved(untried);
+                untried = null;
+                run.prune(keepLast);
+            }
+        }
+
         /** The last good checkpoint, written now from memory if none was saved. */
         RunDirectory.Checkpoint onDisk(RunDirectory run, int keepLast) {
+            if (untried != null) {
+                // the weights the diverged step (or the skipped ones before it) started from
+                AtomicFiles.deleteRecursively(untried.dir());
+                untried = null;
+            }
             if (snapshot != null) {
                 snapshot.restore();
                 saved(run.saveCheckpoint(snapshotState, trainer::saveCheckpoint, keepLast));
