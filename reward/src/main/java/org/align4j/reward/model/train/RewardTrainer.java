@@ -193,6 +193,11 @@ public final class RewardTrainer implements TrainingStep {
     }
 
     @Override
+    public Optimization optimization() {
+        return opt;
+    }
+
+    @Override
     public void saveCheckpoint(Path dir) {
         model.save(dir.resolve(RunDirectory.MODEL_DIR), tokDir, baseDir());
         opt.save(dir);
