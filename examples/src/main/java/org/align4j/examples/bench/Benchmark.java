@@ -286,6 +286,7 @@ public final class Benchmark {
             c.maxCompletionLength = s.newTokens();
             c.maxSteps = repeats + 1;
             c.saveSteps = 0;
+            c.loggingSteps = 1; // one metrics line (with the timings) per step: GRPO honours logging_steps
             c.rewards = new ArrayList<>(List.of(new java.util.LinkedHashMap<>(Map.of("type", "math_answer"))));
             new GrpoTrainer(c, false, new PrintStream(new ByteArrayOutputStream())).train();
             List<Double> rollout = new ArrayList<>();
