@@ -171,6 +171,10 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--bf16", action="store_true")
     ap.add_argument("--device", default="cuda", help="cpu only to check this script where there is no GPU")
+    ap.add_argument("--hf-generate", action="store_true",
+                    help="also time Hugging Face transformers' generate (a Qwen2 model of the same shape, sdpa, "
+                         "bf16 with --bf16; what TRL samples with when it does not use vLLM)")
+    ap.add_argument("--skip-train", action="store_true", help="measure sampling only")
     a = ap.parse_args()
 
     torch.manual_seed(0)
@@ -193,7 +197,19 @@ def main():
         opt.step()
         opt.zero_grad(set_to_none=False)
 
-    train_s = timed(train_step, a.repeats)
+    peak = {}
+
+    def reset_peak():
+        if dev.type == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+
+    def read_peak(key):
+        if dev.type == "cuda":
+            peak[key] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
+
+    reset_peak()
+    train_s = timed(train_step, a.repeats) if not a.skip_train else float("nan")
+    read_peak("train_peak_gpu_gib")
 
     rows = a.prompts * a.group
     kvh, hd = a.kv_heads, a.d // a.heads
@@ -218,8 +234,14 @@ def main():
                     logits = model.decode(tok, a.prompt_len + i, caches)
             return torch.stack(out, 1)
 
+    reset_peak()
     sample_s = timed(sample, a.repeats)
+    read_peak("sample_peak_gpu_gib")
+    hf = {}
+    if a.hf_generate:
+        hf = hf_generate(a, dev, prompts, model if not a.skip_train else None, reset_peak, read_peak, peak)
     print(json.dumps({
+        **peak, **hf,
         "backend": "torch-eager-" + dev.type + ("-bf16" if a.bf16 else "-fp32"),
         "torch": torch.__version__,
         "device": torch.cuda.get_device_name(0) if dev.type == "cuda" else "cpu",
@@ -231,6 +253,34 @@ def main():
         "shape": {k: getattr(a, k) for k in ("d", "layers", "heads", "kv_heads", "ffn", "vocab", "batch", "seq",
                                              "prompts", "group", "prompt_len", "new_tokens")},
     }))
+
+
+def hf_generate(a, dev, prompts, own, reset_peak, read_peak, peak):
+    """transformers' generate on a Qwen2ForCausalLM of the same shape (random weights): sampling at temperature 1,
+    exactly new_tokens per sequence (min_new_tokens, no eos), num_return_sequences = group."""
+    del own, peak
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+    dtype = torch.bfloat16 if a.bf16 else torch.float32
+    cfg = Qwen2Config(vocab_size=a.vocab, hidden_size=a.d, intermediate_size=a.ffn, num_hidden_layers=a.layers,
+                      num_attention_heads=a.heads, num_key_value_heads=a.kv_heads, tie_word_embeddings=True,
+                      max_position_embeddings=a.prompt_len + a.new_tokens + 8)
+    m = Qwen2ForCausalLM(cfg).to(dev, dtype=dtype).eval()
+    m.config._attn_implementation = "sdpa"
+
+    @torch.no_grad()
+    def gen():
+        return m.generate(prompts, attention_mask=torch.ones_like(prompts), do_sample=True, temperature=1.0,
+                          top_k=0, top_p=1.0, max_new_tokens=a.new_tokens, min_new_tokens=a.new_tokens,
+                          num_return_sequences=a.group, pad_token_id=0, eos_token_id=None)
+
+    reset_peak()
+    s = timed(gen, max(1, min(a.repeats, 3)))
+    out = {"hf_generate_tokens_per_s": round(a.prompts * a.group * a.new_tokens / s, 2),
+           "hf_generate_ms": round(s * 1e3, 2)}
+    read_peak("hf_generate_peak_gpu_gib")
+    import transformers
+    out["transformers"] = transformers.__version__
+    return out
 
 
 if __name__ == "__main__":

@@ -90,6 +90,19 @@ PY
     torch-100m)
       python3 "$a/torch_gpu_bench.py" --d 768 --layers 12 --heads 12 --kv-heads 12 --ffn 2048 --vocab 32000 \
         > "$out/torch-100m.json" 2> "$out/torch-100m.err"; cat "$out/torch-100m.json" ;;
+    bench=*)
+      # bench=NAME runs `align4j bench --device cuda --json` with the words of $BENCH_ARGS_NAME (NAME upper-cased,
+      # '-' as '_'), e.g. BENCH_ARGS_QWEN05="--d 896 ...": one step per shape, logs named after it.
+      name=${step#bench=}; var=BENCH_ARGS_$(echo "$name" | tr 'a-z-' 'A-Z_')
+      align4j bench --device cuda --json ${!var} > "$out/bench-$name.json" 2> "$out/bench-$name.err"
+      echo "bench-$name rc=$?" | tee -a "$out/steps.log"; tail -c 2500 "$out/bench-$name.json"; tail -3 "$out/bench-$name.err" ;;
+    torch=*)
+      # torch=NAME runs bench/torch_gpu_bench.py with the words of $TORCH_ARGS_NAME (from the repository copy when
+      # there is one, so a newer script than the staged one can be used).
+      name=${step#torch=}; var=TORCH_ARGS_$(echo "$name" | tr 'a-z-' 'A-Z_')
+      script=$a/torch_gpu_bench.py; [[ -f bench/torch_gpu_bench.py ]] && script=bench/torch_gpu_bench.py
+      python3 "$script" ${!var} > "$out/torch-$name.json" 2> "$out/torch-$name.err"
+      echo "torch-$name rc=$?" | tee -a "$out/steps.log"; cat "$out/torch-$name.json"; tail -3 "$out/torch-$name.err" ;;
     nocuda)
       # The error where no GPU is visible.
       CUDA_VISIBLE_DEVICES= align4j bench --device cuda 2>&1 | tail -2 ;;

@@ -87,8 +87,8 @@ for jar in glob.glob(os.path.join(sys.argv[1], "**", "*.jar"), recursive=True):
     os.replace(tmp, jar)
 PY
 mkdir -p "$out/a" "$out/b"
-(cd "$work" && tar cf - a4j | xz -9 -T2 > "$out/b/a4j.tar.xz")
-(cd "$work" && tar cf - jre | xz -9 -T2 > "$out/a/jre.tar.xz")
+(cd "$work" && tar cf - a4j | xz ${A4J_XZ_LEVEL:--9} -T2 > "$out/b/a4j.tar.xz")
+(cd "$work" && tar cf - jre | xz ${A4J_XZ_LEVEL:--9} -T2 > "$out/a/jre.tar.xz")
 cp policy/src/main/resources/org/align4j/policy/ops/cuda/kernels.cu "$out/a/"
 cp bench/gpu/run.sh "$out/b/"
 # xz -9 of 300 MB takes minutes on two cores: kept between stagings (ND4J's version is pinned).
