@@ -351,15 +351,31 @@ public final class CausalLM {
 
     /** Forward pass with logits, token log-probs and entropies (kept for {@link Forward#backward}). */
     public Forward forward(TokenBatch batch) {
-        return run(batch, true, null);
+        return run(batch, true, null, 1.0);
+    }
+
+    /**
+     * Forward pass whose logits are divided by temperature before the log-probs and entropies (the sampling
+     * distribution at that temperature, as TRL's GRPO trainer scores completions); its backward includes the
+     * 1 / temperature factor.
+     */
+    public Forward forward(TokenBatch batch, double temperature) {
+        if (!(temperature > 0)) {
+            throw new IllegalArgumentException("temperature must be positive, got " + temperature);
+        }
+        return run(batch, true, null, temperature);
     }
 
     /** Forward pass up to the final hidden states only (for reward-model heads). */
     public Forward forwardHidden(TokenBatch batch) {
-        return run(batch, false, null);
+        return run(batch, false, null, 1.0);
     }
 
     Forward run(TokenBatch batch, boolean withLogits, KvCache cache) {
+        return run(batch, withLogits, cache, 1.0);
+    }
+
+    private Forward run(TokenBatch batch, boolean withLogits, KvCache cache, double temperature) {
         int width = roundUp(batch.width());
         if (cache == null && batch.width() > config.maxPositions) {
             throw new IllegalArgumentException("sequence of " + batch.width() + " tokens exceeds max_position_embeddings "
@@ -378,12 +394,12 @@ public final class CausalLM {
         }
         finalNorm.forward(ws.residual[layers.length], ws.finalHidden, ws.finalRstd);
         if (withLogits) {
-            ops.gemm(ws.finalHidden, head.value(), ws.logits(), false, true, 1.0, 0.0);
+            ops.gemm(ws.finalHidden, head.value(), ws.logits(), false, true, 1.0 / temperature, 0.0);
             ops.logProbsAndEntropy(ws.logits(), ws.targets, ws.logProb(), ws.entropy());
         }
         long gen = ++generation;
         generations.put(ws, gen);
-        return new Forward(this, ws, batch, gen, withLogits);
+        return new Forward(this, ws, batch, gen, withLogits, temperature);
     }
 
     void checkCurrent(Workspace ws, long gen) {
@@ -393,15 +409,16 @@ public final class CausalLM {
         }
     }
 
-    void backwardFromLogProbs(Workspace ws, double[] dLogProb) {
+    /** temperature: the one the forward divided the logits by (its gradient carries 1 / temperature). */
+    void backwardFromLogProbs(Workspace ws, double[] dLogProb, double temperature) {
         INDArray g = ws.dLogProb();
         INDArray host = Nd4j.createFromArray(dLogProb).castTo(dtype);
         ops.hostWritten(host);
         ops.copy(host, g);
         INDArray dLogits = ws.logits();
         ops.logProbsBackward(dLogits, ws.targets, g);
-        ops.gemm(dLogits, head.value(), ws.dFinal(), false, false, 1.0, 0.0);
-        ops.gemm(dLogits, ws.finalHidden, head.grad(), true, false, 1.0, 1.0);
+        ops.gemm(dLogits, head.value(), ws.dFinal(), false, false, 1.0 / temperature, 0.0);
+        ops.gemm(dLogits, ws.finalHidden, head.grad(), true, false, 1.0 / temperature, 1.0);
         backwardTrunk(ws, ws.dFinal());
     }
 

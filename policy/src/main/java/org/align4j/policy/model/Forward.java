@@ -14,10 +14,12 @@ public final class Forward {
     private final TokenBatch batch;
     private final long generation;
     private final boolean withLogits;
+    private final double temperature;
     private boolean backwardDone;
 
-    Forward(CausalLM model, Workspace ws, TokenBatch batch, long generation, boolean withLogits) {
+    Forward(CausalLM model, Workspace ws, TokenBatch batch, long generation, boolean withLogits, double temperature) {
         this.model = model;
+        this.temperature = temperature;
         this.ws = ws;
         this.batch = batch;
         this.generation = generation;
@@ -102,7 +104,7 @@ public final class Forward {
             System.arraycopy(dLogProbs[b], 0, flat, b * ws.shape.seq, dLogProbs[b].length);
         }
         backwardDone = true;
-        model.backwardFromLogProbs(ws, flat);
+        model.backwardFromLogProbs(ws, flat, temperature);
     }
 
     /** Backpropagates d(loss)/d(final hidden states), same shape as {@link #hiddenStates()}. */
