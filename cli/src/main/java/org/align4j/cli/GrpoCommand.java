@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
         description = {"Group Relative Policy Optimization (DeepSeekMath) of a policy against rewards.",
                 "Each step samples num_generations completions per prompt, scores them with the configured "
                         + "rewards, normalises rewards within each group and takes the clipped, KL-regularised "
-                        + "update (the loss is org.align4j.grpo.GrpoLoss).",
+                        + "update (the loss is org.align4j.grpo.loss.GrpoLoss).",
                 "Keys follow TRL's GRPOConfig: num_generations, beta, epsilon, epsilon_high, num_iterations, "
                         + "loss_type, scale_rewards, mask_truncated_completions, max_completion_length, "
                         + "sync_ref_model, ...",

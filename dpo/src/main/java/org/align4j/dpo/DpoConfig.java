@@ -1,5 +1,9 @@
 package org.align4j.dpo;
 
+import org.align4j.dpo.loss.PreferenceLoss;
+import org.align4j.dpo.loss.PreferenceLosses;
+import org.align4j.dpo.loss.PreferenceParams;
+import org.align4j.dpo.loss.SimpoLoss;
 import org.align4j.policy.train.TrainingConfig;
 import org.align4j.policy.util.BadInputException;
 
@@ -16,9 +20,11 @@ public class DpoConfig extends TrainingConfig {
     public String evalFile;
     /** Strength of the implicit KL penalty: larger keeps the policy closer to the reference. */
     public double beta = 0.1;
-    /** sigmoid, hinge or ipo (see {@link DpoLossType}). */
+    /** sigmoid, hinge, ipo, exo_pair, nca_pair, robust, bco_pair, sppo_hard, apo_zero, apo_down or sigmoid_norm
+     * (TRL's names; see docs/preference.md and the registry PreferenceLosses). */
     public String lossType = "sigmoid";
-    /** Conservative DPO: the assumed probability that a preference label is flipped, in [0, 0.5). */
+    /** The assumed probability that a preference label is flipped, in [0, 0.5): conservative DPO for sigmoid, and
+     * the noise level of robust and exo_pair. */
     public double labelSmoothing = 0.0;
     /** Longest prompt + completion, in tokens; longer pairs are truncated (see {@link PairTruncation}). */
     public int maxLength = 1024;
@@ -39,7 +45,7 @@ public class DpoConfig extends TrainingConfig {
     }
 
     public DpoLoss loss() {
-        return new DpoLoss(DpoLossType.parse(lossType), beta, labelSmoothing);
+        return new DpoLoss(PreferenceLosses.get(lossType), beta, labelSmoothing);
     }
 
     public PairTruncation truncation() {
@@ -60,12 +66,17 @@ public class DpoConfig extends TrainingConfig {
             throw new BadInputException("train_file is required (a JSONL file of preference pairs)");
         }
         positive("beta", beta);
-        DpoLossType type = DpoLossType.parse(lossType);
+        PreferenceLoss type = PreferenceLosses.get(lossType);
+        if (type instanceof SimpoLoss) {
+            throw new BadInputException("loss_type simpo has no reference model: use the simpo command");
+        }
         if (!(labelSmoothing >= 0 && labelSmoothing < 0.5)) {
             throw new BadInputException("label_smoothing must be in [0, 0.5), got " + labelSmoothing);
         }
-        if (labelSmoothing > 0 && type != DpoLossType.SIGMOID) {
-            throw new BadInputException("label_smoothing applies to loss_type sigmoid only, not " + lossType);
+        try {
+            type.check(PreferenceParams.of(beta, labelSmoothing));
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage());
         }
         atLeast("max_prompt_length", maxPromptLength, 1);
         if (maxLength <= maxPromptLength) {

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.align4j.dpo.loss.PreferenceLosses;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.tokenizer.Tokenizer;
@@ -82,7 +83,7 @@ public final class DpoTrainer {
                 : read(config.evalFile, tokenizer, truncation, vocab, policy);
         List<PreferencePair> train = trainSet.pairs();
         List<PreferencePair> eval = evalSet == null ? List.of() : evalSet.pairs();
-        boolean mean = DpoLossType.parse(config.lossType).averagesTokens();
+        boolean mean = PreferenceLosses.get(config.lossType).averagesTokens();
 
         ReferenceLogProbs reference;
         if (config.precomputeRefLogProbs) {
