@@ -24,7 +24,7 @@ public class GrpoConfig extends TrainingConfig {
     public String modelNameOrPath;
     /** JSONL prompts: {"prompt": ..., plus the fields rewards read, e.g. "answer" or "tests"}. */
     public String trainFile;
-    /** JSONL held-out prompts with answers, for the accuracy logged every eval_steps. */
+    /** JSONL held-out prompts with answers, for the accuracy logged every eval_steps and after the last step. */
     public String evalFile;
     /** Held-out prompts evaluated each time (0: all). */
     public int evalLimit = 0;

@@ -55,14 +55,15 @@ final class GrpoStep {
 
     /** More rollouts for dynamic sampling: the next generation batch of prompts, sampled by the current policy. */
     interface MoreSamples {
-        Batch next(int genBatch) throws InterruptedException;
+        Batch next(int genBatch);
     }
 
     record Batch(List<CompletionGroup> groups, List<PromptRow> rows) {
     }
 
-    /** What the caller logs and shows besides the metrics. */
-    record Stats(long completionTokens, long sequenceTokens, double kl, boolean skipped) {
+    /** What the caller reports besides the metrics: the loss and KL, and the last optimizer update's outcome. */
+    record Stats(long completionTokens, long sequenceTokens, double loss, double kl, double gradNorm,
+                 double learningRate, int skippedUpdates, boolean weightsFinite) {
     }
 
     GrpoStep(GrpoConfig config, CausalLM policy, CausalLM reference, Tokenizer tokenizer, WeightedRewards outcome,
@@ -105,7 +106,7 @@ final class GrpoStep {
      * equal) of as many generation batches as it takes to fill the batch, at most max_num_gen_batches; logs
      * frac_reward_zero_std over all groups sampled, and num_gen_batches.
      */
-    ScoredGroups collect(Batch first, MoreSamples more, Map<String, Object> m) throws InterruptedException {
+    ScoredGroups collect(Batch first, MoreSamples more, Map<String, Number> m) {
         ScoredGroups scored = score(first.groups(), first.rows());
         int sampled = scored.groups;
         int zeroStd = scored.zeroStdGroups();
@@ -132,9 +133,16 @@ final class GrpoStep {
         return scored;
     }
 
-    /** Advantages of the scored groups, then num_iterations optimizer steps (optimizer steps step x it). */
-    Stats update(ScoredGroups s, long step, Map<String, Object> m) {
+    /**
+     * Advantages of the scored groups, then num_iterations optimizer steps (optimizer steps step x it); no update
+     * when dynamic sampling kept no group.
+     */
+    Stats update(ScoredGroups s, long step, Map<String, Number> m) {
         int n = s.completions.size();
+        if (n == 0) {
+            log.printf("grpo: step %d: no group with differing rewards; no update%n", step + 1);
+            return new Stats(0, 0, 0, 0, 0, opt.learningRate(step * config.numIterations), 0, true);
+        }
         double[][] mask = new double[n][];
         double[][] sampler = new double[n][];
         long maskedTokens = 0;
@@ -169,7 +177,8 @@ final class GrpoStep {
         long entropyMasked = 0;
         long entropyTokens = 0;
         Optimization.StepResult last = null;
-        boolean skipped = false;
+        int skipped = 0;
+        boolean weightsFinite = true;
         for (int it = 0; it < config.numIterations; it++) {
             for (int from = 0; from < n; from += config.batchSize) {
                 int to = Math.min(n, from + config.batchSize);
@@ -201,7 +210,8 @@ final class GrpoStep {
                 }
             }
             last = opt.step(step * config.numIterations + it);
-            skipped |= last.skipped();
+            skipped += last.skipped() ? 1 : 0;
+            weightsFinite &= last.weightsFinite();
         }
         double tokens = Math.max(1, maskedTokens);
         double meanKl = config.klInReward ? klInRewardMean : klSum / tokens;
@@ -222,12 +232,8 @@ final class GrpoStep {
         }
         isStats.putInto(m);
         m.put("entropy", entropyTokens == 0 ? 0.0 : entropy / entropyTokens);
-        m.put("learning_rate", last.learningRate());
-        m.put("grad_norm", last.gradNorm());
-        if (skipped) {
-            log.printf("step %d: non-finite gradient; update skipped%n", step + 1);
-        }
-        return new Stats(completionTokens, sequenceTokens, meanKl, skipped);
+        return new Stats(completionTokens, sequenceTokens, lossSum / config.numIterations, meanKl, last.gradNorm(),
+                last.learningRate(), skipped, weightsFinite);
     }
 
     /**
@@ -236,7 +242,7 @@ final class GrpoStep {
      * the last token. Null when neither is on.
      */
     private double[][] tokenRewards(ScoredGroups s, double[][] sampler, double[][] refLogp, double[][] mask,
-                                    Map<String, Object> m) {
+                                    Map<String, Number> m) {
         boolean klReward = config.klInReward && config.beta != 0;
         if (!klReward && !overlong.enabled()) {
             return null;
@@ -270,7 +276,7 @@ final class GrpoStep {
         return r;
     }
 
-    private void rewardMetrics(ScoredGroups s, Map<String, Object> m) {
+    private void rewardMetrics(ScoredGroups s, Map<String, Number> m) {
         m.put("reward", nanMean(s.rewards));
         double stdSum = 0;
         for (int p = 0; p < s.groups; p++) {

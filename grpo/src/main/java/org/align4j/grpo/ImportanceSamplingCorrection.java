@@ -132,7 +132,7 @@ public final class ImportanceSamplingCorrection {
         }
 
         /** Puts sampling/sampling_logp_difference/mean|max and sampling/importance_sampling_ratio/min|mean|max. */
-        public void putInto(Map<String, Object> m) {
+        public void putInto(Map<String, ? super Double> m) {
             m.put("sampling/sampling_logp_difference/mean", gaps == 0 ? 0.0 : gapSum / gaps);
             m.put("sampling/sampling_logp_difference/max", gapMax);
             m.put("sampling/importance_sampling_ratio/min", ratios == 0 ? 0.0 : ratioMin);

@@ -161,10 +161,25 @@ class GrpoTrainerTest {
         c.scaleRewards = "batch";
         c.lossType = "bnpo";
         c.delta = 1.5;
+        c.logCompletions = true;
+        c.loggingSteps = 2;
         c.validate();
-        GrpoTrainer.Result r = new GrpoTrainer(c, false, new PrintStream(new ByteArrayOutputStream())).train();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        GrpoTrainer.Result r = new GrpoTrainer(c, false, new PrintStream(out, true)).train();
         List<JsonNode> m = metrics(r.runDir());
-        assertEquals(3, m.size());
+        assertEquals(2, m.size(), "logged at step 2 and at the last step");
+        // log_completions: each logged step's completions, with rewards and advantages, and one on the log
+        List<JsonNode> rows = new ArrayList<>();
+        for (String line : Files.readAllLines(r.runDir().resolve("completions.jsonl"))) {
+            rows.add(JSON.readTree(line));
+        }
+        assertEquals(List.of(2L, 3L), rows.stream().map(x -> x.get("step").asLong()).distinct().toList());
+        assertEquals(2 * c.completionsPerStep(), rows.size());
+        for (String key : List.of("prompt", "completion", "reward", "advantage")) {
+            assertTrue(rows.get(0).has(key), key);
+        }
+        assertTrue(rows.get(0).get("rewards").has("digit_share"), rows.get(0).toString());
+        assertTrue(out.toString().contains("grpo: step 2 sample: "), out.toString());
         for (JsonNode step : m) {
             int batches = step.get("num_gen_batches").asInt();
             assertTrue(batches >= 1 && batches <= 3, "num_gen_batches " + batches);

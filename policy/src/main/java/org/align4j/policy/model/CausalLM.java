@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.align4j.policy.ops.Ops;
 import org.align4j.policy.ops.RopeTable;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -237,8 +238,8 @@ public final class CausalLM {
 
     /**
      * Named weights as stored in a checkpoint (live arrays, not copies), with their host copies made
-     * current: the parameters, then non-trainable buffers (DeepSeek-V3's e_score_correction_bias). Code that
-     * changes them outside {@link Ops} must call {@link #weightsWrittenOnHost()} after.
+     * current, for reading: the parameters, then non-trainable buffers (DeepSeek-V3's e_score_correction_bias).
+     * Code that changes them outside {@link Ops} does it through {@link #editWeights}.
      */
     public Map<String, INDArray> weights() {
         Map<String, INDArray> w = new LinkedHashMap<>();
@@ -253,14 +254,13 @@ public final class CausalLM {
         return w;
     }
 
-    /** Tells the backend that weights were changed through their host arrays (see {@link #weights()}). */
-    public void weightsWrittenOnHost() {
-        for (Parameter p : params.values()) {
-            ops.hostWritten(p.value());
-        }
-        for (Parameter p : buffers.values()) {
-            ops.hostWritten(p.value());
-        }
+    /**
+     * Changes the weights through their host arrays: edit gets {@link #weights()} (current on the host) and the
+     * backend takes whatever it wrote as the newer copy (see {@link Ops#editOnHost}).
+     */
+    public void editWeights(Consumer<Map<String, INDArray>> edit) {
+        Map<String, INDArray> w = weights();
+        ops.editOnHost(() -> edit.accept(w), w.values().toArray(new INDArray[0]));
     }
 
     public long parameterCount() {
@@ -412,8 +412,7 @@ public final class CausalLM {
     /** temperature: the one the forward divided the logits by (its gradient carries 1 / temperature). */
     void backwardFromLogProbs(Workspace ws, double[] dLogProb, double temperature) {
         INDArray g = ws.dLogProb();
-        INDArray host = Nd4j.createFromArray(dLogProb).castTo(dtype);
-        ops.hostWritten(host);
+        INDArray host = Nd4j.createFromArray(dLogProb).castTo(dtype); // new: uploaded at its first use
         ops.copy(host, g);
         INDArray dLogits = ws.logits();
         ops.logProbsBackward(dLogits, ws.targets, g);
@@ -427,8 +426,7 @@ public final class CausalLM {
             throw new IllegalArgumentException("dHidden has shape " + Arrays.toString(dHidden.shape())
                     + ", expected " + Arrays.toString(ws.finalHidden.shape()));
         }
-        INDArray d = dHidden.castTo(dtype).dup('c');
-        ops.hostWritten(d);
+        INDArray d = dHidden.castTo(dtype).dup('c'); // new: uploaded at its first use
         backwardTrunk(ws, d);
     }
 

@@ -210,8 +210,8 @@ final class MoeFeedForward implements FeedForwardBlock {
             ops.scatterAddRows(rows(g.dxe, 0, slots), r.rowOf, null, dx);
         }
         double[] dLogits = gating.backward(r, dWeight);
+        // a new array: the backend uploads it at its first use
         INDArray host = Nd4j.createFromArray(dLogits).reshape(g.dLogits.shape()).castTo(g.dLogits.dataType());
-        ops.hostWritten(host);
         ops.copy(host, g.dLogits);
         router.backward(x, g.dLogits, dx, true);
     }

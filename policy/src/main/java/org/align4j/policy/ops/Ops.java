@@ -115,8 +115,6 @@ public interface Ops {
                          double scale, INDArray scratch);
 
     // ------------------------------------------------------------------ DeepSeek (MLA and MoE)
-    // These were added after the backends above were written: each default downloads its inputs, runs the CPU
-    // kernel and declares the outputs host-written, so a device backend keeps working until it implements them.
 
     /**
      * Strided copy between projection rows [batch * seq, rowWidth] and a per-head layout [batch * heads, seq,
@@ -125,13 +123,8 @@ public interface Ops {
      * toHeads copies rows into heads; otherwise it adds heads into rows, so that a rowHeadStride of 0 (one row
      * segment broadcast to every head, MLA's shared RoPE key) receives the sum over heads in the backward pass.
      */
-    default void gatherHeads(INDArray rows, int rowCol, int rowHeadStride, INDArray heads, int headCol, int width,
-                             int batch, int seq, boolean toHeads) {
-        toHost(rows);
-        toHost(heads);
-        CpuOps.INSTANCE.gatherHeads(rows, rowCol, rowHeadStride, heads, headCol, width, batch, seq, toHeads);
-        hostWritten(toHeads ? heads : rows);
-    }
+    void gatherHeads(INDArray rows, int rowCol, int rowHeadStride, INDArray heads, int headCol, int width,
+                     int batch, int seq, boolean toHeads);
 
     /**
      * Rotary embedding in place on part of each head: x [rows, heads * headStride], row n at position
@@ -139,35 +132,17 @@ public interface Ops {
      * (2i, 2i + 1) when interleaved (DeepSeek's layout) or as halves (Llama's). inverse = true applies the
      * transpose rotation (the backward pass).
      */
-    default void ropeSlice(INDArray x, int[] positions, RopeTable table, int headStride, int col, boolean interleaved,
-                           boolean inverse) {
-        toHost(x);
-        CpuOps.INSTANCE.ropeSlice(x, positions, table, headStride, col, interleaved, inverse);
-        hostWritten(x);
-    }
+    void ropeSlice(INDArray x, int[] positions, RopeTable table, int headStride, int col, boolean interleaved,
+                   boolean inverse);
 
     /** dst[i, :] = scales[i] * src[rows[i], :] for i in [0, rows.length) (scales null: 1). */
-    default void gatherRows(INDArray src, int[] rows, double[] scales, INDArray dst) {
-        toHost(src);
-        toHost(dst);
-        CpuOps.INSTANCE.gatherRows(src, rows, scales, dst);
-        hostWritten(dst);
-    }
+    void gatherRows(INDArray src, int[] rows, double[] scales, INDArray dst);
 
     /** dst[rows[i], :] += scales[i] * src[i, :] for i in [0, rows.length) (scales null: 1). */
-    default void scatterAddRows(INDArray src, int[] rows, double[] scales, INDArray dst) {
-        toHost(src);
-        toHost(dst);
-        CpuOps.INSTANCE.scatterAddRows(src, rows, scales, dst);
-        hostWritten(dst);
-    }
+    void scatterAddRows(INDArray src, int[] rows, double[] scales, INDArray dst);
 
     /** out[i] = a[rows[i], :] . b[i, :] for i in [0, rows.length), returned on the host. */
-    default double[] gatheredRowDots(INDArray a, int[] rows, INDArray b) {
-        toHost(a);
-        toHost(b);
-        return CpuOps.INSTANCE.gatheredRowDots(a, rows, b);
-    }
+    double[] gatheredRowDots(INDArray a, int[] rows, INDArray b);
 
     /**
      * One decoding step of multi-head latent attention over a compressed cache. qLatent [heads, batch, rank] are
@@ -177,16 +152,8 @@ public interface Ops {
      * softmax over the first lengths[b] positions; out [heads, batch, rank] = sum_j p_j latent_j (W_uv is
      * applied by the caller). Rows with length 0 are skipped.
      */
-    default void latentDecodeAttention(INDArray qLatent, INDArray qRope, INDArray latentCache, INDArray ropeCache,
-                                       int[] lengths, INDArray out, double scale) {
-        toHost(qLatent);
-        toHost(qRope);
-        toHost(latentCache);
-        toHost(ropeCache);
-        toHost(out);
-        CpuOps.INSTANCE.latentDecodeAttention(qLatent, qRope, latentCache, ropeCache, lengths, out, scale);
-        hostWritten(out);
-    }
+    void latentDecodeAttention(INDArray qLatent, INDArray qRope, INDArray latentCache, INDArray ropeCache,
+                               int[] lengths, INDArray out, double scale);
 
     /**
      * Copies the first len positions of row srcRow of a KV cache src [batch, kvHeads, capacity, headDim]
@@ -222,8 +189,14 @@ public interface Ops {
     default void toHost(INDArray x) {
     }
 
-    /** Declares that code outside this interface wrote x's host copy, which is now the newer one. */
-    default void hostWritten(INDArray x) {
+    /**
+     * Runs edit, which writes the host (ND4J) copies of the given arrays, with the backend keeping its own copies
+     * consistent: their host copies are made current first (as {@link #toHost}) and are the newer ones after,
+     * even when edit throws. The only way for code outside this interface to write an array that an op may have
+     * seen; reading needs only {@link #toHost}, and an array no op has seen yet (a new one) needs nothing.
+     */
+    default void editOnHost(Runnable edit, INDArray... arrays) {
+        edit.run();
     }
 
     /** Short name of the backend, for logs and benchmarks ("cpu", "cuda"). */

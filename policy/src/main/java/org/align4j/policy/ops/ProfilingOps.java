@@ -37,12 +37,16 @@ public final class ProfilingOps implements Ops {
 
     @Override
     public void toHost(INDArray x) {
+        long start = System.nanoTime();
         delegate.toHost(x);
+        record("toHost", start);
     }
 
     @Override
-    public void hostWritten(INDArray x) {
-        delegate.hostWritten(x);
+    public void editOnHost(Runnable edit, INDArray... arrays) {
+        long start = System.nanoTime();
+        delegate.editOnHost(edit, arrays);
+        record("editOnHost", start);
     }
 
     @Override

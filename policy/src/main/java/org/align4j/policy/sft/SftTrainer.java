@@ -5,34 +5,46 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.Forward;
 import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.ModelConfig;
 import org.align4j.policy.model.TokenBatch;
 import org.align4j.policy.tokenizer.Tokenizer;
-import org.align4j.policy.train.ConfigLoader;
 import org.align4j.policy.train.DataOrder;
-import org.align4j.policy.train.MetricsPlotter;
+import org.align4j.policy.train.MetricsWindow;
 import org.align4j.policy.train.Optimization;
-import org.align4j.policy.train.ProgressBar;
 import org.align4j.policy.train.RunDirectory;
 import org.align4j.policy.train.TrainerState;
+import org.align4j.policy.train.TrainingLoop;
+import org.align4j.policy.train.TrainingStep;
 import org.align4j.policy.util.BadInputException;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * Supervised fine-tuning: minimise the mean negative log-likelihood of the loss tokens of each optimizer
- * batch (batch_size x gradient_accumulation_steps examples), with the shared run directory, checkpoints
- * and exact resume.
+ * batch (batch_size x gradient_accumulation_steps examples). The step of a {@link TrainingLoop}, which owns the
+ * run directory, cadence, checkpoints and exact resume.
  */
-public final class SftTrainer {
+public final class SftTrainer implements TrainingStep {
     private final SftConfig config;
     private final boolean resume;
     private final PrintStream log;
+
+    private Path tokDir;
+    private CausalLM model;
+    private List<SftExample> train;
+    private List<SftExample> eval;
+    private Optimization opt;
+    private DataOrder order;
+    private long position;
+    private double lastLoss = Double.NaN;
+    private final MetricsWindow window = new MetricsWindow();
+    private long tokensSinceLog;
+    private long logStartNs = System.nanoTime();
 
     /** What a finished run left behind. */
     public record Result(Path runDir, Path finalModel, long steps, double lastLoss, Double lastEvalLoss) {
@@ -45,97 +57,108 @@ public final class SftTrainer {
     }
 
     public Result train() {
-        try (RunDirectory run = RunDirectory.open(Paths.get(config.outputDir), resume)) {
-            return train(run);
-        }
+        TrainingLoop.Outcome o = new TrainingLoop(config, resume, log).run(this);
+        Object evalLoss = o.lastEval().get("eval_loss");
+        return new Result(o.runDir(), o.finalModel(), o.steps(), lastLoss,
+                evalLoss == null ? null : ((Number) evalLoss).doubleValue());
     }
 
-    private Result train(RunDirectory run) {
-        Path tokDir = tokenizerPath();
+    @Override
+    public String name() {
+        return "sft";
+    }
+
+    @Override
+    public String unit() {
+        return "tok";
+    }
+
+    @Override
+    public long prepare(Optional<RunDirectory.Checkpoint> resumeFrom) {
+        tokDir = tokenizerPath();
         Tokenizer tokenizer = tokDir == null ? null : Tokenizer.load(tokDir);
-        CausalLM model;
-        TrainerState state;
-        if (run.resumedFrom().isPresent()) {
-            RunDirectory.Checkpoint ck = run.resumedFrom().get();
-            model = HfCheckpoint.load(ck.dir().resolve(RunDirectory.MODEL_DIR));
-            state = ck.state();
-            log.println("resuming " + run.dir() + " from step " + state.step());
+        if (resumeFrom.isPresent()) {
+            model = HfCheckpoint.load(resumeFrom.get().dir().resolve(RunDirectory.MODEL_DIR));
+            position = resumeFrom.get().state().dataPosition();
         } else {
             model = newOrLoadedModel(tokenizer);
-            state = new TrainerState(0, null, 0);
-            run.writeConfig(ConfigLoader.dump(config));
         }
         model.setMoeAuxLossWeight(config.moeAuxLossWeight);
-        List<SftExample> train = SftDataset.read(Paths.get(config.trainFile), tokenizer, config.maxLength,
-                config.completionOnlyLoss, 0);
-        List<SftExample> eval = config.evalFile == null ? List.of()
+        train = SftDataset.read(Paths.get(config.trainFile), tokenizer, config.maxLength, config.completionOnlyLoss, 0);
+        eval = config.evalFile == null ? List.of()
                 : SftDataset.read(Paths.get(config.evalFile), tokenizer, config.maxLength, config.completionOnlyLoss,
                 config.evalLimit);
         checkVocabulary(model, train);
-        int perStep = config.batchSize * config.gradientAccumulationSteps;
+        int perStep = perStep();
         long stepsPerEpoch = (train.size() + perStep - 1) / perStep;
         long total = config.totalSteps(stepsPerEpoch);
-        Optimization opt = new Optimization(model.parameters(), config, total, model.ops());
-        run.resumedFrom().ifPresent(ck -> opt.load(ck.dir()));
-        DataOrder order = new DataOrder(train.size(), config.seed);
+        opt = new Optimization(model.parameters(), config, total, model.ops());
+        resumeFrom.ifPresent(ck -> opt.load(ck.dir()));
+        order = new DataOrder(train.size(), config.seed);
         log.printf("sft: %d examples, %d steps of %d examples, model of %,d parameters%n", train.size(), total,
                 perStep, model.parameterCount());
-        ProgressBar bar = new ProgressBar("sft", state.step(), total, "tok");
-        long position = state.dataPosition();
-        double lastLoss = Double.NaN;
-        Double lastEval = null;
-        long tokensSinceLog = 0;
-        long tokensSeen = 0;
-        long startNs = System.nanoTime();
-        for (long step = state.step(); step < total; step++) {
-            List<SftExample> batch = new ArrayList<>(perStep);
-            for (int i = 0; i < perStep; i++) {
-                batch.add(train.get(order.at(position++)));
-            }
-            StepLoss sl = accumulate(model, batch);
-            Optimization.StepResult r = opt.step(step);
-            tokensSinceLog += sl.tokens;
-            tokensSeen += sl.tokens;
-            lastLoss = sl.loss;
-            long done = step + 1;
-            if (r.skipped() || !Double.isFinite(sl.loss)) {
-                log.printf("step %d: non-finite loss or gradient (loss %s, grad norm %s); step skipped%n", done,
-                        sl.loss, r.gradNorm());
-            }
-            bar.update(done, tokensSeen, Map.of("loss", sl.loss));
-            Map<String, Object> m = new LinkedHashMap<>();
-            if (done % config.loggingSteps == 0 || done == total) {
-                double secs = (System.nanoTime() - startNs) / 1e9;
-                m.put("loss", sl.loss);
-                m.put("learning_rate", r.learningRate());
-                m.put("grad_norm", r.gradNorm());
-                m.put("tokens_per_s", tokensSinceLog / Math.max(secs, 1e-9));
-                m.put("epoch", order.epochOf(position));
-                tokensSinceLog = 0;
-                startNs = System.nanoTime();
-            }
-            if (!eval.isEmpty() && config.evalSteps > 0 && (done % config.evalSteps == 0 || done == total)) {
-                lastEval = evalLoss(model, eval);
-                m.put("eval_loss", lastEval);
-            }
-            if (!m.isEmpty()) {
-                run.logMetrics(done, m);
-            }
-            boolean save = config.saveSteps > 0 && done % config.saveSteps == 0 && done < total;
-            if (save && !r.skipped()) {
-                long pos = position;
-                run.saveCheckpoint(new TrainerState(done, null, pos), dir -> {
-                    HfCheckpoint.save(model, dir.resolve(RunDirectory.MODEL_DIR), tokDir);
-                    opt.save(dir);
-                }, config.saveTotalLimit);
-            }
+        return total;
+    }
+
+    private int perStep() {
+        return config.batchSize * config.gradientAccumulationSteps;
+    }
+
+    @Override
+    public Report step(long step) {
+        int perStep = perStep();
+        List<SftExample> batch = new ArrayList<>(perStep);
+        for (int i = 0; i < perStep; i++) {
+            batch.add(train.get(order.at(position++)));
         }
-        bar.finish();
-        Path finalDir = run.dir().resolve("final");
-        HfCheckpoint.save(model, finalDir, tokDir);
-        plot(run.dir());
-        log.println("sft: final model in " + finalDir);
-        return new Result(run.dir(), finalDir, total, lastLoss, lastEval);
+        StepLoss sl = accumulate(model, batch);
+        Optimization.StepResult r = opt.step(step);
+        lastLoss = sl.loss;
+        tokensSinceLog += sl.tokens;
+        window.add("loss", sl.loss);
+        return Report.of(sl.loss, r, sl.tokens, Map.of("loss", sl.loss));
+    }
+
+    @Override
+    public Map<String, Object> logs(long stepsDone) {
+        Map<String, Object> m = window.means();
+        double secs = (System.nanoTime() - logStartNs) / 1e9;
+        m.put("tokens_per_s", tokensSinceLog / Math.max(secs, 1e-9));
+        m.put("epoch", order.epochOf(position));
+        tokensSinceLog = 0;
+        logStartNs = System.nanoTime();
+        return m;
+    }
+
+    @Override
+    public boolean hasEval() {
+        return !eval.isEmpty();
+    }
+
+    @Override
+    public Map<String, Object> evaluate() {
+        return Map.of("eval_loss", evalLoss(model, eval));
+    }
+
+    @Override
+    public TrainerState state(long stepsDone) {
+        return new TrainerState(stepsDone, null, position);
+    }
+
+    @Override
+    public void saveCheckpoint(Path dir) {
+        HfCheckpoint.save(model, dir.resolve(RunDirectory.MODEL_DIR), tokDir);
+        opt.save(dir);
+    }
+
+    @Override
+    public void saveFinal(Path dir) {
+        HfCheckpoint.save(model, dir, tokDir);
+    }
+
+    @Override
+    public List<String> plotted() {
+        return List.of("loss", "eval_loss", "learning_rate", "grad_norm");
     }
 
     private record StepLoss(double loss, long tokens) {
@@ -234,10 +257,5 @@ public final class SftTrainer {
                 }
             }
         }
-    }
-
-    private static void plot(Path runDir) {
-        MetricsPlotter.plotLogged(runDir.resolve(RunDirectory.METRICS), runDir.resolve("metrics.png"),
-                List.of("loss", "eval_loss", "learning_rate", "grad_norm"));
     }
 }

@@ -17,8 +17,11 @@ public final class Optimization {
     private final LrSchedule schedule;
     private final Ops ops;
 
-    /** What one step did. */
-    public record StepResult(double gradNorm, double learningRate, boolean skipped) {
+    /**
+     * What one step did: the gradient norm before clipping, the learning rate, whether the update was refused
+     * (non-finite gradient), and whether every weight is finite after it.
+     */
+    public record StepResult(double gradNorm, double learningRate, boolean skipped, boolean weightsFinite) {
     }
 
     public Optimization(List<Parameter> params, TrainingConfig config, long totalSteps, Ops ops) {
@@ -34,13 +37,25 @@ public final class Optimization {
         double lr = schedule.lr(step);
         double norm = clipper.clip(params);
         boolean skipped = !Double.isFinite(norm);
+        boolean finite = true;
         if (!skipped) {
             adamW.step(lr);
+            finite = weightsFinite();
         }
         for (Parameter p : params) {
             ops.zero(p.grad());
         }
-        return new StepResult(norm, lr, skipped);
+        return new StepResult(norm, lr, skipped, finite);
+    }
+
+    /** Whether every weight is finite (a sum of squares that overflows counts as diverged too). */
+    public boolean weightsFinite() {
+        for (Parameter p : params) {
+            if (!Double.isFinite(ops.sumSquares(p.value()))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     public double learningRate(long step) {

@@ -33,13 +33,16 @@ public class TrainingConfig implements ConfigLoader.Validated {
     public double adamEpsilon = 1e-8;
     /** Global gradient norm limit; 0 disables clipping. */
     public double maxGradNorm = 1.0;
-    /** Log metrics every this many optimizer steps. */
+    /** Log metrics every this many steps, and after the last step (see {@link TrainingLoop}). */
     public int loggingSteps = 10;
-    /** Save a checkpoint every this many optimizer steps (0: only at the end). */
+    /** Save a checkpoint every this many steps (0: none; the end of the run is final/). */
     public int saveSteps = 100;
     /** Checkpoints kept (the newest); 0 keeps all. */
     public int saveTotalLimit = 3;
-    /** Evaluate every this many optimizer steps (0: never). */
+    /**
+     * With an eval file: evaluate every this many steps and after the last step (0: only after the last step).
+     * Without one, nothing is evaluated.
+     */
     public int evalSteps = 0;
     public long seed = 42;
     /**

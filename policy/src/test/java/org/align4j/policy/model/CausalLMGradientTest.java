@@ -22,12 +22,14 @@ class CausalLMGradientTest {
         CausalLM m = CausalLM.initialize(c, DataType.DOUBLE, seed);
         // Larger, non-trivial weights so that every path carries gradient (norm gains away from 1).
         Nd4j.getRandom().setSeed(seed + 1);
-        for (Parameter p : m.parameters()) {
-            p.value().assign(Nd4j.randn(DataType.DOUBLE, p.value().shape()).muli(0.5));
-            if (p.name().endsWith("norm.weight") || p.name().endsWith("layernorm.weight")) {
-                p.value().addi(1.0);
+        m.editWeights(w -> {
+            for (Parameter p : m.parameters()) {
+                p.value().assign(Nd4j.randn(DataType.DOUBLE, p.value().shape()).muli(0.5));
+                if (p.name().endsWith("norm.weight") || p.name().endsWith("layernorm.weight")) {
+                    p.value().addi(1.0);
+                }
             }
-        }
+        });
         return m;
     }
 

@@ -47,7 +47,7 @@ class CudaModelTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"model_llama", "model_qwen2"})
+    @ValueSource(strings = {"model_llama", "model_qwen2", "model_deepseek_v3"})
     void logitsAndLogProbsMatchTransformers(String name) throws IOException {
         Path dir = HfConformanceTest.fixture(name);
         JsonNode exp = HfConformanceTest.expected(dir);
@@ -79,7 +79,7 @@ class CudaModelTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"model_llama", "model_qwen2"})
+    @ValueSource(strings = {"model_llama", "model_qwen2", "model_deepseek_v3"})
     void greedyGenerationMatchesTransformers(String name) throws IOException {
         Path dir = HfConformanceTest.fixture(name);
         JsonNode exp = HfConformanceTest.expected(dir);
@@ -109,7 +109,6 @@ class CudaModelTest {
 
     private static CausalLM gpuModel(String arch, boolean tied, long seed) {
         CausalLM m = CausalLMGradientTest.randomModel(CausalLMGradientTest.tiny(arch, tied), seed);
-        m.weightsWrittenOnHost();
         assertEquals("cuda", m.ops().name());
         return m;
     }
@@ -200,6 +199,33 @@ class CudaModelTest {
         for (int b = 0; b < 3; b++) {
             assertEquals(full.length(b), cache.length(row[b]));
         }
+    }
+
+    /** Multi-head latent attention and DeepSeekMoE (V2 and V3 routing) through the GPU kernels, in float64. */
+    @ParameterizedTest
+    @ValueSource(strings = {"v3", "v2"})
+    void deepSeekLogProbGradientMatchesFiniteDifferences(String variant) {
+        CausalLM m = DeepSeekGradientTest.randomModel(DeepSeekGradientTest.tiny(variant), 7);
+        assertEquals("cuda", m.ops().name());
+        TokenBatch b = CausalLMGradientTest.batch();
+        double[][] c = CausalLMGradientTest.coefficients(b, 3);
+        m.zeroGrad();
+        m.forward(b).backward(c);
+        for (Parameter p : m.parameters()) {
+            GradCheck.check(gpu, p.name(), p.value(), p.grad(),
+                    () -> CausalLMGradientTest.weighted(m.forward(b).tokenLogProbs(), c), 3, 11,
+                    DeepSeekGradientTest.WHOLE_MODEL_TOL);
+        }
+    }
+
+    /** The absorbed decode over the compressed latent cache (latentDecodeAttention) against the full forward. */
+    @ParameterizedTest
+    @ValueSource(strings = {"v3", "v2", "v3-halves"})
+    void deepSeekCompressedCacheDecodingEqualsFullForward(String variant) {
+        CausalLM m = DeepSeekGradientTest.randomModel(DeepSeekGradientTest.tiny(variant), 21);
+        assertEquals("cuda", m.ops().name());
+        double err = DeepSeekGradientTest.decodingError(m, new KvCache[2]);
+        assertTrue(err < 1e-10, "max |logit difference| " + err);
     }
 
     /** Three optimizer steps (clipping, AdamW) in float64 on both backends from the same weights. */

@@ -23,7 +23,7 @@ class DeepSeekGradientTest {
      * Whole-model losses sum many terms, so the central difference of a tiny gradient entry carries round-off
      * of ~1e-9 (measured: 3e-5 relative on an entry of 3.5e-5); the per-block checks keep 1e-5.
      */
-    private static final double WHOLE_MODEL_TOL = 1e-4;
+    static final double WHOLE_MODEL_TOL = 1e-4;
     private final Ops ops = Ops.cpu();
 
     /**
@@ -45,11 +45,11 @@ class DeepSeekGradientTest {
     static CausalLM randomModel(ModelConfig c, long seed) {
         CausalLM m = CausalLMGradientTest.randomModel(c, seed);
         // a correction bias large enough to change some choices
-        m.weights().forEach((k, v) -> {
+        m.editWeights(w -> w.forEach((k, v) -> {
             if (k.endsWith("e_score_correction_bias")) {
                 v.assign(Nd4j.randn(F64, v.shape()).muli(0.3));
             }
-        });
+        }));
         return m;
     }
 
@@ -242,6 +242,23 @@ class DeepSeekGradientTest {
     @ValueSource(strings = {"v3", "v2", "v3-halves"})
     void compressedCacheDecodingEqualsFullForward(String variant) {
         CausalLM m = randomModel(tiny(variant), 21);
+        KvCache[] caches = new KvCache[2];
+        double err = decodingError(m, caches);
+        assertTrue(err < 1e-10, "max |logit difference| " + err);
+        KvCache cache = caches[0];
+        // per token and layer: the normed latent (4) and the RoPE key (4), 8-byte doubles
+        assertEquals(3L * 8 * 8, cache.bytesPerToken());
+        cache.close();
+        caches[1].close();
+        assertTrue(cache.layers[1].tensors[0].wasClosed(), "closing frees the latents at once");
+    }
+
+    /**
+     * Max |logit difference| between the full forward pass of the test batch and prefill plus incremental
+     * decoding through the compressed cache (rows moved into a larger cache, as the sampler does); caches gets
+     * the decoding cache and the prefill cache.
+     */
+    static double decodingError(CausalLM m, KvCache[] caches) {
         TokenBatch full = CausalLMGradientTest.batch();
         Forward f = m.forward(full);
         INDArray logits = f.logits().dup();
@@ -280,11 +297,8 @@ class DeepSeekGradientTest {
                 }
             }
         }
-        assertTrue(maxErr < 1e-10, "max |logit difference| " + maxErr);
-        // per token and layer: the normed latent (4) and the RoPE key (4), 8-byte doubles
-        assertEquals(3L * 8 * 8, cache.bytesPerToken());
-        cache.close();
-        prefill.close();
-        assertTrue(cache.layers[1].tensors[0].wasClosed(), "closing frees the latents at once");
+        caches[0] = cache;
+        caches[1] = prefill;
+        return maxErr;
     }
 }

@@ -21,7 +21,7 @@ final class GradCheck {
         check(Ops.cpu(), what, x, analytic, loss, samples, seed, tol);
     }
 
-    /** The same for arrays that ops may hold on a device: host copies are synced around each perturbation. */
+    /** The same for arrays that ops may hold on a device: each perturbation is a host edit through ops. */
     static void check(Ops ops, String what, INDArray x, INDArray analytic, DoubleSupplier loss, int samples, long seed,
                       double tol) {
         ops.toHost(x);
@@ -32,16 +32,11 @@ final class GradCheck {
         for (int s = 0; s < Math.min(samples, n); s++) {
             long i = samples >= n ? s : (long) (r.nextDouble() * n);
             double orig = x.getDouble(i);
-            x.putScalar(i, orig + h);
-            ops.hostWritten(x);
+            ops.editOnHost(() -> x.putScalar(i, orig + h), x);
             double up = loss.getAsDouble();
-            ops.toHost(x);
-            x.putScalar(i, orig - h);
-            ops.hostWritten(x);
+            ops.editOnHost(() -> x.putScalar(i, orig - h), x);
             double down = loss.getAsDouble();
-            ops.toHost(x);
-            x.putScalar(i, orig);
-            ops.hostWritten(x);
+            ops.editOnHost(() -> x.putScalar(i, orig), x);
             double numeric = (up - down) / (2 * h);
             double a = analytic.getDouble(i);
             double err = Math.abs(numeric - a) / Math.max(1e-7, Math.abs(numeric) + Math.abs(a));

@@ -30,11 +30,7 @@ public final class ScalarHead {
         this.weight = new Parameter(WEIGHT, weight.dup('c'), Nd4j.zeros(weight.dataType(), weight.shape()));
         INDArray b = bias.reshape(1).dup('c');
         this.bias = new Parameter(BIAS, b, Nd4j.zeros(b.dataType(), 1));
-        this.ops = ops;
-        for (Parameter p : parameters()) {
-            ops.hostWritten(p.value());
-            ops.hostWritten(p.grad());
-        }
+        this.ops = ops; // the arrays are new: the backend uploads them at their first use
     }
 
     /**
@@ -84,16 +80,15 @@ public final class ScalarHead {
         DataType t = weight.value().dataType();
         INDArray d = Nd4j.createFromArray(dScores).castTo(t).reshape(dScores.length, 1);
         ops.toHost(weight.value());
-        ops.toHost(weight.grad());
-        ops.toHost(bias.grad());
-        weight.grad().addi(d.transpose().mmul(rows.castTo(t)));
         double sum = 0;
         for (double v : dScores) {
             sum += v;
         }
-        bias.grad().addi(sum);
-        ops.hostWritten(weight.grad());
-        ops.hostWritten(bias.grad());
+        double biasGrad = sum;
+        ops.editOnHost(() -> {
+            weight.grad().addi(d.transpose().mmul(rows.castTo(t)));
+            bias.grad().addi(biasGrad);
+        }, weight.grad(), bias.grad());
         return d.mmul(weight.value());
     }
 

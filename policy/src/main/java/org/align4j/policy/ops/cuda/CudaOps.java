@@ -47,7 +47,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>Arrays stay ND4J host arrays in the model code. Each underlying ND4J buffer (views share their
  * parent's) gets a device mirror on first use, with a state: a buffer this backend has not seen, or one
- * declared by {@link #hostWritten}, is uploaded before it is read; an op's output becomes device-newer;
+ * written through {@link #editOnHost}, is uploaded before it is read; an op's output becomes device-newer;
  * {@link #toHost} downloads a device-newer buffer. Mirrors are freed (into a caching allocator) once their
  * ND4J buffer is garbage collected.
  *
@@ -863,6 +863,136 @@ public final class CudaOps implements Ops {
         gpu.downloadPicks(tok, tokens, lp, logProbs, rows);
     }
 
+    // ------------------------------------------------------------------ DeepSeek (MLA and MoE)
+
+    @Override
+    public synchronized void gatherHeads(INDArray rowsArr, int rowCol, int rowHeadStride, INDArray heads, int headCol,
+                                         int width, int batch, int seq, boolean toHeads) {
+        enter();
+        sameType(rowsArr, heads);
+        int rowWidth = cols(rowsArr);
+        int headWidth = cols(heads);
+        int nHeads = Math.toIntExact(heads.length() / ((long) batch * seq * headWidth));
+        if ((long) batch * seq * rowWidth != rowsArr.length() || headCol + width > headWidth
+                || rowCol + (long) (nHeads - 1) * rowHeadStride + width > rowWidth) {
+            throw new IllegalArgumentException("gatherHeads: rows " + Arrays.toString(rowsArr.shape()) + " and heads "
+                    + Arrays.toString(heads.shape()) + " do not fit");
+        }
+        KernelModule k = kernels(rowsArr);
+        long total = (long) batch * seq * nHeads * width;
+        long r = toHeads ? in(rowsArr) : out(rowsArr);
+        long h = toHeads ? out(heads) : in(heads);
+        gpu.arg(r).arg(h).argInt(rowWidth).argInt(rowCol).argInt(rowHeadStride).argInt(headWidth).argInt(headCol)
+                .argInt(width).argInt(nHeads).argInt(seq).arg(total).argInt(toHeads ? 1 : 0);
+        gpu.launch(k.get(K.gather_heads), gpu.gridFor(total, 256), 256);
+        exit();
+    }
+
+    @Override
+    public synchronized void ropeSlice(INDArray x, int[] positions, RopeTable table, int headStride, int col,
+                                       boolean interleaved, boolean inverse) {
+        enter();
+        int half = table.half();
+        int n = positions.length;
+        int width = cols(x);
+        int heads = width / headStride;
+        if (width % headStride != 0 || col + 2 * half > headStride || rows(x) != n) {
+            throw new IllegalArgumentException("ropeSlice: x " + Arrays.toString(x.shape())
+                    + " does not hold heads of " + headStride + " with rotary dims at " + col);
+        }
+        KernelModule k = kernels(x);
+        long total = (long) n * heads * half;
+        gpu.arg(out(x)).arg(ints(positions)).arg(invFreq(table)).arg(n).argInt(heads).argInt(headStride).argInt(col)
+                .argInt(half).argInt(interleaved ? 1 : 0).argInt(inverse ? 1 : 0);
+        gpu.launch(k.get(K.rope_slice), gpu.gridFor(total, 256), 256);
+        exit();
+    }
+
+    private static void checkRows(int[] rowsIdx, INDArray a, String op) {
+        int n = rows(a);
+        for (int r : rowsIdx) {
+            if (r < 0 || r >= n) {
+                throw new IllegalArgumentException(op + ": row " + r + " outside [0, " + n + ")");
+            }
+        }
+    }
+
+    @Override
+    public synchronized void gatherRows(INDArray src, int[] rowsIdx, double[] scales, INDArray dst) {
+        enter();
+        sameType(src, dst);
+        checkRows(rowsIdx, src, "gatherRows");
+        int w = cols(src);
+        KernelModule k = kernels(src);
+        long n = rowsIdx.length;
+        long s = scales == null ? 0 : gpu.stageDoubles(scales, rowsIdx.length);
+        gpu.arg(in(src)).arg(ints(rowsIdx)).arg(s).arg(out(dst)).arg(n).argInt(w);
+        gpu.launch(k.get(K.gather_rows), gpu.gridFor(n * w, 256), 256);
+        exit();
+    }
+
+    @Override
+    public synchronized void scatterAddRows(INDArray src, int[] rowsIdx, double[] scales, INDArray dst) {
+        enter();
+        sameType(src, dst);
+        checkRows(rowsIdx, dst, "scatterAddRows");
+        int w = cols(dst);
+        KernelModule k = kernels(dst);
+        long n = rowsIdx.length;
+        long s = scales == null ? 0 : gpu.stageDoubles(scales, rowsIdx.length);
+        gpu.arg(in(src)).arg(ints(rowsIdx)).arg(s).arg(out(dst)).arg(n).argInt(w);
+        gpu.launch(k.get(K.scatter_add_rows), gpu.gridFor(n * w, 256), 256);
+        exit();
+    }
+
+    private long dots;
+    private int dotsRows;
+
+    @Override
+    public synchronized double[] gatheredRowDots(INDArray a, int[] rowsIdx, INDArray b) {
+        enter();
+        sameType(a, b);
+        checkRows(rowsIdx, a, "gatheredRowDots");
+        if (rowsIdx.length == 0) {
+            return new double[0];
+        }
+        if (dotsRows < rowsIdx.length) {
+            if (dots != 0) {
+                gpu.free(dots, 8L * dotsRows);
+            }
+            dotsRows = Math.max(rowsIdx.length, 256);
+            dots = gpu.alloc(8L * dotsRows);
+        }
+        KernelModule k = kernels(a);
+        int n = rowsIdx.length;
+        gpu.arg(in(a)).arg(ints(rowsIdx)).arg(in(b)).arg(dots).arg(n).argInt(cols(a));
+        gpu.launch(k.get(K.gathered_row_dots), (n + 7) / 8, 256);
+        return gpu.downloadDoubles(dots, n);
+    }
+
+    @Override
+    public synchronized void latentDecodeAttention(INDArray qLatent, INDArray qRope, INDArray latentCache,
+                                                   INDArray ropeCache, int[] lengths, INDArray out, double scale) {
+        enter();
+        sameType(qLatent, qRope, latentCache, ropeCache, out);
+        int heads = Math.toIntExact(qLatent.size(0));
+        int batch = lengths.length;
+        int cap = Math.toIntExact(latentCache.size(2));
+        int rank = Math.toIntExact(latentCache.size(3));
+        int ropeDim = Math.toIntExact(ropeCache.size(3));
+        int threads = 128;
+        int shared = 8 * (rank + ropeDim + (threads / 32) * rank);
+        if (shared > 48 * 1024) {
+            throw new UnsupportedOperationException("cuda latentDecodeAttention supports kv_lora_rank + rope dims up to"
+                    + " about 1200, got " + rank + " + " + ropeDim);
+        }
+        KernelModule k = kernels(qLatent);
+        gpu.arg(in(qLatent)).arg(in(qRope)).arg(in(latentCache)).arg(in(ropeCache)).arg(ints(lengths)).arg(out(out))
+                .argInt(heads).argInt(batch).argInt(cap).argInt(rank).argInt(ropeDim).argDouble(scale);
+        gpu.launch(k.get(K.latent_decode_attention), heads * batch, 1, threads, 1, shared);
+        exit();
+    }
+
     // ------------------------------------------------------------------ host synchronisation
 
     @Override
@@ -875,8 +1005,23 @@ public final class CudaOps implements Ops {
         }
     }
 
+    /** Downloads the arrays, runs edit and marks them host-newer (also when edit throws): see {@link Ops}. */
     @Override
-    public synchronized void hostWritten(INDArray x) {
+    public synchronized void editOnHost(Runnable edit, INDArray... arrays) {
+        for (INDArray a : arrays) {
+            toHost(a);
+        }
+        try {
+            edit.run();
+        } finally {
+            for (INDArray a : arrays) {
+                hostWritten(a);
+            }
+        }
+    }
+
+    /** x's host copy is now the newer one: private, so that no caller can forget the download before a write. */
+    private void hostWritten(INDArray x) {
         enter();
         Mirror m = existing(x);
         if (m != null) {

@@ -497,3 +497,155 @@ extern "C" __global__ void sample_rows(const real* logits, int v, double invT, i
         lp[blockIdx.x] = ((acc)(float)l[token] - mx) * invT - log(sum);
     }
 }
+
+// ------------------------------------------------------------------ DeepSeek (MLA and MoE)
+
+// rows [batch * seq, rowWidth] <-> heads [batch * nHeads, seq, headWidth]: for row n = b * seq + t, head h and
+// j < width, heads[b * nHeads + h, t, headCol + j] and rows[n, rowCol + h * rowHeadStride + j]. toHeads copies;
+// otherwise heads are added into rows: plainly when the heads' row segments are disjoint (stride >= width), as
+// one sum per element over the heads when they all share one segment (stride 0, MLA's shared RoPE key: no
+// atomics, a fixed order), with atomics when segments partly overlap.
+extern "C" __global__ void gather_heads(real* rows, real* heads, int rowWidth, int rowCol, int rowHeadStride,
+                                        int headWidth, int headCol, int width, int nHeads, int seq, i64 total,
+                                        int toHeads) {
+    GRID_STRIDE(i, total) {
+        int j = (int)(i % width);
+        i64 q = i / width;
+        int h = (int)(q % nHeads);
+        i64 n = q / nHeads;
+        int t = (int)(n % seq);
+        i64 b = n / seq;
+        i64 r = n * rowWidth + rowCol + (i64)h * rowHeadStride + j;
+        i64 hd = ((b * nHeads + h) * seq + t) * headWidth + headCol + j;
+        if (toHeads) {
+            heads[hd] = rows[r];
+        } else if (rowHeadStride >= width) {
+            rows[r] = (real)((acc)rows[r] + (acc)heads[hd]);
+        } else if (rowHeadStride == 0) {
+            if (h == 0) {
+                acc s = rows[r];
+                i64 step = (i64)seq * headWidth;
+                for (int k = 0; k < nHeads; k++) s += (acc)heads[hd + k * step];
+                rows[r] = (real)s;
+            }
+        } else {
+            atomicAdd(&rows[r], heads[hd]);
+        }
+    }
+}
+
+// Rotary embedding in place on part of each head of x [rows, heads * headStride]: in every head the dims from col
+// on, pair i being (2i, 2i + 1) when interleaved (DeepSeek) or (i, i + half) (Llama); angles as in rope().
+extern "C" __global__ void rope_slice(real* x, const int* pos, const double* invf, i64 rows, int heads,
+                                      int headStride, int col, int half, int interleaved, int inverse) {
+    int width = heads * headStride;
+    GRID_STRIDE(i, rows * heads * half) {
+        int k = (int)(i % half);
+        i64 rh = i / half;
+        int h = (int)(rh % heads);
+        i64 r = rh / heads;
+        double sn, cs;
+        sincos((double)pos[r] * invf[k], &sn, &cs);
+        if (inverse) sn = -sn;
+        i64 ia = r * width + (i64)h * headStride + col + (interleaved ? 2 * k : k);
+        i64 ib = ia + (interleaved ? 1 : half);
+        acc u = x[ia];
+        acc v = x[ib];
+        x[ia] = (real)(u * cs - v * sn);
+        x[ib] = (real)(v * cs + u * sn);
+    }
+}
+
+// dst[i, :] = scales[i] * src[rows[i], :] (scales null: 1).
+extern "C" __global__ void gather_rows(const real* src, const int* rows, const double* scales, real* dst, i64 n,
+                                       int w) {
+    GRID_STRIDE(i, n * w) {
+        i64 r = i / w;
+        acc v = src[(i64)rows[r] * w + (i - r * w)];
+        dst[i] = (real)(scales ? v * scales[r] : v);
+    }
+}
+
+// dst[rows[i], :] += scales[i] * src[i, :] (scales null: 1); repeated rows add through atomics.
+extern "C" __global__ void scatter_add_rows(const real* src, const int* rows, const double* scales, real* dst,
+                                            i64 n, int w) {
+    GRID_STRIDE(i, n * w) {
+        i64 r = i / w;
+        acc v = src[i];
+        atomicAdd(&dst[(i64)rows[r] * w + (i - r * w)], (real)(scales ? v * scales[r] : v));
+    }
+}
+
+// out[i] = a[rows[i], :] . b[i, :] in double, one warp per i.
+extern "C" __global__ void gathered_row_dots(const real* a, const int* rows, const real* b, double* out, i64 n,
+                                             int w) {
+    i64 warp = ((i64)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    int lane = threadIdx.x & 31;
+    if (warp >= n) return;
+    const real* ar = a + (i64)rows[warp] * w;
+    const real* br = b + warp * w;
+    acc s = 0;
+    for (int j = lane; j < w; j += 32) s += (acc)ar[j] * (acc)br[j];
+    s = warp_sum(s);
+    if (lane == 0) out[warp] = s;
+}
+
+// One decoding step of multi-head latent attention, one block per (query head, row): qLatent and qRope
+// [heads, batch, .] against the first lengths[b] positions of latentCache [batch, 1, cap, rank] and ropeCache
+// [batch, 1, cap, ropeDim]; out [heads, batch, rank] = sum_j softmax(scale * (ql . latent_j + qr . rope_j)) latent_j.
+// As decode_attention, each warp takes every nw-th position with an online softmax and the warps' results are
+// merged at the end; the query and each warp's accumulator live in shared memory, so any rank fits (shared
+// memory: (rank + ropeDim + nw * rank) doubles). Rows with length 0 are left untouched.
+extern "C" __global__ void latent_decode_attention(const real* ql, const real* qr, const real* lc, const real* rc,
+                                                   const int* lengths, real* out, int heads, int batch, int cap,
+                                                   int rank, int ropeDim, double scale) {
+    __shared__ acc sm[32];
+    __shared__ acc sl[32];
+    extern __shared__ acc smem[];
+    int h = blockIdx.x / batch, b = blockIdx.x % batch;
+    int len = lengths[b];
+    if (len <= 0) return;
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    i64 qi = (i64)h * batch + b;
+    acc* sq = smem;                 // [rank + ropeDim]: the query
+    acc* so = smem + rank + ropeDim; // [nw, rank]: each warp's unnormalised output
+    for (int e = threadIdx.x; e < rank; e += blockDim.x) sq[e] = ql[qi * rank + e];
+    for (int e = threadIdx.x; e < ropeDim; e += blockDim.x) sq[rank + e] = qr[qi * ropeDim + e];
+    for (int e = lane; e < rank; e += 32) so[w * rank + e] = 0;
+    __syncthreads();
+    const real* lb = lc + (i64)b * cap * rank;
+    const real* rb = rc + (i64)b * cap * ropeDim;
+    acc m = NEG_INF, l = 0;
+    for (int j = w; j < len; j += nw) {
+        const real* lat = lb + (i64)j * rank;
+        const real* rp = rb + (i64)j * ropeDim;
+        acc dot = 0;
+        for (int e = lane; e < rank; e += 32) dot += sq[e] * (acc)lat[e];
+        for (int e = lane; e < ropeDim; e += 32) dot += sq[rank + e] * (acc)rp[e];
+        dot = warp_sum(dot) * scale;
+        acc mn = fmax(m, dot);
+        acc corr = exp(m - mn);
+        acc pj = exp(dot - mn);
+        l = l * corr + pj;
+        for (int e = lane; e < rank; e += 32) so[w * rank + e] = so[w * rank + e] * corr + pj * (acc)lat[e];
+        m = mn;
+    }
+    if (lane == 0) {
+        sm[w] = m;
+        sl[w] = l;
+    }
+    __syncthreads();
+    acc M = NEG_INF;
+    for (int k = 0; k < nw; k++) M = fmax(M, sm[k]);
+    acc L = 0;
+    for (int k = 0; k < nw; k++) {
+        if (sm[k] != NEG_INF) L += sl[k] * exp(sm[k] - M);
+    }
+    for (int e = threadIdx.x; e < rank; e += blockDim.x) {
+        acc s = 0;
+        for (int k = 0; k < nw; k++) {
+            if (sm[k] != NEG_INF) s += so[k * rank + e] * exp(sm[k] - M);
+        }
+        out[qi * rank + e] = (real)(s / L);
+    }
+}

@@ -289,6 +289,79 @@ class CudaOpsTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(T.class)
+    void gatherHeadsBothWaysWithDisjointSharedAndOverlappingSegments(T t) {
+        int batch = 2;
+        int seq = 3;
+        int heads = 4;
+        check("gatherHeads to heads", t, (o, x) -> o.gatherHeads(x[0], 1, 10, x[1], 2, 8, batch, seq, true),
+                randn(t, 1, batch * seq, 42), randn(t, 2, batch * heads, seq, 12));
+        check("gatherHeads to rows", t, (o, x) -> o.gatherHeads(x[0], 1, 10, x[1], 2, 8, batch, seq, false),
+                randn(t, 3, batch * seq, 42), randn(t, 4, batch * heads, seq, 12));
+        // stride 0: one row segment shared by every head (MLA's RoPE key) receives the sum over heads
+        check("gatherHeads shared to heads", t, (o, x) -> o.gatherHeads(x[0], 5, 0, x[1], 4, 6, batch, seq, true),
+                randn(t, 5, batch * seq, 11), randn(t, 6, batch * heads, seq, 12));
+        check("gatherHeads shared to rows", t, (o, x) -> o.gatherHeads(x[0], 5, 0, x[1], 4, 6, batch, seq, false),
+                randn(t, 7, batch * seq, 11), randn(t, 8, batch * heads, seq, 12));
+        check("gatherHeads overlapping to rows", t, (o, x) -> o.gatherHeads(x[0], 0, 3, x[1], 0, 6, batch, seq, false),
+                randn(t, 9, batch * seq, 16), randn(t, 10, batch * heads, seq, 6));
+        assertThrows(IllegalArgumentException.class, () -> gpu.gatherHeads(randn(t, 1, batch * seq, 20), 1, 10,
+                randn(t, 2, batch * heads, seq, 12), 2, 8, batch, seq, true));
+    }
+
+    @ParameterizedTest
+    @EnumSource(T.class)
+    void ropeSliceInterleavedAndHalvesForwardAndInverse(T t) {
+        RopeTable table = new RopeTable(8, 10000.0);
+        int[] pos = {0, 1, 2, 5, 40, 3, 1000};
+        for (boolean interleaved : new boolean[] {false, true}) {
+            for (boolean inverse : new boolean[] {false, true}) {
+                check("ropeSlice " + interleaved + " " + inverse, t,
+                        (o, x) -> o.ropeSlice(x[0], pos, table, 12, 3, interleaved, inverse), randn(t, 1, 7, 3 * 12));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(T.class)
+    void gatherAndScatterRowsWithRepeatsAndScales(T t) {
+        int[] rows = {3, 0, 9, 3};
+        double[] scales = {0.5, -1.0, 2.0, 1.25};
+        for (double[] s : new double[][] {null, scales}) {
+            check("gatherRows " + (s != null), t, (o, x) -> o.gatherRows(x[0], rows, s, x[1]), randn(t, 1, 10, 6),
+                    randn(t, 2, 5, 6));
+            check("scatterAddRows " + (s != null), t, (o, x) -> o.scatterAddRows(x[0], rows, s, x[1]),
+                    randn(t, 3, 4, 6), randn(t, 4, 10, 6));
+        }
+        INDArray a = randn(t, 5, 10, 300);
+        INDArray b = randn(t, 6, 4, 300);
+        double[] want = cpu.gatheredRowDots(a, rows, b);
+        double[] got = gpu.gatheredRowDots(a.dup(), rows, b.dup());
+        assertEquals(want.length, got.length);
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(want[i], got[i], t.tol * Math.max(1.0, Math.abs(want[i])) * 10, "gatheredRowDots " + i);
+        }
+        assertEquals(0, gpu.gatheredRowDots(a, new int[0], b).length);
+        assertThrows(IllegalArgumentException.class, () -> gpu.gatherRows(a, new int[] {10}, null, b));
+    }
+
+    @ParameterizedTest
+    @EnumSource(T.class)
+    void latentDecodeAttentionAtSmallAndV2LiteRank(T t) {
+        int heads = 3;
+        int batch = 3;
+        int cap = 20;
+        int[] lengths = {7, 0, 19};
+        for (int[] dims : new int[][] {{16, 8}, {512, 64}}) {
+            int rank = dims[0];
+            int rope = dims[1];
+            check("latentDecodeAttention " + rank, t, (o, x) -> o.latentDecodeAttention(x[0], x[1], x[2], x[3], lengths,
+                    x[4], 0.1), randn(t, 1, heads, batch, rank), randn(t, 2, heads, batch, rope),
+                    randn(t, 3, batch, 1, cap, rank), randn(t, 4, batch, 1, cap, rope), randn(t, 5, heads, batch, rank));
+        }
+    }
+
     @Test
     void hostWritesAndViewsStayConsistent() {
         INDArray a = Nd4j.rand(DataType.FLOAT, 8, 5);
@@ -298,13 +371,22 @@ class CudaOpsTest {
         gpu.toHost(b);
         assertEquals(2.0 * a.getDouble(2, 1), b.getDouble(2, 1), 1e-6);
         assertEquals(a.getDouble(3, 4), b.getDouble(3, 4), 0.0);
-        b.putScalar(0, 0, 42.0);
-        gpu.hostWritten(b);
+        gpu.scale(b.getRow(3), 3.0); // device-newer again: the edit below must download it first
+        gpu.editOnHost(() -> b.putScalar(0, 0, 42.0), b);
         INDArray c = Nd4j.create(DataType.FLOAT, 8, 5);
         gpu.copy(b, c);
         gpu.toHost(c);
         assertEquals(42.0, c.getDouble(0, 0), 0.0);
         assertEquals(2.0 * a.getDouble(2, 1), c.getDouble(2, 1), 1e-6);
+        assertEquals(3.0 * a.getDouble(3, 4), c.getDouble(3, 4), 1e-6);
+        assertThrows(IllegalStateException.class, () -> gpu.editOnHost(() -> {
+            c.putScalar(1, 1, -7.0);
+            throw new IllegalStateException("edit failed half-way");
+        }, c));
+        INDArray d = Nd4j.create(DataType.FLOAT, 8, 5);
+        gpu.copy(c, d); // what the edit wrote before it failed is uploaded, not lost
+        gpu.toHost(d);
+        assertEquals(-7.0, d.getDouble(1, 1), 0.0);
     }
 
     @Test

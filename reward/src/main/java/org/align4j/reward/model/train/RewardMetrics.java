@@ -37,6 +37,16 @@ public final class RewardMetrics {
         scored++;
     }
 
+    /** Adds everything another accumulator saw (a step's metrics into a logging window's). */
+    public void add(RewardMetrics other) {
+        lossSum += other.lossSum;
+        terms += other.terms;
+        correct += other.correct;
+        for (int i = 0; i < other.scored; i++) {
+            addScore(other.scores[i], other.positive[i]);
+        }
+    }
+
     public long terms() {
         return terms;
     }

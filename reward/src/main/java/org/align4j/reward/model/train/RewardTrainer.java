@@ -10,18 +10,18 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.align4j.policy.io.AtomicFiles;
 import org.align4j.policy.io.JsonlReader;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.ModelConfig;
 import org.align4j.policy.tokenizer.Tokenizer;
-import org.align4j.policy.train.ConfigLoader;
-import org.align4j.policy.train.MetricsPlotter;
 import org.align4j.policy.train.Optimization;
-import org.align4j.policy.train.ProgressBar;
 import org.align4j.policy.train.RunDirectory;
 import org.align4j.policy.train.TrainerState;
+import org.align4j.policy.train.TrainingLoop;
+import org.align4j.policy.train.TrainingStep;
 import org.align4j.policy.util.BadInputException;
 import org.align4j.reward.model.RewardEncoder;
 import org.align4j.reward.model.RewardForward;
@@ -37,7 +37,7 @@ import org.nd4j.linalg.api.buffer.DataType;
  * retraining replays them. Replay draws from the buffer as it was when the run started (copied into the run
  * directory as replay_snapshot.jsonl), so a resumed run draws exactly the same rows.
  */
-public final class RewardTrainer {
+public final class RewardTrainer implements TrainingStep {
     public static final String REPLAY_SNAPSHOT = "replay_snapshot.jsonl";
     private static final int EVAL_BATCH = 16;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -45,6 +45,21 @@ public final class RewardTrainer {
     private final RewardConfig config;
     private final boolean resume;
     private final PrintStream log;
+
+    private Path tokDir;
+    private RewardModel model;
+    private RewardModelKind kind;
+    private RewardDataset.Loaded train;
+    private List<RewardExample> eval;
+    private ReplayBuffer buffer;
+    private List<Map<String, Object>> replayRows;
+    private List<RewardExample> replay;
+    private ReplayMixer mixer;
+    private Optimization opt;
+    private RewardMetrics window = new RewardMetrics();
+    private RewardMetrics last = window;
+    private long replayedInWindow;
+    private long examplesInWindow;
 
     /** What a finished run left behind; eval values are null without eval_file. */
     public record Result(Path runDir, Path finalModel, RewardModelKind kind, long steps, double loss, double accuracy,
@@ -58,112 +73,137 @@ public final class RewardTrainer {
     }
 
     public Result train() {
-        try (RunDirectory run = RunDirectory.open(Paths.get(config.outputDir), resume)) {
-            return train(run);
-        }
+        TrainingLoop.Outcome o = new TrainingLoop(config, resume, log).run(this);
+        log.println("rm: " + kind.key() + " in " + o.finalModel() + " (replay buffer " + buffer.dir() + ": "
+                + buffer.size() + " rows)");
+        Map<String, Object> e = o.lastEval();
+        return new Result(o.runDir(), o.finalModel(), kind, o.steps(), last.loss(), last.accuracy(),
+                (Double) e.get("eval_loss"), (Double) e.get("eval_accuracy"), (Double) e.get("eval_auc"));
     }
 
-    private Result train(RunDirectory run) {
-        Path tokDir = tokenizerPath();
+    @Override
+    public String name() {
+        return "rm";
+    }
+
+    @Override
+    public String unit() {
+        return "ex";
+    }
+
+    @Override
+    public long prepare(Optional<RunDirectory.Checkpoint> resumeFrom) {
+        tokDir = tokenizerPath();
         Tokenizer tokenizer = Tokenizer.load(tokDir);
-        RewardModel model;
-        TrainerState state;
-        if (run.resumedFrom().isPresent()) {
-            RunDirectory.Checkpoint ck = run.resumedFrom().get();
-            model = RewardModel.load(ck.dir().resolve(RunDirectory.MODEL_DIR));
-            state = ck.state();
-            log.println("rm: resuming " + run.dir() + " from step " + state.step());
-        } else {
-            model = newOrLoadedModel(tokenizer);
-            state = new TrainerState(0, null, 0);
-            run.writeConfig(ConfigLoader.dump(config));
-        }
-        RewardModelKind kind = model.kind();
+        model = resumeFrom.isPresent()
+                ? RewardModel.load(resumeFrom.get().dir().resolve(RunDirectory.MODEL_DIR))
+                : newOrLoadedModel(tokenizer);
+        kind = model.kind();
         RewardEncoder encoder = new RewardEncoder(tokenizer, Math.min(config.maxLength, model.maxLength()));
-        RewardDataset.Loaded train = RewardDataset.read(Paths.get(config.trainFile), encoder, kind, 0);
+        train = RewardDataset.read(Paths.get(config.trainFile), encoder, kind, 0);
         if (train.examples().isEmpty()) {
             throw new BadInputException(config.trainFile + ": every row is longer than max_length "
                     + encoder.maxLength());
         }
-        List<RewardExample> eval = config.evalFile == null ? List.of()
+        eval = config.evalFile == null ? List.of()
                 : RewardDataset.read(Paths.get(config.evalFile), encoder, kind, config.evalLimit).examples();
         checkVocabulary(model, train.examples());
-        ReplayBuffer buffer = ReplayBuffer.open(replayDir(), config.replayCapacity, config.seed);
-        List<RewardExample> replay = replayExamples(run, buffer, encoder, kind);
+        buffer = ReplayBuffer.open(replayDir(), config.replayCapacity, config.seed);
+        replay = replayExamples(resumeFrom.isPresent(), buffer, encoder, kind);
         int perStep = config.batchSize * config.gradientAccumulationSteps;
-        ReplayMixer mixer = new ReplayMixer(train.examples().size(), replay.size(), perStep, config.replayFraction,
-                config.seed);
+        mixer = new ReplayMixer(train.examples().size(), replay.size(), perStep, config.replayFraction, config.seed);
         long total = config.totalSteps(mixer.batchesPerEpoch());
-        Optimization opt = new Optimization(model.parameters(), config, total, model.trunk().ops());
-        run.resumedFrom().ifPresent(ck -> opt.load(ck.dir()));
+        opt = new Optimization(model.parameters(), config, total, model.trunk().ops());
+        resumeFrom.ifPresent(ck -> opt.load(ck.dir()));
         log.printf("rm: %s on %d rows (%d dropped as longer than %d tokens) + %d replayed rows at %.0f%%, "
                         + "%d steps of %d, model of %,d parameters%n", kind.key(), train.examples().size(),
                 train.tooLong(), encoder.maxLength(), replay.size(), 100 * (replay.isEmpty() ? 0 : config.replayFraction),
                 total, perStep, model.trunk().parameterCount());
-        ProgressBar bar = new ProgressBar("rm", state.step(), total, "ex");
-        RewardMetrics window = new RewardMetrics();
-        RewardMetrics last = window;
-        RewardMetrics lastEval = null;
-        long replayedInWindow = 0;
-        long examplesInWindow = 0;
-        for (long step = state.step(); step < total; step++) {
-            List<RewardExample> batch = new ArrayList<>(perStep);
-            for (ReplayMixer.Pick p : mixer.batch(step)) {
-                batch.add(p.replay() ? replay.get(p.index()) : train.examples().get(p.index()));
-                replayedInWindow += p.replay() ? 1 : 0;
-            }
-            examplesInWindow += batch.size();
-            accumulate(model, batch, window);
-            Optimization.StepResult r = opt.step(step);
-            long done = step + 1;
-            if (r.skipped()) {
-                log.printf("step %d: non-finite gradient (norm %s); step skipped%n", done, r.gradNorm());
-            }
-            bar.update(done, (done - state.step()) * perStep, Map.of("loss", window.loss()));
-            Map<String, Object> m = new LinkedHashMap<>();
-            if (done % config.loggingSteps == 0 || done == total) {
-                m.put("loss", window.loss());
-                m.put("accuracy", window.accuracy());
-                m.put("auc", window.auc());
-                m.put("learning_rate", r.learningRate());
-                m.put("grad_norm", r.gradNorm());
-                m.put("epoch", mixer.epochOf(done));
-                m.put("replay_share", (double) replayedInWindow / examplesInWindow);
-                last = window;
-                window = new RewardMetrics();
-                replayedInWindow = 0;
-                examplesInWindow = 0;
-            }
-            if (!eval.isEmpty() && ((config.evalSteps > 0 && done % config.evalSteps == 0) || done == total)) {
-                lastEval = evaluate(model, eval);
-                m.put("eval_loss", lastEval.loss());
-                m.put("eval_accuracy", lastEval.accuracy());
-                m.put("eval_auc", lastEval.auc());
-            }
-            if (!m.isEmpty()) {
-                run.logMetrics(done, m);
-            }
-            boolean save = config.saveSteps > 0 && done % config.saveSteps == 0 && done < total;
-            if (save && !r.skipped()) {
-                run.saveCheckpoint(new TrainerState(done, null, mixer.freshBefore(done)), dir -> {
-                    model.save(dir.resolve(RunDirectory.MODEL_DIR), tokDir);
-                    opt.save(dir);
-                }, config.saveTotalLimit);
-            }
+        return total;
+    }
+
+    /** A fresh run copies the replayed rows into the run directory, so that a resumed run draws the same. */
+    @Override
+    public void begin(RunDirectory run) {
+        if (replayRows != null) {
+            AtomicFiles.write(run.dir().resolve(REPLAY_SNAPSHOT), out -> {
+                for (Map<String, Object> row : replayRows) {
+                    out.write(JSON.writeValueAsBytes(row));
+                    out.write('\n');
+                }
+            });
+            replayRows = null;
         }
-        bar.finish();
-        // the new rows become history for the next retraining; idempotent if a resumed run gets here again
-        buffer.add(train.rows(), run.dir().toAbsolutePath().normalize().toString());
-        Path finalDir = run.dir().resolve("final");
-        model.save(finalDir, tokDir);
-        MetricsPlotter.plotLogged(run.dir().resolve(RunDirectory.METRICS), run.dir().resolve("metrics.png"),
-                List.of("loss", "accuracy", "auc", "eval_loss", "eval_accuracy", "eval_auc", "learning_rate",
-                        "grad_norm"));
-        log.println("rm: final " + kind.key() + " in " + finalDir + " (replay buffer " + buffer.dir() + ": "
-                + buffer.size() + " rows)");
-        return new Result(run.dir(), finalDir, kind, total, last.loss(), last.accuracy(),
-                lastEval == null ? null : lastEval.loss(), lastEval == null ? null : lastEval.accuracy(),
-                lastEval == null ? null : lastEval.auc());
+    }
+
+    @Override
+    public Report step(long step) {
+        int perStep = config.batchSize * config.gradientAccumulationSteps;
+        List<RewardExample> batch = new ArrayList<>(perStep);
+        for (ReplayMixer.Pick p : mixer.batch(step)) {
+            batch.add(p.replay() ? replay.get(p.index()) : train.examples().get(p.index()));
+            replayedInWindow += p.replay() ? 1 : 0;
+        }
+        examplesInWindow += batch.size();
+        RewardMetrics stepMetrics = new RewardMetrics();
+        accumulate(model, batch, stepMetrics);
+        window.add(stepMetrics);
+        Optimization.StepResult r = opt.step(step);
+        return Report.of(stepMetrics.loss(), r, batch.size(), Map.of("loss", window.loss()));
+    }
+
+    @Override
+    public Map<String, Object> logs(long stepsDone) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("loss", window.loss());
+        m.put("accuracy", window.accuracy());
+        m.put("auc", window.auc());
+        m.put("epoch", mixer.epochOf(stepsDone));
+        m.put("replay_share", (double) replayedInWindow / examplesInWindow);
+        last = window;
+        window = new RewardMetrics();
+        replayedInWindow = 0;
+        examplesInWindow = 0;
+        return m;
+    }
+
+    @Override
+    public boolean hasEval() {
+        return !eval.isEmpty();
+    }
+
+    @Override
+    public Map<String, Object> evaluate() {
+        RewardMetrics e = evaluate(model, eval);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("eval_loss", e.loss());
+        m.put("eval_accuracy", e.accuracy());
+        m.put("eval_auc", e.auc());
+        return m;
+    }
+
+    @Override
+    public TrainerState state(long stepsDone) {
+        return new TrainerState(stepsDone, null, mixer.freshBefore(stepsDone));
+    }
+
+    @Override
+    public void saveCheckpoint(Path dir) {
+        model.save(dir.resolve(RunDirectory.MODEL_DIR), tokDir);
+        opt.save(dir);
+    }
+
+    /** Writes the model; the new rows become history for the next retraining (idempotent on a resumed run). */
+    @Override
+    public void saveFinal(Path dir) {
+        buffer.add(train.rows(), Paths.get(config.outputDir).toAbsolutePath().normalize().toString());
+        model.save(dir, tokDir);
+    }
+
+    @Override
+    public List<String> plotted() {
+        return List.of("loss", "accuracy", "auc", "eval_loss", "eval_accuracy", "eval_auc", "learning_rate",
+                "grad_norm");
     }
 
     /** Forward and backward over the batch in micro-batches of batch_size; the loss is the mean over its terms. */
@@ -220,12 +260,12 @@ public final class RewardTrainer {
         }
     }
 
-    private List<RewardExample> replayExamples(RunDirectory run, ReplayBuffer buffer, RewardEncoder encoder,
+    private List<RewardExample> replayExamples(boolean resumed, ReplayBuffer buffer, RewardEncoder encoder,
                                                RewardModelKind kind) {
-        Path snapshot = run.dir().resolve(REPLAY_SNAPSHOT);
+        Path snapshot = Paths.get(config.outputDir).resolve(REPLAY_SNAPSHOT);
         List<Map<String, Object>> rows = new ArrayList<>();
         List<String> where = new ArrayList<>();
-        if (run.resumedFrom().isPresent()) {
+        if (resumed) {
             if (Files.isRegularFile(snapshot)) {
                 try (JsonlReader<Map<String, Object>> r = JsonlReader.open(snapshot)) {
                     while (r.hasNext()) {
@@ -239,12 +279,7 @@ public final class RewardTrainer {
                 rows.add(buffer.rows().get(i));
                 where.add(buffer.dir().resolve(ReplayBuffer.ROWS) + ":" + (i + 1));
             }
-            AtomicFiles.write(snapshot, out -> {
-                for (Map<String, Object> row : rows) {
-                    out.write(JSON.writeValueAsBytes(row));
-                    out.write('\n');
-                }
-            });
+            replayRows = rows;
         }
         return RewardDataset.encode(rows, where, encoder, kind).examples();
     }
