@@ -31,6 +31,11 @@ public final class OrpoTrainer extends PreferenceTrainer<PreferencePair> {
     }
 
     @Override
+    public String unit() {
+        return "pairs";
+    }
+
+    @Override
     protected List<PreferencePair> read(Path file) {
         PreferenceDataset d = PreferenceDataset.read(file, tokenizer, config.truncation(), policy.config().vocabSize);
         log.printf("orpo: %s: %d pairs, %d truncated to max_length %d%n", file, d.size(), d.truncated(),
