@@ -30,6 +30,7 @@ import picocli.CommandLine.Command;
                 TokenizerCommand.class,
                 EvalCommand.class,
                 DemoCommand.class,
+                MergeAdapterCommand.class,
         })
 public final class Align4j implements Runnable {
 
@@ -44,6 +45,7 @@ public final class Align4j implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Align4j());
         cl.setExecutionExceptionHandler(new OneLineErrors());
+        cl.setParameterExceptionHandler(new UsageErrors());
         cl.setUsageHelpAutoWidth(true);
         return cl;
     }

@@ -2,9 +2,11 @@ package org.align4j.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.align4j.examples.bench.BenchShape;
 import org.align4j.examples.bench.Benchmark;
+import org.align4j.policy.model.LoraConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -17,8 +19,9 @@ import picocli.CommandLine.Spec;
                 + "SGEMM rate (the roofline's ceiling) on a random model of the given shape.",
                 "bench/torch_cpu_bench.py runs the same shapes in PyTorch for a side-by-side comparison."},
         footer = {"", "Examples:",
-                "  align4j bench --json",
-                "  align4j bench --json --d 512 --layers 8 --heads 8 --kv-heads 8 --ffn 1376 --seq 512"})
+                "  ./align4j bench --json",
+                "  ./align4j bench --json --d 512 --layers 8 --heads 8 --kv-heads 8 \\",
+                "      --ffn 1376 --seq 512"})
 final class BenchCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
@@ -60,12 +63,21 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--repeats", description = "Timed repetitions per measurement (default ${DEFAULT-VALUE}).")
     int repeats = 3;
 
+    @Option(names = "--lora-r", description = "Put LoRA adapters of this rank on the model (0: none, the default): "
+            + "training then updates only the adapters and sampling runs them unmerged.")
+    int loraR = 0;
+
+    @Option(names = "--lora-target-modules", split = ",",
+            description = "Modules the adapters go on (default ${DEFAULT-VALUE}).")
+    List<String> loraTargets = List.of("all-linear");
+
     @Override
     public Integer call() throws Exception {
         device.apply();
         BenchShape shape = new BenchShape(d, layers, heads, kvHeads, ffn, vocab, batch, seq, prompts, group, promptLen,
                 newTokens);
-        ObjectNode result = new Benchmark(shape, Math.max(1, repeats), profile).run();
+        LoraConfig lora = loraR > 0 ? new LoraConfig(loraR, 2.0 * loraR, 0, false, loraTargets, false) : null;
+        ObjectNode result = new Benchmark(shape, Math.max(1, repeats), profile, lora).run();
         ObjectMapper m = new ObjectMapper();
         spec.commandLine().getOut().println(compact ? m.writeValueAsString(result)
                 : m.writerWithDefaultPrettyPrinter().writeValueAsString(result));

@@ -13,7 +13,8 @@ import org.align4j.examples.eval.ReportTable;
 import org.align4j.examples.io.Jsonl;
 import org.align4j.policy.io.AtomicFiles;
 import org.align4j.policy.model.CausalLM;
-import org.align4j.policy.model.HfCheckpoint;
+import org.align4j.policy.ops.Backends;
+import org.align4j.policy.model.PeftAdapter;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.util.BadInputException;
 import picocli.CommandLine.Command;
@@ -23,14 +24,17 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "eval",
         mixinStandardHelpOptions = true,
-        description = {"Evaluates a model on math problems as DeepSeekMath reports it: greedy accuracy (Pass@1),",
-                "Maj@K (majority vote over K samples) and Pass@K (unbiased estimate from N >= K samples).",
-                "Rows: {\"prompt\": ..., \"answer\": ...}, e.g. from `align4j data math --split`. A completion is",
-                "right when its final answer (\\boxed{}, #### N, \"the answer is\") equals the reference."},
+        description = {"Evaluates a model on math problems as DeepSeekMath reports it: Pass@1, Maj@K and Pass@K.",
+                "Pass@1 is greedy accuracy, Maj@K the majority vote over K samples, Pass@K the unbiased estimate "
+                        + "from N >= K samples.",
+                "Rows: {\"prompt\": ..., \"answer\": ...}, e.g. from `./align4j data math --split` or the demo's "
+                        + "test.jsonl. A completion is right when its final answer (\\boxed{}, #### N, \"the answer "
+                        + "is\") equals the reference."},
         footer = {"", "Examples:",
-                "  align4j eval --model runs/demo/grpo/final --dataset runs/demo/data/test.jsonl --k 8",
-                "  align4j eval --model runs/demo/sft/final --dataset test.jsonl --k 8 --n 32 --temperature 0.7 "
-                        + "--json --out eval.json"})
+                "  ./align4j eval --model runs/demo/grpo/final --dataset runs/demo/test.jsonl \\",
+                "      --k 8",
+                "  ./align4j eval --model runs/demo/sft/final --dataset runs/demo/test.jsonl \\",
+                "      --k 8 --n 32 --temperature 0.7 --json --out eval.json"})
 final class EvalCommand implements Callable<Integer> {
 
     @Spec
@@ -38,6 +42,10 @@ final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, description = "Model directory with tokenizer.json.")
     Path model;
+
+    @Option(names = "--adapter", description = "A LoRA adapter directory (PEFT's adapter_config.json and "
+            + "adapter_model.safetensors) put on the model, unmerged.")
+    Path adapter;
 
     @Option(names = "--dataset", required = true, description = "JSONL rows with prompt and answer.")
     Path dataset;
@@ -87,7 +95,7 @@ final class EvalCommand implements Callable<Integer> {
         EvalSettings settings = new EvalSettings(k, n == null ? k : n, temperature, topP, maxCompletionLength, seed,
                 batch);
         List<EvalProblem> problems = EvalProblem.read(dataset, limit);
-        CausalLM policy = HfCheckpoint.load(model);
+        CausalLM policy = PeftAdapter.loadModel(model, adapter, Backends.current());
         Tokenizer tokenizer = Tokenizer.load(model);
         long start = System.nanoTime();
         ModelEvaluator.Result r = new ModelEvaluator(policy, tokenizer, settings).evaluate(problems, System.err);

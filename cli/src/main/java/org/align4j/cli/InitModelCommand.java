@@ -13,6 +13,7 @@ import org.align4j.policy.io.AtomicFiles;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.ModelConfig;
+import org.align4j.policy.ops.Backends;
 import org.align4j.policy.tokenizer.BpeTrainer;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -30,9 +31,9 @@ import picocli.CommandLine.Spec;
                 "vocab_size, bos_token_id and eos_token_id are taken from the tokenizer, which is copied from "
                         + "--tokenizer or trained (byte-level BPE of the config's vocab_size) on --train-tokenizer's "
                         + "text: a JSONL file's string fields, or a text file's lines."},
-        footer = {"", "Example:",
-                "  align4j init-model --config examples/configs/deepseek-tiny.json "
-                        + "--train-tokenizer data/math.jsonl --out models/deepseek-tiny"})
+        footer = {"", "Examples:",
+                "  ./align4j init-model --config examples/configs/deepseek-tiny.json \\",
+                "      --train-tokenizer runs/demo/train.jsonl --out runs/deepseek-tiny"})
 final class InitModelCommand implements Callable<Integer> {
 
     @Spec
@@ -89,7 +90,7 @@ final class InitModelCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(config + ": " + e.getMessage(), e);
             }
-            CausalLM m = CausalLM.initialize(c, DataType.FLOAT, seed);
+            CausalLM m = CausalLM.initialize(c, DataType.FLOAT, seed, Backends.current());
             HfCheckpoint.save(m, out, tokDir);
             spec.commandLine().getOut().printf("{\"model\": \"%s\", \"architecture\": \"%s\", \"parameters\": %d, "
                     + "\"vocab_size\": %d}%n", out, c.architecture, m.parameterCount(), c.vocabSize);

@@ -18,12 +18,15 @@ import picocli.CommandLine.Option;
                 "Rows: {\"prompt\", \"chosen\", \"rejected\"} (text or chat messages) or pre-tokenized",
                 "{\"prompt_ids\", \"chosen_ids\", \"rejected_ids\"}.",
                 "Writes metrics.jsonl, metrics.png, checkpoints/ and final/ to output_dir; prints a JSON summary."},
-        footer = {"", "Example:",
-                "  align4j orpo --config examples/configs/orpo.yaml --set output_dir=runs/orpo",
-                "", "orpo.yaml:",
-                "  model_name_or_path: runs/base",
-                "  train_file: data/prefs-train.jsonl",
-                "  beta: 0.1               # the paper's lambda"})
+        footer = {"",
+                "Examples:",
+                "  ./align4j orpo --config examples/configs/orpo.yaml",
+                "  ./align4j orpo --config examples/configs/orpo.yaml --resume",
+                "",
+                "Config keys (TRL's ORPOConfig names), e.g.:",
+                "  model_name_or_path: runs/demo/sft/final",
+                "  train_file: runs/data/dpo.jsonl",
+                "  beta: 0.1                         # the paper's lambda"})
 final class OrpoCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;

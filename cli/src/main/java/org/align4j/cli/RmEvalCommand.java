@@ -2,6 +2,7 @@ package org.align4j.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.align4j.policy.ops.Backends;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.reward.model.RewardEncoder;
 import org.align4j.reward.model.RewardModel;
@@ -16,8 +17,9 @@ import picocli.CommandLine.Option;
         description = {"Loss, accuracy and AUC of a trained reward model on labelled JSONL rows (the formats of "
                 + "'rm train'); prints one JSON line."},
         footer = {"", "Examples:",
-                "  align4j rm eval --model runs/rm/final --data eval.jsonl",
-                "  align4j rm eval --model runs/prm/final --data steps.jsonl --limit 200"})
+                "  ./align4j rm eval --model runs/rm/final --data runs/data/dpo.jsonl",
+                "  ./align4j rm eval --model runs/prm/final --data runs/data/prm.jsonl \\",
+                "      --limit 200"})
 final class RmEvalCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, description = "A reward model directory (output_dir/final of 'rm train').")
@@ -31,7 +33,7 @@ final class RmEvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        RewardModel rm = RewardModel.load(model);
+        RewardModel rm = RewardModel.load(model, Backends.current());
         RewardEncoder encoder = new RewardEncoder(Tokenizer.load(model), rm.maxLength());
         RewardDataset.Loaded rows = RewardDataset.read(data, encoder, rm.kind(), limit);
         RewardMetrics m = RewardTrainer.evaluate(rm, rows.examples());

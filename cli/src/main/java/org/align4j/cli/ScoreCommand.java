@@ -11,8 +11,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.Forward;
-import org.align4j.policy.model.HfCheckpoint;
+import org.align4j.policy.model.PeftAdapter;
 import org.align4j.policy.model.TokenBatch;
+import org.align4j.policy.ops.Backends;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -23,9 +24,9 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {"Per-token log-probs (teacher forcing) of token id sequences under a model.",
                 "Entry t of a row is log p(id[t+1] | id[0..t]); rows may differ in length."},
-        footer = {"", "Example:",
+        footer = {"", "Examples:",
                 "  echo '{\"input_ids\": [[1, 5, 9], [1, 7]]}' > in.json",
-                "  align4j score --model runs/sft/final --input in.json --logits"})
+                "  ./align4j score --model runs/demo/sft/final --input in.json --logits"})
 final class ScoreCommand implements Callable<Integer> {
 
     @Spec
@@ -35,6 +36,10 @@ final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Model directory (Hugging Face layout).")
     Path model;
 
+    @Option(names = "--adapter", description = "A LoRA adapter directory (PEFT's adapter_config.json and "
+            + "adapter_model.safetensors) put on the model, unmerged.")
+    Path adapter;
+
     @Option(names = "--input", required = true, description = "JSON file {\"input_ids\": [[...], ...]}.")
     Path input;
 
@@ -43,6 +48,7 @@ final class ScoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        CliFiles.modelDir(model, "--model");
         ObjectMapper json = new ObjectMapper();
         JsonNode root;
         try {
@@ -69,7 +75,10 @@ final class ScoreCommand implements Callable<Integer> {
             }
             seqs.add(ids);
         }
-        CausalLM m = HfCheckpoint.load(model);
+        CausalLM m = PeftAdapter.loadModel(model, adapter, Backends.current());
+        for (int i = 0; i < seqs.size(); i++) {
+            TokenIds.checkModel(seqs.get(i), m.config().vocabSize, input + ": input_ids[" + i + "]");
+        }
         Forward f = m.forward(TokenBatch.of(seqs));
         ObjectNode out = json.createObjectNode();
         ArrayNode lp = out.putArray("token_logprobs");

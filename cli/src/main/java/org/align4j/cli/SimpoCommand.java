@@ -18,15 +18,20 @@ import picocli.CommandLine.Option;
                 "Rows: {\"prompt\", \"chosen\", \"rejected\"} (text or chat messages) or pre-tokenized",
                 "{\"prompt_ids\", \"chosen_ids\", \"rejected_ids\"}.",
                 "Writes metrics.jsonl, metrics.png, checkpoints/ and final/ to output_dir; prints a JSON summary."},
-        footer = {"", "Example:",
-                "  align4j simpo --config examples/configs/simpo.yaml --set output_dir=runs/simpo",
-                "", "simpo.yaml:",
-                "  model_name_or_path: runs/sft/final",
-                "  train_file: data/prefs-train.jsonl",
-                "  loss_type: simpo        # or sigmoid, hinge, ipo (CPO)",
+        footer = {"",
+                "Examples:",
+                "  ./align4j simpo --config examples/configs/simpo.yaml",
+                "  ./align4j simpo --config examples/configs/simpo.yaml --resume",
+                "  ./align4j simpo --config examples/configs/simpo.yaml --set cpo_alpha=0.5 \\",
+                "      --set output_dir=runs/cpo-simpo",
+                "",
+                "Config keys (TRL's CPOConfig names), e.g.:",
+                "  model_name_or_path: runs/demo/sft/final",
+                "  train_file: runs/data/dpo.jsonl",
+                "  loss_type: simpo                  # or sigmoid, hinge, ipo (CPO)",
                 "  beta: 2.0",
                 "  simpo_gamma: 0.5",
-                "  cpo_alpha: 0.0          # > 0: CPO-SimPO"})
+                "  cpo_alpha: 0.0                    # > 0: CPO-SimPO"})
 final class SimpoCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;

@@ -20,7 +20,7 @@ class DeepSeekCommandsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** examples/configs/deepseek-tiny.json, found from the module directory or the repository root. */
-    private static Path exampleConfig() {
+    static Path exampleConfig() {
         for (Path p : new Path[] {Paths.get("../examples/configs/deepseek-tiny.json"),
                 Paths.get("examples/configs/deepseek-tiny.json")}) {
             if (Files.isRegularFile(p)) {

@@ -67,12 +67,69 @@ class TokenizerCommandTest {
     }
 
     @Test
+    void decodeRefusesIdsOutsideTheVocabularyAndNegativeIds() throws Exception {
+        Files.writeString(dir.resolve("oov.json"), "[[5, 6], [7, 400]]");
+        Run r = run("tokenizer", "decode", "--tokenizer", dir.resolve("tok").toString(),
+                "--input", dir.resolve("oov.json").toString());
+        assertEquals(2, r.exit, r.out);
+        assertEquals("", r.out);
+        assertEquals("align4j tokenizer decode: error: " + dir.resolve("oov.json")
+                + ": element 1[1]: id 400 is outside the tokenizer's vocabulary [0, 400)", r.err.strip());
+        Files.writeString(dir.resolve("negative.json"), "[[-1]]");
+        r = run("tokenizer", "decode", "--tokenizer", dir.resolve("tok").toString(),
+                "--input", dir.resolve("negative.json").toString());
+        assertEquals(2, r.exit, r.out);
+        assertTrue(r.err.contains("element 0[0]: id -1 is outside the tokenizer's vocabulary"), r.err);
+    }
+
+    @Test
     void benchReportsSpeed() throws Exception {
         Run r = run("tokenizer", "bench", "--tokenizer", dir.resolve("tok").toString(), "--mb", "0.05", "--passes", "1");
         assertEquals(0, r.exit, r.err);
         JsonNode report = JSON.readTree(r.out);
         assertTrue(report.get("mb_per_s").asDouble() > 0);
         assertTrue(report.get("tokens").asLong() > 0);
+    }
+
+    @Test
+    void chatRendersTheFixtureConversationsAsTransformersDoes() throws Exception {
+        // The trained tokenizer's vocabulary with Qwen3's tokenizer_config.json (and so its chat_template) beside it.
+        Path qwen = dir.resolve("qwen-chat");
+        Files.createDirectories(qwen);
+        Files.copy(dir.resolve("tok/tokenizer.json"), qwen.resolve("tokenizer.json"));
+        try (var in = getClass().getResourceAsStream("/chat/qwen3_tokenizer_config.json")) {
+            Files.copy(in, qwen.resolve("tokenizer_config.json"));
+        }
+        JsonNode cases;
+        try (var in = getClass().getResourceAsStream("/chat/chat_qwen3_public.json")) {
+            cases = JSON.readTree(in);
+        }
+        Files.writeString(dir.resolve("chats.json"), JSON.writeValueAsString(cases));
+        Run r = run("tokenizer", "chat", "--tokenizer", qwen.resolve("tokenizer.json").toString(),
+                "--input", dir.resolve("chats.json").toString());
+        assertEquals(0, r.exit, r.err);
+        JsonNode rendered = JSON.readTree(r.out);
+        assertEquals(cases.size(), rendered.size());
+        for (int i = 0; i < cases.size(); i++) {
+            assertEquals(cases.get(i).get("expected").asText(), rendered.get(i).asText(), "case " + i);
+        }
+
+        Files.writeString(dir.resolve("kw.json"), "[{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}],"
+                + " \"add_generation_prompt\": true, \"kwargs\": {\"enable_thinking\": false}}]");
+        Run kw = run("tokenizer", "chat", "--tokenizer", qwen.toString(), "--input", dir.resolve("kw.json").toString());
+        assertEquals(0, kw.exit, kw.err);
+        assertEquals("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n",
+                JSON.readTree(kw.out).get(0).asText());
+    }
+
+    @Test
+    void chatErrorsAreOneLineNamingTheElement() throws Exception {
+        Files.writeString(dir.resolve("badchat.json"), "[{\"messages\": [{\"content\": \"no role\"}]}]");
+        Run r = run("tokenizer", "chat", "--tokenizer", dir.resolve("tok").toString(),
+                "--input", dir.resolve("badchat.json").toString());
+        assertEquals(2, r.exit);
+        assertTrue(r.err.contains("badchat.json: element 0: \"messages\"[0]: a message must be an object with a string \"role\""), r.err);
+        assertEquals(1, r.err.strip().lines().count(), r.err);
     }
 
     private record Run(int exit, String out, String err) {

@@ -40,12 +40,15 @@ public final class DpoBatchTrainer {
         boolean mean = loss.type().averagesTokens();
         for (int from = 0; from < pairs.size(); from += microBatchSize) {
             PairBatch batch = new PairBatch(pairs.subList(from, Math.min(pairs.size(), from + microBatchSize)), mean);
+            // before the policy's pass: a LoRA policy is its own reference (adapters off), whose forward pass
+            // would overwrite the policy's buffers
+            double[][] ref = reference.of(batch);
+            policy.setTraining(true);
             Forward f = policy.forward(batch.tokens());
+            policy.setTraining(false);
             double[][] lp = f.tokenLogProbs();
             double[] chosen = batch.chosen(lp);
             double[] rejected = batch.rejected(lp);
-            // the reference runs on its own model's buffers, so f stays valid for the backward below
-            double[][] ref = reference.of(batch);
             DpoLoss.Result r = loss.compute(chosen, rejected, ref[0], ref[1], pairs.size());
             f.backward(batch.spread(r.dChosen, r.dRejected));
             metrics.add(r, chosen, rejected);

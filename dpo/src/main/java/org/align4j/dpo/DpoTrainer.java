@@ -12,11 +12,13 @@ import java.util.Optional;
 import org.align4j.dpo.loss.PreferenceLosses;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.HfCheckpoint;
+import org.align4j.policy.ops.Backends;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.train.DataOrder;
 import org.align4j.policy.train.Optimization;
 import org.align4j.policy.train.ProgressBar;
 import org.align4j.policy.train.RunDirectory;
+import org.align4j.policy.train.TrainedModel;
 import org.align4j.policy.train.TrainerState;
 import org.align4j.policy.train.TrainingLoop;
 import org.align4j.policy.train.TrainingStep;
@@ -92,16 +94,19 @@ public final class DpoTrainer implements TrainingStep {
         Tokenizer tokenizer = tokDir == null ? null : Tokenizer.load(tokDir);
         CausalLM referenceModel;
         if (resumeFrom.isPresent()) {
-            policy = HfCheckpoint.load(resumeFrom.get().dir().resolve(RunDirectory.MODEL_DIR));
-            // the reference is the starting model, which the trained policy no longer is
-            referenceModel = HfCheckpoint.load(modelDir);
+            policy = TrainedModel.resumed(resumeFrom.get().dir().resolve(RunDirectory.MODEL_DIR), modelDir, Backends.current());
+            // the reference is the starting model, which the trained policy no longer is (with LoRA: the policy
+            // with its adapters switched off, see ReferenceLogProbs.score)
+            referenceModel = policy.hasAdapters() ? policy : HfCheckpoint.load(modelDir, Backends.current());
             position = resumeFrom.get().state().dataPosition();
         } else {
-            policy = HfCheckpoint.load(modelDir);
-            // precomputing runs before any update, so the policy itself can serve as the reference
-            referenceModel = config.precomputeRefLogProbs ? policy : policy.copy();
+            policy = HfCheckpoint.load(modelDir, Backends.current());
+            TrainedModel.adapt(policy, config);
+            // precomputing runs before any update, so the policy itself can serve as the reference; so does a LoRA
+            // policy, with its adapters off: no second copy of the weights (as TRL with PEFT)
+            referenceModel = config.precomputeRefLogProbs || policy.hasAdapters() ? policy : policy.copy();
         }
-        policy.setMoeAuxLossWeight(config.moeAuxLossWeight);
+        config.applyTo(policy);
         PairTruncation truncation = config.truncation();
         int vocab = policy.config().vocabSize;
         PreferenceDataset trainSet = read(config.trainFile, tokenizer, truncation, vocab, policy);
@@ -181,13 +186,13 @@ public final class DpoTrainer implements TrainingStep {
 
     @Override
     public void saveCheckpoint(Path dir) {
-        HfCheckpoint.save(policy, dir.resolve(RunDirectory.MODEL_DIR), tokDir);
+        TrainedModel.save(policy, dir.resolve(RunDirectory.MODEL_DIR), tokDir, Paths.get(config.modelNameOrPath));
         trainer.optimization().save(dir);
     }
 
     @Override
     public void saveFinal(Path dir) {
-        HfCheckpoint.save(policy, dir, tokDir);
+        TrainedModel.save(policy, dir, tokDir, Paths.get(config.modelNameOrPath));
     }
 
     @Override

@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Map;
 import org.align4j.policy.io.JsonlReader;
 import org.align4j.policy.text.ChatMessage;
+import org.align4j.policy.text.ConversationalRow;
+import org.align4j.policy.text.HfChatTemplate;
 import org.align4j.policy.text.PromptTemplate;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.util.BadInputException;
@@ -15,9 +17,10 @@ import org.align4j.policy.util.BadInputException;
  * Preference pairs read from JSONL and fitted to the length limits. A row is text,
  * {"prompt", "chosen", "rejected"} (the prompt encoded with the tokenizer's special tokens, e.g. BOS; each
  * completion encoded without them and ended with EOS, as TRL does); conversational, with "prompt" a list of
- * {"role", "content"} messages rendered by the tokenizer's chat template (with the assistant's turn opened)
- * and "chosen"/"rejected" an assistant reply (text, or a list of messages continuing the conversation) rendered
- * with its end-of-turn marker; or pre-tokenized, {"prompt_ids", "chosen_ids", "rejected_ids"}, used as given. Pairs longer than max_length are truncated
+ * messages rendered by the tokenizer's Jinja chat template (with the assistant's turn opened) and
+ * "chosen"/"rejected" an assistant reply (text, or a list of messages continuing the conversation): what
+ * rendering prompt + reply adds after the prompt (see {@link ConversationalRow}; rows may carry "tools" and
+ * "chat_template_kwargs"; tokenizers without a chat_template fall back to a guessed format); or pre-tokenized, {"prompt_ids", "chosen_ids", "rejected_ids"}, used as given. Pairs longer than max_length are truncated
  * ({@link PairTruncation}) and counted. Errors name the file and line.
  */
 public final class PreferenceDataset {
@@ -93,7 +96,21 @@ public final class PreferenceDataset {
             prompt = ids(row, "prompt_ids", vocabSize, where);
             chosen = ids(row, "chosen_ids", vocabSize, where);
             rejected = ids(row, "rejected_ids", vocabSize, where);
+        } else if (row.containsKey("prompt") && row.get("prompt") instanceof List<?>
+                && HfChatTemplate.of(tokenizer(tok, where).config(), "") != null) {
+            // The model's own chat template, as TRL renders conversational pairs: the prompt with the
+            // generation prompt; chosen/rejected as what prompt + reply adds after it.
+            Tokenizer t = tokenizer(tok, where);
+            HfChatTemplate template = ConversationalRow.template(t, where);
+            String promptText = ConversationalRow.promptText(template, row, "prompt", where);
+            prompt = t.encode(promptText, false);
+            chosen = t.encode(ConversationalRow.completionText(template, row, "prompt", promptText, "chosen", where), false);
+            rejected = t.encode(ConversationalRow.completionText(template, row, "prompt", promptText, "rejected", where), false);
+            checkVocabulary(prompt, "prompt", vocabSize, where);
+            checkVocabulary(chosen, "chosen", vocabSize, where);
+            checkVocabulary(rejected, "rejected", vocabSize, where);
         } else if (row.containsKey("prompt") && row.get("prompt") instanceof List<?>) {
+            // A tokenizer without a chat_template: the format guessed from its special tokens (logged).
             Tokenizer t = tokenizer(tok, where);
             PromptTemplate template = PromptTemplate.chat(t);
             List<ChatMessage> messages = messages(row, "prompt", where);

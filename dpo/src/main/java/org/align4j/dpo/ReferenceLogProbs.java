@@ -45,10 +45,19 @@ public final class ReferenceLogProbs {
         return out;
     }
 
-    /** {chosen, rejected} sequence log-probs of the batch's pairs under model (a forward pass only). */
+    /**
+     * {chosen, rejected} sequence log-probs of the batch's pairs under model (a forward pass only); a model with
+     * LoRA adapters is scored with them switched off (the base model is the reference of a LoRA policy).
+     */
     public static double[][] score(CausalLM model, PairBatch batch) {
-        double[][] lp = model.forward(batch.tokens()).tokenLogProbs();
-        return new double[][] {batch.chosen(lp), batch.rejected(lp)};
+        boolean adapters = model.adaptersEnabled();
+        model.setAdaptersEnabled(false);
+        try {
+            double[][] lp = model.forward(batch.tokens()).tokenLogProbs();
+            return new double[][] {batch.chosen(lp), batch.rejected(lp)};
+        } finally {
+            model.setAdaptersEnabled(adapters);
+        }
     }
 
     /**

@@ -103,6 +103,16 @@ public class GrpoConfig extends TrainingConfig {
     /** Reward functions, combined with their weights (TRL's reward_funcs and reward_weights). */
     public List<Map<String, Object>> rewards = new ArrayList<>(List.of(new LinkedHashMap<>(Map.of("type", "math_answer"))));
 
+    /**
+     * Tools the policy may call while it completes a prompt (TRL's tools), e.g. [{type: python,
+     * timeout_seconds: 10}]: multi-turn rollouts, the tool results appended through the chat template and
+     * left out of the loss and the KL. Needs a tokenizer with a chat_template; conversational prompts are
+     * rendered with these tools' schemas.
+     */
+    public List<Map<String, Object>> tools = new ArrayList<>();
+    /** Most tool results appended to one completion (TRL's max_tool_calling_iterations). */
+    public int maxToolCallingIterations = 5;
+
     /** Sample the next batch while the trainer updates (one policy version behind at most). */
     public boolean asyncRollouts = false;
 
@@ -180,6 +190,11 @@ public class GrpoConfig extends TrainingConfig {
     @Override
     public void validate() {
         super.validate();
+        if (usePeft && syncRefModel) {
+            throw new BadInputException("sync_ref_model cannot be used with use_peft: the reference of a LoRA policy "
+                    + "is its base model (adapters off), which is never updated");
+        }
+        atLeast("max_tool_calling_iterations", maxToolCallingIterations, 0);
         if (modelNameOrPath == null || modelNameOrPath.isBlank()) {
             throw new BadInputException("model_name_or_path is required");
         }

@@ -50,6 +50,8 @@ final class GrpoStep {
     private final KlEstimator kl;
     private final OverlongPenalty overlong;
     private final ImportanceSamplingCorrection correction;
+    /** Whether completions are multi-turn tool rollouts (their environment tokens are not trained on). */
+    private final boolean tools;
     /** The mean KL of the last step's kl_in_reward penalty (its "kl" metric). */
     private double klInRewardMean;
 
@@ -67,7 +69,7 @@ final class GrpoStep {
     }
 
     GrpoStep(GrpoConfig config, CausalLM policy, CausalLM reference, Tokenizer tokenizer, WeightedRewards outcome,
-             ProcessReward process, Optimization opt, PrintStream log) {
+             ProcessReward process, Optimization opt, PrintStream log, boolean tools) {
         this.config = config;
         this.policy = policy;
         this.reference = reference;
@@ -76,6 +78,7 @@ final class GrpoStep {
         this.process = process;
         this.opt = opt;
         this.log = log;
+        this.tools = tools;
         this.kl = KlEstimators.get(config.klEstimator);
         this.loss = new GrpoLoss(new GrpoLoss.Options(PolicyLosses.get(config.lossType),
                 ImportanceSamplingLevel.parse(config.importanceSamplingLevel),
@@ -153,12 +156,15 @@ final class GrpoStep {
             mask[i] = new double[c.length()];
             boolean drop = config.maskTruncatedCompletions && c.finishReason() == FinishReason.LENGTH;
             Arrays.fill(mask[i], drop ? 0.0 : 1.0);
-            maskedTokens += drop ? 0 : c.length();
+            ToolUse.maskEnvironmentTokens(c, mask[i]);
+            for (double v : mask[i]) {
+                maskedTokens += (long) v;
+            }
             completionTokens += c.length();
             sequenceTokens += c.length() + s.promptIds.get(i).length;
             sampler[i] = c.logProbs();
         }
-        double[][] refLogp = reference == null ? null : logProbs(reference, s);
+        double[][] refLogp = reference == null ? null : referenceLogProbs(s);
         double[][] tokenRewards = tokenRewards(s, sampler, refLogp, mask, m);
         s.computeAdvantages(estimator, scale, tokenRewards);
         rewardMetrics(s, m);
@@ -182,7 +188,9 @@ final class GrpoStep {
         for (int it = 0; it < config.numIterations; it++) {
             for (int from = 0; from < n; from += config.batchSize) {
                 int to = Math.min(n, from + config.batchSize);
+                policy.setTraining(true);
                 MicroBatch mb = forward(policy, s, from, to, config.temperature);
+                policy.setTraining(false);
                 if (oldLogp == null && it == 0) {
                     // before this batch's first optimizer step the trainer's log-probs are pi_old's
                     double[][] w = correction.weights(mb.logp, slice(sampler, from, to), slice(mask, from, to), isStats);
@@ -257,7 +265,8 @@ final class GrpoStep {
             r[i] = new double[len];
             if (klReward) {
                 for (int t = 0; t < len; t++) {
-                    double k = kl.value(sampler[i][t], refLogp[i][t]);
+                    // tokens not trained on (tool outputs, masked truncations) carry no penalty
+                    double k = mask[i][t] == 0 ? 0 : kl.value(sampler[i][t], refLogp[i][t]);
                     r[i][t] = -config.beta * k;
                     klSum += k * mask[i][t];
                     klTokens += (long) mask[i][t];
@@ -312,6 +321,9 @@ final class GrpoStep {
         m.put("completions/max_length", maxLen);
         m.put("completions/min_length", n == 0 ? 0 : minLen);
         m.put("completions/clipped_ratio", n == 0 ? 0.0 : (double) truncated / n);
+        if (tools) {
+            ToolUse.metrics(s.completions, m);
+        }
     }
 
     static double nanMean(double[] x) {
@@ -369,6 +381,17 @@ final class GrpoStep {
             mb.entropy[i] = Arrays.copyOfRange(ent[i], mb.promptLengths[i] - 1, mb.promptLengths[i] - 1 + cl);
         }
         return mb;
+    }
+
+    /** Completion log-probs under the reference: the model with its LoRA adapters off, if it has any. */
+    private double[][] referenceLogProbs(ScoredGroups s) {
+        boolean adapters = reference.adaptersEnabled();
+        reference.setAdaptersEnabled(false);
+        try {
+            return logProbs(reference, s);
+        } finally {
+            reference.setAdaptersEnabled(adapters);
+        }
     }
 
     private double[][] logProbs(CausalLM model, ScoredGroups s) {

@@ -13,11 +13,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.HfCheckpoint;
+import org.align4j.policy.ops.Backends;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.train.DataOrder;
 import org.align4j.policy.train.MetricsWindow;
 import org.align4j.policy.train.Optimization;
 import org.align4j.policy.train.RunDirectory;
+import org.align4j.policy.train.TrainedModel;
 import org.align4j.policy.train.TrainerState;
 import org.align4j.policy.train.TrainingLoop;
 import org.align4j.policy.train.TrainingStep;
@@ -62,6 +64,8 @@ public final class GrpoTrainer implements TrainingStep {
     private RolloutService rollouts;
     private List<PromptRow> stepRows;
     private CompletableFuture<List<CompletionGroup>> pending;
+    /** Multi-turn rollouts with the config's tools; null without tools. */
+    private org.align4j.rollout.tool.ToolRollout toolRollout;
     private final MetricsWindow window = new MetricsWindow();
     private double lastReward = Double.NaN;
     private CompletionLog completionLog;
@@ -100,24 +104,33 @@ public final class GrpoTrainer implements TrainingStep {
         long startStep = 0;
         if (resumeFrom.isPresent()) {
             RunDirectory.Checkpoint ck = resumeFrom.get();
-            policy = HfCheckpoint.load(ck.dir().resolve(RunDirectory.MODEL_DIR));
-            if (config.beta != 0) {
+            policy = TrainedModel.resumed(ck.dir().resolve(RunDirectory.MODEL_DIR), modelDir, Backends.current());
+            if (config.beta != 0 && policy.hasAdapters()) {
+                reference = policy;
+            } else if (config.beta != 0) {
                 Path refDir = ck.dir().resolve("ref_model");
-                reference = HfCheckpoint.load(Files.isDirectory(refDir) ? refDir : modelDir);
+                reference = HfCheckpoint.load(Files.isDirectory(refDir) ? refDir : modelDir, Backends.current());
             }
             TrainerState state = ck.state();
             startStep = state.step();
             position = state.dataPosition();
         } else {
-            policy = HfCheckpoint.load(modelDir);
+            policy = HfCheckpoint.load(modelDir, Backends.current());
+            TrainedModel.adapt(policy, config);
             if (config.beta != 0) {
-                reference = policy.copy();
+                // a LoRA policy is its own reference, with its adapters off: no second copy of the weights
+                reference = policy.hasAdapters() ? policy : policy.copy();
             }
         }
-        policy.setMoeAuxLossWeight(config.moeAuxLossWeight);
-        train = PromptRow.read(Paths.get(config.trainFile), tokenizer, config.maxPromptLength, 0);
+        config.applyTo(policy);
+        int len = config.maxPromptLength + config.maxCompletionLength;
+        config.checkMemory(policy, reference != null && reference != policy, config.batchSize, len, config.completionsPerStep(), len);
+        toolRollout = ToolUse.rollout(config, tokenizer);
+        train = PromptRow.read(Paths.get(config.trainFile), tokenizer, config.maxPromptLength, 0,
+                ToolUse.schemas(toolRollout));
         eval = config.evalFile == null ? List.of()
-                : PromptRow.read(Paths.get(config.evalFile), tokenizer, config.maxPromptLength, config.evalLimit);
+                : PromptRow.read(Paths.get(config.evalFile), tokenizer, config.maxPromptLength, config.evalLimit,
+                ToolUse.schemas(toolRollout));
         outcome = config.processSupervision() ? null : RewardFactory.weighted(config.rewards);
         process = config.processSupervision() ? RewardFactory.process(config.rewards.get(0)) : null;
         checker = eval.isEmpty() ? null : RewardFactory.outcome(Map.of("type", "math_answer"));
@@ -125,7 +138,7 @@ public final class GrpoTrainer implements TrainingStep {
                 : config.totalSteps((train.size() + config.promptsPerStep() - 1) / config.promptsPerStep());
         opt = new Optimization(policy.parameters(), config, total * config.numIterations, policy.ops());
         resumeFrom.ifPresent(ck -> opt.load(ck.dir()));
-        grpoStep = new GrpoStep(config, policy, reference, tokenizer, outcome, process, opt, log);
+        grpoStep = new GrpoStep(config, policy, reference, tokenizer, outcome, process, opt, log, toolRollout != null);
         order = new DataOrder(train.size(), config.seed);
         log.printf("grpo: %d prompts, %d steps of %d prompts x %d generations, policy of %,d parameters%n",
                 train.size(), total, config.promptsPerStep(), config.numGenerations, policy.parameterCount());
@@ -218,7 +231,7 @@ public final class GrpoTrainer implements TrainingStep {
 
     @Override
     public void saveCheckpoint(Path dir) {
-        HfCheckpoint.save(policy, dir.resolve(RunDirectory.MODEL_DIR), modelDir);
+        TrainedModel.save(policy, dir.resolve(RunDirectory.MODEL_DIR), modelDir, modelDir);
         if (config.syncRefModel && reference != null) {
             HfCheckpoint.save(reference, dir.resolve("ref_model"), null);
         }
@@ -227,7 +240,7 @@ public final class GrpoTrainer implements TrainingStep {
 
     @Override
     public void saveFinal(Path dir) {
-        HfCheckpoint.save(policy, dir, modelDir);
+        TrainedModel.save(policy, dir, modelDir, modelDir);
     }
 
     @Override
@@ -261,7 +274,7 @@ public final class GrpoTrainer implements TrainingStep {
         }
         SamplingParams p = new SamplingParams(config.temperature, config.topP, config.topK,
                 config.maxCompletionLength, config.stopStrings, config.seed * 1_000_003L + step + 7_919L * 1_000_003L * genBatch);
-        return RolloutRequest.of(prompts, config.numGenerations, p);
+        return RolloutRequest.of(prompts, config.numGenerations, p).withTools(toolRollout);
     }
 
     private CompletableFuture<List<CompletionGroup>> submit(RolloutRequest r) {

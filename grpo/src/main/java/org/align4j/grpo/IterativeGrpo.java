@@ -16,6 +16,9 @@ import java.util.stream.Stream;
 import org.align4j.policy.io.AtomicFiles;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.HfCheckpoint;
+import org.align4j.policy.ops.Backends;
+import org.align4j.policy.ops.Ops;
+import org.align4j.policy.model.PeftAdapter;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.train.ConfigLoader;
 import org.align4j.policy.train.MetricsPlotter;
@@ -99,7 +102,7 @@ public final class IterativeGrpo {
             GrpoTrainer.requireTokenizer(policy);
             run.writeConfig(ConfigLoader.dump(config));
         }
-        RewardModelKind kind = RewardModel.load(rm).kind();
+        RewardModelKind kind = RewardModel.load(rm, Backends.current()).kind();
         Tokenizer tokenizer = Tokenizer.load(policy);
         List<PromptRow> train = PromptRow.read(Paths.get(config.trainFile), tokenizer, config.maxPromptLength, 0);
         List<Map<String, Object>> all = new ArrayList<>();
@@ -171,11 +174,34 @@ public final class IterativeGrpo {
         c.rewards = new ArrayList<>(List.of(reward));
         c.validate();
         Path dir = Paths.get(c.outputDir);
+        GrpoTrainer.Result r;
         if (Files.isDirectory(dir.resolve("final"))) {
             // finished before an interruption of the outer loop (the final model is written last)
-            return new GrpoTrainer.Result(dir, dir.resolve("final"), c.maxSteps, lastOf(dir, "reward"), null);
+            r = new GrpoTrainer.Result(dir, dir.resolve("final"), c.maxSteps, lastOf(dir, "reward"), null);
+        } else {
+            r = new GrpoTrainer(c, prepareInnerRun(dir), log).train();
         }
-        return new GrpoTrainer(c, prepareInnerRun(dir), log).train();
+        return new GrpoTrainer.Result(r.runDir(), merged(r.finalModel()), r.steps(), r.lastRewardMean(),
+                r.lastEvalAccuracy());
+    }
+
+    /**
+     * The policy the next iteration starts from: with use_peft, the iteration's adapter folded into its base
+     * (iter-k/merged/), so that each iteration trains a fresh adapter against the previous policy as its reference,
+     * as full fine-tuning does; otherwise finalDir itself.
+     */
+    private static Path merged(Path finalDir) {
+        if (!PeftAdapter.isAdapter(finalDir)) {
+            return finalDir;
+        }
+        Path merged = finalDir.resolveSibling("merged");
+        if (!Files.isRegularFile(merged.resolve("config.json"))) {
+            // merging is host arithmetic on the weights: the CPU backend
+            CausalLM m = PeftAdapter.loadModel(finalDir, null, Ops.cpu());
+            HfCheckpoint.save(CausalLM.fromWeights(m.config(), m.mergedWeights(), m.dataType(), Ops.cpu()), merged,
+                    finalDir);
+        }
+        return merged;
     }
 
     /** Fresh completions of the new policy for label_prompts training prompts, labelled by the rule checkers. */
@@ -189,7 +215,7 @@ public final class IterativeGrpo {
         }
         SamplingParams params = new SamplingParams(config.temperature, config.topP, config.topK,
                 config.maxCompletionLength, config.stopStrings, config.seed * 1_000_003L + 104_729L * k);
-        CausalLM policy = HfCheckpoint.load(policyDir);
+        CausalLM policy = HfCheckpoint.load(policyDir, Backends.current());
         List<OutcomeReward> checkers = new ArrayList<>();
         ProcessReward steps = null;
         try {
@@ -228,7 +254,8 @@ public final class IterativeGrpo {
         c.validate();
         Path dir = Paths.get(c.outputDir);
         if (Files.isDirectory(dir.resolve("final"))) {
-            return new RewardTrainer.Result(dir, dir.resolve("final"), RewardModel.load(dir.resolve("final")).kind(),
+            return new RewardTrainer.Result(dir, dir.resolve("final"),
+                    RewardModel.load(dir.resolve("final"), Backends.current()).kind(),
                     c.maxSteps, lastOf(dir, "loss"), lastOf(dir, "accuracy"), null, null, null);
         }
         return new RewardTrainer(c, prepareInnerRun(dir), log).train();
@@ -252,7 +279,7 @@ public final class IterativeGrpo {
         if (rows.isEmpty()) {
             return;
         }
-        RewardModel model = RewardModel.load(rmDir);
+        RewardModel model = RewardModel.load(rmDir, Backends.current());
         RewardEncoder encoder = new RewardEncoder(Tokenizer.load(rmDir), model.maxLength());
         List<String> where = new ArrayList<>();
         for (int i = 0; i < rows.size(); i++) {

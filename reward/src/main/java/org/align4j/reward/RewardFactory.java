@@ -15,6 +15,7 @@ import org.align4j.reward.math.MathAnswerReward;
 import org.align4j.reward.math.MathFormatReward;
 import org.align4j.reward.model.ProcessRewardModelReward;
 import org.align4j.reward.model.RewardModelReward;
+import org.align4j.reward.remote.HttpReward;
 
 /**
  * Builds rewards from config entries: {@code {type: math_answer}} for a built-in, or
@@ -33,8 +34,11 @@ public final class RewardFactory {
         BUILT_IN.put(ArithmeticStepReward.TYPE, ArithmeticStepReward::new);
         BUILT_IN.put(UnitTestReward.PYTHON_TYPE, params -> new UnitTestReward(Language.PYTHON, params));
         BUILT_IN.put(UnitTestReward.JAVA_TYPE, params -> new UnitTestReward(Language.JAVA, params));
+        BUILT_IN.put(UnitTestReward.CPP_TYPE, params -> new UnitTestReward(Language.CPP, params));
+        BUILT_IN.put(UnitTestReward.JAVASCRIPT_TYPE, params -> new UnitTestReward(Language.JAVASCRIPT, params));
         BUILT_IN.put(RewardModelReward.TYPE, RewardModelReward::new);
         BUILT_IN.put(ProcessRewardModelReward.TYPE, ProcessRewardModelReward::new);
+        BUILT_IN.put(HttpReward.TYPE, HttpReward::new);
     }
 
     private RewardFactory() {

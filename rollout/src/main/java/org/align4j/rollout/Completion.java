@@ -19,12 +19,35 @@ public final class Completion {
     private final FinishReason finishReason;
     private final long policyVersion;
     private final String text;
+    private final boolean[] fromEnvironment;
+    private final int toolCalls;
+    private final int toolFailures;
 
     public Completion(String promptId, int index, int[] ids, double[] logProbs, FinishReason finishReason,
                       long policyVersion, String text) {
+        this(promptId, index, ids, logProbs, finishReason, policyVersion, text, null, 0, 0);
+    }
+
+    /**
+     * A multi-turn completion: the model's tokens interleaved with those of tool results.
+     *
+     * @param fromEnvironment for each id, whether the environment wrote it (tool results and the chat
+     *                        template's markers around them) rather than the policy; null when none did.
+     *                        Those tokens are outside the loss and the KL.
+     * @param toolCalls       tool calls the policy made
+     * @param toolFailures    of those, the ones that failed
+     */
+    public Completion(String promptId, int index, int[] ids, double[] logProbs, FinishReason finishReason,
+                      long policyVersion, String text, boolean[] fromEnvironment, int toolCalls, int toolFailures) {
         if (ids.length != logProbs.length) {
             throw new IllegalArgumentException(ids.length + " ids but " + logProbs.length + " log-probs");
         }
+        if (fromEnvironment != null && fromEnvironment.length != ids.length) {
+            throw new IllegalArgumentException(ids.length + " ids but " + fromEnvironment.length + " environment flags");
+        }
+        this.fromEnvironment = fromEnvironment == null ? null : fromEnvironment.clone();
+        this.toolCalls = toolCalls;
+        this.toolFailures = toolFailures;
         this.promptId = promptId;
         this.index = index;
         this.ids = ids.clone();
@@ -65,6 +88,21 @@ public final class Completion {
     /** Version of the weights that sampled this completion (as published to the rollout service). */
     public long policyVersion() {
         return policyVersion;
+    }
+
+    /** Whether token i was written by the environment (a tool result), not sampled from the policy. */
+    public boolean fromEnvironment(int i) {
+        return fromEnvironment != null && fromEnvironment[i];
+    }
+
+    /** Tool calls the policy made in this completion. */
+    public int toolCalls() {
+        return toolCalls;
+    }
+
+    /** Tool calls that failed. */
+    public int toolFailures() {
+        return toolFailures;
     }
 
     /** The decoded text without special tokens (cut before a stop string), or null without a tokenizer. */

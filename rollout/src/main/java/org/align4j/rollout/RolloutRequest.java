@@ -11,9 +11,10 @@ import java.util.List;
  * @param forPolicyVersion the policy version that will be trained on these completions; the service samples
  *                         them with weights no older than that minus its max staleness, waiting for a
  *                         publish if needed. {@link #ANY_VERSION}: whatever weights are published.
+ * @param tools            multi-turn rollouts with tools, or null for one turn
  */
 public record RolloutRequest(List<Prompt> prompts, int numGenerations, SamplingParams params,
-                             long forPolicyVersion) {
+                             long forPolicyVersion, org.align4j.rollout.tool.ToolRollout tools) {
 
     /** Sample with whatever version is published now. */
     public static final long ANY_VERSION = Long.MIN_VALUE;
@@ -33,11 +34,16 @@ public record RolloutRequest(List<Prompt> prompts, int numGenerations, SamplingP
 
     /** A request served by whatever weights are published. */
     public static RolloutRequest of(List<Prompt> prompts, int numGenerations, SamplingParams params) {
-        return new RolloutRequest(prompts, numGenerations, params, ANY_VERSION);
+        return new RolloutRequest(prompts, numGenerations, params, ANY_VERSION, null);
     }
 
     /** The same request, to be trained on by policy version v. */
     public RolloutRequest forVersion(long v) {
-        return new RolloutRequest(prompts, numGenerations, params, v);
+        return new RolloutRequest(prompts, numGenerations, params, v, tools);
+    }
+
+    /** The same request, sampled in turns with tools ({@link org.align4j.rollout.tool.ToolRollout}); null for one turn. */
+    public RolloutRequest withTools(org.align4j.rollout.tool.ToolRollout t) {
+        return new RolloutRequest(prompts, numGenerations, params, forPolicyVersion, t);
     }
 }

@@ -229,7 +229,10 @@ public final class RolloutService implements AutoCloseable {
             }
             replica.lock.lock();
             try {
-                task.future().complete(replica.sampler.sample(req.prompts(), req.numGenerations(), req.params(),
+                task.future().complete(req.tools() != null
+                        ? req.tools().sample(org.align4j.rollout.tool.ToolRollout.TurnSampler.of(replica.sampler),
+                                req.prompts(), req.numGenerations(), req.params(), replica.version)
+                        : replica.sampler.sample(req.prompts(), req.numGenerations(), req.params(),
                         replica.version, SamplingProgress.NONE));
             } catch (RuntimeException | Error e) {
                 LOG.warn("rollout request failed: {}", e.toString());

@@ -16,6 +16,7 @@ import org.align4j.grpo.GrpoConfig;
 import org.align4j.grpo.GrpoTrainer;
 import org.align4j.policy.io.AtomicFiles;
 import org.align4j.policy.model.CausalLM;
+import org.align4j.policy.model.LoraConfig;
 import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.ModelConfig;
 import org.align4j.policy.model.TokenBatch;
@@ -40,9 +41,17 @@ public final class Benchmark {
     private final BenchShape s;
     private final int repeats;
     private final ProfilingOps profile;
+    /** LoRA adapters put on the model (training then updates only them; sampling runs them unmerged), or null. */
+    private final LoraConfig lora;
 
     /** With profile, per-operation times of the training and the sampling measurements go into the result. */
     public Benchmark(BenchShape shape, int repeats, boolean profile) {
+        this(shape, repeats, profile, null);
+    }
+
+    /** With lora, the measurements are those of the model with these adapters (B drawn non-zero). */
+    public Benchmark(BenchShape shape, int repeats, boolean profile, LoraConfig lora) {
+        this.lora = lora;
         this.s = shape;
         this.repeats = repeats;
         this.profile = profile ? new ProfilingOps(Ops.current()) : null;
@@ -65,9 +74,23 @@ public final class Benchmark {
         ObjectNode out = json.createObjectNode();
         ModelConfig config = ModelConfig.llama(s.vocab(), s.d(), s.ffn(), s.layers(), s.heads(), s.kvHeads(),
                 Math.max(s.seq(), s.promptLen() + s.newTokens() + 8), null, new int[] {2});
-        CausalLM model = CausalLM.initialize(config, DataType.FLOAT, 1);
+        CausalLM model = CausalLM.initialize(config, DataType.FLOAT, 1, Ops.current());
         out.put("backend", Ops.current().name());
         out.put("params", model.parameterCount());
+        if (lora != null) {
+            model.addAdapters(lora, null, 1);
+            Nd4j.getRandom().setSeed(2);
+            long trainable = 0;
+            for (var p : model.parameters()) {
+                trainable += p.size();
+                if (p.name().endsWith("lora_B.weight")) {
+                    INDArray b = Nd4j.randn(DataType.FLOAT, p.value().shape()).muli(0.01);
+                    model.ops().copy(b, p.value());
+                }
+            }
+            out.putObject("lora").put("r", lora.r()).put("targets", String.join(",", lora.targets()))
+                    .put("adapted_layers", model.adaptedModules().size()).put("trainable_params", trainable);
+        }
         out.put("gemm_gflops", round(gemmGflops()));
         if (profile != null) {
             profile.reset();

@@ -10,6 +10,7 @@ import org.align4j.policy.model.KvCache;
 import org.align4j.policy.model.MlaConfig;
 import org.align4j.policy.model.ModelConfig;
 import org.align4j.policy.model.MoeConfig;
+import org.align4j.policy.ops.Backends;
 import org.align4j.rollout.Prompt;
 import org.align4j.rollout.Sampler;
 import org.align4j.rollout.SamplingParams;
@@ -89,7 +90,7 @@ public final class MlaCacheBenchmark {
     }
 
     private long measure(ObjectNode o, ModelConfig c) {
-        CausalLM model = CausalLM.initialize(c, DataType.FLOAT, 1);
+        CausalLM model = CausalLM.initialize(c, DataType.FLOAT, 1, Backends.current());
         KvCache probe = model.newKvCache(2, 16);
         long perToken = probe.bytesPerToken();
         long rows = s.budgetBytes() / (perToken * s.context());

@@ -70,6 +70,16 @@ public class DemoConfig implements ConfigLoader.Validated {
     /** Tokens a completion may have; 0: the longest tokenized training solution plus a margin. */
     public int maxCompletionLength = 0;
 
+    // LoRA (docs/lora.md): the GRPO phase trains adapters on the frozen SFT model (the SFT phase builds the model
+    // from scratch, so it is trained in full)
+    /** Train LoRA adapters in the GRPO phase (TRL's use_peft). */
+    public boolean usePeft = false;
+    public int loraR = 16;
+    public double loraAlpha = 32;
+    public String loraTargetModules = "all-linear";
+    /** GRPO's learning rate with use_peft (adapters want a larger one than full fine-tuning). */
+    public double loraLearningRate = 3e-4;
+
     // iterative RL (DeepSeekMath Algorithm 1): a reward model, retrained between GRPO iterations
     /** Replace the rule reward by a learned outcome reward model, retrained with replay after each iteration. */
     public boolean iterative = false;

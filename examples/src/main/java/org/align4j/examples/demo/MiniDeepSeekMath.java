@@ -22,6 +22,8 @@ import org.align4j.policy.io.AtomicFiles;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.ModelConfig;
+import org.align4j.policy.ops.Backends;
+import org.align4j.policy.model.PeftAdapter;
 import org.align4j.policy.sft.SftConfig;
 import org.align4j.policy.sft.SftTrainer;
 import org.align4j.policy.train.Rng;
@@ -197,8 +199,8 @@ public final class MiniDeepSeekMath {
         List<MathProblem> problems = train.subList(0, Math.min(train.size(), config.rmProblems));
         SamplingParams params = SamplingParams.DEFAULTS.withTemperature(config.grpoTemperature)
                 .withMaxCompletionLength(maxCompletion).withSeed(config.seed);
-        LabelledSamples.Written w = LabelledSamples.write(HfCheckpoint.load(sftModel), tokenizer, problems,
-                config.rmGenerations, params, out.rewardData());
+        LabelledSamples.Written w = LabelledSamples.write(HfCheckpoint.load(sftModel, Backends.current()), tokenizer,
+                problems, config.rmGenerations, params, out.rewardData());
         RewardConfig c = new RewardConfig();
         c.modelNameOrPath = sftModel.toString();
         c.kind = "orm";
@@ -231,7 +233,11 @@ public final class MiniDeepSeekMath {
         c.maxPromptLength = config.maxPositionEmbeddings - maxCompletion;
         c.maxCompletionLength = maxCompletion;
         c.temperature = config.grpoTemperature;
-        c.learningRate = config.grpoLearningRate;
+        c.learningRate = config.usePeft ? config.loraLearningRate : config.grpoLearningRate;
+        c.usePeft = config.usePeft;
+        c.loraR = config.loraR;
+        c.loraAlpha = config.loraAlpha;
+        c.loraTargetModules = List.of(config.loraTargetModules);
         c.beta = config.beta;
         c.maxSteps = config.grpoSteps;
         c.loggingSteps = 1;
@@ -260,13 +266,15 @@ public final class MiniDeepSeekMath {
     }
 
     private String rlKind() {
-        return config.iterative ? "iterative (learned outcome reward model, retrained with replay)"
+        String kind = config.iterative ? "iterative (learned outcome reward model, retrained with replay)"
                 : config.supervision + " supervision";
+        return config.usePeft ? kind + ", LoRA adapters (r " + config.loraR + ", " + config.loraTargetModules + ")"
+                : kind;
     }
 
     private ModelEvaluator.Result evaluate(Path modelDir, EvalSettings settings, List<EvalProblem> problems,
                                            String name) {
-        CausalLM model = HfCheckpoint.load(modelDir);
+        CausalLM model = PeftAdapter.loadModel(modelDir, null, Backends.current()); // a LoRA run's final/ loads on its base
         ModelEvaluator.Result r = new ModelEvaluator(model, tokenizer, settings).evaluate(problems, log);
         Jsonl.write(out.evalRows(name), r.problems());
         return r;

@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.align4j.policy.ops.Ops;
-import org.align4j.policy.ops.RopeTable;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -40,11 +39,24 @@ public final class CausalLM {
     private final Parameter head;
     private final DecoderLayer[] layers;
     private final RmsNorm finalNorm;
-    private final RopeTable rope;
+    private final LmHead lmHead;
+    private final RotaryEmbedding rope;
     private final LinkedHashMap<Long, Workspace> workspaces = new LinkedHashMap<>(8, 0.75f, true);
     private final Map<Workspace, Long> generations = new java.util.IdentityHashMap<>();
     private long generation;
     private double moeAuxLossWeight;
+    private boolean gradientCheckpointing;
+    /** Every linear layer PEFT can adapt, by module name (model.layers.0.self_attn.q_proj), in model order. */
+    private final Map<String, Linear> linears = new LinkedHashMap<>();
+    /** The LoRA adapters, or null for a model trained in full. */
+    private LoraAdapters adapters;
+    /** Whether teacher-forced passes apply LoRA dropout (training passes; not scoring or sampling). */
+    private boolean training;
+    private long pinnedPass = -1;
+    private String attnImplementation = EAGER;
+    /** transformers' attn_implementation values understood here. */
+    public static final String EAGER = "eager";
+    public static final String FLASH_ATTENTION_2 = "flash_attention_2";
 
     /** From named weights, or (weights null) freshly initialised ones (see {@link #initialize}). */
     private CausalLM(ModelConfig config, DataType dtype, Ops ops, Map<String, INDArray> weights) {
@@ -53,7 +65,7 @@ public final class CausalLM {
         this.ops = ops;
         this.params = new LinkedHashMap<>();
         this.randomInit = weights == null;
-        this.rope = new RopeTable(config.headDim, config.ropeTheta);
+        this.rope = new RotaryEmbedding(config);
         Map<String, INDArray> remaining = new LinkedHashMap<>(randomInit ? Map.of() : weights);
         dropMultiTokenPredictionLayers(remaining);
         embed = take(remaining, "model.embed_tokens.weight", config.vocabSize, config.hiddenSize);
@@ -75,6 +87,7 @@ public final class CausalLM {
         } else {
             head = take(remaining, "lm_head.weight", config.vocabSize, d);
         }
+        lmHead = new LmHead(ops, head, config.vocabSize, d);
         if (!remaining.isEmpty()) {
             throw new IllegalArgumentException("unexpected tensor '" + remaining.keySet().iterator().next()
                     + "' for " + config.architecture + " (" + remaining.size() + " unexpected in all)");
@@ -135,6 +148,7 @@ public final class CausalLM {
     private MoeFeedForward moe(Map<String, INDArray> w, String p) {
         MoeConfig m = config.moe;
         Linear router = linear(w, p + "gate", m.nRoutedExperts(), config.hiddenSize, false);
+        linears.remove(p + "gate"); // transformers' router is not an nn.Linear, so PEFT does not adapt it
         Parameter bias = m.hasCorrectionBias() ? buffer(w, p + "gate.e_score_correction_bias", m.nRoutedExperts())
                 : null;
         SwiGluMlp[] experts = new SwiGluMlp[m.nRoutedExperts()];
@@ -146,18 +160,28 @@ public final class CausalLM {
         return new MoeFeedForward(ops, m, router, bias, experts, shared);
     }
 
-    /** A model from named weights (Hugging Face names and shapes); every tensor must be present. */
+    /** A model on the given backend from named weights (Hugging Face names and shapes); every tensor must be there. */
+    public static CausalLM fromWeights(ModelConfig config, Map<String, INDArray> weights, DataType dtype, Ops ops) {
+        return new CausalLM(config, dtype, ops, weights);
+    }
+
+    /** {@link #fromWeights(ModelConfig, Map, DataType, Ops)} on the CPU backend. */
     public static CausalLM fromWeights(ModelConfig config, Map<String, INDArray> weights, DataType dtype) {
-        return new CausalLM(config, dtype, Ops.current(), weights);
+        return fromWeights(config, weights, dtype, Ops.cpu());
     }
 
     /**
      * A freshly initialised model: normal(0, 0.02) weights (output projections scaled by
-     * 1/sqrt(2 * layers), as GPT-2 does), unit norm gains, zero biases.
+     * 1/sqrt(2 * layers), as GPT-2 does), unit norm gains, zero biases; on the given backend.
      */
-    public static CausalLM initialize(ModelConfig config, DataType dtype, long seed) {
+    public static CausalLM initialize(ModelConfig config, DataType dtype, long seed, Ops ops) {
         Nd4j.getRandom().setSeed(seed);
-        return new CausalLM(config, dtype, Ops.current(), null);
+        return new CausalLM(config, dtype, ops, null);
+    }
+
+    /** {@link #initialize(ModelConfig, DataType, long, Ops)} on the CPU backend. */
+    public static CausalLM initialize(ModelConfig config, DataType dtype, long seed) {
+        return initialize(config, dtype, seed, Ops.cpu());
     }
 
     /**
@@ -208,7 +232,9 @@ public final class CausalLM {
     private Linear linear(Map<String, INDArray> w, String prefix, int out, int in, boolean bias) {
         Parameter weight = take(w, prefix + ".weight", out, in);
         Parameter b = bias ? take(w, prefix + ".bias", out) : null;
-        return new Linear(ops, weight, b);
+        Linear l = new Linear(ops, weight, b);
+        linears.put(prefix, l);
+        return l;
     }
 
     public ModelConfig config() {
@@ -223,13 +249,27 @@ public final class CausalLM {
         return ops;
     }
 
-    /** Trainable parameters, each once (a tied head shares the embedding). */
+    /**
+     * Trainable parameters, each once (a tied head shares the embedding): with LoRA adapters, only the adapters'
+     * tensors (lora_A, lora_B per adapted module); otherwise every weight.
+     */
     public List<Parameter> parameters() {
+        if (adapters != null) {
+            return Collections.unmodifiableList(adapters.parameters());
+        }
         return Collections.unmodifiableList(new ArrayList<>(params.values()));
     }
 
+    /** A weight by its checkpoint name, or an adapter tensor by its name (module + ".lora_A.weight"). */
     public Parameter parameter(String name) {
         Parameter p = params.get(name);
+        if (p == null && adapters != null) {
+            for (Parameter a : adapters.parameters()) {
+                if (a.name().equals(name)) {
+                    p = a;
+                }
+            }
+        }
         if (p == null) {
             throw new IllegalArgumentException("no parameter '" + name + "'");
         }
@@ -272,28 +312,202 @@ public final class CausalLM {
     }
 
     public void zeroGrad() {
-        for (Parameter p : params.values()) {
+        for (Parameter p : parameters()) {
             ops.zero(p.grad());
         }
     }
 
-    /** An independent model with the same weights (for a frozen reference or a sampler). */
+    /** An independent model with the same weights and adapters (for a frozen reference or a sampler). */
     public CausalLM copy() {
         Map<String, INDArray> w = new LinkedHashMap<>();
         weights().forEach((k, v) -> w.put(k, v.dup()));
         CausalLM m = new CausalLM(config, dtype, ops, w);
         m.setMoeAuxLossWeight(moeAuxLossWeight);
+        m.setLmHeadChunkSize(lmHead.chunkSize());
+        m.setGradientCheckpointing(gradientCheckpointing);
+        if (adapters != null) {
+            Map<String, INDArray> a = new LinkedHashMap<>();
+            adapterWeights().forEach((k, v) -> a.put(k, v.dup()));
+            m.addAdapters(adapters.config, a, 0);
+            m.setAdaptersEnabled(adapters.enabled());
+        }
+        m.setAttnImplementation(attnImplementation);
         return m;
     }
 
-    /** Overwrites this model's weights (and buffers) with another's of the same architecture. */
+    /**
+     * Overwrites this model's weights (and buffers) with another's of the same architecture; with adapters on both,
+     * only the adapters (the bases are frozen, so a sampler beside a LoRA trainer, made with {@link #copy()}, is
+     * sent the adapters each step, not the model).
+     */
     public void copyWeightsFrom(CausalLM other) {
-        for (Parameter p : params.values()) {
-            ops.copy(other.parameter(p.name()).value(), p.value());
+        boolean frozenBases = adapters != null && other.adapters != null;
+        if (!frozenBases) {
+            for (Parameter p : params.values()) {
+                ops.copy(other.params.get(p.name()).value(), p.value());
+            }
         }
         for (Parameter p : buffers.values()) {
             ops.copy(other.buffers.get(p.name()).value(), p.value());
         }
+        if (frozenBases) {
+            copyAdaptersFrom(other);
+        }
+    }
+
+    /** Overwrites this model's adapter tensors with another's (same adapted modules and rank). */
+    public void copyAdaptersFrom(CausalLM other) {
+        if (adapters == null || other.adapters == null) {
+            throw new IllegalStateException("both models must have LoRA adapters");
+        }
+        for (LoraLayer l : adapters.layers.values()) {
+            LoraLayer o = other.adapters.layers.get(l.module);
+            if (o == null) {
+                throw new IllegalArgumentException("the other model has no adapter on " + l.module);
+            }
+            ops.copy(o.a.value(), l.a.value());
+            ops.copy(o.b.value(), l.b.value());
+        }
+    }
+
+    // ---------------------------------------------------------------- LoRA
+
+    /** Names of the linear layers an adapter can sit on (PEFT's module names), in model order. */
+    public List<String> linearModules() {
+        return List.copyOf(linears.keySet());
+    }
+
+    /**
+     * Puts LoRA adapters on the linear layers the config selects and freezes every base weight (no gradients, not in
+     * {@link #parameters()}). tensors, when not null, holds each adapted module's "MODULE.lora_A.weight" [r, in] and
+     * "MODULE.lora_B.weight" [out, r], and nothing else; when null, A is drawn as PEFT does (Kaiming-uniform,
+     * bound 1 / sqrt(in), from seed) and B is zero, so the adapted model starts equal to the base.
+     */
+    public void addAdapters(LoraConfig lora, Map<String, INDArray> tensors, long seed) {
+        if (adapters != null) {
+            throw new IllegalStateException("this model already has LoRA adapters");
+        }
+        List<String> modules = lora.select(linearModules());
+        LoraAdapters ad = new LoraAdapters(lora, dtype);
+        Map<String, INDArray> remaining = tensors == null ? null : new LinkedHashMap<>(tensors);
+        long salt = 0;
+        for (String module : modules) {
+            Linear lin = linears.get(module);
+            int in = lin.in();
+            int out = lin.out();
+            String an = module + ".lora_A.weight";
+            String bn = module + ".lora_B.weight";
+            INDArray a = remaining == null ? kaimingUniform(lora.r(), in, seed, salt) : adapterTensor(remaining, an, lora.r(), in);
+            INDArray b = remaining == null ? Nd4j.zeros(dtype, out, lora.r()) : adapterTensor(remaining, bn, out, lora.r());
+            Parameter pa = new Parameter(an, a.castTo(dtype).dup('c'), Nd4j.zeros(dtype, lora.r(), in));
+            Parameter pb = new Parameter(bn, b.castTo(dtype).dup('c'), Nd4j.zeros(dtype, out, lora.r()));
+            ad.layers.put(module, new LoraLayer(ad, ops, module, pa, pb, lora.scale(), lora.dropout(), ++salt));
+        }
+        if (remaining != null && !remaining.isEmpty()) {
+            throw new IllegalArgumentException("adapter tensor '" + remaining.keySet().iterator().next()
+                    + "' does not belong to an adapted linear layer of this model (target_modules "
+                    + lora.targets() + ")");
+        }
+        for (LoraLayer l : ad.layers.values()) {
+            linears.get(l.module).lora = l;
+        }
+        for (Parameter p : params.values()) {
+            p.freeze();
+        }
+        adapters = ad;
+    }
+
+    private INDArray adapterTensor(Map<String, INDArray> w, String name, long rows, long cols) {
+        INDArray a = w.remove(name);
+        if (a == null) {
+            throw new IllegalArgumentException("adapter is missing tensor '" + name + "'");
+        }
+        if (a.rank() != 2 || a.size(0) != rows || a.size(1) != cols) {
+            throw new IllegalArgumentException("adapter tensor '" + name + "' has shape " + Arrays.toString(a.shape())
+                    + " but this base model needs " + Arrays.toString(new long[] {rows, cols})
+                    + " (an adapter for a different base model?)");
+        }
+        return a;
+    }
+
+    /** PEFT's init of lora_A: kaiming_uniform_(a=sqrt(5)), i.e. uniform in +-1/sqrt(in). */
+    private INDArray kaimingUniform(int rows, int cols, long seed, long salt) {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(LoraAdapters.mix(seed * 31 + salt));
+        double bound = 1.0 / Math.sqrt(cols);
+        double[] v = new double[rows * cols];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (2 * r.nextDouble() - 1) * bound;
+        }
+        return Nd4j.createFromArray(v).reshape(rows, cols).castTo(dtype);
+    }
+
+    public boolean hasAdapters() {
+        return adapters != null;
+    }
+
+    /** The adapters' settings, or null without adapters. */
+    public LoraConfig loraConfig() {
+        return adapters == null ? null : adapters.config;
+    }
+
+    /** Modules that carry an adapter, in model order (empty without adapters). */
+    public List<String> adaptedModules() {
+        return adapters == null ? List.of() : List.copyOf(adapters.layers.keySet());
+    }
+
+    /**
+     * Switches the adapters off (the base model: the reference policy of DPO and GRPO, as TRL's disable_adapter())
+     * or back on. Without adapters this does nothing.
+     */
+    public void setAdaptersEnabled(boolean on) {
+        if (adapters != null) {
+            adapters.setEnabled(on);
+        }
+    }
+
+    public boolean adaptersEnabled() {
+        return adapters != null && adapters.enabled();
+    }
+
+    /** Whether teacher-forced passes apply LoRA dropout (on for the passes a trainer backpropagates). */
+    public void setTraining(boolean on) {
+        training = on;
+    }
+
+    /** For gradient checks: every training pass draws the dropout mask of this pass number (-1: each its own). */
+    void pinDropoutPass(long pass) {
+        pinnedPass = pass;
+    }
+
+    /** The adapter tensors by name (module + ".lora_A.weight"; live arrays, host copies made current). */
+    public Map<String, INDArray> adapterWeights() {
+        Map<String, INDArray> w = new LinkedHashMap<>();
+        if (adapters != null) {
+            for (Parameter p : adapters.parameters()) {
+                ops.toHost(p.value());
+                w.put(p.name(), p.value());
+            }
+        }
+        return w;
+    }
+
+    /**
+     * The checkpoint weights with each adapter folded in (W + scale * B A, computed in float64 and rounded once to
+     * the model's type); the base weights of this model are left unchanged.
+     */
+    public Map<String, INDArray> mergedWeights() {
+        Map<String, INDArray> w = new LinkedHashMap<>(weights());
+        if (adapters != null) {
+            for (LoraLayer l : adapters.layers.values()) {
+                ops.toHost(l.a.value());
+                ops.toHost(l.b.value());
+                String name = l.module + ".weight";
+                INDArray base = w.get(name).castTo(DataType.DOUBLE).dup(); // castTo returns the array itself when already double
+                INDArray delta = l.b.value().castTo(DataType.DOUBLE).mmul(l.a.value().castTo(DataType.DOUBLE));
+                w.put(name, base.addi(delta.muli(l.scale)).castTo(dtype));
+            }
+        }
+        return w;
     }
 
     // ---------------------------------------------------------------- DeepSeekMoE
@@ -349,6 +563,83 @@ public final class CausalLM {
 
     // ---------------------------------------------------------------- teacher-forced passes
 
+    /**
+     * Tokens per chunk of the LM head in teacher-forced passes (see {@link LmHead}): -1 (the default) chooses from
+     * the shapes, keeping whole-batch logits only while they are small; 0 never chunks; a positive value is the
+     * chunk. Chunked passes never hold [tokens, vocab] logits of the whole batch; the results are the same.
+     */
+    public void setLmHeadChunkSize(int tokens) {
+        lmHead.setChunkSize(tokens);
+    }
+
+    /**
+     * Gradient checkpointing (transformers' gradient_checkpointing): teacher-forced passes keep only each layer's
+     * input, and the backward pass recomputes a layer's activations just before its gradients, so activation
+     * memory is one layer's worth plus a [tokens, hidden] residual per layer, for about one more forward pass of
+     * compute. Gradients are the same. Frees the cached buffers when the setting changes.
+     */
+    public void setGradientCheckpointing(boolean on) {
+        if (on != gradientCheckpointing) {
+            gradientCheckpointing = on;
+            workspaces.values().forEach(w -> w.shape.release());
+            workspaces.clear();
+            generations.clear();
+        }
+    }
+
+    public boolean gradientCheckpointing() {
+        return gradientCheckpointing;
+    }
+
+    /**
+     * How teacher-forced passes compute attention (transformers' attn_implementation): "eager" keeps the
+     * [seq, seq] probabilities of every head for the backward pass; "flash_attention_2" uses the fused kernel
+     * ({@link Ops#flashAttentionForward}), which keeps one log-sum-exp per query instead and recomputes the
+     * probabilities in the backward pass. Multi-head latent attention (DeepSeek) always runs eager. Frees the
+     * cached buffers when the setting changes.
+     */
+    public void setAttnImplementation(String name) {
+        if (!name.equals(EAGER) && !name.equals(FLASH_ATTENTION_2)) {
+            throw new IllegalArgumentException("unknown attn_implementation '" + name + "' (known: " + EAGER + ", "
+                    + FLASH_ATTENTION_2 + ")");
+        }
+        if (name.equals(attnImplementation)) {
+            return;
+        }
+        attnImplementation = name;
+        for (DecoderLayer l : layers) {
+            if (l.attention instanceof Attention a) {
+                a.setFused(name.equals(FLASH_ATTENTION_2));
+            }
+        }
+        workspaces.values().forEach(w -> w.shape.release());
+        workspaces.clear();
+        generations.clear();
+    }
+
+    public String attnImplementation() {
+        return attnImplementation;
+    }
+
+    /** Bytes of activation and gradient buffers cached for teacher-forced passes (for memory tests). */
+    long workspaceBytes() {
+        long n = 0;
+        for (Workspace w : workspaces.values()) {
+            n += w.shape.allocatedBytes();
+        }
+        return n;
+    }
+
+    /** Whether some cached workspace holds whole-batch logits (for tests of the chunked head). */
+    boolean holdsFullLogits() {
+        for (Workspace w : workspaces.values()) {
+            if (w.holdsFullLogits()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Forward pass with logits, token log-probs and entropies (kept for {@link Forward#backward}). */
     public Forward forward(TokenBatch batch) {
         return run(batch, true, null, 1.0);
@@ -377,11 +668,16 @@ public final class CausalLM {
 
     private Forward run(TokenBatch batch, boolean withLogits, KvCache cache, double temperature) {
         int width = roundUp(batch.width());
-        if (cache == null && batch.width() > config.maxPositions) {
+        if (cache == null && batch.width() > config.contextLimit()) {
             throw new IllegalArgumentException("sequence of " + batch.width() + " tokens exceeds max_position_embeddings "
                     + config.maxPositions);
         }
         Workspace ws = workspace(batch.size(), width);
+        long gen = ++generation;
+        ws.loraPass = training && cache == null ? (pinnedPass >= 0 ? pinnedPass : gen) : -1;
+        if (adapters != null) {
+            adapters.setDropoutPass(ws.loraPass);
+        }
         ws.ids = batch.flatIds(width);
         ws.targets = batch.flatTargets(width);
         ws.valid = batch.flatValid(width);
@@ -394,12 +690,15 @@ public final class CausalLM {
         }
         finalNorm.forward(ws.residual[layers.length], ws.finalHidden, ws.finalRstd);
         if (withLogits) {
-            ops.gemm(ws.finalHidden, head.value(), ws.logits(), false, true, 1.0 / temperature, 0.0);
-            ops.logProbsAndEntropy(ws.logits(), ws.targets, ws.logProb(), ws.entropy());
+            lmHead.forward(ws, temperature);
         }
-        long gen = ++generation;
         generations.put(ws, gen);
-        return new Forward(this, ws, batch, gen, withLogits, temperature);
+        return new Forward(this, ws, batch, gen, withLogits);
+    }
+
+    /** The whole grid's logits of the last pass on ws (computed now when the head ran in chunks). */
+    INDArray fullLogits(Workspace ws) {
+        return lmHead.fullLogits(ws);
     }
 
     void checkCurrent(Workspace ws, long gen) {
@@ -409,15 +708,12 @@ public final class CausalLM {
         }
     }
 
-    /** temperature: the one the forward divided the logits by (its gradient carries 1 / temperature). */
-    void backwardFromLogProbs(Workspace ws, double[] dLogProb, double temperature) {
+    /** The LM head applies the forward pass's temperature (kept in ws) to the gradient too. */
+    void backwardFromLogProbs(Workspace ws, double[] dLogProb) {
         INDArray g = ws.dLogProb();
         INDArray host = Nd4j.createFromArray(dLogProb).castTo(dtype); // new: uploaded at its first use
         ops.copy(host, g);
-        INDArray dLogits = ws.logits();
-        ops.logProbsBackward(dLogits, ws.targets, g);
-        ops.gemm(dLogits, head.value(), ws.dFinal(), false, false, 1.0 / temperature, 0.0);
-        ops.gemm(dLogits, ws.finalHidden, head.grad(), true, false, 1.0 / temperature, 1.0);
+        lmHead.backward(ws, g, ws.dFinal());
         backwardTrunk(ws, ws.dFinal());
     }
 
@@ -432,14 +728,23 @@ public final class CausalLM {
 
     private void backwardTrunk(Workspace ws, INDArray dFinal) {
         Shape s = ws.shape;
+        if (adapters != null) {
+            adapters.setDropoutPass(ws.loraPass);
+        }
         DecoderLayer.Grads[] g = ws.grads();
         INDArray dRes = ws.dResidual();
         ops.zero(dRes);
         finalNorm.backward(dFinal, ws.residual[layers.length], ws.finalRstd, dRes);
         for (int l = layers.length - 1; l >= 0; l--) {
+            // the last layer's buffers still hold its activations: the forward pass ended with it
+            if (ws.checkpointing && l < layers.length - 1) {
+                layers[l].recompute(s, ws.residual[l], ws.positions, ws.valid, ws.layers[l], ws.residual[l + 1]);
+            }
             layers[l].backward(s, ws.residual[l], ws.positions, ws.layers[l], g[l], dRes);
         }
-        ops.embeddingBackward(ws.ids, dRes, embed.grad());
+        if (embed.trainable()) {
+            ops.embeddingBackward(ws.ids, dRes, embed.grad());
+        }
     }
 
     private static int roundUp(int width) {
@@ -456,7 +761,7 @@ public final class CausalLM {
                 generations.remove(old);
                 old.shape.release();
             }
-            ws = new Workspace(new Shape(batch, width, dtype), config, layers);
+            ws = new Workspace(new Shape(batch, width, dtype), config, layers, gradientCheckpointing);
             workspaces.put(key, ws);
         }
         return ws;
@@ -469,6 +774,9 @@ public final class CausalLM {
         workspaces.values().forEach(w -> w.shape.release());
         workspaces.clear();
         generations.clear();
+        if (adapters != null) {
+            adapters.releaseScratch();
+        }
     }
 
     // ---------------------------------------------------------------- incremental decoding
@@ -478,7 +786,7 @@ public final class CausalLM {
      * holds only the normed latent and the RoPE key per token and layer.
      */
     public KvCache newKvCache(int batch, int capacity) {
-        if (capacity > config.maxPositions) {
+        if (capacity > config.contextLimit()) {
             throw new IllegalArgumentException("KV cache capacity " + capacity + " exceeds max_position_embeddings "
                     + config.maxPositions);
         }
@@ -522,12 +830,15 @@ public final class CausalLM {
             throw new IllegalArgumentException("prompt of " + prompts.width() + " tokens does not fit the KV cache ("
                     + cache.capacity + " positions)");
         }
-        run(prompts, true, cache);
+        // only each row's last position needs logits: [batch, vocab], never [batch * width, vocab]
+        run(prompts, false, cache);
         Workspace ws = workspace(prompts.size(), roundUp(prompts.width()));
         for (int b = 0; b < cache.batch; b++) {
             cache.lengths[b] = prompts.length(b);
-            ops.copy(ws.logits().getRow(b * ws.shape.seq + prompts.length(b) - 1L), cache.logits.getRow(b));
+            ops.copy(LmHead.rowSpan(ws.finalHidden, b * ws.shape.seq + prompts.length(b) - 1, 1),
+                    LmHead.rowSpan(cache.norm, b, 1));
         }
+        ops.gemm(cache.norm, head.value(), cache.logits, false, true, 1.0, 0.0);
         ops.toHost(cache.logits);
         return cache.logits;
     }
@@ -566,6 +877,9 @@ public final class CausalLM {
         for (int b = 0; b < c.batch; b++) {
             positions[b] = Math.max(start[b], 0);
             valid[b] = start[b] >= 0;
+        }
+        if (adapters != null) {
+            adapters.setDropoutPass(-1);
         }
         ops.embeddingForward(ids, embed.value(), c.x);
         for (int l = 0; l < layers.length; l++) {

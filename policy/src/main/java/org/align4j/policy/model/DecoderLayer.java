@@ -63,6 +63,29 @@ final class DecoderLayer {
         mlp.forward(s, a.norm2, a.mlp, out, valid);
     }
 
+    /**
+     * The forward pass again, for gradient checkpointing: refills a (shared with other layers of this kind) from
+     * the layer's input x; out receives the same output as the first time. MoE load is not counted twice.
+     */
+    void recompute(Shape s, INDArray x, int[] positions, boolean[] valid, Acts a, INDArray out) {
+        MoeFeedForward moe = mlp instanceof MoeFeedForward m ? m : null;
+        if (moe != null) {
+            moe.setCountingLoad(false);
+        }
+        try {
+            forward(s, x, positions, valid, a, out, null, null);
+        } finally {
+            if (moe != null) {
+                moe.setCountingLoad(true);
+            }
+        }
+    }
+
+    /** Key of the activation buffers this layer can share with others (same attention and feed-forward kinds). */
+    Object actsKey() {
+        return java.util.List.of(attention.scratchKey(), mlp.scratchKey());
+    }
+
     /** dResidual holds d(loss)/d(out) on entry and d(loss)/d(x) on return. */
     void backward(Shape s, INDArray x, int[] positions, Acts a, Grads g, INDArray dResidual) {
         mlp.backward(s, a.norm2, a.mlp, g.mlp, dResidual, g.dNorm);

@@ -18,17 +18,9 @@ final class DeepSeekConfigJson {
         boolean v3 = architecture.equals(ModelConfig.DEEPSEEK_V3);
         int hidden = ModelConfig.req(n, "hidden_size");
         int heads = ModelConfig.req(n, "num_attention_heads");
-        JsonNode rope = n.path("rope_parameters");
-        double theta = rope.hasNonNull("rope_theta") ? rope.get("rope_theta").asDouble()
-                : n.path("rope_theta").asDouble(10000.0);
-        JsonNode scaling = n.path("rope_scaling");
-        String ropeType = rope.path("rope_type").asText(scaling.path("rope_type").asText(
-                scaling.path("type").asText("default")));
-        if (!ropeType.equals("default")) {
-            // YaRN (what the released DeepSeek-V2/V3 use for long contexts) changes the frequencies, scales cos/sin
-            // and the softmax by an mscale: not implemented, so refuse rather than compute something else.
-            throw new IllegalArgumentException("unsupported rope_type '" + ropeType + "' (supported: default)");
-        }
+        int maxPositions = n.path("max_position_embeddings").asInt(2048);
+        // YaRN (what the released DeepSeek-V2/V3 use) also scales the softmax: see RopeScaling.softmaxScaleFactor
+        RopeConfigJson.Settings rope = RopeConfigJson.read(n, maxPositions);
         if (!n.path("hidden_act").asText("silu").equals("silu")) {
             throw new IllegalArgumentException("unsupported hidden_act '" + n.get("hidden_act").asText() + "'");
         }
@@ -56,9 +48,9 @@ final class DeepSeekConfigJson {
         Integer bos = n.hasNonNull("bos_token_id") ? n.get("bos_token_id").asInt() : null;
         return new ModelConfig(architecture, ModelConfig.req(n, "vocab_size"), hidden,
                 ModelConfig.req(n, "intermediate_size"), ModelConfig.req(n, "num_hidden_layers"), heads, heads,
-                ropeDim, n.path("max_position_embeddings").asInt(2048), n.path("rms_norm_eps").asDouble(1e-6), theta,
+                ropeDim, maxPositions, n.path("rms_norm_eps").asDouble(1e-6), rope.theta(),
                 n.path("tie_word_embeddings").asBoolean(false), false, bos, ModelConfig.eosTokenIds(n), mla, moe,
-                n.path("num_nextn_predict_layers").asInt(0));
+                n.path("num_nextn_predict_layers").asInt(0), rope.scaling());
     }
 
     static ObjectNode write(ModelConfig c) {
@@ -76,7 +68,7 @@ final class DeepSeekConfigJson {
         n.put("max_position_embeddings", c.maxPositions);
         n.put("rms_norm_eps", c.rmsNormEps);
         n.put("rope_theta", c.ropeTheta);
-        n.putObject("rope_parameters").put("rope_theta", c.ropeTheta).put("rope_type", "default");
+        n.set("rope_parameters", RopeConfigJson.write(c.ropeTheta, c.ropeScaling));
         n.put("tie_word_embeddings", c.tieWordEmbeddings);
         n.put("hidden_act", "silu");
         if (a.qLoraRank() > 0) {

@@ -14,12 +14,10 @@ public final class Forward {
     private final TokenBatch batch;
     private final long generation;
     private final boolean withLogits;
-    private final double temperature;
     private boolean backwardDone;
 
-    Forward(CausalLM model, Workspace ws, TokenBatch batch, long generation, boolean withLogits, double temperature) {
+    Forward(CausalLM model, Workspace ws, TokenBatch batch, long generation, boolean withLogits) {
         this.model = model;
-        this.temperature = temperature;
         this.ws = ws;
         this.batch = batch;
         this.generation = generation;
@@ -69,14 +67,19 @@ public final class Forward {
         return out;
     }
 
-    /** Logits [rows of the padded grid, vocab]; overwritten by {@link #backward}. */
+    /**
+     * Logits [rows of the padded grid, vocab]; overwritten by {@link #backward}. Where the LM head ran in chunks
+     * (see {@link CausalLM#setLmHeadChunkSize}) they are computed now, into a whole-batch buffer kept with the
+     * model's buffers of this shape.
+     */
     public INDArray logits() {
         check(true);
         if (backwardDone) {
             throw new IllegalStateException("logits were consumed by backward()");
         }
-        model.ops().toHost(ws.logits());
-        return ws.logits();
+        INDArray logits = model.fullLogits(ws);
+        model.ops().toHost(logits);
+        return logits;
     }
 
     /** Final (normed) hidden states [rows of the padded grid, hidden]. */
@@ -104,7 +107,7 @@ public final class Forward {
             System.arraycopy(dLogProbs[b], 0, flat, b * ws.shape.seq, dLogProbs[b].length);
         }
         backwardDone = true;
-        model.backwardFromLogProbs(ws, flat, temperature);
+        model.backwardFromLogProbs(ws, flat);
     }
 
     /** Backpropagates d(loss)/d(final hidden states), same shape as {@link #hiddenStates()}. */

@@ -9,6 +9,7 @@ import java.util.Map;
 import org.align4j.policy.io.AtomicFiles;
 import org.align4j.policy.io.SafeTensors;
 import org.align4j.policy.io.ShardedSafeTensors;
+import org.align4j.policy.ops.Ops;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -24,11 +25,22 @@ public final class HfCheckpoint {
     private HfCheckpoint() {
     }
 
-    public static CausalLM load(Path dir) {
-        return load(dir, DataType.FLOAT);
+    /** A float32 model on the given backend. */
+    public static CausalLM load(Path dir, Ops ops) {
+        return load(dir, DataType.FLOAT, ops);
     }
 
+    /** A float32 model on the CPU backend. */
+    public static CausalLM load(Path dir) {
+        return load(dir, Ops.cpu());
+    }
+
+    /** A model of the given element type on the CPU backend. */
     public static CausalLM load(Path dir, DataType dtype) {
+        return load(dir, dtype, Ops.cpu());
+    }
+
+    public static CausalLM load(Path dir, DataType dtype, Ops ops) {
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException(dir + ": not a model directory");
         }
@@ -39,7 +51,7 @@ public final class HfCheckpoint {
         ModelConfig config = ModelConfig.read(configFile);
         Map<String, INDArray> weights = ShardedSafeTensors.read(dir, dtype);
         try {
-            return CausalLM.fromWeights(config, weights, dtype);
+            return CausalLM.fromWeights(config, weights, dtype, ops);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(dir + ": " + e.getMessage(), e);
         }

@@ -10,7 +10,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * Per token: a query, through the q_a bottleneck and its RMSNorm when q_lora_rank is set; and one joint
  * projection kv_a to a latent c (kv_lora_rank dims) plus a RoPE key k_r shared by all heads. The latent is normed
  * and kv_b expands it into each head's no-RoPE key and value. Head h attends with
- * q_h = [q_nope_h, rope(q_rope_h)] against k_h = [k_nope_h, rope(k_r)], scaled by 1 / sqrt(qk_head_dim).
+ * q_h = [q_nope_h, rope(q_rope_h)] against k_h = [k_nope_h, rope(k_r)], scaled by 1 / sqrt(qk_head_dim) (times
+ * {@link RopeScaling#softmaxScaleFactor} under YaRN).
  *
  * <p>Teacher-forced passes expand keys and values per head (training needs their gradients anyway). Decoding
  * caches only the normed latent and the rotated k_r per token and never expands them: W_uk (the key rows of
@@ -28,7 +29,7 @@ final class LatentAttention implements AttentionBlock {
     final Linear kvB;
     final Linear o;
     private final Ops ops;
-    private final RopeTable rope;
+    private final RotaryEmbedding rope;
     private final boolean interleaved;
     private final int heads;
     private final int nope;
@@ -41,7 +42,7 @@ final class LatentAttention implements AttentionBlock {
     /** kv_b's weight seen as one row, so that its per-head key and value blocks can be gathered for decoding. */
     private final INDArray kvBFlat;
 
-    LatentAttention(Ops ops, ModelConfig c, RopeTable rope, Linear qA, RmsNorm qANorm, Linear qB, Linear kvA,
+    LatentAttention(Ops ops, ModelConfig c, RotaryEmbedding rope, Linear qA, RmsNorm qANorm, Linear qB, Linear kvA,
                     RmsNorm kvANorm, Linear kvB, Linear o) {
         MlaConfig m = c.mla;
         this.ops = ops;
@@ -54,7 +55,8 @@ final class LatentAttention implements AttentionBlock {
         this.vDim = m.vHeadDim();
         this.rank = m.kvLoraRank();
         this.qRank = m.qLoraRank();
-        this.scale = m.softmaxScale();
+        // YaRN's mscale_all_dim correction (transformers' DeepseekV2/V3Attention)
+        this.scale = m.softmaxScale() * c.ropeScaling.softmaxScaleFactor();
         this.qA = qA;
         this.qANorm = qANorm;
         this.qB = qB;
@@ -230,8 +232,9 @@ final class LatentAttention implements AttentionBlock {
         kvA.forward(x, ckv, false);
         ops.gatherHeads(ckv, 0, 0, c, 0, rank, batch, seq, true);
         kvANorm.forward(c, cNorm, cRstd);
-        ops.ropeSlice(q, positions, rope, qkDim, nope, interleaved, false);
-        ops.ropeSlice(ckv, positions, rope, rank + ropeDim, rank, interleaved, false);
+        RopeTable table = rope.forPositions(positions);
+        ops.ropeSlice(q, positions, table, qkDim, nope, interleaved, false);
+        ops.ropeSlice(ckv, positions, table, rank + ropeDim, rank, interleaved, false);
     }
 
     @Override
@@ -276,8 +279,9 @@ final class LatentAttention implements AttentionBlock {
         // the shared RoPE key collects the gradient of every head's copy
         ops.zero(g.dckv);
         ops.gatherHeads(g.dckv, rank, 0, g.dKg, nope, ropeDim, s.batch, s.seq, false);
-        ops.ropeSlice(g.dq, positions, rope, qkDim, nope, interleaved, true);
-        ops.ropeSlice(g.dckv, positions, rope, rank + ropeDim, rank, interleaved, true);
+        RopeTable table = rope.forPositions(positions);
+        ops.ropeSlice(g.dq, positions, table, qkDim, nope, interleaved, true);
+        ops.ropeSlice(g.dckv, positions, table, rank + ropeDim, rank, interleaved, true);
         kvB.backward(a.cNorm, g.dkv, g.dcNorm, false);
         ops.zero(g.dc);
         kvANorm.backward(g.dcNorm, a.c, a.cRstd, g.dc);
@@ -305,8 +309,11 @@ final class LatentAttention implements AttentionBlock {
         ops.writeKv(b.kRope, cache.tensors[1], batch, 1, start);
         // W_uk [heads, nope, rank] and W_uv [heads, v, rank] are kv_b's key and value rows of each head; gathered
         // per step (a copy the size of kv_b) so that they always follow the current weights
-        ops.gatherHeads(kvBFlat, 0, (nope + vDim) * rank, b.wUkFlat, 0, nope * rank, 1, 1, true);
-        ops.gatherHeads(kvBFlat, nope * rank, (nope + vDim) * rank, b.wUvFlat, 0, vDim * rank, 1, 1, true);
+        // (with a LoRA adapter on kv_b_proj, of W + scale * B A: the absorbed product never goes through Linear)
+        INDArray kvBWeights = kvB.lora != null && kvB.lora.active() ? kvB.lora.mergedWeightFlat(kvB.weight.value())
+                : kvBFlat;
+        ops.gatherHeads(kvBWeights, 0, (nope + vDim) * rank, b.wUkFlat, 0, nope * rank, 1, 1, true);
+        ops.gatherHeads(kvBWeights, nope * rank, (nope + vDim) * rank, b.wUvFlat, 0, vDim * rank, 1, 1, true);
         // seen as batch 1 of seq = batch rows, gatherHeads lays the query heads out head-major [heads, batch, .]
         ops.gatherHeads(b.q, 0, qkDim, b.qNope, 0, nope, 1, batch, true);
         ops.gatherHeads(b.q, nope, qkDim, b.qRope, 0, ropeDim, 1, batch, true);

@@ -47,6 +47,8 @@ public final class ModelConfig {
      * config says what the original did: they are not part of the causal LM (see {@link CausalLM}).
      */
     public final int nextnPredictLayers;
+    /** How rotary frequencies are scaled for long contexts ({@link RopeScaling#NONE} for plain RoPE). */
+    public final RopeScaling ropeScaling;
 
     public ModelConfig(String architecture, int vocabSize, int hiddenSize, int intermediateSize, int numLayers,
                        int numHeads, int numKvHeads, int headDim, int maxPositions, double rmsNormEps,
@@ -64,6 +66,18 @@ public final class ModelConfig {
                        int numHeads, int numKvHeads, int headDim, int maxPositions, double rmsNormEps,
                        double ropeTheta, boolean tieWordEmbeddings, boolean qkvBias, Integer bosTokenId,
                        int[] eosTokenIds, MlaConfig mla, MoeConfig moe, int nextnPredictLayers) {
+        this(architecture, vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim,
+                maxPositions, rmsNormEps, ropeTheta, tieWordEmbeddings, qkvBias, bosTokenId, eosTokenIds, mla, moe,
+                nextnPredictLayers, RopeScaling.NONE);
+    }
+
+    /** The full constructor with a rope scaling. */
+    public ModelConfig(String architecture, int vocabSize, int hiddenSize, int intermediateSize, int numLayers,
+                       int numHeads, int numKvHeads, int headDim, int maxPositions, double rmsNormEps,
+                       double ropeTheta, boolean tieWordEmbeddings, boolean qkvBias, Integer bosTokenId,
+                       int[] eosTokenIds, MlaConfig mla, MoeConfig moe, int nextnPredictLayers,
+                       RopeScaling ropeScaling) {
+        this.ropeScaling = ropeScaling == null ? RopeScaling.NONE : ropeScaling;
         this.mla = mla;
         this.moe = moe;
         this.nextnPredictLayers = nextnPredictLayers;
@@ -125,6 +139,14 @@ public final class ModelConfig {
         }
     }
 
+    /**
+     * The longest sequence a teacher-forced pass or KV cache accepts: max_position_embeddings, except under
+     * {@code dynamic} rope scaling, which exists to run past it (transformers sets no limit there either).
+     */
+    public int contextLimit() {
+        return ropeScaling.isDynamic() ? Integer.MAX_VALUE : maxPositions;
+    }
+
     public int group() {
         return numHeads / numKvHeads;
     }
@@ -161,17 +183,8 @@ public final class ModelConfig {
         int heads = req(n, "num_attention_heads");
         int kvHeads = n.hasNonNull("num_key_value_heads") ? n.get("num_key_value_heads").asInt() : heads;
         int headDim = n.hasNonNull("head_dim") ? n.get("head_dim").asInt() : hidden / heads;
-        double theta = 10000.0;
-        JsonNode rope = n.path("rope_parameters");
-        if (rope.hasNonNull("rope_theta")) {
-            theta = rope.get("rope_theta").asDouble();
-        } else if (n.hasNonNull("rope_theta")) {
-            theta = n.get("rope_theta").asDouble();
-        }
-        String ropeType = rope.path("rope_type").asText(n.path("rope_scaling").path("rope_type").asText("default"));
-        if (!ropeType.equals("default")) {
-            throw new IllegalArgumentException("unsupported rope_type '" + ropeType + "' (supported: default)");
-        }
+        int maxPositions = n.path("max_position_embeddings").asInt(2048);
+        RopeConfigJson.Settings rope = RopeConfigJson.read(n, maxPositions);
         if (n.path("hidden_act").asText("silu").equals("silu") == false) {
             throw new IllegalArgumentException("unsupported hidden_act '" + n.get("hidden_act").asText() + "'");
         }
@@ -186,8 +199,8 @@ public final class ModelConfig {
         int[] eos = eosTokenIds(n);
         return new ModelConfig(architecture, req(n, "vocab_size"), hidden, req(n, "intermediate_size"),
                 req(n, "num_hidden_layers"), heads, kvHeads, headDim,
-                n.path("max_position_embeddings").asInt(2048), n.path("rms_norm_eps").asDouble(1e-6), theta,
-                n.path("tie_word_embeddings").asBoolean(false), bias, bos, eos);
+                maxPositions, n.path("rms_norm_eps").asDouble(1e-6), rope.theta(),
+                n.path("tie_word_embeddings").asBoolean(false), bias, bos, eos, null, null, 0, rope.scaling());
     }
 
     static int[] eosTokenIds(JsonNode n) {
@@ -229,7 +242,7 @@ public final class ModelConfig {
         n.put("max_position_embeddings", maxPositions);
         n.put("rms_norm_eps", rmsNormEps);
         n.put("rope_theta", ropeTheta);
-        n.putObject("rope_parameters").put("rope_theta", ropeTheta).put("rope_type", "default");
+        n.set("rope_parameters", RopeConfigJson.write(ropeTheta, ropeScaling));
         n.put("tie_word_embeddings", tieWordEmbeddings);
         if (architecture.equals(LLAMA)) {
             n.put("attention_bias", qkvBias);

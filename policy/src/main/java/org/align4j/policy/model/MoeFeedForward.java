@@ -30,6 +30,7 @@ final class MoeFeedForward implements FeedForwardBlock {
     private final int k;
     private final int width;
     private final long[] load;
+    private boolean countingLoad = true;
     private double auxWeight;
     private double lastAuxLoss;
 
@@ -54,6 +55,14 @@ final class MoeFeedForward implements FeedForwardBlock {
 
     void resetLoad() {
         java.util.Arrays.fill(load, 0);
+    }
+
+    /**
+     * Whether forward passes add to {@link #load()}: off while gradient checkpointing recomputes a layer, so that
+     * each token is counted once.
+     */
+    void setCountingLoad(boolean on) {
+        countingLoad = on;
     }
 
     /** Weight of the sequence-wise balance loss added in training (0: off). */
@@ -144,7 +153,7 @@ final class MoeFeedForward implements FeedForwardBlock {
         a.routing = r;
         lastAuxLoss = r.auxLoss;
         int slots = r.slots();
-        for (int e = 0; e < experts.length; e++) {
+        for (int e = 0; countingLoad && e < experts.length; e++) {
             load[e] += r.start[e + 1] - r.start[e];
         }
         if (slots > 0) {

@@ -10,7 +10,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class Parameter {
     private final String name;
     private final INDArray value;
-    private final INDArray grad;
+    /** Null once a matrix is frozen (see {@link #freeze()}). */
+    private INDArray grad;
+    private boolean trainable = true;
 
     public Parameter(String name, INDArray value, INDArray grad) {
         this.name = name;
@@ -28,6 +30,23 @@ public final class Parameter {
 
     public INDArray grad() {
         return grad;
+    }
+
+    /** False for the base weights of a model with LoRA adapters: no gradient is computed, no optimizer state kept. */
+    public boolean trainable() {
+        return trainable;
+    }
+
+    /**
+     * Stops training this tensor. A matrix's gradient is dropped (backward passes skip it); a vector (a norm gain)
+     * keeps its small gradient buffer because the fused RMSNorm backward writes it beside dx, but it is no longer
+     * a trainable parameter, so nothing reads it.
+     */
+    void freeze() {
+        trainable = false;
+        if (value.rank() > 1) {
+            grad = null;
+        }
     }
 
     public long size() {

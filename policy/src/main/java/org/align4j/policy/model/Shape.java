@@ -26,6 +26,15 @@ final class Shape {
         return a;
     }
 
+    /** Bytes of the buffers allocated for this shape and not released. */
+    long allocatedBytes() {
+        long n = 0;
+        for (INDArray a : allocated) {
+            n += a.length() * a.dataType().width();
+        }
+        return n;
+    }
+
     /**
      * Frees every buffer allocated for this shape now. Off-heap memory behind ND4J arrays is otherwise
      * returned only when the garbage collector finds the arrays, which a small Java heap may not do before

@@ -15,6 +15,8 @@ final class Workspace {
     int[] targets;
     /** false at padding positions (set with ids for each pass). */
     boolean[] valid;
+    /** The LoRA dropout pass of the forward pass that filled this workspace (-1: none), for its backward pass. */
+    long loraPass = -1;
     final INDArray[] residual;
     final DecoderLayer.Acts[] layers;
     final INDArray finalHidden;
@@ -22,14 +24,26 @@ final class Workspace {
     private final ModelConfig config;
     private final DecoderLayer[] decoderLayers;
     private INDArray logits;
+    private INDArray chunkLogits;
     private INDArray logProb;
     private INDArray entropy;
+    /** Rows per LM-head chunk of the last forward pass (rows of the whole grid when it was not chunked). */
+    int headChunk;
+    /** 1 / temperature of the last teacher-forced pass: the LM head's logits are scaled by it. */
+    double headScale = 1.0;
     private DecoderLayer.Grads[] grads;
     private INDArray dResidual;
     private INDArray dFinal;
     private INDArray dLogProb;
 
-    Workspace(Shape shape, ModelConfig c, DecoderLayer[] decoderLayers) {
+    /**
+     * With checkpointing, layers of one kind share one set of activation buffers: only each layer's input (the
+     * residual stream) is kept for the backward pass, which recomputes the rest layer by layer.
+     */
+    final boolean checkpointing;
+
+    Workspace(Shape shape, ModelConfig c, DecoderLayer[] decoderLayers, boolean checkpointing) {
+        this.checkpointing = checkpointing;
         this.shape = shape;
         this.config = c;
         this.decoderLayers = decoderLayers;
@@ -44,29 +58,46 @@ final class Workspace {
         for (int l = 0; l <= c.numLayers; l++) {
             residual[l] = shape.zeros(shape.rows, c.hiddenSize);
         }
+        Map<Object, DecoderLayer.Acts> shared = new HashMap<>();
         for (int l = 0; l < c.numLayers; l++) {
-            layers[l] = new DecoderLayer.Acts(shape, c, decoderLayers[l]);
+            DecoderLayer d = decoderLayers[l];
+            layers[l] = checkpointing ? shared.computeIfAbsent(d.actsKey(), k -> new DecoderLayer.Acts(shape, c, d))
+                    : new DecoderLayer.Acts(shape, c, d);
         }
         finalHidden = shape.zeros(shape.rows, c.hiddenSize);
         finalRstd = shape.zeros(shape.rows);
     }
 
+    /** Logits of the whole grid [rows, vocab]: allocated only when the LM head runs unchunked or they are asked for. */
     INDArray logits() {
         if (logits == null) {
             logits = shape.zeros(shape.rows, config.vocabSize);
-            logProb = shape.zeros(shape.rows);
-            entropy = shape.zeros(shape.rows);
         }
         return logits;
     }
 
+    boolean holdsFullLogits() {
+        return logits != null;
+    }
+
+    /** Logits of one chunk of rows [chunk, vocab], reused by every chunk of every pass of this shape. */
+    INDArray chunkLogits(int chunk) {
+        if (chunkLogits == null || chunkLogits.rows() != chunk) {
+            chunkLogits = shape.zeros(chunk, config.vocabSize);
+        }
+        return chunkLogits;
+    }
+
     INDArray logProb() {
-        logits();
+        if (logProb == null) {
+            logProb = shape.zeros(shape.rows);
+            entropy = shape.zeros(shape.rows);
+        }
         return logProb;
     }
 
     INDArray entropy() {
-        logits();
+        logProb();
         return entropy;
     }
 

@@ -1,35 +1,56 @@
 package org.align4j.policy.ops;
 
 /**
- * cos/sin of position * inverse frequency for rotary embeddings, computed once per model in double.
- * inverse frequency i = theta^(-2i / headDim) for i in [0, headDim / 2), as in Hugging Face Llama
- * ("default" rope type).
+ * cos/sin of position * inverse frequency for rotary embeddings, computed once per model in double, both
+ * multiplied by a scale (transformers' attention_scaling: 1 except for YaRN). The frequencies come from the
+ * model's rope scaling; {@link #RopeTable(int, double)} gives the plain ones, theta^(-2i / headDim) for i in
+ * [0, headDim / 2), as in Hugging Face Llama ("default" rope type).
  */
 public final class RopeTable {
     private final int half;
     private final double[] invFreq;
+    private final double scale;
     private double[] cos = new double[0];
     private double[] sin = new double[0];
     private int positions;
 
     public RopeTable(int headDim, double theta) {
+        this(plain(headDim, theta), 1.0);
+    }
+
+    /** A table of the given inverse frequencies (one per rotated pair), cos and sin multiplied by scale. */
+    public RopeTable(double[] inverseFrequencies, double scale) {
+        if (inverseFrequencies.length == 0) {
+            throw new IllegalArgumentException("rotary embeddings need at least one frequency");
+        }
+        this.half = inverseFrequencies.length;
+        this.invFreq = inverseFrequencies.clone();
+        this.scale = scale;
+    }
+
+    private static double[] plain(int headDim, double theta) {
         if (headDim % 2 != 0) {
             throw new IllegalArgumentException("head_dim must be even for rotary embeddings, got " + headDim);
         }
-        this.half = headDim / 2;
-        this.invFreq = new double[half];
-        for (int i = 0; i < half; i++) {
-            invFreq[i] = 1.0 / Math.pow(theta, (2.0 * i) / headDim);
+        double[] f = new double[headDim / 2];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = 1.0 / Math.pow(theta, (2.0 * i) / headDim);
         }
+        return f;
     }
 
     public int half() {
         return half;
     }
 
-    /** theta^(-2i / headDim) for i in [0, headDim / 2), for backends that compute the angles themselves. */
+    /** The inverse frequencies, one per rotated pair, for backends that compute the angles themselves. */
     public double[] inverseFrequencies() {
         return invFreq.clone();
+    }
+
+    /** What cos and sin are multiplied by (1 unless the rope scaling says otherwise). */
+    public double scale() {
+        return scale;
     }
 
     /** Grows the table so that positions [0, n) are available. */
@@ -43,8 +64,8 @@ public final class RopeTable {
         for (int p = 0; p < cap; p++) {
             for (int i = 0; i < half; i++) {
                 double a = p * invFreq[i];
-                c[p * half + i] = Math.cos(a);
-                s[p * half + i] = Math.sin(a);
+                c[p * half + i] = Math.cos(a) * scale;
+                s[p * half + i] = Math.sin(a) * scale;
             }
         }
         cos = c;

@@ -11,13 +11,18 @@ public class SftConfig extends TrainingConfig {
     public String initConfig;
     /** tokenizer.json or a directory holding it; defaults to the model directory. */
     public String tokenizer;
-    /** JSONL rows {"prompt", "completion"}, {"text"} or pre-tokenized {"prompt_ids", "completion_ids"}. */
+    /**
+     * JSONL rows {"prompt", "completion"}, {"text"}, conversational {"messages": [...]} or {"prompt": [...],
+     * "completion": [...]} (rendered by the tokenizer's chat template), or pre-tokenized {"prompt_ids", "completion_ids"}.
+     */
     public String trainFile;
     public String evalFile;
     /** Sequences longer than this are cut (from the end). */
     public int maxLength = 512;
     /** Loss on completion tokens only for prompt/completion rows (TRL's completion_only_loss). */
     public boolean completionOnlyLoss = true;
+    /** For conversational {"messages"} rows: loss on the assistant turns only (TRL's assistant_only_loss). */
+    public boolean assistantOnlyLoss = false;
     /** Held-out rows used for each eval loss (0: all). */
     public int evalLimit = 256;
 
@@ -32,6 +37,10 @@ public class SftConfig extends TrainingConfig {
         super.validate();
         if ((modelNameOrPath == null) == (initConfig == null)) {
             throw new BadInputException("give exactly one of model_name_or_path and init_config");
+        }
+        if (usePeft && initConfig != null) {
+            throw new BadInputException("use_peft needs model_name_or_path: adapters train on a saved base model, "
+                    + "not on init_config's fresh one");
         }
         if (trainFile == null) {
             throw new BadInputException("train_file is required");

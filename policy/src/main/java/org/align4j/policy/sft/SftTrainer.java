@@ -13,11 +13,13 @@ import org.align4j.policy.model.Forward;
 import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.ModelConfig;
 import org.align4j.policy.model.TokenBatch;
+import org.align4j.policy.ops.Backends;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.train.DataOrder;
 import org.align4j.policy.train.MetricsWindow;
 import org.align4j.policy.train.Optimization;
 import org.align4j.policy.train.RunDirectory;
+import org.align4j.policy.train.TrainedModel;
 import org.align4j.policy.train.TrainerState;
 import org.align4j.policy.train.TrainingLoop;
 import org.align4j.policy.train.TrainingStep;
@@ -78,16 +80,19 @@ public final class SftTrainer implements TrainingStep {
         tokDir = tokenizerPath();
         Tokenizer tokenizer = tokDir == null ? null : Tokenizer.load(tokDir);
         if (resumeFrom.isPresent()) {
-            model = HfCheckpoint.load(resumeFrom.get().dir().resolve(RunDirectory.MODEL_DIR));
+            model = TrainedModel.resumed(resumeFrom.get().dir().resolve(RunDirectory.MODEL_DIR), baseDir(), Backends.current());
             position = resumeFrom.get().state().dataPosition();
         } else {
             model = newOrLoadedModel(tokenizer);
+            TrainedModel.adapt(model, config);
         }
-        model.setMoeAuxLossWeight(config.moeAuxLossWeight);
-        train = SftDataset.read(Paths.get(config.trainFile), tokenizer, config.maxLength, config.completionOnlyLoss, 0);
+        config.applyTo(model);
+        config.checkMemory(model, false, config.batchSize, config.maxLength, 0, 0);
+        train = SftDataset.read(Paths.get(config.trainFile), tokenizer, config.maxLength, config.completionOnlyLoss,
+                config.assistantOnlyLoss, 0);
         eval = config.evalFile == null ? List.of()
                 : SftDataset.read(Paths.get(config.evalFile), tokenizer, config.maxLength, config.completionOnlyLoss,
-                config.evalLimit);
+                config.assistantOnlyLoss, config.evalLimit);
         checkVocabulary(model, train);
         int perStep = perStep();
         long stepsPerEpoch = (train.size() + perStep - 1) / perStep;
@@ -111,7 +116,9 @@ public final class SftTrainer implements TrainingStep {
         for (int i = 0; i < perStep; i++) {
             batch.add(train.get(order.at(position++)));
         }
+        model.setTraining(true);
         StepLoss sl = accumulate(model, batch);
+        model.setTraining(false);
         Optimization.StepResult r = opt.step(step);
         lastLoss = sl.loss;
         tokensSinceLog += sl.tokens;
@@ -147,13 +154,13 @@ public final class SftTrainer implements TrainingStep {
 
     @Override
     public void saveCheckpoint(Path dir) {
-        HfCheckpoint.save(model, dir.resolve(RunDirectory.MODEL_DIR), tokDir);
+        TrainedModel.save(model, dir.resolve(RunDirectory.MODEL_DIR), tokDir, baseDir());
         opt.save(dir);
     }
 
     @Override
     public void saveFinal(Path dir) {
-        HfCheckpoint.save(model, dir, tokDir);
+        TrainedModel.save(model, dir, tokDir, baseDir());
     }
 
     @Override
@@ -225,6 +232,10 @@ public final class SftTrainer implements TrainingStep {
         return n == 0 ? 0.0 : nll / n;
     }
 
+    private Path baseDir() {
+        return config.modelNameOrPath == null ? null : Paths.get(config.modelNameOrPath);
+    }
+
     private Path tokenizerPath() {
         if (config.tokenizer != null) {
             return Paths.get(config.tokenizer);
@@ -237,14 +248,14 @@ public final class SftTrainer implements TrainingStep {
 
     private CausalLM newOrLoadedModel(Tokenizer tokenizer) {
         if (config.modelNameOrPath != null) {
-            return HfCheckpoint.load(Paths.get(config.modelNameOrPath));
+            return HfCheckpoint.load(Paths.get(config.modelNameOrPath), Backends.current());
         }
         ModelConfig mc = ModelConfig.read(Paths.get(config.initConfig));
         if (tokenizer != null && tokenizer.vocabSize() > mc.vocabSize) {
             throw new BadInputException(config.initConfig + ": vocab_size " + mc.vocabSize
                     + " is smaller than the tokenizer's " + tokenizer.vocabSize());
         }
-        return CausalLM.initialize(mc, DataType.FLOAT, config.seed);
+        return CausalLM.initialize(mc, DataType.FLOAT, config.seed, Backends.current());
     }
 
     private static void checkVocabulary(CausalLM model, List<SftExample> data) {

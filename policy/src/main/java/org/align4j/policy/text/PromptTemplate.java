@@ -31,8 +31,13 @@ public interface PromptTemplate {
         return new PlainTemplate();
     }
 
-    /** The chat template for {@code tokenizer}'s model; see {@link ChatTemplate#forTokenizer}. */
+    /**
+     * The chat template of {@code tokenizer}'s model: the Jinja {@code chat_template} of its
+     * tokenizer_config.json, rendered as transformers renders it ({@link HfChatTemplate}); for a tokenizer
+     * without one, a format guessed from its special tokens ({@link ChatTemplate#forTokenizer}, said in the log).
+     */
     static PromptTemplate chat(Tokenizer tokenizer) {
-        return ChatTemplate.forTokenizer(tokenizer);
+        HfChatTemplate hf = HfChatTemplate.of(tokenizer.config(), "chat_template of tokenizer_config.json");
+        return hf != null ? hf : ChatTemplate.forTokenizer(tokenizer);
     }
 }

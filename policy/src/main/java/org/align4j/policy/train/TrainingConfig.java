@@ -1,5 +1,12 @@
 package org.align4j.policy.train;
 
+import org.align4j.policy.model.CausalLM;
+import com.fasterxml.jackson.annotation.JsonFormat;
+import java.util.ArrayList;
+import java.util.List;
+import org.align4j.policy.model.LoraConfig;
+import org.align4j.policy.model.ModelConfig;
+import org.align4j.policy.model.MemoryEstimate;
 import org.align4j.policy.ops.Ops;
 import org.align4j.policy.util.BadInputException;
 
@@ -51,6 +58,69 @@ public class TrainingConfig implements ConfigLoader.Validated {
      * beside its bias-based balancing.
      */
     public double moeAuxLossWeight = 0.0;
+    /**
+     * Tokens per chunk of the LM head in training passes: log-probs, entropies and their gradients are computed
+     * chunk by chunk so that no [tokens, vocab] logits of the whole batch exist (as Liger's fused linear
+     * cross-entropy). -1 (default) chooses from the shapes (whole batch while its logits stay under 16M
+     * elements); 0 never chunks; a positive value is the chunk. Results are the same either way.
+     */
+    public int lmHeadChunkSize = -1;
+    /**
+     * Recompute each layer's activations in the backward pass instead of keeping them (transformers' name): activation
+     * memory drops to one layer's buffers plus a [tokens, hidden] input per layer, for about one more forward pass
+     * of compute per step. Gradients are the same.
+     */
+    public boolean gradientCheckpointing = false;
+    /**
+     * Attention of training passes (transformers' name): eager keeps [seq, seq] probabilities per head;
+     * flash_attention_2 runs the fused online-softmax kernel, which never holds them (DeepSeek's latent attention
+     * always runs eager).
+     */
+    public String attnImplementation = CausalLM.EAGER;
+
+    /**
+     * Applies the settings that live in the trained model (balance loss weight, LM head chunk size, gradient
+     * checkpointing, attention implementation).
+     */
+    public void applyTo(CausalLM model) {
+        model.setMoeAuxLossWeight(moeAuxLossWeight);
+        model.setLmHeadChunkSize(lmHeadChunkSize);
+        model.setGradientCheckpointing(gradientCheckpointing);
+        model.setAttnImplementation(attnImplementation);
+    }
+
+    /**
+     * Refuses, before the run starts, a run whose estimated peak device memory (see {@link MemoryEstimate}) exceeds
+     * the device's: trainSequences x trainLength tokens per micro-batch, sampleRows sequences of sampleLength
+     * positions decoded at once (0 when the run does not sample). Nothing is checked on the CPU backend.
+     */
+    public void checkMemory(CausalLM model, boolean reference, int trainSequences, int trainLength, int sampleRows,
+                            int sampleLength) {
+        MemoryEstimate.Run run = new MemoryEstimate.Run(model.dataType().width(), trainSequences, trainLength,
+                sampleRows, sampleLength, reference, gradientCheckpointing,
+                CausalLM.FLASH_ATTENTION_2.equals(attnImplementation), lmHeadChunkSize);
+        MemoryEstimate.of(model.config(), run).requireFits(model.ops().deviceMemoryBytes(), run);
+    }
+
+    // LoRA (TRL's ModelConfig names and defaults; see docs/lora.md)
+    /** Train LoRA adapters on the frozen model instead of every weight (saved in PEFT's format). */
+    public boolean usePeft = false;
+    /** LoRA rank r. */
+    public int loraR = 16;
+    /** LoRA alpha: the update B A x is scaled by lora_alpha / r (lora_alpha / sqrt(r) with use_rslora). */
+    public double loraAlpha = 32;
+    /** Dropout on the adapters' input in training passes. */
+    public double loraDropout = 0.05;
+    /**
+     * Modules to adapt, by PEFT's names (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj; MLA's
+     * q_a_proj, q_b_proj, kv_a_proj_with_mqa, kv_b_proj) or all-linear; unset: PEFT's default (q_proj, v_proj).
+     */
+    @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
+    public List<String> loraTargetModules;
+    /** Rank-stabilised LoRA: scale by lora_alpha / sqrt(r). */
+    public boolean useRslora = false;
+    /** A PEFT adapter directory to continue training (with use_peft; its r, alpha and targets win). */
+    public String adapterNameOrPath;
 
     /** Optimizer steps of the whole run, given how many one epoch holds. */
     public long totalSteps(long stepsPerEpoch) {
@@ -73,9 +143,36 @@ public class TrainingConfig implements ConfigLoader.Validated {
         return new GradientClipper(maxGradNorm, ops);
     }
 
+    /**
+     * The LoRA settings of this run (use_peft), with PEFT's default targets for the model when none are given;
+     * lora_target_modules entries may also be comma-separated (--set lora_target_modules=q_proj,v_proj).
+     */
+    public LoraConfig loraConfig(ModelConfig model) {
+        List<String> targets = new ArrayList<>();
+        if (loraTargetModules != null) {
+            for (String t : loraTargetModules) {
+                for (String part : t.split(",")) {
+                    if (!part.isBlank()) {
+                        targets.add(part.trim());
+                    }
+                }
+            }
+        }
+        if (targets.isEmpty()) {
+            targets = LoraConfig.defaultTargets(model);
+        }
+        return new LoraConfig(loraR, loraAlpha, loraDropout, useRslora, targets, false);
+    }
+
     @Override
     public void validate() {
         positive("learning_rate", learningRate);
+        if (usePeft) {
+            atLeast("lora_r", loraR, 1);
+            between("lora_dropout", loraDropout, 0, 0.999);
+        } else if (adapterNameOrPath != null) {
+            throw new BadInputException("adapter_name_or_path needs use_peft: true (to train the adapter further)");
+        }
         atLeast("batch_size", batchSize, 1);
         atLeast("gradient_accumulation_steps", gradientAccumulationSteps, 1);
         atLeast("logging_steps", loggingSteps, 1);
@@ -84,6 +181,11 @@ public class TrainingConfig implements ConfigLoader.Validated {
         atLeast("eval_steps", evalSteps, 0);
         atLeast("warmup_steps", warmupSteps, 0);
         atLeast("moe_aux_loss_weight", moeAuxLossWeight, 0);
+        atLeast("lm_head_chunk_size", lmHeadChunkSize, -1);
+        if (!CausalLM.EAGER.equals(attnImplementation) && !CausalLM.FLASH_ATTENTION_2.equals(attnImplementation)) {
+            throw new BadInputException("unknown attn_implementation '" + attnImplementation + "' (known: "
+                    + CausalLM.EAGER + ", " + CausalLM.FLASH_ATTENTION_2 + ")");
+        }
         if (maxSteps <= 0 && !(numTrainEpochs > 0)) {
             throw new BadInputException("set max_steps or a positive num_train_epochs");
         }

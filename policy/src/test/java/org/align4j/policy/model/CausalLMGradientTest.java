@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
+import org.align4j.policy.ops.Ops;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -19,7 +20,11 @@ class CausalLMGradientTest {
     }
 
     static CausalLM randomModel(ModelConfig c, long seed) {
-        CausalLM m = CausalLM.initialize(c, DataType.DOUBLE, seed);
+        return randomModel(c, seed, Ops.cpu());
+    }
+
+    static CausalLM randomModel(ModelConfig c, long seed, Ops ops) {
+        CausalLM m = CausalLM.initialize(c, DataType.DOUBLE, seed, ops);
         // Larger, non-trivial weights so that every path carries gradient (norm gains away from 1).
         Nd4j.getRandom().setSeed(seed + 1);
         m.editWeights(w -> {
@@ -80,11 +85,14 @@ class CausalLMGradientTest {
         TokenBatch b = batch();
         double[][] c = coefficients(b, 4);
         double temperature = 0.7;
-        m.zeroGrad();
-        m.forward(b, temperature).backward(c);
-        for (Parameter p : m.parameters()) {
-            GradCheck.check(p.name(), p.value(), p.grad(),
-                    () -> weighted(m.forward(b, temperature).tokenLogProbs(), c), 6, 11, 1e-5);
+        for (int chunk : new int[] {0, 3}) { // the LM head whole, and in chunks of 3 rows
+            m.setLmHeadChunkSize(chunk);
+            m.zeroGrad();
+            m.forward(b, temperature).backward(c);
+            for (Parameter p : m.parameters()) {
+                GradCheck.check(p.name() + " (chunk " + chunk + ")", p.value(), p.grad(),
+                        () -> weighted(m.forward(b, temperature).tokenLogProbs(), c), 6, 11, 1e-5);
+            }
         }
     }
 

@@ -8,13 +8,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import org.align4j.policy.ops.Backends;
 import org.align4j.policy.ops.Ops;
 import org.align4j.policy.ops.cuda.CudaOps;
 import org.align4j.policy.ops.cuda.CudaTesting;
 import org.align4j.policy.train.AdamW;
 import org.align4j.policy.train.GradientClipper;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
@@ -38,12 +36,6 @@ class CudaModelTest {
     @BeforeAll
     static void useGpu() {
         gpu = CudaTesting.ops();
-        Backends.use(gpu);
-    }
-
-    @AfterAll
-    static void backToCpu() {
-        Backends.use(Ops.cpu());
     }
 
     @ParameterizedTest
@@ -51,7 +43,7 @@ class CudaModelTest {
     void logitsAndLogProbsMatchTransformers(String name) throws IOException {
         Path dir = HfConformanceTest.fixture(name);
         JsonNode exp = HfConformanceTest.expected(dir);
-        CausalLM m = HfCheckpoint.load(dir);
+        CausalLM m = HfCheckpoint.load(dir, gpu);
         assertEquals("cuda", m.ops().name());
         int[][] input = HfConformanceTest.ids(exp.get("input_ids"));
         Forward f = m.forward(TokenBatch.of(input));
@@ -83,7 +75,7 @@ class CudaModelTest {
     void greedyGenerationMatchesTransformers(String name) throws IOException {
         Path dir = HfConformanceTest.fixture(name);
         JsonNode exp = HfConformanceTest.expected(dir);
-        CausalLM m = HfCheckpoint.load(dir);
+        CausalLM m = HfCheckpoint.load(dir, gpu);
         int[] prompt = HfConformanceTest.ids(exp.get("greedy_prompt"))[0];
         int[] want = HfConformanceTest.ids(exp.get("greedy_output"))[0];
         assertArrayEquals(want, Greedy.generate(m, prompt, want.length - prompt.length));
@@ -92,23 +84,18 @@ class CudaModelTest {
     @ParameterizedTest
     @ValueSource(strings = {"model_llama", "model_qwen2"})
     void saveAfterGpuUseWritesTheSameWeights(String name, @TempDir Path tmp) {
-        CausalLM m = HfCheckpoint.load(HfConformanceTest.fixture(name));
+        CausalLM m = HfCheckpoint.load(HfConformanceTest.fixture(name), gpu);
         m.forward(TokenBatch.of(new int[] {1, 2, 3, 4}));
         HfCheckpoint.save(m, tmp.resolve("copy"), null);
-        Backends.use(Ops.cpu());
-        try {
-            CausalLM cpuBack = HfCheckpoint.load(tmp.resolve("copy"));
-            CausalLM cpuOrig = HfCheckpoint.load(HfConformanceTest.fixture(name));
-            for (Parameter p : cpuOrig.parameters()) {
-                assertEquals(p.value(), cpuBack.parameter(p.name()).value(), p.name());
-            }
-        } finally {
-            Backends.use(gpu);
+        CausalLM cpuBack = HfCheckpoint.load(tmp.resolve("copy"), Ops.cpu());
+        CausalLM cpuOrig = HfCheckpoint.load(HfConformanceTest.fixture(name), Ops.cpu());
+        for (Parameter p : cpuOrig.parameters()) {
+            assertEquals(p.value(), cpuBack.parameter(p.name()).value(), p.name());
         }
     }
 
     private static CausalLM gpuModel(String arch, boolean tied, long seed) {
-        CausalLM m = CausalLMGradientTest.randomModel(CausalLMGradientTest.tiny(arch, tied), seed);
+        CausalLM m = CausalLMGradientTest.randomModel(CausalLMGradientTest.tiny(arch, tied), seed, gpu);
         assertEquals("cuda", m.ops().name());
         return m;
     }
@@ -205,7 +192,7 @@ class CudaModelTest {
     @ParameterizedTest
     @ValueSource(strings = {"v3", "v2"})
     void deepSeekLogProbGradientMatchesFiniteDifferences(String variant) {
-        CausalLM m = DeepSeekGradientTest.randomModel(DeepSeekGradientTest.tiny(variant), 7);
+        CausalLM m = DeepSeekGradientTest.randomModel(DeepSeekGradientTest.tiny(variant), 7, gpu);
         assertEquals("cuda", m.ops().name());
         TokenBatch b = CausalLMGradientTest.batch();
         double[][] c = CausalLMGradientTest.coefficients(b, 3);
@@ -222,7 +209,7 @@ class CudaModelTest {
     @ParameterizedTest
     @ValueSource(strings = {"v3", "v2", "v3-halves"})
     void deepSeekCompressedCacheDecodingEqualsFullForward(String variant) {
-        CausalLM m = DeepSeekGradientTest.randomModel(DeepSeekGradientTest.tiny(variant), 21);
+        CausalLM m = DeepSeekGradientTest.randomModel(DeepSeekGradientTest.tiny(variant), 21, gpu);
         assertEquals("cuda", m.ops().name());
         double err = DeepSeekGradientTest.decodingError(m, new KvCache[2]);
         assertTrue(err < 1e-10, "max |logit difference| " + err);
@@ -233,13 +220,7 @@ class CudaModelTest {
     void trainingStepsAgreeWithTheCpuBackend() {
         ModelConfig c = CausalLMGradientTest.tiny(ModelConfig.QWEN2, false);
         CausalLM onGpu = gpuModel(ModelConfig.QWEN2, false, 31);
-        Backends.use(Ops.cpu());
-        CausalLM onCpu;
-        try {
-            onCpu = CausalLM.fromWeights(c, onGpu.weights(), DataType.DOUBLE);
-        } finally {
-            Backends.use(gpu);
-        }
+        CausalLM onCpu = CausalLM.fromWeights(c, onGpu.weights(), DataType.DOUBLE, Ops.cpu());
         TokenBatch b = CausalLMGradientTest.batch();
         double[][] coef = CausalLMGradientTest.coefficients(b, 5);
         double[] norms = new double[2];
@@ -261,5 +242,58 @@ class CudaModelTest {
             double err = w.sub(cw.get(name)).amaxNumber().doubleValue();
             assertTrue(err < 1e-10, name + " differs by " + err);
         });
+    }
+
+    /** RoPE scaling on the GPU (the rope kernel's cos/sin scale, DeepSeek's YaRN softmax correction). */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama3", "linear", "dynamic", "deepseek_v3_yarn", "deepseek_v2_yarn"})
+    void ropeScalingMatchesTransformers(String name) throws IOException {
+        Path dir = HfConformanceTest.fixture("rope/" + name);
+        JsonNode exp = HfConformanceTest.expected(dir);
+        CausalLM m = HfCheckpoint.load(dir);
+        assertEquals("cuda", m.ops().name());
+        int[][] input = HfConformanceTest.ids(exp.get("input_ids"));
+        double[][] lp = m.forward(TokenBatch.of(input)).tokenLogProbs();
+        double lpErr = 0;
+        for (int b = 0; b < input.length; b++) {
+            for (int t = 0; t < lp[b].length; t++) {
+                lpErr = Math.max(lpErr, Math.abs(exp.get("token_logprobs").get(b).get(t).asDouble() - lp[b][t]));
+            }
+        }
+        System.out.println(name + " on cuda: max |log-prob - transformers| = " + lpErr);
+        assertTrue(lpErr < 1e-4, "max |log-prob - transformers| = " + lpErr);
+    }
+
+    /**
+     * The fused attention kernels inside the model, with checkpointing and a chunked LM head, in float64 against
+     * the CPU backend's eager path: log-probs and every gradient.
+     */
+    @Test
+    void fusedAttentionCheckpointingAndChunkedHeadAgreeWithTheCpuEagerPath() {
+        ModelConfig c = CausalLMGradientTest.tiny(ModelConfig.QWEN2, false);
+        CausalLM onGpu = gpuModel(ModelConfig.QWEN2, false, 37);
+        onGpu.setAttnImplementation(CausalLM.FLASH_ATTENTION_2);
+        onGpu.setGradientCheckpointing(true);
+        onGpu.setLmHeadChunkSize(5);
+        CausalLM onCpu = CausalLM.fromWeights(c, onGpu.weights(), DataType.DOUBLE, Ops.cpu());
+        TokenBatch b = CausalLMGradientTest.batch();
+        double[][] coef = CausalLMGradientTest.coefficients(b, 6);
+        double[][][] lp = new double[2][][];
+        int i = 0;
+        for (CausalLM m : List.of(onCpu, onGpu)) {
+            m.zeroGrad();
+            Forward f = m.forward(b);
+            lp[i++] = f.tokenLogProbs();
+            f.backward(coef);
+        }
+        for (int r = 0; r < lp[0].length; r++) {
+            assertArrayEquals(lp[0][r], lp[1][r], 1e-10);
+        }
+        for (Parameter p : onCpu.parameters()) {
+            INDArray g = onGpu.parameter(p.name()).grad();
+            gpu.toHost(g);
+            double err = g.sub(p.grad()).amaxNumber().doubleValue();
+            assertTrue(err < 1e-10, p.name() + " differs by " + err);
+        }
     }
 }

@@ -92,10 +92,11 @@ class DeepSeekCheckpointTest {
 
     @Test
     void unsupportedSettingsAreRefused(@TempDir Path dir) throws Exception {
-        ObjectNode yarn = v2LiteJson();
-        yarn.putObject("rope_scaling").put("type", "yarn").put("factor", 40);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ModelConfig.fromJson(yarn));
-        assertTrue(e.getMessage().contains("yarn"), e.getMessage());
+        ObjectNode longrope = v2LiteJson();
+        longrope.putObject("rope_scaling").put("type", "longrope").put("factor", 40);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ModelConfig.fromJson(longrope));
+        assertTrue(e.getMessage().contains("rope_scaling.type 'longrope'"), e.getMessage());
         ObjectNode method = v2LiteJson();
         method.put("topk_method", "random");
         e = assertThrows(IllegalArgumentException.class, () -> ModelConfig.fromJson(method));

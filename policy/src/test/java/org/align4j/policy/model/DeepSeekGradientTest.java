@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.function.DoubleSupplier;
 import org.align4j.policy.ops.Ops;
-import org.align4j.policy.ops.RopeTable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -30,7 +29,8 @@ class DeepSeekGradientTest {
      * Three layers (the first dense), 2 heads. "v3": query bottleneck, sigmoid routing with the correction bias,
      * 2 groups of 2 experts with one group per token, renormalised weights; "v2": plain q_proj, biases on the
      * latent projections, softmax greedy routing without renormalisation, halves-style RoPE is V3-only so V2 is
-     * interleaved; "v3-halves": V3 with rope_interleave false.
+     * interleaved; "v3-halves": V3 with rope_interleave false; "v3-yarn": V3 with YaRN (cos/sin and the softmax
+     * scale corrected by mscale).
      */
     static ModelConfig tiny(String variant) {
         boolean v3 = !variant.equals("v2");
@@ -38,12 +38,18 @@ class DeepSeekGradientTest {
         MoeConfig moe = v3
                 ? new MoeConfig(1, 1, 4, 2, 5, 1, MoeConfig.SIGMOID, MoeConfig.NOAUX_TC, 2, 1, true, 2.5)
                 : new MoeConfig(1, 1, 4, 2, 5, 2, MoeConfig.SOFTMAX, MoeConfig.GREEDY, 1, 1, false, 1.5);
+        RopeScaling rope = variant.equals("v3-yarn")
+                ? RopeScaling.yarn(4, 16, 32, 1, 0.8, 1.0, Double.NaN, true) : RopeScaling.NONE;
         return new ModelConfig(v3 ? ModelConfig.DEEPSEEK_V3 : ModelConfig.DEEPSEEK_V2, 13, 8, 12, 3, 2, 2, 4, 64,
-                1e-6, 10000.0, false, false, 1, new int[] {2}, mla, moe, 0);
+                1e-6, 10000.0, false, false, 1, new int[] {2}, mla, moe, 0, rope);
     }
 
     static CausalLM randomModel(ModelConfig c, long seed) {
-        CausalLM m = CausalLMGradientTest.randomModel(c, seed);
+        return randomModel(c, seed, Ops.cpu());
+    }
+
+    static CausalLM randomModel(ModelConfig c, long seed, Ops ops) {
+        CausalLM m = CausalLMGradientTest.randomModel(c, seed, ops);
         // a correction bias large enough to change some choices
         m.editWeights(w -> w.forEach((k, v) -> {
             if (k.endsWith("e_score_correction_bias")) {
@@ -72,7 +78,7 @@ class DeepSeekGradientTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"v3", "v2", "v3-halves"})
+    @ValueSource(strings = {"v3", "v2", "v3-halves", "v3-yarn"})
     void latentAttention(String variant) {
         Nd4j.getRandom().setSeed(3);
         ModelConfig c = tiny(variant);
@@ -80,7 +86,7 @@ class DeepSeekGradientTest {
         Shape s = new Shape(2, 5, F64);
         int h = c.numHeads;
         boolean lora = m.qLoraRank() > 0;
-        LatentAttention attn = new LatentAttention(ops, c, new RopeTable(m.qkRopeHeadDim(), 10000.0),
+        LatentAttention attn = new LatentAttention(ops, c, new RotaryEmbedding(c),
                 lora ? linear("qa", m.qLoraRank(), 8, m.attentionBias()) : null, lora ? norm("qan", m.qLoraRank()) : null,
                 lora ? linear("qb", h * m.qkHeadDim(), m.qLoraRank(), false) : linear("q", h * m.qkHeadDim(), 8, false),
                 linear("kva", m.cachedDimsPerToken(), 8, m.attentionBias()), norm("kvan", m.kvLoraRank()),

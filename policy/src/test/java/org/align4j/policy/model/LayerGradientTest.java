@@ -2,7 +2,6 @@ package org.align4j.policy.model;
 
 import java.util.function.DoubleSupplier;
 import org.align4j.policy.ops.Ops;
-import org.align4j.policy.ops.RopeTable;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -98,7 +97,7 @@ class LayerGradientTest {
     void groupedQueryAttentionWithRope() {
         ModelConfig c = CausalLMGradientTest.tiny(ModelConfig.QWEN2, false); // 4 heads, 2 kv heads, head dim 4
         Shape s = new Shape(2, 5, f64);
-        RopeTable rope = new RopeTable(c.headDim, c.ropeTheta);
+        RotaryEmbedding rope = new RotaryEmbedding(c);
         Attention attn = new Attention(ops, c, rope, new Linear(ops, param("q", 16, 8), param("qb", 16)),
                 new Linear(ops, param("k", 8, 8), param("kb", 8)), new Linear(ops, param("v", 8, 8), param("vb", 8)),
                 new Linear(ops, param("o", 8, 16), null));

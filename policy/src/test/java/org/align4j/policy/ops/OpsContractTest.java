@@ -107,15 +107,72 @@ class OpsContractTest {
         Path backends = root.resolve("policy/src/main/java/org/align4j/policy/ops");
         Pattern call = Pattern.compile("\\.(hostWritten|\\w*WrittenOnHost)\\(");
         List<String> offenders = new ArrayList<>();
-        try (Stream<Path> files = Files.walk(root)) {
-            for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".java"))
-                    .filter(p -> p.toString().contains("/src/")).filter(p -> !p.startsWith(backends))::iterator) {
-                if (call.matcher(Files.readString(f)).find()) {
-                    offenders.add(root.relativize(f).toString());
-                }
+        for (Path f : sources(root, "/src/")) {
+            if (!f.startsWith(backends) && call.matcher(Files.readString(f)).find()) {
+                offenders.add(root.relativize(f).toString());
             }
         }
         assertTrue(offenders.isEmpty(), "host writes marked by hand (use Ops.editOnHost or CausalLM.editWeights): "
                 + offenders);
+    }
+
+    /**
+     * Models get their backend when they are made: nothing in the model package reads the global choice, and
+     * every model made by main code (the CLI, trainers, examples) is given one, typically Backends.current() (the
+     * overloads without a backend mean the CPU, for tests and tools).
+     */
+    @Test
+    void modelsAreGivenTheirBackend() throws IOException {
+        Path root = Path.of("..").toAbsolutePath().normalize();
+        Path model = root.resolve("policy/src/main/java/org/align4j/policy/model");
+        List<String> offenders = new ArrayList<>();
+        for (Path f : sources(model, "")) {
+            String src = Files.readString(f);
+            if (src.contains("Backends.") || src.contains("Ops.current(")) {
+                offenders.add(root.relativize(f) + " reads the global backend");
+            }
+        }
+        Pattern factory = Pattern.compile("\\b(HfCheckpoint\\.load|CausalLM\\.initialize|CausalLM\\.fromWeights"
+                + "|RewardModel\\.load|PeftAdapter\\.loadModel)\\(");
+        for (Path f : sources(root, "/src/main/")) {
+            if (f.startsWith(model)) {
+                continue;
+            }
+            String src = Files.readString(f);
+            Matcher m = factory.matcher(src);
+            while (m.find()) {
+                String last = lastArgument(src, m.end());
+                if (!last.toLowerCase(java.util.Locale.ROOT).matches("(?s).*\\b(\\w*ops|backends)\\b.*")) {
+                    offenders.add(root.relativize(f) + ": " + m.group(1) + "(... " + last + ") runs on the CPU");
+                }
+            }
+        }
+        assertTrue(offenders.isEmpty(), String.join("\n", offenders));
+    }
+
+    /** The last top-level argument of the call whose argument list starts at from (just after its '('). */
+    private static String lastArgument(String src, int from) {
+        int depth = 0;
+        int start = from;
+        for (int i = from; i < src.length(); i++) {
+            char c = src.charAt(i);
+            if (c == '(' || c == '[' || c == '{') {
+                depth++;
+            } else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
+                depth--;
+            } else if (c == ')') {
+                return src.substring(start, i).trim();
+            } else if (c == ',' && depth == 0) {
+                start = i + 1;
+            }
+        }
+        return src.substring(start).trim();
+    }
+
+    /** .java files under dir whose path contains part. */
+    private static List<Path> sources(Path dir, String part) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            return files.filter(p -> p.toString().endsWith(".java") && p.toString().contains(part)).toList();
+        }
     }
 }

@@ -45,7 +45,7 @@ class PromptTemplateTest {
     }
 
     @Test
-    void qwenGetsChatMl() {
+    void qwenGetsChatMlFromItsTemplate() {
         Tokenizer qwen = load("qwen3");
         PromptTemplate chat = PromptTemplate.chat(qwen);
         assertEquals("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n", chat.renderPrompt("hi"));
@@ -65,8 +65,8 @@ class PromptTemplateTest {
     }
 
     @Test
-    void refusesARoleTheTemplateDoesNotKnow() {
-        PromptTemplate chat = PromptTemplate.chat(load("qwen3"));
+    void theGuessedFormatRefusesARoleItDoesNotKnow() {
+        PromptTemplate chat = ChatTemplate.forTokenizer(load("qwen3"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> chat.render(List.of(new ChatMessage("tool", "x")), false));
         assertEquals(true, e.getMessage().contains("'tool'"));

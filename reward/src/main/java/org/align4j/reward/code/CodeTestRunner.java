@@ -31,7 +31,9 @@ public final class CodeTestRunner {
 
     /**
      * @param interpreter for Python the interpreter command ({@code null}: {@code python3}); for
-     *                    Java the JDK home ({@code null}: this JVM's {@code java.home})
+     *                    Java the JDK home ({@code null}: this JVM's {@code java.home}); for C++ the
+     *                    compiler ({@code g++}); for JavaScript Node.js ({@code node})
+     * @throws IllegalArgumentException when the language's tool is not installed (one line naming it)
      * @param limits      {@code null} for {@link #defaultLimits(Language)}
      */
     public static CodeTestRunner create(Language language, IsolationMode mode, SandboxLimits limits, String interpreter) {
@@ -39,17 +41,24 @@ public final class CodeTestRunner {
         TestHarness harness = switch (language) {
             case PYTHON -> new PythonHarness(interpreter == null ? "python3" : interpreter);
             case JAVA -> new JavaHarness(Path.of(interpreter == null ? System.getProperty("java.home") : interpreter), l);
+            case CPP -> new CppHarness(interpreter == null ? "g++" : interpreter);
+            case JAVASCRIPT -> new JavaScriptHarness(interpreter == null ? "node" : interpreter);
         };
         return new CodeTestRunner(language, harness, Sandbox.create(mode, l, harness.probe()));
     }
 
     /**
-     * Python: {@link SandboxLimits#defaults()}. Java: 1 GiB of address space (a JVM reserves far
-     * more than it uses) and 64 processes (a JVM's threads count as processes).
+     * Python: {@link SandboxLimits#defaults()}. Java and JavaScript: 1 GiB of address space (a JVM
+     * and V8 reserve far more than they use) and 64 processes (their threads count as processes).
+     * C++: 1 GiB, 64 processes and 30 s, since compiling is part of the run.
      */
     public static SandboxLimits defaultLimits(Language language) {
         SandboxLimits base = SandboxLimits.defaults();
-        return language == Language.JAVA ? base.withMemoryBytes(1024 * MIB).withMaxProcesses(64) : base;
+        return switch (language) {
+            case PYTHON -> base;
+            case JAVA, JAVASCRIPT -> base.withMemoryBytes(1024 * MIB).withMaxProcesses(64);
+            case CPP -> base.withMemoryBytes(1024 * MIB).withMaxProcesses(64).withTimeout(java.time.Duration.ofSeconds(30));
+        };
     }
 
     public Language language() {

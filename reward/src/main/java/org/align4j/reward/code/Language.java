@@ -6,7 +6,9 @@ import java.util.Set;
 /** The languages whose code can be run against unit tests, with their markdown fence tags. */
 public enum Language {
     PYTHON(Set.of("python", "py", "python3")),
-    JAVA(Set.of("java"));
+    JAVA(Set.of("java")),
+    CPP(Set.of("cpp", "c++", "cc", "cxx")),
+    JAVASCRIPT(Set.of("javascript", "js", "node", "nodejs"));
 
     private final Set<String> fenceTags;
 

@@ -59,7 +59,7 @@ final class PythonHarness implements TestHarness {
     }
 
     /** Real executable, sys.prefix and sys.base_prefix of {@code python} (which may be a shim or a venv). */
-    private static List<String> describeInterpreter(String python) {
+    static List<String> describeInterpreter(String python) {
         String script = "import os, sys; print(os.path.realpath(sys.executable)); print(sys.prefix); print(sys.base_prefix)";
         try {
             Process p = new ProcessBuilder(python, "-c", script).redirectErrorStream(true).start();

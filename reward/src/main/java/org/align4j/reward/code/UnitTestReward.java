@@ -18,19 +18,23 @@ import org.align4j.reward.sandbox.SandboxLimits;
 /**
  * Runs each completion's code against its row's unit tests in the sandbox and rewards the fraction
  * of tests passed (or 1/0 for all-or-nothing). Abstains on rows without tests. A batch runs in
- * parallel through a bounded pool, so {@code parallelism} sandboxes at most exist at a time.
+ * parallel through a pool of {@code reward_workers} sandboxes (default: the number of cores), each
+ * run with its own time limit, so a batch takes as long as its slowest run, not the sum.
  *
- * <p>Config ({@code python_tests} or {@code java_tests}):
+ * <p>Config ({@code python_tests}, {@code java_tests}, {@code cpp_tests} or {@code javascript_tests}):
  * <pre>{type: python_tests, mode: fraction|all, tests_key: tests, timeout_seconds: 10, memory_mb: 512,
- *  max_processes: 32, max_output_kb: 1024, parallelism: 2, isolation: auto|bwrap|limits,
+ *  max_processes: 32, max_output_kb: 1024, reward_workers: 2, sandbox: auto|bwrap|unshare|none,
  *  interpreter: python3}</pre>
  * Without {@code tests_key} the tests are read from {@code tests}, else from MBPP's {@code test_list}.
- * Java's {@code interpreter} is a JDK home (default: the running JVM's).
+ * Java's {@code interpreter} is a JDK home (default: the running JVM's); C++'s the compiler
+ * ({@code g++}); JavaScript's Node.js ({@code node}).
  */
 public final class UnitTestReward implements OutcomeReward {
 
     public static final String PYTHON_TYPE = "python_tests";
     public static final String JAVA_TYPE = "java_tests";
+    public static final String CPP_TYPE = "cpp_tests";
+    public static final String JAVASCRIPT_TYPE = "javascript_tests";
 
     private final String name;
     private final RewardMode mode;
@@ -39,9 +43,9 @@ public final class UnitTestReward implements OutcomeReward {
     private final ExecutorService pool;
 
     public UnitTestReward(Language language, Map<String, Object> params) {
-        this.name = language == Language.JAVA ? JAVA_TYPE : PYTHON_TYPE;
+        this.name = typeOf(language);
         RewardParams p = new RewardParams(name, params).allowOnly("mode", "tests_key", "timeout_seconds", "memory_mb",
-                "max_processes", "max_output_kb", "parallelism", "isolation", "interpreter");
+                "max_processes", "max_output_kb", "reward_workers", "sandbox", "interpreter");
         this.mode = p.choice("mode", RewardMode.FRACTION);
         this.testsKey = p.string("tests_key", null);
         SandboxLimits limits = CodeTestRunner.defaultLimits(language);
@@ -57,15 +61,25 @@ public final class UnitTestReward implements OutcomeReward {
         if (p.has("max_output_kb")) {
             limits = limits.withMaxOutputBytes(p.integer("max_output_kb", 0, 1, 1 << 20) * 1024L);
         }
-        int parallelism = p.integer("parallelism", Runtime.getRuntime().availableProcessors(), 1, 256);
-        IsolationMode isolation = p.choice("isolation", IsolationMode.AUTO);
+        int workers = p.integer("reward_workers", Runtime.getRuntime().availableProcessors(), 1, 256);
+        IsolationMode isolation = p.choice("sandbox", IsolationMode.AUTO);
         this.runner = CodeTestRunner.create(language, isolation, limits, p.string("interpreter", null));
         AtomicInteger threads = new AtomicInteger();
-        this.pool = Executors.newFixedThreadPool(parallelism, r -> {
+        this.pool = Executors.newFixedThreadPool(workers, r -> {
             Thread t = new Thread(r, name + "-" + threads.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
+    }
+
+    /** The config type of a language's unit-test reward, e.g. {@code python_tests}. */
+    public static String typeOf(Language language) {
+        return switch (language) {
+            case PYTHON -> PYTHON_TYPE;
+            case JAVA -> JAVA_TYPE;
+            case CPP -> CPP_TYPE;
+            case JAVASCRIPT -> JAVASCRIPT_TYPE;
+        };
     }
 
     private static double positive(RewardParams p, String owner, String key) {

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
+import org.align4j.policy.ops.Backends;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.reward.RewardInput;
 import org.align4j.reward.RewardParams;
@@ -25,7 +26,7 @@ final class LoadedRewardModel {
             throw new IllegalArgumentException(type + ": key 'path' (a reward model directory) is required");
         }
         dir = Paths.get(params.string("path", null));
-        model = RewardModel.load(dir);
+        model = RewardModel.load(dir, Backends.current());
         if (model.kind() != expected) {
             throw new IllegalArgumentException(type + ": " + dir + " is an " + model.kind().key()
                     + " reward model; use type " + (model.kind() == RewardModelKind.PRM

@@ -50,7 +50,15 @@ public final class RewardEncoder {
     }
 
     public Encoded encode(String prompt, String completion) {
-        int[] p = tokenizer.encode(prompt, true);
+        return encode(prompt, completion, true);
+    }
+
+    /**
+     * @param promptSpecialTokens encode the prompt with the tokenizer's special tokens (false for a prompt
+     *                            rendered by a chat template, which writes its own)
+     */
+    public Encoded encode(String prompt, String completion, boolean promptSpecialTokens) {
+        int[] p = tokenizer.encode(prompt, promptSpecialTokens);
         int[] c = completion.isEmpty() ? new int[0] : tokenizer.encode(completion, false);
         if (p.length + c.length == 0) {
             throw new IllegalArgumentException("prompt and completion are both empty");

@@ -14,8 +14,10 @@ import org.align4j.policy.io.AtomicFiles;
 import org.align4j.policy.io.SafeTensors;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.HfCheckpoint;
+import org.align4j.policy.model.PeftAdapter;
 import org.align4j.policy.model.Parameter;
 import org.align4j.policy.model.TokenBatch;
+import org.align4j.policy.ops.Ops;
 import org.align4j.policy.util.BadInputException;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -63,17 +65,35 @@ public final class RewardModel {
         return Files.isRegularFile(dir.resolve(META_FILE)) && Files.isRegularFile(dir.resolve(HEAD_FILE));
     }
 
-    public static RewardModel load(Path dir) {
-        return load(dir, DataType.FLOAT);
+    /** A float32 reward model on the given backend. */
+    public static RewardModel load(Path dir, Ops ops) {
+        return load(dir, DataType.FLOAT, ops);
     }
 
+    /** A float32 reward model on the CPU backend. */
+    public static RewardModel load(Path dir) {
+        return load(dir, Ops.cpu());
+    }
+
+    /** A reward model of the given element type on the CPU backend. */
     public static RewardModel load(Path dir, DataType dtype) {
+        return load(dir, dtype, Ops.cpu());
+    }
+
+    public static RewardModel load(Path dir, DataType dtype, Ops ops) {
         if (!isRewardModel(dir)) {
             throw new BadInputException(dir + ": not a reward model directory (needs " + META_FILE + " and "
                     + HEAD_FILE + "; train one with 'align4j rm train')");
         }
         RewardModelKind kind = readKind(dir.resolve(META_FILE));
-        CausalLM trunk = HfCheckpoint.load(dir, dtype);
+        CausalLM trunk;
+        if (PeftAdapter.isAdapter(dir)) {
+            // a reward model trained with use_peft: the trunk's LoRA adapter on its base, and the full head
+            trunk = HfCheckpoint.load(PeftAdapter.baseOf(dir), dtype, ops);
+            PeftAdapter.load(trunk, dir);
+        } else {
+            trunk = HfCheckpoint.load(dir, dtype, ops);
+        }
         Map<String, INDArray> h = SafeTensors.read(dir.resolve(HEAD_FILE), dtype);
         INDArray w = h.get(ScalarHead.WEIGHT);
         INDArray b = h.get(ScalarHead.BIAS);
@@ -107,10 +127,26 @@ public final class RewardModel {
      * so a reader never sees a trunk without its head. Tokenizer files in tokenizerDir (may be null) are copied.
      */
     public void save(Path dir, Path tokenizerDir) {
+        save(dir, tokenizerDir, null);
+    }
+
+    /**
+     * {@link #save(Path, Path)}; a trunk with LoRA adapters is saved as its adapter in PEFT's format (with baseDir,
+     * which must then be given, as base_model_name_or_path) beside the full head, as PEFT saves a sequence
+     * classifier's trained score head in modules_to_save.
+     */
+    public void save(Path dir, Path tokenizerDir, Path baseDir) {
         Path target = dir.toAbsolutePath();
         Path tmp = target.resolveSibling("." + target.getFileName() + ".rm.tmp");
         AtomicFiles.deleteRecursively(tmp);
-        HfCheckpoint.save(trunk, tmp, tokenizerDir);
+        if (trunk.hasAdapters()) {
+            if (baseDir == null) {
+                throw new IllegalStateException("a reward model with LoRA adapters is saved with its base directory");
+            }
+            PeftAdapter.save(trunk, tmp, baseDir.toAbsolutePath().normalize().toString(), tokenizerDir);
+        } else {
+            HfCheckpoint.save(trunk, tmp, tokenizerDir);
+        }
         SafeTensors.write(tmp.resolve(HEAD_FILE), head.weights());
         ObjectNode meta = JSON.createObjectNode();
         meta.put("kind", kind.key());

@@ -17,8 +17,13 @@ import java.util.function.Supplier;
 
 /**
  * What this host offers for sandboxing, detected once per JVM: whether we run as root, where the
- * helper tools are, and whether bubblewrap actually works here (it may be installed while user
- * namespaces are disabled, so it is tried with a trivial command rather than assumed).
+ * helper tools are, and whether bubblewrap and util-linux's {@code unshare} actually work here
+ * (either may be installed while user namespaces are disabled, so each is tried with a trivial
+ * command rather than assumed).
+ *
+ * <p>The system property {@code align4j.sandbox.hide} (a comma-separated list of tool names, e.g.
+ * {@code bwrap}) makes detection treat those tools as not installed: it lets tests and users try
+ * the fallback on a machine that has bubblewrap.
  */
 public final class HostSupport {
 
@@ -30,19 +35,25 @@ public final class HostSupport {
     private final Path prlimit;
     private final Path setsid;
     private final Path shell;
-    private final boolean bwrapWorks;
+    private final Path unshare;
+    private final Path mount;
+    private final Path chroot;
     private final String bwrapProblem;
+    private final String unshareProblem;
 
     private HostSupport(boolean root, Path bwrap, Path setpriv, Path prlimit, Path setsid, Path shell,
-                        boolean bwrapWorks, String bwrapProblem) {
+                        Path unshare, Path mount, Path chroot, String bwrapProblem, String unshareProblem) {
         this.root = root;
         this.bwrap = bwrap;
         this.setpriv = setpriv;
         this.prlimit = prlimit;
         this.setsid = setsid;
         this.shell = shell;
-        this.bwrapWorks = bwrapWorks;
+        this.unshare = unshare;
+        this.mount = mount;
+        this.chroot = chroot;
         this.bwrapProblem = bwrapProblem;
+        this.unshareProblem = unshareProblem;
     }
 
     public static HostSupport get() {
@@ -54,7 +65,17 @@ public final class HostSupport {
     }
 
     public boolean bwrapWorks() {
-        return bwrapWorks;
+        return bwrapProblem.isEmpty();
+    }
+
+    /** Whether the util-linux fallback (namespaces through {@code unshare}, then {@code chroot}) works here. */
+    public boolean unshareWorks() {
+        return unshareProblem.isEmpty();
+    }
+
+    /** Why the unshare fallback cannot be used; empty when it can. */
+    public String unshareProblem() {
+        return unshareProblem;
     }
 
     /** Why bwrap cannot be used; empty when it can. */
@@ -82,50 +103,98 @@ public final class HostSupport {
         return shell;
     }
 
+    Optional<Path> unshare() {
+        return Optional.ofNullable(unshare);
+    }
+
+    Optional<Path> mount() {
+        return Optional.ofNullable(mount);
+    }
+
+    Optional<Path> chroot() {
+        return Optional.ofNullable(chroot);
+    }
+
     private static HostSupport detect() {
+        String hide = System.getProperty("align4j.sandbox.hide", "");
+        return detect(Set.of(hide.split("\\s*,\\s*")));
+    }
+
+    /** Detects the host as if the tools named in {@code hidden} were not installed. */
+    static HostSupport detect(Set<String> hidden) {
         boolean root = ProcFs.effectiveUid() == 0;
-        Path bwrap = which("bwrap");
-        Path setpriv = which("setpriv");
+        Path bwrap = hidden.contains("bwrap") ? null : which("bwrap");
+        Path setpriv = hidden.contains("setpriv") ? null : which("setpriv");
         Path prlimit = which("prlimit");
         Path setsid = which("setsid");
         Path shell = Optional.ofNullable(which("sh")).orElse(Path.of("/bin/sh"));
-        HostSupport partial = new HostSupport(root, bwrap, setpriv, prlimit, setsid, shell, false, "");
-        if (bwrap == null) {
-            return new HostSupport(root, null, setpriv, prlimit, setsid, shell, false, "bwrap is not installed");
-        }
-        String problem = tryBwrap(partial);
-        return new HostSupport(root, bwrap, setpriv, prlimit, setsid, shell, problem.isEmpty(), problem);
+        Path unshare = hidden.contains("unshare") ? null : which("unshare");
+        Path mount = which("mount");
+        Path chroot = which("chroot");
+        HostSupport partial = new HostSupport(root, bwrap, setpriv, prlimit, setsid, shell, unshare, mount, chroot, "", "");
+        String bwrapProblem = bwrap == null ? "bwrap is not installed" : tryBwrap(partial);
+        String unshareProblem = unshare == null ? "unshare (util-linux) is not installed"
+                : mount == null ? "mount (util-linux) is not installed"
+                : chroot == null ? "chroot (coreutils) is not installed"
+                : setpriv == null ? "setpriv (util-linux) is not installed"
+                : tryUnshare(partial);
+        return new HostSupport(root, bwrap, setpriv, prlimit, setsid, shell, unshare, mount, chroot,
+                bwrapProblem, unshareProblem);
     }
 
     /** Runs {@code true} the way real runs are started; returns "" on success, else why it failed. */
     private static String tryBwrap(HostSupport host) {
-        Path trueCmd = Optional.ofNullable(which("true")).orElse(Path.of("/bin/true"));
-        Path dir = null;
-        try {
-            dir = Files.createTempDirectory("align4j-bwrap-probe");
+        return probe("bwrap", dir -> {
             boolean dropsUid = host.root && host.setpriv != null;
             List<String> command = new ArrayList<>(BwrapCommand.prefix(host, dropsUid, dir, List.of(), List.of(),
                     SandboxLimits.defaults(), Map.of()));
             if (dropsUid) {
                 command.addAll(LimitsCommand.dropUid(host.setpriv, 1_999_999_999));
             }
+            return command;
+        });
+    }
+
+    /** The same for the unshare fallback. */
+    private static String tryUnshare(HostSupport host) {
+        return probe("unshare", dir -> {
+            Files.createDirectory(dir.resolve(UnshareCommand.ROOT_DIR));
+            List<String> command = new ArrayList<>(UnshareCommand.prefix(host, dir, List.of(), List.of(),
+                    SandboxLimits.defaults()));
+            command.addAll(host.root ? LimitsCommand.dropUid(host.setpriv, 1_999_999_999)
+                    : LimitsCommand.dropCapabilities(host.setpriv));
+            return command;
+        });
+    }
+
+    private interface ProbeCommand {
+        List<String> build(Path dir) throws IOException;
+    }
+
+    private static String probe(String tool, ProbeCommand prefix) {
+        Path trueCmd = Optional.ofNullable(which("true")).orElse(Path.of("/bin/true"));
+        Path dir = null;
+        try {
+            dir = Files.createTempDirectory("align4j-" + tool + "-probe");
+            List<String> command = new ArrayList<>(prefix.build(dir));
             command.add(trueCmd.toString());
             Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
             p.getOutputStream().close();
             if (!p.waitFor(20, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                return "bwrap did not finish a trivial command within 20 s";
+                return tool + " did not finish a trivial command within 20 s";
             }
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            return p.exitValue() == 0 ? "" : "bwrap failed (exit " + p.exitValue() + "): " + firstLine(out);
+            return p.exitValue() == 0 ? "" : tool + " failed (exit " + p.exitValue() + "): " + firstLine(out);
         } catch (IOException e) {
-            return "bwrap could not be started: " + e.getMessage();
+            return tool + " could not be started: " + e.getMessage();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return "interrupted while trying bwrap";
+            return "interrupted while trying " + tool;
         } finally {
             if (dir != null) {
                 try {
+                    Files.deleteIfExists(dir.resolve(UnshareCommand.ROOT_DIR));
                     Files.deleteIfExists(dir);
                 } catch (IOException ignored) {
                     // an empty probe directory in the temp dir is harmless

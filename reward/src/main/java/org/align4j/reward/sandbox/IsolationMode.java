@@ -1,11 +1,19 @@
 package org.align4j.reward.sandbox;
 
-/** Which isolation a sandbox should use. */
+/** Which sandbox to run untrusted code in (config key {@code sandbox}, CLI option {@code --sandbox}). */
 public enum IsolationMode {
-    /** bubblewrap when it works on this host, else process limits. */
+    /** bubblewrap when it works on this host, else {@link #UNSHARE}; refuses when neither works. */
     AUTO,
     /** bubblewrap namespaces plus process limits; fails when bwrap does not work here. */
     BWRAP,
-    /** process limits only (rlimits, a separate uid when running as root, tree kill). */
-    LIMITS
+    /**
+     * namespaces through util-linux's {@code unshare} (as root, or in a user namespace) with a
+     * read-only chroot, plus process limits; fails when the kernel does not allow it.
+     */
+    UNSHARE,
+    /**
+     * no isolation, only process limits (a separate uid when root, rlimits, tree kill): the code
+     * can reach the network and whatever the uid it runs as can. Only on explicit request.
+     */
+    NONE
 }

@@ -22,20 +22,22 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs untrusted code: each run in a fresh temporary directory, as a separate process tree with a
  * wall-clock timeout, rlimits (CPU, address space, processes, file size, open files), and a bounded
- * output capture. What else protects the host depends on what it offers (see {@link Isolation}):
+ * output capture. The isolation around it is chosen by {@link IsolationMode}:
  *
  * <ul>
  *   <li>bubblewrap, when it works here: private pid/network/IPC/UTS namespaces and a filesystem
  *       view with only system directories (read-only) and a size-limited scratch tmpfs. Killing
  *       bwrap ends the pid namespace, and with it every process the code started.</li>
- *   <li>as root: a fresh random uid per run (via {@code setpriv}), because RLIMIT_NPROC does not
- *       bind root. The uid owns nothing, cannot signal the trainer, and lets the whole tree be
- *       killed at once by {@code kill(-1)} issued as that uid, wherever its processes went.</li>
- *   <li>otherwise the run gets its own session ({@code setsid}) and every member of the session
- *       is killed when it ends; a root that cannot use another uid at least runs without
- *       capabilities.</li>
+ *   <li>else util-linux's {@code unshare} (see {@link UnshareCommand}): the same namespaces and
+ *       the same read-only view, built with bind mounts and a chroot; as root directly, otherwise
+ *       in a user namespace.</li>
+ *   <li>where neither works, {@link IsolationMode#AUTO} refuses with the fix; only an explicit
+ *       {@link IsolationMode#NONE} runs the code without namespaces (with a warning).</li>
  * </ul>
- * Instances are thread-safe; runs may go in parallel.
+ * As root the code also runs under a fresh random uid (via {@code setpriv}), because RLIMIT_NPROC
+ * does not bind root; the uid owns nothing and lets the whole tree be killed at once by
+ * {@code kill(-1)} issued as that uid. Where no uid can be used the code runs without capabilities
+ * (it cannot undo the mounts or leave the chroot). Instances are thread-safe; runs may go in parallel.
  */
 public final class Sandbox {
 
@@ -46,39 +48,42 @@ public final class Sandbox {
     private static final int UID_SPAN = 100_000_000;
 
     private final HostSupport host;
-    private final boolean useBwrap;
+    private final IsolationMode method;
     private final boolean dropUid;
     private final SandboxLimits limits;
     private final Isolation isolation;
 
-    private Sandbox(HostSupport host, boolean useBwrap, boolean dropUid, String uidNote, SandboxLimits limits) {
+    private Sandbox(HostSupport host, IsolationMode method, boolean dropUid, String uidNote, SandboxLimits limits) {
         this.host = host;
-        this.useBwrap = useBwrap;
+        this.method = method;
         this.dropUid = dropUid;
         this.limits = limits;
-        this.isolation = new Isolation(useBwrap, dropUid, uidNote);
+        this.isolation = new Isolation(method, dropUid, uidNote);
     }
 
     /**
-     * A sandbox with the strongest isolation {@code mode} allows on this host, checked by running
+     * A sandbox of the isolation {@code mode} asks for on this host, checked by running
      * {@code probe} (a trivial program of the interpreter that real runs will use). When the probe
-     * fails only under a separate uid (an interpreter installed in root's home), runs go without
-     * one and the log says so; when it fails either way the interpreter cannot run sandboxed and
-     * this throws with the probe's output.
+     * fails only under a separate uid, runs go without one (and without capabilities) and the log
+     * says so; when it fails either way the interpreter cannot run sandboxed and this throws with
+     * the probe's output.
+     *
+     * @throws IllegalStateException when the requested isolation does not work here, or with
+     *                               {@link IsolationMode#AUTO} when none does: a one-line message naming the fix
      */
     public static Sandbox create(IsolationMode mode, SandboxLimits limits, SandboxJob probe) {
-        HostSupport host = HostSupport.get();
-        if (mode == IsolationMode.BWRAP && !host.bwrapWorks()) {
-            throw new IllegalStateException("isolation 'bwrap' requested but bwrap is not usable here: " + host.bwrapProblem());
-        }
-        boolean bwrap = mode != IsolationMode.LIMITS && host.bwrapWorks();
+        return create(HostSupport.get(), mode, limits, probe);
+    }
+
+    static Sandbox create(HostSupport host, IsolationMode mode, SandboxLimits limits, SandboxJob probe) {
+        IsolationMode method = choose(mode, host);
         boolean canDrop = host.root() && host.setpriv().isPresent();
         String uidNote = !host.root() ? "not running as root" : canDrop ? "" : "setpriv is not installed";
-        Sandbox sandbox = new Sandbox(host, bwrap, canDrop, uidNote, limits);
+        Sandbox sandbox = new Sandbox(host, method, canDrop, uidNote, limits);
         SandboxResult probed = sandbox.run(probe);
         if (!succeeded(probed) && canDrop) {
             String why = firstLine(probed.output());
-            Sandbox withoutUid = new Sandbox(host, bwrap, false, "the interpreter cannot run as an unprivileged uid (exit "
+            Sandbox withoutUid = new Sandbox(host, method, false, "the interpreter cannot run as an unprivileged uid (exit "
                     + probed.exitCode() + (why.isEmpty() ? "" : ": " + why) + ")", limits);
             SandboxResult second = withoutUid.run(probe);
             if (succeeded(second)) {
@@ -92,15 +97,47 @@ public final class Sandbox {
                     + (probed.timedOut() ? "timed out" : "exit " + probed.exitCode() + ": " + firstLine(probed.output())));
         }
         List<String> missing = new ArrayList<>(sandbox.isolation.missing());
-        if (!bwrap && mode == IsolationMode.AUTO) {
-            missing.add(0, "bwrap (" + host.bwrapProblem() + ")");
-        }
-        if (missing.isEmpty()) {
+        if (method == IsolationMode.NONE) {
+            LOG.warn("code sandbox: none (requested): untrusted code runs WITHOUT isolation ({}); missing: {}",
+                    sandbox.isolation.describe(), String.join(", ", missing));
+        } else if (missing.isEmpty()) {
             LOG.info("code sandbox: {}", sandbox.isolation.describe());
         } else {
             LOG.warn("code sandbox: {}; missing: {}", sandbox.isolation.describe(), String.join(", ", missing));
         }
         return sandbox;
+    }
+
+    /** The isolation {@code requested} resolves to on {@code host}; throws (one line, naming the fix) when it cannot be had. */
+    static IsolationMode choose(IsolationMode requested, HostSupport host) {
+        String enableUserns = "enable user namespaces (sysctl -w user.max_user_namespaces=15000, and "
+                + "kernel.unprivileged_userns_clone=1 where that exists)";
+        switch (requested) {
+            case BWRAP:
+                if (!host.bwrapWorks()) {
+                    throw new IllegalStateException("sandbox 'bwrap' requested but bwrap is not usable here: "
+                            + host.bwrapProblem() + " (fix: apt-get install bubblewrap" + (host.root() ? "" : ", " + enableUserns) + ")");
+                }
+                return IsolationMode.BWRAP;
+            case UNSHARE:
+                if (!host.unshareWorks()) {
+                    throw new IllegalStateException("sandbox 'unshare' requested but it does not work here: "
+                            + host.unshareProblem() + " (fix: " + (host.root() ? "apt-get install util-linux coreutils" : enableUserns) + ")");
+                }
+                return IsolationMode.UNSHARE;
+            case NONE:
+                return IsolationMode.NONE;
+            default:
+                if (host.bwrapWorks()) {
+                    return IsolationMode.BWRAP;
+                }
+                if (host.unshareWorks()) {
+                    return IsolationMode.UNSHARE;
+                }
+                throw new IllegalStateException("no sandbox for untrusted code works on this host (bwrap: " + host.bwrapProblem()
+                        + "; unshare: " + host.unshareProblem() + "): apt-get install bubblewrap, or " + enableUserns
+                        + ", or run it unisolated with 'sandbox: none' / '--sandbox none'");
+        }
     }
 
     private static boolean succeeded(SandboxResult r) {
@@ -138,11 +175,13 @@ public final class Sandbox {
     }
 
     private SandboxResult execute(SandboxJob job, Path dir, int uid) throws IOException, InterruptedException {
-        String work = useBwrap ? BwrapCommand.WORK : dir.toString();
+        boolean useBwrap = method == IsolationMode.BWRAP;
+        boolean unshare = method == IsolationMode.UNSHARE;
+        String work = useBwrap ? BwrapCommand.WORK : unshare ? UnshareCommand.WORK : dir.toString();
         Map<String, String> env = new LinkedHashMap<>();
         env.put("PATH", "/usr/local/bin:/usr/bin:/bin");
         env.put("HOME", work);
-        env.put("TMPDIR", useBwrap ? "/tmp" : work);
+        env.put("TMPDIR", method == IsolationMode.NONE ? work : "/tmp");
         env.put("LANG", "C.UTF-8");
         env.putAll(job.env());
 
@@ -152,13 +191,18 @@ public final class Sandbox {
         } else {
             host.setsid().ifPresent(p -> command.add(p.toString()));
         }
-        if (uid < 0 && host.root() && !useBwrap && host.setpriv().isPresent()) {
-            // Root without a uid of its own: at least without capabilities (bwrap drops them itself).
+        if (unshare) {
+            Files.createDirectory(dir.resolve(UnshareCommand.ROOT_DIR));
+            command.addAll(UnshareCommand.prefix(host, dir, job.files().keySet(), job.readOnlyPaths(), limits));
+        }
+        if (uid < 0 && host.setpriv().isPresent() && (unshare || (host.root() && !useBwrap))) {
+            // Root (or root of a user namespace) without a uid of its own: at least without
+            // capabilities, so it can neither undo the mounts nor leave the chroot (bwrap drops them itself).
             command.addAll(LimitsCommand.dropCapabilities(host.setpriv().get()));
         }
         if (uid >= 0) {
             command.addAll(LimitsCommand.dropUid(host.setpriv().orElseThrow(), uid));
-            if (!useBwrap) {
+            if (method == IsolationMode.NONE) {
                 // The uid works in this directory and nowhere else (it owns nothing else).
                 Files.setAttribute(dir, "unix:uid", uid);
                 Files.setAttribute(dir, "unix:gid", uid);
@@ -208,13 +252,13 @@ public final class Sandbox {
 
     /** Kills the run's process tree, wherever its members went, and checks that none is left. */
     private void killTree(Process process, int uid) throws InterruptedException {
-        process.toHandle().destroyForcibly(); // under bwrap this ends the pid namespace and all in it
+        process.toHandle().destroyForcibly(); // under bwrap and unshare this ends the pid namespace and all in it
         process.waitFor(5, TimeUnit.SECONDS);
         if (uid >= 0) {
             killUid(uid);
         }
-        if (!useBwrap) {
-            killSession(process.pid());
+        if (method != IsolationMode.BWRAP) {
+            killSession(process.pid()); // under unshare the namespace has ended with its pid 1 already
         }
     }
 

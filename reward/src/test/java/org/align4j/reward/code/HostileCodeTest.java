@@ -29,12 +29,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Untrusted completions that attack the trainer: each gets reward 0 for what it did not pass, the
- * host is left as it was, and the runner goes on working. Every case runs under each isolation this
- * host can offer (bwrap; process limits; process limits with a separate uid where an interpreter
- * outside root's home allows it). Cases that the weaker isolation cannot contain are skipped there,
- * by what the sandbox says it provides, never attempted (a signal to the trainer must not be tried
- * where it would land). Every attack is bounded on its own so that a containment bug cannot hurt
- * the shared machine: the fork "bomb" is a tree of at most 128 sleeping processes.
+ * host is left as it was, nothing of the attack is left running, and the runner goes on working.
+ * Every case runs under both sandboxes, bubblewrap and the util-linux {@code unshare} fallback,
+ * where this host allows them (a mode that does not work here is skipped, saying why; CI installs
+ * bubblewrap, and unshare works as root). Every attack is bounded on its own so that a containment
+ * bug cannot hurt the shared machine: the fork "bomb" is a tree of at most 128 sleeping processes.
  */
 class HostileCodeTest {
 
@@ -43,26 +42,22 @@ class HostileCodeTest {
     private static final String GOOD = "def f():\n    return 1\n";
     private static final List<String> GOOD_TESTS = List.of("assert f() == 1");
 
-    /** The sandboxes to attack: name, mode, interpreter. */
-    static Stream<String> sandboxes() {
-        List<String> names = new ArrayList<>();
-        if (HostSupport.get().bwrapWorks()) {
-            names.add("bwrap");
-        }
-        names.add("limits");
-        if (HostSupport.get().root() && Files.isExecutable(Path.of("/usr/bin/python3"))) {
-            names.add("limits-system-python");
-        }
-        return names.stream();
+    /** The sandboxes to attack. */
+    static Stream<IsolationMode> sandboxes() {
+        return Stream.of(IsolationMode.BWRAP, IsolationMode.UNSHARE);
     }
 
-    private static CodeTestRunner runner(String name) {
-        return RUNNERS.computeIfAbsent(name, n -> {
+    private static CodeTestRunner runner(IsolationMode mode) {
+        HostSupport host = HostSupport.get();
+        assumeTrue(mode != IsolationMode.BWRAP || host.bwrapWorks(), "bwrap does not work here: " + host.bwrapProblem());
+        assumeTrue(mode != IsolationMode.UNSHARE || host.unshareWorks(), "unshare does not work here: " + host.unshareProblem());
+        return RUNNERS.computeIfAbsent(mode.name(), n -> {
             SandboxLimits limits = SandboxLimits.defaults().withTimeout(Duration.ofSeconds(2))
                     .withMemoryBytes(256L * 1024 * 1024).withMaxProcesses(32).withMaxOutputBytes(64 * 1024);
-            IsolationMode mode = n.equals("bwrap") ? IsolationMode.BWRAP : IsolationMode.LIMITS;
-            String python = n.equals("limits-system-python") ? "/usr/bin/python3" : "python3";
-            return CodeTestRunner.create(Language.PYTHON, mode, limits, python);
+            CodeTestRunner runner = CodeTestRunner.create(Language.PYTHON, mode, limits, "python3");
+            assertTrue(runner.isolation().network() && runner.isolation().protectsFiles()
+                    && runner.isolation().protectsProcesses(), runner.isolation().toString());
+            return runner;
         });
     }
 
@@ -109,7 +104,7 @@ class HostileCodeTest {
 
     @ParameterizedTest
     @MethodSource("sandboxes")
-    void infiniteLoopTimesOutAndKeepsTheResultsBeforeIt(String sandbox) {
+    void infiniteLoopTimesOutAndKeepsTheResultsBeforeIt(IsolationMode sandbox) {
         CodeTestRunner runner = runner(sandbox);
         String code = GOOD + "def spin():\n    while True:\n        pass\n";
         CodeTestReport r = runner.run(code, List.of("assert f() == 1", "spin()", "assert f() == 1"));
@@ -121,7 +116,7 @@ class HostileCodeTest {
 
     @ParameterizedTest
     @MethodSource("sandboxes")
-    void forkBombIsKilledEntirely(String sandbox) throws Exception {
+    void forkBombIsKilledEntirely(IsolationMode sandbox) throws Exception {
         CodeTestRunner runner = runner(sandbox);
         String token = token();
         String code = "import os\n"
@@ -144,10 +139,10 @@ class HostileCodeTest {
 
     @ParameterizedTest
     @MethodSource("sandboxes")
-    void processCountIsCapped(String sandbox) throws Exception {
+    void processCountIsCapped(IsolationMode sandbox) throws Exception {
         CodeTestRunner runner = runner(sandbox);
         Isolation isolation = runner.isolation();
-        assumeTrue(isolation.capsProcesses(), "RLIMIT_NPROC does not bind root without a separate uid");
+        assumeTrue(isolation.capsProcesses(), "RLIMIT_NPROC does not bind root without a separate uid (the timeout still kills it)");
         String token = token();
         String code = "import os\nFORKED = 0\n"
                 + "for _ in range(200):\n"
@@ -168,7 +163,7 @@ class HostileCodeTest {
 
     @ParameterizedTest
     @MethodSource("sandboxes")
-    void unboundedAllocationFailsOnlyWhatItTouches(String sandbox) {
+    void unboundedAllocationFailsOnlyWhatItTouches(IsolationMode sandbox) {
         CodeTestRunner runner = runner(sandbox);
         String code = GOOD + "def hog():\n    held = []\n    while True:\n        held.append(bytearray(32 * 1024 * 1024))\n";
         CodeTestReport r = runner.run(code, List.of("assert f() == 1", "hog()", "assert f() == 1"));
@@ -182,7 +177,7 @@ class HostileCodeTest {
 
     @ParameterizedTest
     @MethodSource("sandboxes")
-    void floodingOutputIsCutOff(String sandbox) {
+    void floodingOutputIsCutOff(IsolationMode sandbox) {
         CodeTestRunner runner = runner(sandbox);
         CodeTestReport r = runner.run("import sys\nwhile True:\n    print('x' * 10000)\n    sys.stderr.write('y' * 10000)\n" + GOOD,
                 GOOD_TESTS);
@@ -194,12 +189,12 @@ class HostileCodeTest {
 
     @ParameterizedTest
     @MethodSource("sandboxes")
-    void writingOutsideItsDirectoryFails(String sandbox, @TempDir Path userFiles) throws Exception {
+    void writingOutsideItsDirectoryFails(IsolationMode sandbox, @TempDir Path userFiles) throws Exception {
         CodeTestRunner runner = runner(sandbox);
-        assumeTrue(runner.isolation().protectsFiles(), "files are protected only by namespaces or a separate uid");
         Path victim = userFiles.resolve("victim.txt");
         Files.writeString(victim, "precious");
         Path created = userFiles.resolve("created.txt");
+        String marker = "align4j-escaped-" + Math.floorMod(RANDOM.nextLong(), 1_000_000_000L);
         String code = "import os\nDONE = []\n"
                 + "def attempt(name, action):\n"
                 + "    try:\n"
@@ -209,18 +204,24 @@ class HostileCodeTest {
                 + "        pass\n"
                 + "attempt('overwrite', lambda: open(" + py(victim) + ", 'w').write('gone'))\n"
                 + "attempt('create', lambda: open(" + py(created) + ", 'w').write('new'))\n"
-                + "attempt('delete', lambda: os.remove(" + py(victim) + "))\n";
-        CodeTestReport r = runner.run(code, List.of("assert 'overwrite' in DONE", "assert 'create' in DONE", "assert 'delete' in DONE"));
+                + "attempt('delete', lambda: os.remove(" + py(victim) + "))\n"
+                + "for d in ['/', '/etc', '/usr', '/usr/bin', '/tmp', '/root', '/dev/shm', '/proc/self']:\n"
+                + "    attempt(d, lambda: open(os.path.join(d, '" + marker + "'), 'w').write('x'))\n";
+        CodeTestReport r = runner.run(code, List.of("assert 'overwrite' in DONE", "assert 'create' in DONE",
+                "assert 'delete' in DONE", "assert DONE and DONE != ['/tmp'], DONE"));
         assertEquals(CodeTestReport.Status.COMPLETED, r.status(), r.log());
-        assertEquals(0.0, r.reward(RewardMode.FRACTION));
+        assertEquals(0.0, r.reward(RewardMode.FRACTION), r.toString());
         assertEquals("precious", Files.readString(victim));
         assertFalse(Files.exists(created));
+        for (String d : List.of("/", "/etc", "/usr", "/usr/bin", "/tmp", "/root", "/dev/shm")) {
+            assertFalse(Files.exists(Path.of(d, marker)), "the sandbox wrote " + d + "/" + marker + " on the host");
+        }
         assertRunnerStillWorks(runner);
     }
 
     @ParameterizedTest
     @MethodSource("sandboxes")
-    void writingInsideItsDirectoryWorksAndDoesNotCarryOver(String sandbox) {
+    void writingInsideItsDirectoryWorksAndDoesNotCarryOver(IsolationMode sandbox) {
         CodeTestRunner runner = runner(sandbox);
         String code = "import os\nFOUND = os.path.exists('scratch.txt')\nwith open('scratch.txt', 'w') as f:\n    f.write('ok')\n";
         List<String> tests = List.of("assert open('scratch.txt').read() == 'ok'", "assert not FOUND");
@@ -230,9 +231,8 @@ class HostileCodeTest {
 
     @ParameterizedTest
     @MethodSource("sandboxes")
-    void openingSocketsFails(String sandbox) throws Exception {
+    void openingSocketsFails(IsolationMode sandbox) throws Exception {
         CodeTestRunner runner = runner(sandbox);
-        assumeTrue(runner.isolation().network(), "only namespaces cut the network");
         try (ServerSocket trainerSide = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
             String code = "import socket\n";
             List<String> tests = List.of(
@@ -248,9 +248,8 @@ class HostileCodeTest {
 
     @ParameterizedTest
     @MethodSource("sandboxes")
-    void signallingTheTrainerOrItsNeighboursFails(String sandbox) throws Exception {
+    void signallingTheTrainerOrItsNeighboursFails(IsolationMode sandbox) throws Exception {
         CodeTestRunner runner = runner(sandbox);
-        assumeTrue(runner.isolation().protectsProcesses(), "signals are contained only by namespaces or a separate uid");
         Process neighbour = new ProcessBuilder("sleep", "60").start();
         try {
             String code = "import os, signal\n";
@@ -270,5 +269,64 @@ class HostileCodeTest {
 
     private static String py(Path p) {
         return "'" + p.toAbsolutePath().toString().replace("\\", "\\\\").replace("'", "\\'") + "'";
+    }
+
+    @ParameterizedTest
+    @MethodSource("sandboxes")
+    void killingEverythingItCanSeeLeavesTheTrainerAndItsGroupAlive(IsolationMode sandbox) throws Exception {
+        CodeTestRunner runner = runner(sandbox);
+        // A neighbour in the trainer's own process group, of the trainer's uid.
+        Process neighbour = new ProcessBuilder("sleep", "60").start();
+        try {
+            for (String attack : List.of("os.kill(-1, signal.SIGKILL)", "os.killpg(0, signal.SIGKILL)",
+                    "os.killpg(os.getpgid(os.getppid()) if os.getppid() > 0 else 0, signal.SIGKILL)",
+                    "os.kill(os.getppid() or 1, signal.SIGKILL)",
+                    "os.system('kill -9 -1; kill -9 0; kill -9 " + ProcessHandle.current().pid() + "')")) {
+                String code = "import os, signal\n" + attack + "\nimport time\ntime.sleep(0.05)\nALIVE = True\n";
+                CodeTestReport r = runner.run(code, List.of("os.kill(" + ProcessHandle.current().pid() + ", 0)",
+                        "os.kill(" + neighbour.pid() + ", 0)"));
+                assertEquals(0.0, r.reward(RewardMode.FRACTION), attack + ": " + r);
+                assertTrue(neighbour.isAlive(), attack + " killed a process of the trainer's group");
+            }
+        } finally {
+            neighbour.destroyForcibly();
+        }
+        assertRunnerStillWorks(runner);
+    }
+
+    @ParameterizedTest
+    @MethodSource("sandboxes")
+    void sleepingForeverTimesOutAndIsKilled(IsolationMode sandbox) throws Exception {
+        CodeTestRunner runner = runner(sandbox);
+        String token = token();
+        String code = "import subprocess\nsubprocess.run(['sleep', '" + token + "'])\n" + GOOD;
+        long start = System.nanoTime();
+        CodeTestReport r = runner.run(code, GOOD_TESTS);
+        assertEquals(CodeTestReport.Status.TIMEOUT, r.status(), r.toString());
+        assertEquals(0.0, r.reward(RewardMode.FRACTION));
+        assertTrue(System.nanoTime() - start < 10_000_000_000L, "the 2 s limit held");
+        assertAllGone(token);
+        assertRunnerStillWorks(runner);
+    }
+
+    @ParameterizedTest
+    @MethodSource("sandboxes")
+    void backgroundProcessesDoNotOutliveTheRun(IsolationMode sandbox) throws Exception {
+        CodeTestRunner runner = runner(sandbox);
+        String token = token();
+        // A daemon (double fork, new session, signals ignored) and a plain background child, then a good answer.
+        String code = "import os, signal, subprocess\n"
+                + "subprocess.Popen(['sleep', '" + token + "'], start_new_session=True)\n"
+                + "if os.fork() == 0:\n"
+                + "    os.setsid()\n"
+                + "    if os.fork() == 0:\n"
+                + "        signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                + "        signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
+                + "        os.execvp('sleep', ['sleep', '" + token + "'])\n"
+                + "    os._exit(0)\n" + GOOD;
+        CodeTestReport r = runner.run(code, GOOD_TESTS);
+        assertEquals(CodeTestReport.Status.COMPLETED, r.status(), r.toString());
+        assertAllGone(token);
+        assertRunnerStillWorks(runner);
     }
 }

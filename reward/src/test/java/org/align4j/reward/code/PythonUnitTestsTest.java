@@ -23,7 +23,7 @@ class PythonUnitTestsTest {
 
     @BeforeAll
     static void start() {
-        fraction = new UnitTestReward(Language.PYTHON, Map.of("timeout_seconds", 5, "parallelism", 2));
+        fraction = new UnitTestReward(Language.PYTHON, Map.of("timeout_seconds", 5, "reward_workers", 2));
         runner = fraction.runner();
     }
 
@@ -109,6 +109,24 @@ class PythonUnitTestsTest {
     }
 
     @Test
+    void aBatchIsScoredByAPoolOfSandboxesAndTakesAsLongAsItsSlowestRun() {
+        // Four completions that each sleep 1.5 s (no CPU), four workers: together about 1.5 s, not 6 s.
+        // Each keeps its own time limit: the one that sleeps 5 s is cut at 3 s and scores 0.
+        List<RewardInput> batch = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            batch.add(RewardInput.ofText("p", "import time\ntime.sleep(1.5)\ndef add(a, b):\n    return a + b\n", Map.of("tests", TESTS)));
+        }
+        batch.add(RewardInput.ofText("p", "import time\ntime.sleep(5)\ndef add(a, b):\n    return a + b\n", Map.of("tests", TESTS)));
+        try (UnitTestReward pooled = new UnitTestReward(Language.PYTHON, Map.of("reward_workers", 5, "timeout_seconds", 3))) {
+            long start = System.nanoTime();
+            List<Double> scores = pooled.score(batch);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            assertEquals(List.of(1.0, 1.0, 1.0, 1.0, 0.0), scores);
+            assertTrue(seconds < 6, "the runs overlapped (one after another: 9 s): " + seconds + " s");
+        }
+    }
+
+    @Test
     void aMissingInterpreterIsNamed() {
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> new UnitTestReward(Language.PYTHON, Map.of("interpreter", "/nonexistent/python3")));
@@ -119,6 +137,6 @@ class PythonUnitTestsTest {
     void isolationIsReported() {
         assertFalse(runner.run("def add(a, b):\n    return a + b\n", TESTS).isolation().isEmpty());
         assertEquals(runner.isolation().describe(), runner.run("x = 1", List.of("assert x == 1")).isolation());
-        assertTrue(IsolationMode.values().length == 3);
+        assertEquals(4, IsolationMode.values().length);
     }
 }

@@ -48,6 +48,10 @@ public class RewardConfig extends TrainingConfig {
         if ((modelNameOrPath == null) == (initConfig == null)) {
             throw new BadInputException("give exactly one of model_name_or_path and init_config");
         }
+        if (usePeft && initConfig != null) {
+            throw new BadInputException("use_peft needs model_name_or_path: adapters train on a saved base model, "
+                    + "not on init_config's fresh one");
+        }
         if (initConfig != null && tokenizer == null) {
             throw new BadInputException("a new model (init_config) needs tokenizer");
         }

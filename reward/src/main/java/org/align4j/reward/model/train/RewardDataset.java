@@ -5,6 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.align4j.policy.io.JsonlReader;
+import org.align4j.policy.text.ConversationalRow;
+import org.align4j.policy.text.HfChatTemplate;
 import org.align4j.policy.util.BadInputException;
 import org.align4j.reward.model.RewardEncoder;
 import org.align4j.reward.model.RewardModelKind;
@@ -16,6 +18,8 @@ import org.align4j.reward.model.RewardModelKind;
  * {"prompt": ..., "completion": ..., "label": 0 | 1}        ORM, outcome label (BCE); true/false also work
  * {"prompt": ..., "completion": ..., "step_labels": [1,0]}  PRM, one label per non-blank line (BCE)
  * </pre>
+ * Conversational rows, with "prompt" a list of messages and each completion a list of messages (or an
+ * assistant reply as a string), are rendered by the tokenizer's chat template ({@link ConversationalRow}).
  * Rows longer than max_length are dropped, as TRL's reward trainers filter them, and counted.
  */
 public final class RewardDataset {
@@ -52,7 +56,7 @@ public final class RewardDataset {
         for (int i = 0; i < rows.size(); i++) {
             RewardExample e;
             try {
-                e = example(rows.get(i), encoder, kind);
+                e = example(rows.get(i), encoder, kind, where.get(i));
             } catch (IllegalArgumentException ex) {
                 throw new BadInputException(where.get(i) + ": " + ex.getMessage(), ex);
             }
@@ -68,17 +72,23 @@ public final class RewardDataset {
 
     /** The example of one row, or null when it is longer than the encoder's max length. */
     static RewardExample example(Map<String, Object> row, RewardEncoder encoder, RewardModelKind kind) {
-        String prompt = text(row, "prompt", true);
+        return example(row, encoder, kind, "row");
+    }
+
+    static RewardExample example(Map<String, Object> row, RewardEncoder encoder, RewardModelKind kind, String where) {
+        RowText texts = ConversationalRow.isConversational(row, "prompt")
+                ? conversational(row, encoder, where) : new RowText(text(row, "prompt", true), key -> text(row, key, false), true);
+        String prompt = texts.prompt();
         if (row.containsKey("chosen") || row.containsKey("rejected")) {
             requireKind(kind, RewardModelKind.ORM, "preference rows {prompt, chosen, rejected}");
-            RewardEncoder.Encoded c = encoder.encode(prompt, text(row, "chosen", false));
-            RewardEncoder.Encoded r = encoder.encode(prompt, text(row, "rejected", false));
+            RewardEncoder.Encoded c = encoder.encode(prompt, texts.completion().apply("chosen"), texts.promptSpecialTokens());
+            RewardEncoder.Encoded r = encoder.encode(prompt, texts.completion().apply("rejected"), texts.promptSpecialTokens());
             return c.truncated() || r.truncated() ? null : new RewardExample.Preference(c, r);
         }
-        String completion = text(row, "completion", false);
+        String completion = texts.completion().apply("completion");
         if (row.containsKey("step_labels")) {
             requireKind(kind, RewardModelKind.PRM, "step-label rows {prompt, completion, step_labels}");
-            RewardEncoder.Encoded s = encoder.encode(prompt, completion);
+            RewardEncoder.Encoded s = encoder.encode(prompt, completion, texts.promptSpecialTokens());
             int[] labels = stepLabels(row.get("step_labels"));
             if (labels.length != s.steps()) {
                 throw new IllegalArgumentException("'step_labels' has " + labels.length + " labels but the completion has "
@@ -91,11 +101,27 @@ public final class RewardDataset {
         }
         if (row.containsKey("label")) {
             requireKind(kind, RewardModelKind.ORM, "outcome rows {prompt, completion, label}");
-            RewardEncoder.Encoded s = encoder.encode(prompt, completion);
+            RewardEncoder.Encoded s = encoder.encode(prompt, completion, texts.promptSpecialTokens());
             return s.truncated() ? null : new RewardExample.Outcome(s, label(row.get("label"), "label"));
         }
         throw new IllegalArgumentException("expected 'chosen' and 'rejected' (preference), 'label' (outcome) or "
                 + "'step_labels' (process) in a row with keys " + new java.util.TreeSet<>(row.keySet()));
+    }
+
+    /**
+     * A row's prompt text and its completions' texts; promptSpecialTokens is false for a rendered chat, which
+     * carries its own.
+     */
+    private record RowText(String prompt, java.util.function.Function<String, String> completion,
+                           boolean promptSpecialTokens) {
+    }
+
+    /** A conversational row (TRL's format): rendered by the tokenizer's chat template. */
+    private static RowText conversational(Map<String, Object> row, RewardEncoder encoder, String where) {
+        HfChatTemplate template = ConversationalRow.template(encoder.tokenizer(), where);
+        String promptText = ConversationalRow.promptText(template, row, "prompt", where);
+        return new RowText(promptText,
+                key -> ConversationalRow.completionText(template, row, "prompt", promptText, key, where), false);
     }
 
     private static void requireKind(RewardModelKind kind, RewardModelKind needed, String what) {

@@ -16,9 +16,11 @@ import org.align4j.policy.io.JsonlReader;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.ModelConfig;
+import org.align4j.policy.ops.Backends;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.train.Optimization;
 import org.align4j.policy.train.RunDirectory;
+import org.align4j.policy.train.TrainedModel;
 import org.align4j.policy.train.TrainerState;
 import org.align4j.policy.train.TrainingLoop;
 import org.align4j.policy.train.TrainingStep;
@@ -96,8 +98,11 @@ public final class RewardTrainer implements TrainingStep {
         tokDir = tokenizerPath();
         Tokenizer tokenizer = Tokenizer.load(tokDir);
         model = resumeFrom.isPresent()
-                ? RewardModel.load(resumeFrom.get().dir().resolve(RunDirectory.MODEL_DIR))
+                ? RewardModel.load(resumeFrom.get().dir().resolve(RunDirectory.MODEL_DIR), Backends.current())
                 : newOrLoadedModel(tokenizer);
+        if (resumeFrom.isEmpty()) {
+            TrainedModel.adapt(model.trunk(), config);
+        }
         kind = model.kind();
         RewardEncoder encoder = new RewardEncoder(tokenizer, Math.min(config.maxLength, model.maxLength()));
         train = RewardDataset.read(Paths.get(config.trainFile), encoder, kind, 0);
@@ -189,7 +194,7 @@ public final class RewardTrainer implements TrainingStep {
 
     @Override
     public void saveCheckpoint(Path dir) {
-        model.save(dir.resolve(RunDirectory.MODEL_DIR), tokDir);
+        model.save(dir.resolve(RunDirectory.MODEL_DIR), tokDir, baseDir());
         opt.save(dir);
     }
 
@@ -197,7 +202,7 @@ public final class RewardTrainer implements TrainingStep {
     @Override
     public void saveFinal(Path dir) {
         buffer.add(train.rows(), Paths.get(config.outputDir).toAbsolutePath().normalize().toString());
-        model.save(dir, tokDir);
+        model.save(dir, tokDir, baseDir());
     }
 
     @Override
@@ -300,26 +305,31 @@ public final class RewardTrainer implements TrainingStep {
                 + config.modelNameOrPath);
     }
 
+    private Path baseDir() {
+        return config.modelNameOrPath == null ? null : Paths.get(config.modelNameOrPath);
+    }
+
     private RewardModel newOrLoadedModel(Tokenizer tokenizer) {
         RewardModelKind wanted = config.kindOrNull();
         if (config.modelNameOrPath != null) {
             Path dir = Paths.get(config.modelNameOrPath);
             if (RewardModel.isRewardModel(dir)) {
-                RewardModel rm = RewardModel.load(dir);
+                RewardModel rm = RewardModel.load(dir, Backends.current());
                 if (wanted != null && wanted != rm.kind()) {
                     throw new BadInputException("kind is " + wanted.key() + " but " + dir + " is an " + rm.kind().key()
                             + " reward model");
                 }
                 return rm;
             }
-            return RewardModel.create(HfCheckpoint.load(dir), wanted == null ? RewardModelKind.ORM : wanted, config.seed);
+            return RewardModel.create(HfCheckpoint.load(dir, Backends.current()),
+                    wanted == null ? RewardModelKind.ORM : wanted, config.seed);
         }
         ModelConfig mc = ModelConfig.read(Paths.get(config.initConfig));
         if (tokenizer.vocabSize() > mc.vocabSize) {
             throw new BadInputException(config.initConfig + ": vocab_size " + mc.vocabSize
                     + " is smaller than the tokenizer's " + tokenizer.vocabSize());
         }
-        CausalLM trunk = CausalLM.initialize(mc, DataType.FLOAT, config.seed);
+        CausalLM trunk = CausalLM.initialize(mc, DataType.FLOAT, config.seed, Backends.current());
         return RewardModel.create(trunk, wanted == null ? RewardModelKind.ORM : wanted, config.seed + 1);
     }
 
