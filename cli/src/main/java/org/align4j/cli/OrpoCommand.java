@@ -13,8 +13,8 @@ import picocli.CommandLine.Option;
 
 @Command(name = "orpo",
         mixinStandardHelpOptions = true,
-        description = {"Odds Ratio Preference Optimization (TRL's ORPOTrainer): SFT on the chosen completions plus an",
-                "odds-ratio term against the rejected ones, with no reference model.",
+        description = {"Odds Ratio Preference Optimization (TRL's ORPOTrainer), no reference model.",
+                "SFT on the chosen completions plus an odds-ratio term against the rejected ones.",
                 "Rows: {\"prompt\", \"chosen\", \"rejected\"} (text or chat messages) or pre-tokenized",
                 "{\"prompt_ids\", \"chosen_ids\", \"rejected_ids\"}.",
                 "Writes metrics.jsonl, metrics.png, checkpoints/ and final/ to output_dir; prints a JSON summary."},

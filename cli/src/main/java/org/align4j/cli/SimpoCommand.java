@@ -13,8 +13,9 @@ import picocli.CommandLine.Option;
 
 @Command(name = "simpo",
         mixinStandardHelpOptions = true,
-        description = {"SimPO (TRL's CPOTrainer with loss_type simpo): length-normalised log-probs with a target margin",
-                "simpo_gamma, no reference model; CPO's sigmoid, hinge and ipo and its NLL term cpo_alpha too.",
+        description = {"SimPO (TRL's CPOTrainer with loss_type simpo), no reference model.",
+                "Length-normalised log-probs with a target margin simpo_gamma; CPO's sigmoid, hinge and ipo",
+                "and its NLL term cpo_alpha too.",
                 "Rows: {\"prompt\", \"chosen\", \"rejected\"} (text or chat messages) or pre-tokenized",
                 "{\"prompt_ids\", \"chosen_ids\", \"rejected_ids\"}.",
                 "Writes metrics.jsonl, metrics.png, checkpoints/ and final/ to output_dir; prints a JSON summary."},
