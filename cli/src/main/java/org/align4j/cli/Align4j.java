@@ -1,5 +1,6 @@
 package org.align4j.cli;
 
+import org.align4j.policy.train.StopRequest;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -54,6 +55,8 @@ public final class Align4j implements Runnable {
         // JavaCPP's version check would print a warning at every start (ND4J's OpenBLAS preset is 1.5.7, JavaCPP
         // 1.5.13 for the CUDA presets); through SLF4J it obeys simplelogger.properties instead.
         System.setProperty("org.bytedeco.javacpp.logger", System.getProperty("org.bytedeco.javacpp.logger", "slf4j"));
+        // Ctrl-C and kill stop a training run after its current step, with a checkpoint and the --resume command
+        StopRequest.installSignalHandlers();
         System.exit(commandLine().execute(args));
     }
 }

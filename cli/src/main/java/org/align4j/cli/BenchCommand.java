@@ -71,13 +71,26 @@ final class BenchCommand implements Callable<Integer> {
             description = "Modules the adapters go on (default ${DEFAULT-VALUE}).")
     List<String> loraTargets = List.of("all-linear");
 
+    @Option(names = "--attn-implementation", paramLabel = "eager|flash_attention_2",
+            description = "Attention of the training forward and backward (default ${DEFAULT-VALUE}).")
+    String attnImplementation = "eager";
+
+    @Option(names = "--gradient-checkpointing",
+            description = "Recompute each layer's activations in the backward pass.")
+    boolean gradientCheckpointing;
+
+    @Option(names = "--lm-head-chunk-size", paramLabel = "TOKENS",
+            description = "LM head chunk: -1 chooses from the shapes, 0 never chunks (default ${DEFAULT-VALUE}).")
+    int lmHeadChunkSize = -1;
+
     @Override
     public Integer call() throws Exception {
         device.apply();
         BenchShape shape = new BenchShape(d, layers, heads, kvHeads, ffn, vocab, batch, seq, prompts, group, promptLen,
                 newTokens);
         LoraConfig lora = loraR > 0 ? new LoraConfig(loraR, 2.0 * loraR, 0, false, loraTargets, false) : null;
-        ObjectNode result = new Benchmark(shape, Math.max(1, repeats), profile, lora).run();
+        ObjectNode result = new Benchmark(shape, Math.max(1, repeats), profile, lora,
+                new Benchmark.ModelSettings(attnImplementation, gradientCheckpointing, lmHeadChunkSize)).run();
         ObjectMapper m = new ObjectMapper();
         spec.commandLine().getOut().println(compact ? m.writeValueAsString(result)
                 : m.writerWithDefaultPrettyPrinter().writeValueAsString(result));

@@ -1,5 +1,6 @@
 package org.align4j.cli;
 
+import org.align4j.policy.util.FiniteJson;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
@@ -69,7 +70,7 @@ final class DpoCommand implements Callable<Integer> {
         out.put("steps", r.steps());
         r.train().forEach(out::put);
         r.eval().forEach(out::put);
-        System.out.println(out);
+        System.out.println(FiniteJson.sanitize(out));
         return 0;
     }
 }

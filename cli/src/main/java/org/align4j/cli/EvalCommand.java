@@ -1,5 +1,6 @@
 package org.align4j.cli;
 
+import org.align4j.policy.util.FiniteJson;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -101,7 +102,7 @@ final class EvalCommand implements Callable<Integer> {
         ModelEvaluator.Result r = new ModelEvaluator(policy, tokenizer, settings).evaluate(problems, System.err);
         EvalRun run = new EvalRun(r.report(), settings.samples(), temperature, topP, maxCompletionLength, seed,
                 model.toString(), dataset.toString(), r.sampledTokens(), (System.nanoTime() - start) / 1e9);
-        String text = new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(run);
+        String text = new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(FiniteJson.tree(run));
         if (out != null) {
             AtomicFiles.writeString(out, text + "\n");
         }

@@ -1,5 +1,8 @@
 package org.align4j.cli;
 
+import java.util.Map;
+import java.util.LinkedHashMap;
+import org.align4j.policy.util.FiniteJson;
 import java.util.concurrent.Callable;
 import org.align4j.grpo.GrpoConfig;
 import org.align4j.grpo.GrpoTrainer;
@@ -48,14 +51,24 @@ final class GrpoCommand implements Callable<Integer> {
         GrpoConfig c = run.load(GrpoConfig.class);
         if (c.iterative != null) {
             IterativeGrpo.Result r = new IterativeGrpo(c, run.resume, System.err).train();
-            spec.commandLine().getOut().printf("{\"run_dir\": \"%s\", \"final_model\": \"%s\", \"reward_model\": \"%s\", "
-                    + "\"iterations\": %d}%n", r.runDir(), r.finalPolicy(), r.finalRewardModel(), r.iterations());
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("run_dir", r.runDir().toString());
+            out.put("final_model", r.finalPolicy().toString());
+            out.put("reward_model", r.finalRewardModel().toString());
+            out.put("iterations", r.iterations());
+            spec.commandLine().getOut().println(FiniteJson.object(out));
             return 0;
         }
         GrpoTrainer.Result r = new GrpoTrainer(c, run.resume, System.err).train();
-        spec.commandLine().getOut().printf("{\"run_dir\": \"%s\", \"final_model\": \"%s\", \"steps\": %d, \"reward\": %s%s}%n",
-                r.runDir(), r.finalModel(), r.steps(), r.lastRewardMean(),
-                r.lastEvalAccuracy() == null ? "" : ", \"eval_accuracy\": " + r.lastEvalAccuracy());
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("run_dir", r.runDir().toString());
+        out.put("final_model", r.finalModel().toString());
+        out.put("steps", r.steps());
+        out.put("reward", r.lastRewardMean());
+        if (r.lastEvalAccuracy() != null) {
+            out.put("eval_accuracy", r.lastEvalAccuracy());
+        }
+        spec.commandLine().getOut().println(FiniteJson.object(out));
         return 0;
     }
 }

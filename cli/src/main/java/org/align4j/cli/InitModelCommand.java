@@ -1,5 +1,8 @@
 package org.align4j.cli;
 
+import java.util.Map;
+import java.util.LinkedHashMap;
+import org.align4j.policy.util.FiniteJson;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -92,8 +95,12 @@ final class InitModelCommand implements Callable<Integer> {
             }
             CausalLM m = CausalLM.initialize(c, DataType.FLOAT, seed, Backends.current());
             HfCheckpoint.save(m, out, tokDir);
-            spec.commandLine().getOut().printf("{\"model\": \"%s\", \"architecture\": \"%s\", \"parameters\": %d, "
-                    + "\"vocab_size\": %d}%n", out, c.architecture, m.parameterCount(), c.vocabSize);
+            Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("model", out.toString());
+            summary.put("architecture", c.architecture);
+            summary.put("parameters", m.parameterCount());
+            summary.put("vocab_size", c.vocabSize);
+            spec.commandLine().getOut().println(FiniteJson.object(summary));
         } finally {
             if (tmp != null) {
                 AtomicFiles.deleteRecursively(tmp);

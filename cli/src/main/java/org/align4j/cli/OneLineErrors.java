@@ -1,5 +1,9 @@
 package org.align4j.cli;
 
+import java.io.PrintWriter;
+import java.util.List;
+import org.align4j.policy.train.TrainingDivergedException;
+import org.align4j.policy.train.TrainingInterruptedException;
 import picocli.CommandLine;
 
 /**
@@ -13,11 +17,48 @@ final class OneLineErrors implements CommandLine.IExecutionExceptionHandler {
         if (System.getenv("ALIGN4J_DEBUG") != null) {
             ex.printStackTrace();
         }
+        if (ex instanceof TrainingInterruptedException stop) {
+            return interrupted(stop, cl, parsed);
+        }
         String msg = ex.getMessage();
         if (msg == null || msg.isBlank()) {
             msg = ex.getClass().getSimpleName();
         }
         cl.getErr().println(cl.getCommandSpec().qualifiedName() + ": error: " + msg);
-        return 2;
+        return ex instanceof TrainingDivergedException ? TrainingDivergedException.EXIT_CODE : 2;
+    }
+
+    /** Names the checkpoint and prints the exact command that resumes the run. */
+    private static int interrupted(TrainingInterruptedException stop, CommandLine cl, CommandLine.ParseResult parsed) {
+        PrintWriter err = cl.getErr();
+        if (stop.checkpoint() == null) {
+            err.println(cl.getCommandSpec().qualifiedName() + ": " + stop.signal() + ": stopped before the first step; "
+                    + "nothing to resume");
+        } else {
+            err.println(cl.getCommandSpec().qualifiedName() + ": " + stop.signal() + ": stopped after step " + stop.step()
+                    + "; checkpoint " + stop.checkpoint());
+            err.println("resume with: " + resumeCommand(parsed.originalArgs()));
+        }
+        err.flush();
+        return stop.exitCode();
+    }
+
+    /** The launcher command with the same arguments, plus --resume, quoted for a POSIX shell. */
+    static String resumeCommand(List<String> args) {
+        StringBuilder sb = new StringBuilder("./align4j");
+        for (String a : args) {
+            sb.append(' ').append(shellQuote(a));
+        }
+        if (!args.contains("--resume")) {
+            sb.append(" --resume");
+        }
+        return sb.toString();
+    }
+
+    private static String shellQuote(String s) {
+        if (!s.isEmpty() && s.matches("[A-Za-z0-9_./=:,+@%-]+")) {
+            return s;
+        }
+        return "'" + s.replace("'", "'\\''") + "'";
     }
 }

@@ -1,5 +1,8 @@
 package org.align4j.cli;
 
+import java.util.Map;
+import java.util.LinkedHashMap;
+import org.align4j.policy.util.FiniteJson;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.align4j.policy.ops.Backends;
@@ -37,13 +40,16 @@ final class RmEvalCommand implements Callable<Integer> {
         RewardEncoder encoder = new RewardEncoder(Tokenizer.load(model), rm.maxLength());
         RewardDataset.Loaded rows = RewardDataset.read(data, encoder, rm.kind(), limit);
         RewardMetrics m = RewardTrainer.evaluate(rm, rows.examples());
-        System.out.printf("{\"kind\": \"%s\", \"rows\": %d, \"too_long\": %d, \"terms\": %d, \"loss\": %s, "
-                        + "\"accuracy\": %s, \"auc\": %s}%n", rm.kind().key(), rows.examples().size(), rows.tooLong(),
-                m.terms(), json(m.loss()), json(m.accuracy()), json(m.auc()));
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("kind", rm.kind().key());
+        out.put("rows", rows.examples().size());
+        out.put("too_long", rows.tooLong());
+        out.put("terms", m.terms());
+        out.put("loss", m.loss());
+        out.put("accuracy", m.accuracy());
+        out.put("auc", m.auc());
+        System.out.println(FiniteJson.object(out));
         return 0;
     }
 
-    private static String json(double v) {
-        return Double.isFinite(v) ? Double.toString(v) : "null";
-    }
 }

@@ -1,5 +1,8 @@
 package org.align4j.cli;
 
+import java.util.Map;
+import java.util.LinkedHashMap;
+import org.align4j.policy.util.FiniteJson;
 import java.util.concurrent.Callable;
 import org.align4j.reward.model.train.RewardConfig;
 import org.align4j.reward.model.train.RewardTrainer;
@@ -36,11 +39,19 @@ final class RmTrainCommand implements Callable<Integer> {
     public Integer call() {
         RewardConfig c = run.load(RewardConfig.class);
         RewardTrainer.Result r = new RewardTrainer(c, run.resume, System.err).train();
-        System.out.printf("{\"run_dir\": \"%s\", \"final_model\": \"%s\", \"kind\": \"%s\", \"steps\": %d, "
-                        + "\"loss\": %s, \"accuracy\": %s%s}%n", r.runDir(), r.finalModel(), r.kind().key(), r.steps(),
-                r.loss(), r.accuracy(), r.evalAccuracy() == null ? ""
-                        : ", \"eval_loss\": " + r.evalLoss() + ", \"eval_accuracy\": " + r.evalAccuracy()
-                        + ", \"eval_auc\": " + r.evalAuc());
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("run_dir", r.runDir().toString());
+        out.put("final_model", r.finalModel().toString());
+        out.put("kind", r.kind().key());
+        out.put("steps", r.steps());
+        out.put("loss", r.loss());
+        out.put("accuracy", r.accuracy());
+        if (r.evalAccuracy() != null) {
+            out.put("eval_loss", r.evalLoss());
+            out.put("eval_accuracy", r.evalAccuracy());
+            out.put("eval_auc", r.evalAuc());
+        }
+        System.out.println(FiniteJson.object(out));
         return 0;
     }
 }

@@ -1,5 +1,6 @@
 package org.align4j.cli;
 
+import org.align4j.policy.util.FiniteJson;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -101,7 +102,7 @@ final class ScoreCommand implements Callable<Integer> {
                 }
             }
         }
-        spec.commandLine().getOut().println(json.writeValueAsString(out));
+        spec.commandLine().getOut().println(json.writeValueAsString(FiniteJson.sanitize(out)));
         return 0;
     }
 }

@@ -85,6 +85,11 @@ class TrainingCadenceTest {
         Path run = train(kind, false, "max_steps: 5", "logging_steps: 1", "save_steps: 2", "save_total_limit: 0");
         assertEquals(List.of(2L, 4L), checkpointSteps(run), kind.toString());
         assertTrue(Files.isRegularFile(run.resolve("final/config.json")), kind.toString());
+        if (kind != TrainerKind.RM) { // a reward model scores, it does not generate
+            JsonNode g = JSON.readTree(run.resolve("final/generation_config.json").toFile());
+            assertEquals(List.of(1, 2, 0), List.of(g.get("bos_token_id").asInt(), g.get("eos_token_id").asInt(),
+                    g.get("pad_token_id").asInt()), kind + ": " + g);
+        }
         Path ck = RunDirectory.latestCheckpoint(run).orElseThrow().dir();
         assertTrue(Files.isRegularFile(ck.resolve(RunDirectory.TRAINER_STATE)), kind.toString());
         assertTrue(Files.isDirectory(ck.resolve(RunDirectory.MODEL_DIR)), kind.toString());

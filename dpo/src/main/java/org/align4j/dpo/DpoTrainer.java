@@ -185,6 +185,11 @@ public final class DpoTrainer implements TrainingStep {
     }
 
     @Override
+    public Optimization optimization() {
+        return trainer.optimization();
+    }
+
+    @Override
     public void saveCheckpoint(Path dir) {
         TrainedModel.save(policy, dir.resolve(RunDirectory.MODEL_DIR), tokDir, Paths.get(config.modelNameOrPath));
         trainer.optimization().save(dir);

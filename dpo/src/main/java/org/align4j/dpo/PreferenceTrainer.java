@@ -168,6 +168,11 @@ public abstract class PreferenceTrainer<E> implements TrainingStep {
     }
 
     @Override
+    public Optimization optimization() {
+        return opt;
+    }
+
+    @Override
     public void saveCheckpoint(Path dir) {
         HfCheckpoint.save(policy, dir.resolve(RunDirectory.MODEL_DIR), tokDir);
         opt.save(dir);

@@ -119,6 +119,12 @@ public class GrpoConfig extends TrainingConfig {
     /** Iterative RL (DeepSeekMath Algorithm 1): settings of the outer loop; null for plain GRPO. */
     public IterativeConfig iterative;
 
+    /**
+     * Stop the run as diverged when a step's mean per-token KL to the reference exceeds this (nats; needs
+     * beta > 0); 0: no limit. A policy this far from its reference has stopped being the model it was.
+     */
+    public double maxKl = 5.0;
+
     public GrpoConfig() {
         learningRate = 1e-6;
         lrSchedulerType = "constant";
@@ -175,6 +181,11 @@ public class GrpoConfig extends TrainingConfig {
         return batchSize * gradientAccumulationSteps;
     }
 
+    @Override
+    public double klLimit() {
+        return maxKl;
+    }
+
     public int promptsPerStep() {
         return completionsPerStep() / numGenerations;
     }
@@ -215,6 +226,7 @@ public class GrpoConfig extends TrainingConfig {
         atLeast("top_k", topK, 0);
         atLeast("beta", beta, 0);
         atLeast("epsilon", epsilon, 0);
+        atLeast("max_kl", maxKl, 0);
         if (epsilonHigh != null) {
             atLeast("epsilon_high", epsilonHigh, 0);
         }

@@ -230,6 +230,11 @@ public final class GrpoTrainer implements TrainingStep {
     }
 
     @Override
+    public Optimization optimization() {
+        return opt;
+    }
+
+    @Override
     public void saveCheckpoint(Path dir) {
         TrainedModel.save(policy, dir.resolve(RunDirectory.MODEL_DIR), modelDir, modelDir);
         if (config.syncRefModel && reference != null) {

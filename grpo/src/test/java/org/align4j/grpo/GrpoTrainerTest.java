@@ -1,6 +1,8 @@
 package org.align4j.grpo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -18,9 +20,12 @@ import java.util.Map;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.ModelConfig;
+import org.align4j.policy.train.RunDirectory;
+import org.align4j.policy.train.TrainingDivergedException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 class GrpoTrainerTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -204,5 +209,30 @@ class GrpoTrainerTest {
                 () -> org.align4j.policy.train.ConfigLoader.load(null, GrpoConfig.class, bad));
         assertTrue(e.getMessage().contains("known: grpo, rloo, reinforce_plus_plus, reinforce_plus_plus_baseline"),
                 e.getMessage());
+    }
+
+    @Test
+    void aBlownUpPolicyStopsTheRunAndKeepsTheLastGoodState(@TempDir Path dir) throws Exception {
+        Path model = tinyPolicy(dir);
+        GrpoConfig c = config(dir, model, prompts(dir));
+        c.learningRate = 1e30;
+        c.maxSteps = 6;
+        c.saveSteps = 2;
+        TrainingDivergedException e = assertThrows(TrainingDivergedException.class,
+                () -> new GrpoTrainer(c, false, new PrintStream(new ByteArrayOutputStream())).train());
+        assertTrue(e.getMessage().startsWith("grpo diverged at step " + e.step() + ": non-finite "), e.getMessage());
+        Path run = dir.resolve("run");
+        assertFalse(Files.exists(run.resolve("final")), "no final model from a diverged policy");
+        List<RunDirectory.Checkpoint> kept = RunDirectory.checkpoints(run);
+        assertEquals(List.of(0L), kept.stream().map(RunDirectory.Checkpoint::step).toList(),
+                "the weights before the blow-up (the first update), from memory");
+        assertTrue(e.getMessage().endsWith("last good checkpoint " + kept.get(0).dir() + " (step 0)"), e.getMessage());
+        Map<String, INDArray> start = HfCheckpoint.load(model).weights();
+        Map<String, INDArray> saved = HfCheckpoint.load(kept.get(0).dir().resolve(RunDirectory.MODEL_DIR)).weights();
+        start.forEach((name, w) -> assertEquals(w, saved.get(name), name));
+        List<JsonNode> rows = metrics(run);
+        JsonNode last = rows.get(rows.size() - 1);
+        assertEquals(e.step(), last.get("step").asLong());
+        assertTrue(last.get("diverged").asText().startsWith("non-finite"), last.toString());
     }
 }

@@ -17,6 +17,7 @@ import org.align4j.grpo.GrpoTrainer;
 import org.align4j.policy.io.AtomicFiles;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.LoraConfig;
+import org.align4j.policy.ops.cuda.CudaOps;
 import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.ModelConfig;
 import org.align4j.policy.model.TokenBatch;
@@ -43,15 +44,28 @@ public final class Benchmark {
     private final ProfilingOps profile;
     /** LoRA adapters put on the model (training then updates only them; sampling runs them unmerged), or null. */
     private final LoraConfig lora;
+    private final ModelSettings settings;
+    /** The GPU backend under any profiling wrapper, for peak device memory; null on the CPU. */
+    private final CudaOps cuda;
+
+    /**
+     * The model settings that trade memory for time without changing results (transformers' and align4j's names:
+     * attn_implementation, gradient_checkpointing, lm_head_chunk_size).
+     */
+    public record ModelSettings(String attnImplementation, boolean gradientCheckpointing, int lmHeadChunkSize) {
+        public static final ModelSettings DEFAULT = new ModelSettings(CausalLM.EAGER, false, -1);
+    }
 
     /** With profile, per-operation times of the training and the sampling measurements go into the result. */
     public Benchmark(BenchShape shape, int repeats, boolean profile) {
-        this(shape, repeats, profile, null);
+        this(shape, repeats, profile, null, ModelSettings.DEFAULT);
     }
 
     /** With lora, the measurements are those of the model with these adapters (B drawn non-zero). */
-    public Benchmark(BenchShape shape, int repeats, boolean profile, LoraConfig lora) {
+    public Benchmark(BenchShape shape, int repeats, boolean profile, LoraConfig lora, ModelSettings settings) {
         this.lora = lora;
+        this.settings = settings;
+        this.cuda = Ops.current() instanceof CudaOps c ? c : null;
         this.s = shape;
         this.repeats = repeats;
         this.profile = profile ? new ProfilingOps(Ops.current()) : null;
@@ -75,7 +89,13 @@ public final class Benchmark {
         ModelConfig config = ModelConfig.llama(s.vocab(), s.d(), s.ffn(), s.layers(), s.heads(), s.kvHeads(),
                 Math.max(s.seq(), s.promptLen() + s.newTokens() + 8), null, new int[] {2});
         CausalLM model = CausalLM.initialize(config, DataType.FLOAT, 1, Ops.current());
+        model.setAttnImplementation(settings.attnImplementation());
+        model.setGradientCheckpointing(settings.gradientCheckpointing());
+        model.setLmHeadChunkSize(settings.lmHeadChunkSize());
         out.put("backend", Ops.current().name());
+        out.putObject("model_settings").put("attn_implementation", settings.attnImplementation())
+                .put("gradient_checkpointing", settings.gradientCheckpointing())
+                .put("lm_head_chunk_size", settings.lmHeadChunkSize());
         out.put("params", model.parameterCount());
         if (lora != null) {
             model.addAdapters(lora, null, 1);
@@ -95,15 +115,21 @@ public final class Benchmark {
         if (profile != null) {
             profile.reset();
         }
+        resetPeak();
         double train = trainTokensPerSecond(model);
         profileInto(out, "train");
         out.put("train_tokens_per_s", round(train));
+        putPeak(out, "train_peak_gpu_gib");
         out.put("train_roofline_fraction", round(6.0 * model.parameterCount() * train / 1e9
                 / out.get("gemm_gflops").asDouble()));
+        resetPeak();
         out.put("sample_tokens_per_s", round(sampleTokensPerSecond(model)));
         profileInto(out, "sample");
+        putPeak(out, "sample_peak_gpu_gib");
         ObjectNode grpo = out.putObject("grpo_step_seconds");
+        resetPeak();
         grpoStep(model, grpo);
+        putPeak(out, "grpo_peak_gpu_gib");
         ObjectNode shape = out.putObject("shape");
         shape.put("d", s.d()).put("layers", s.layers()).put("heads", s.heads()).put("kv_heads", s.kvHeads())
                 .put("ffn", s.ffn()).put("vocab", s.vocab()).put("batch", s.batch()).put("seq", s.seq())
@@ -111,6 +137,19 @@ public final class Benchmark {
                 .put("new_tokens", s.newTokens());
         out.put("threads", System.getenv().getOrDefault("OMP_NUM_THREADS", "unset"));
         return out;
+    }
+
+    private void resetPeak() {
+        if (cuda != null) {
+            cuda.resetPeakBytes();
+        }
+    }
+
+    /** The most device memory live arrays held since the last resetPeak (the model's weights included). */
+    private void putPeak(ObjectNode out, String key) {
+        if (cuda != null) {
+            out.put(key, round(cuda.deviceBytes()[2] / (double) (1L << 30)));
+        }
     }
 
     private static double round(double v) {
@@ -247,6 +286,7 @@ public final class Benchmark {
             c.maxCompletionLength = s.newTokens();
             c.maxSteps = repeats + 1;
             c.saveSteps = 0;
+            c.loggingSteps = 1; // one metrics line (with the timings) per step: GRPO honours logging_steps
             c.rewards = new ArrayList<>(List.of(new java.util.LinkedHashMap<>(Map.of("type", "math_answer"))));
             new GrpoTrainer(c, false, new PrintStream(new ByteArrayOutputStream())).train();
             List<Double> rollout = new ArrayList<>();

@@ -46,7 +46,8 @@ public final class AtomicFiles {
 
     /** Writes value as indented JSON (Jackson's default bean mapping). */
     public static void writeJson(Path file, Object value) {
-        write(file, out -> JSON.writeValue(new NonClosing(out), value));
+        // non-finite numbers become null with the reason, so every JSON reader can read the file
+        write(file, out -> JSON.writeValue(new NonClosing(out), org.align4j.policy.util.FiniteJson.tree(value)));
     }
 
     /**

@@ -59,7 +59,8 @@ public final class HfCheckpoint {
 
     /**
      * Writes the model atomically (a temporary directory renamed into place). Tokenizer files found in
-     * {@code tokenizerDir} (may be null) are copied along.
+     * {@code tokenizerDir} (may be null) are copied along, and generation_config.json is written with the special
+     * token ids ({@link GenerationConfig}).
      */
     public static void save(CausalLM model, Path dir, Path tokenizerDir) {
         Path target = dir.toAbsolutePath();
@@ -77,6 +78,7 @@ public final class HfCheckpoint {
                     }
                 }
             }
+            GenerationConfig.write(tmp, model.config());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write model to " + dir + ": " + e.getMessage(), e);
         }

@@ -153,6 +153,11 @@ public final class SftTrainer implements TrainingStep {
     }
 
     @Override
+    public Optimization optimization() {
+        return opt;
+    }
+
+    @Override
     public void saveCheckpoint(Path dir) {
         TrainedModel.save(model, dir.resolve(RunDirectory.MODEL_DIR), tokDir, baseDir());
         opt.save(dir);

@@ -169,6 +169,54 @@ public final class AdamW {
         step = stepNode.asLong();
     }
 
+    /** A place to keep this optimizer's parameters and state as they are now, and to return to them later. */
+    public Snapshot newSnapshot() {
+        return new Snapshot();
+    }
+
+    /**
+     * A copy of the parameter values, the moments and the step count (3x the parameters' memory), taken with
+     * {@link #take} and put back with {@link #restore}: the divergence guard's last good step.
+     */
+    public final class Snapshot {
+        private final INDArray[] w = new INDArray[params.size()];
+        private final INDArray[] sm = new INDArray[params.size()];
+        private final INDArray[] sv = new INDArray[params.size()];
+        private long savedStep = -1;
+
+        private Snapshot() {
+            for (int i = 0; i < params.size(); i++) {
+                INDArray value = params.get(i).value();
+                w[i] = Nd4j.zeros(value.dataType(), value.shape());
+                sm[i] = Nd4j.zeros(value.dataType(), value.shape());
+                sv[i] = Nd4j.zeros(value.dataType(), value.shape());
+            }
+        }
+
+        /** Copies the current values and state in. */
+        public void take() {
+            for (int i = 0; i < params.size(); i++) {
+                ops.copy(params.get(i).value(), w[i]);
+                ops.copy(m[i], sm[i]);
+                ops.copy(v[i], sv[i]);
+            }
+            savedStep = step;
+        }
+
+        /** Puts the values and state of the last {@link #take} back. */
+        public void restore() {
+            if (savedStep < 0) {
+                throw new IllegalStateException("no snapshot taken");
+            }
+            for (int i = 0; i < params.size(); i++) {
+                ops.copy(w[i], params.get(i).value());
+                ops.copy(sm[i], m[i]);
+                ops.copy(sv[i], v[i]);
+            }
+            step = savedStep;
+        }
+    }
+
     private void copyInto(Path file, String key, Map<String, INDArray> saved, INDArray target) {
         INDArray t = saved.get(key);
         if (t == null) {

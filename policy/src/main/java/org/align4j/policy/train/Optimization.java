@@ -16,6 +16,8 @@ public final class Optimization {
     private final GradientClipper clipper;
     private final LrSchedule schedule;
     private final Ops ops;
+    private AdamW.Snapshot keep;
+    private boolean kept;
 
     /**
      * What one step did: the gradient norm before clipping, the learning rate, whether the update was refused
@@ -39,6 +41,10 @@ public final class Optimization {
         boolean skipped = !Double.isFinite(norm);
         boolean finite = true;
         if (!skipped) {
+            if (keep != null && !kept) {
+                keep.take(); // the weights whose loss and gradient just proved finite
+                kept = true;
+            }
             adamW.step(lr);
             finite = weightsFinite();
         }
@@ -60,6 +66,26 @@ public final class Optimization {
 
     public double learningRate(long step) {
         return schedule.lr(step);
+    }
+
+    /**
+     * Copies the weights and optimizer state into {@code snapshot} right before the next update whose gradient is
+     * finite (once; null cancels): the state a diverging run returns to is then one whose loss and gradients were
+     * computed and found finite, not one that has yet to be tried.
+     */
+    public void keepBeforeNextUpdate(AdamW.Snapshot snapshot) {
+        keep = snapshot;
+        kept = false;
+    }
+
+    /** Whether the snapshot asked for by {@link #keepBeforeNextUpdate} has been taken since. */
+    public boolean keptSnapshot() {
+        return keep != null && kept;
+    }
+
+    /** A place to keep the weights and optimizer state of a good step (see {@link AdamW.Snapshot}). */
+    public AdamW.Snapshot newSnapshot() {
+        return adamW.newSnapshot();
     }
 
     public void save(Path dir) {

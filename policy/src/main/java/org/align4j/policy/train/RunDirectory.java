@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.align4j.policy.io.AtomicFiles;
 import org.align4j.policy.util.BadInputException;
+import org.align4j.policy.util.FiniteJson;
 import org.align4j.policy.util.JsonErrors;
 
 import java.io.BufferedWriter;
@@ -86,10 +87,7 @@ public final class RunDirectory implements Closeable {
 
     /** Starts a new run in dir (created if missing); refuses a directory that already holds a run. */
     public static RunDirectory create(Path dir) {
-        if (Files.exists(dir.resolve(METRICS)) || !checkpoints(dir).isEmpty()) {
-            throw new BadInputException(dir + ": already holds a run (" + METRICS + " or " + CHECKPOINTS
-                    + "/); resume it with --resume or choose another output_dir");
-        }
+        startingPoint(dir, false);
         createDirectories(dir.resolve(CHECKPOINTS));
         return new RunDirectory(dir, null);
     }
@@ -99,11 +97,33 @@ public final class RunDirectory implements Closeable {
      * steps up to that checkpoint's (those after it will be logged again).
      */
     public static RunDirectory resume(Path dir) {
-        Checkpoint latest = latestCheckpoint(dir).orElseThrow(() ->
-                new BadInputException(dir + ": no complete checkpoint to resume from"));
+        Checkpoint latest = startingPoint(dir, true).orElseThrow();
         RunDirectory run = new RunDirectory(dir, latest);
         run.truncateMetricsAfter(latest.step());
         return run;
+    }
+
+    /**
+     * Checks, writing nothing, that {@link #open} can start (resume false) or resume (true) a run in dir, and
+     * returns the checkpoint a resume starts from. Refused with a {@link BadInputException}: a dir (or a folder
+     * above it) that is a file; a new run in a dir that holds one; a resume without a complete checkpoint.
+     */
+    public static Optional<Checkpoint> startingPoint(Path dir, boolean resume) {
+        for (Path p = dir.toAbsolutePath().normalize(); p != null; p = p.getParent()) {
+            if (Files.exists(p) && !Files.isDirectory(p)) {
+                throw new BadInputException("output_dir " + dir + ": " + (p.equals(dir.toAbsolutePath().normalize())
+                        ? "is a file, not a directory" : p + " is a file, not a directory"));
+            }
+        }
+        if (resume) {
+            return Optional.of(latestCheckpoint(dir).orElseThrow(() ->
+                    new BadInputException(dir + ": no complete checkpoint to resume from")));
+        }
+        if (Files.exists(dir.resolve(METRICS)) || !checkpoints(dir).isEmpty()) {
+            throw new BadInputException(dir + ": already holds a run (" + METRICS + " or " + CHECKPOINTS
+                    + "/); resume it with --resume or choose another output_dir");
+        }
+        return Optional.empty();
     }
 
     /** The complete checkpoints of the run in dir, oldest first. */
@@ -148,7 +168,8 @@ public final class RunDirectory implements Closeable {
 
     /**
      * Appends one line {"step": step, ...values} to metrics.jsonl and flushes it, so a crash loses at most the
-     * line being written. Non-finite numbers are written as the strings "NaN", "Infinity", "-Infinity".
+     * line being written. Non-finite numbers are written as null, named under "non_finite" (see
+     * {@link FiniteJson}).
      */
     public void logMetrics(long step, Map<String, ?> values) {
         ObjectNode row = JSON.createObjectNode();
@@ -158,6 +179,7 @@ public final class RunDirectory implements Closeable {
                 row.set(k, JSON.valueToTree(v));
             }
         });
+        FiniteJson.sanitize(row);
         try {
             if (metrics == null) {
                 metrics = Files.newBufferedWriter(dir.resolve(METRICS), StandardCharsets.UTF_8,
@@ -197,13 +219,18 @@ public final class RunDirectory implements Closeable {
             throw new IllegalArgumentException("trainer state is not serializable: " + e.getOriginalMessage(), e);
         }
         AtomicFiles.replaceDirectory(tmp, target);
+        prune(keepLast);
+        return new Checkpoint(state.step(), target);
+    }
+
+    /** Deletes all but the newest keepLast complete checkpoints (keepLast <= 0 keeps all). */
+    public void prune(int keepLast) {
         if (keepLast > 0) {
             List<Checkpoint> all = checkpoints(dir);
             for (int i = 0; i < all.size() - keepLast; i++) {
                 AtomicFiles.deleteRecursively(all.get(i).dir());
             }
         }
-        return new Checkpoint(state.step(), target);
     }
 
     /** Rewrites metrics.jsonl keeping lines with step <= step (and lines without one); drops torn lines. */

@@ -53,6 +53,17 @@ public class TrainingConfig implements ConfigLoader.Validated {
     public int evalSteps = 0;
     public long seed = 42;
     /**
+     * Steps whose loss or gradient is not finite are skipped (no update); one more than this many in a run stops
+     * it as diverged (exit 3), keeping the last good checkpoint. 0: the first such step stops the run.
+     */
+    public int maxSkippedSteps = 3;
+    /**
+     * Stop the run as diverged when a step's loss exceeds the running mean of the steps before it by more than
+     * max_loss_spike x max(1, |mean|) (the default catches a loss that jumps a hundredfold, as a blown-up model's
+     * does within a step or two); 0 disables the check.
+     */
+    public double maxLossSpike = 100.0;
+    /**
      * Weight of DeepSeekMoE's sequence-wise expert balance loss, added to the router gradients of the policy
      * (0: off; models without MoE layers ignore it). DeepSeek-V2 trained with 0.003, DeepSeek-V3 with 0.0001
      * beside its bias-based balancing.
@@ -122,6 +133,11 @@ public class TrainingConfig implements ConfigLoader.Validated {
     /** A PEFT adapter directory to continue training (with use_peft; its r, alpha and targets win). */
     public String adapterNameOrPath;
 
+    /** The KL to the reference above which the run stops as diverged; 0: no limit (trainers without a KL). */
+    public double klLimit() {
+        return 0.0;
+    }
+
     /** Optimizer steps of the whole run, given how many one epoch holds. */
     public long totalSteps(long stepsPerEpoch) {
         if (maxSteps > 0) {
@@ -179,6 +195,8 @@ public class TrainingConfig implements ConfigLoader.Validated {
         atLeast("save_steps", saveSteps, 0);
         atLeast("save_total_limit", saveTotalLimit, 0);
         atLeast("eval_steps", evalSteps, 0);
+        atLeast("max_skipped_steps", maxSkippedSteps, 0);
+        atLeast("max_loss_spike", maxLossSpike, 0);
         atLeast("warmup_steps", warmupSteps, 0);
         atLeast("moe_aux_loss_weight", moeAuxLossWeight, 0);
         atLeast("lm_head_chunk_size", lmHeadChunkSize, -1);

@@ -6,6 +6,7 @@ import java.nio.file.Paths;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import org.align4j.policy.io.AtomicFiles;
 
 /**
  * The one training loop every trainer runs (see {@link TrainingStep} for what a trainer supplies). It opens the
@@ -19,8 +20,18 @@ import java.util.Optional;
  *   <li>saves a checkpoint after every {@code save_steps} steps (not after the last one, which {@code final/}
  *       holds), keeping the newest {@code save_total_limit} (0 keeps all); {@code save_steps: 0} saves none;</li>
  * </ul>
- * and at the end writes {@code final/} and {@code metrics.png}. A step whose optimizer update was refused for a
- * non-finite gradient is logged as skipped and never checkpointed.
+ * and at the end writes {@code final/} and {@code metrics.png}.
+ * <p>
+ * Divergence is an error ({@link DivergenceGuard}: non-finite weights; more than {@code max_skipped_steps} steps
+ * with a non-finite loss or gradient, whose updates are refused; a KL above {@code max_kl}; a loss more than
+ * {@code max_loss_spike} above its running mean): the run stops with a {@link TrainingDivergedException} naming the
+ * step and the quantity, logs that step with a {@code diverged} reason, writes no {@code final/}, and leaves the
+ * last good checkpoint on disk (written then from a copy kept in memory when no checkpoint had been saved yet: the
+ * weights and optimizer state right before the last update whose loss and gradient were finite).
+ * A skipped step is never checkpointed.
+ * <p>
+ * A {@link StopRequest} (SIGINT, SIGTERM) is acted on after the step in progress: the steps done are logged and
+ * saved as a checkpoint, and the run ends with a {@link TrainingInterruptedException}.
  */
 public final class TrainingLoop {
     private final TrainingConfig config;
@@ -42,16 +53,22 @@ public final class TrainingLoop {
         this.log = log;
     }
 
-    /** Runs {@code trainer} to the end (or from its resumed step to the end) and closes it. */
+    /**
+     * Runs {@code trainer} to the end (or from its resumed step to the end) and closes it. Every input is read and
+     * checked before anything is written to output_dir, so a start that fails leaves it as it was.
+     */
     public Outcome run(TrainingStep trainer) {
-        try (RunDirectory run = RunDirectory.open(Paths.get(config.outputDir), resume); trainer) {
-            return run(run, trainer);
+        Path dir = Paths.get(config.outputDir);
+        try (trainer) {
+            Optional<RunDirectory.Checkpoint> from = RunDirectory.startingPoint(dir, resume);
+            long total = trainer.prepare(from);
+            try (RunDirectory run = RunDirectory.open(dir, resume)) {
+                return run(run, trainer, from, total);
+            }
         }
     }
 
-    private Outcome run(RunDirectory run, TrainingStep trainer) {
-        Optional<RunDirectory.Checkpoint> from = run.resumedFrom();
-        long total = trainer.prepare(from);
+    private Outcome run(RunDirectory run, TrainingStep trainer, Optional<RunDirectory.Checkpoint> from, long total) {
         long start = 0;
         if (from.isPresent()) {
             start = from.get().state().step();
@@ -60,16 +77,32 @@ public final class TrainingLoop {
             run.writeConfig(ConfigLoader.dump(config));
         }
         trainer.begin(run);
+        DivergenceGuard guard = new DivergenceGuard(config);
+        LastGood lastGood = new LastGood(from.orElse(null), trainer, start);
         ProgressBar bar = new ProgressBar(trainer.name(), start, total, trainer.unit());
         TrainingStep.Report last = null;
         Map<String, Object> lastLogged = Map.of();
         Map<String, Object> lastEval = Map.of();
         long units = 0;
+        long savedAt = -1;
+        long loggedAt = -1;
         for (long step = start; step < total; step++) {
+            Optional<StopRequest.Stop> stop = StopRequest.pending();
+            if (stop.isPresent()) {
+                bar.finish();
+                throw interrupted(run, trainer, stop.get(), step, last, savedAt, loggedAt);
+            }
+            lastGood.beforeStep(step);
             TrainingStep.Report r = trainer.step(step);
+            lastGood.afterStep();
             last = r;
             long done = step + 1;
-            if (r.skipped() || !Double.isFinite(r.loss())) {
+            DivergenceGuard.Verdict verdict = guard.check(r);
+            if (verdict.diverged() != null) {
+                bar.finish();
+                throw diverged(run, trainer, r, done, verdict.diverged(), lastGood);
+            }
+            if (verdict.skipped()) {
                 log.printf("%s: step %d: non-finite loss or gradient (loss %s, grad norm %s); update skipped%n",
                         trainer.name(), done, r.loss(), r.gradNorm());
             }
@@ -88,17 +121,140 @@ public final class TrainingLoop {
             }
             if (!m.isEmpty()) {
                 run.logMetrics(done, m);
+                loggedAt = done;
             }
-            if (config.saveSteps > 0 && done % config.saveSteps == 0 && done < total && !r.skipped()) {
-                run.saveCheckpoint(trainer.state(done), trainer::saveCheckpoint, config.saveTotalLimit);
+            if (verdict.good()) {
+                lastGood.stepWasGood(run, done, config.saveTotalLimit);
+            }
+            if (config.saveSteps > 0 && done % config.saveSteps == 0 && done < total && verdict.good()) {
+                // kept beside the older ones until the next good step has tried its weights
+                int keep = config.saveTotalLimit == 0 ? 0 : config.saveTotalLimit + 1;
+                lastGood.savedUntried(run.saveCheckpoint(trainer.state(done), trainer::saveCheckpoint, keep));
+                savedAt = done;
             }
         }
         bar.finish();
+        run.prune(config.saveTotalLimit);
         Path finalDir = run.dir().resolve("final");
         trainer.saveFinal(finalDir);
         MetricsPlotter.plotLogged(run.dir().resolve(RunDirectory.METRICS), run.dir().resolve("metrics.png"),
                 trainer.plotted());
         log.println(trainer.name() + ": final model in " + finalDir);
         return new Outcome(run.dir(), finalDir, total, last, lastLogged, lastEval);
+    }
+
+    /**
+     * Acts on a stop request after {@code done} steps: logs the steps since the last logged one, saves a checkpoint
+     * of them (unless one was just saved, or no step was taken) and returns the exception that ends the run.
+     */
+    private TrainingInterruptedException interrupted(RunDirectory run, TrainingStep trainer, StopRequest.Stop stop,
+                                                     long done, TrainingStep.Report last, long savedAt, long loggedAt) {
+        StopRequest.clear();
+        Path checkpoint = run.resumedFrom().map(RunDirectory.Checkpoint::dir).orElse(null);
+        if (last != null) {
+            if (loggedAt != done) {
+                Map<String, Object> m = new LinkedHashMap<>(trainer.logs(done));
+                m.put("learning_rate", last.learningRate());
+                m.put("grad_norm", last.gradNorm());
+                run.logMetrics(done, m);
+            }
+            checkpoint = savedAt == done ? RunDirectory.latestCheckpoint(run.dir()).orElseThrow().dir()
+                    : run.saveCheckpoint(trainer.state(done), trainer::saveCheckpoint, config.saveTotalLimit).dir();
+        }
+        return new TrainingInterruptedException(stop.signal(), stop.exitCode(), done, checkpoint);
+    }
+
+    /**
+     * Logs the diverged step, makes sure a good checkpoint is on disk (writing the in-memory one when no
+     * checkpoint was saved yet), and returns the exception that ends the run, without a final model.
+     */
+    private TrainingDivergedException diverged(RunDirectory run, TrainingStep trainer, TrainingStep.Report r, long done,
+                                               String reason, LastGood lastGood) {
+        Map<String, Object> m = new LinkedHashMap<>(trainer.logs(done));
+        m.put("learning_rate", r.learningRate());
+        m.put("grad_norm", r.gradNorm());
+        m.put("diverged", reason);
+        run.logMetrics(done, m);
+        RunDirectory.Checkpoint kept = lastGood.onDisk(run, config.saveTotalLimit);
+        return new TrainingDivergedException(done, trainer.name() + " diverged at step " + done + ": " + reason
+                + "; no final model written; last good checkpoint " + kept.dir() + " (step " + kept.step() + ")");
+    }
+
+    /**
+     * The last good state of the run: its newest checkpoint on disk whose weights a later step has tried and found
+     * finite, or, until there is one, a copy in memory of the weights and optimizer state taken right before the
+     * last update whose loss and gradient were finite (3x the parameters' memory, released when a checkpoint is
+     * confirmed). A checkpoint saved at step s is confirmed by the next good step; if the run diverges first, it is
+     * deleted, as the state the failure started from.
+     */
+    private static final class LastGood {
+        private final TrainingStep trainer;
+        private RunDirectory.Checkpoint saved;
+        private AdamW.Snapshot snapshot;
+        private TrainerState snapshotState;
+        private TrainerState beforeStep;
+        private RunDirectory.Checkpoint untried;
+
+        LastGood(RunDirectory.Checkpoint resumedFrom, TrainingStep trainer, long start) {
+            this.trainer = trainer;
+            this.saved = resumedFrom;
+            if (resumedFrom == null) {
+                snapshot = trainer.optimization().newSnapshot();
+                snapshot.take();
+                snapshotState = trainer.state(start);
+            }
+        }
+
+        /** Before step {@code step} (0-based): its first finite update copies the weights it starts from. */
+        void beforeStep(long step) {
+            if (snapshot != null) {
+                beforeStep = trainer.state(step);
+                trainer.optimization().keepBeforeNextUpdate(snapshot);
+            }
+        }
+
+        /** After the step: the copy, if taken, is of the state before it. */
+        void afterStep() {
+            if (snapshot != null && trainer.optimization().keptSnapshot()) {
+                snapshotState = beforeStep;
+            }
+        }
+
+        void saved(RunDirectory.Checkpoint checkpoint) {
+            saved = checkpoint;
+            if (snapshot != null) {
+                trainer.optimization().keepBeforeNextUpdate(null);
+            }
+            snapshot = null;
+            snapshotState = null;
+        }
+
+        /** A checkpoint whose weights no step has tried yet: good once the next good step has. */
+        void savedUntried(RunDirectory.Checkpoint checkpoint) {
+            untried = checkpoint;
+        }
+
+        /** Step {@code done} was good: a checkpoint saved before it is confirmed, and the oldest pruned. */
+        void stepWasGood(RunDirectory run, long done, int keepLast) {
+            if (untried != null && untried.step() < done) {
+                saved(untried);
+                untried = null;
+                run.prune(keepLast);
+            }
+        }
+
+        /** The last good checkpoint, written now from memory if none was saved. */
+        RunDirectory.Checkpoint onDisk(RunDirectory run, int keepLast) {
+            if (untried != null) {
+                // the weights the diverged step (or the skipped ones before it) started from
+                AtomicFiles.deleteRecursively(untried.dir());
+                untried = null;
+            }
+            if (snapshot != null) {
+                snapshot.restore();
+                saved(run.saveCheckpoint(snapshotState, trainer::saveCheckpoint, keepLast));
+            }
+            return saved;
+        }
     }
 }

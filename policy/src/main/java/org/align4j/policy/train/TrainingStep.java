@@ -81,6 +81,12 @@ public interface TrainingStep extends AutoCloseable {
     /** What a checkpoint after {@code stepsDone} steps needs to resume: data position, RNG, trainer fields. */
     TrainerState state(long stepsDone);
 
+    /**
+     * The optimizer over the trained parameters. The loop keeps a copy of their values and its state from the last
+     * good step until the first checkpoint is saved, so that a run diverging before it still leaves one.
+     */
+    Optimization optimization();
+
     /** Writes the model and optimizer state into a fresh checkpoint directory (see {@link Checkpointable}). */
     void saveCheckpoint(Path dir) throws IOException;
 

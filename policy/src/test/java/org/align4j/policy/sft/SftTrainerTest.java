@@ -1,6 +1,7 @@
 package org.align4j.policy.sft;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,8 +15,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import org.align4j.policy.model.CausalLM;
+import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.ModelConfig;
 import org.align4j.policy.train.ConfigLoader;
+import org.align4j.policy.train.RunDirectory;
+import org.align4j.policy.train.StopRequest;
+import org.align4j.policy.train.TrainingDivergedException;
+import org.align4j.policy.train.TrainingInterruptedException;
 import org.align4j.policy.util.BadInputException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -124,5 +131,78 @@ class SftTrainerTest {
         Files.writeString(yaml, "train_file: x.jsonl\nlerning_rate: 0.1\n");
         e = assertThrows(BadInputException.class, () -> ConfigLoader.load(yaml, SftConfig.class));
         assertTrue(e.getMessage().contains("lerning_rate"), e.getMessage());
+    }
+
+    @Test
+    void aDivergedRunStopsWithoutAFinalModelAndKeepsTheLastGoodCheckpoint(@TempDir Path dir) throws IOException {
+        SftConfig c = config(dir, corpus(dir, 40, 3), initConfig(dir), "run", 30);
+        c.learningRate = 1e4;
+        c.maxSkippedSteps = 1;
+        c.maxLossSpike = 0; // the non-finite path (the spike guard is DivergenceGuardTest's)
+        c.saveSteps = 0;
+        TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> trainer(c, false).train());
+        assertTrue(e.getMessage().startsWith("sft diverged at step " + e.step() + ": non-finite"), e.getMessage());
+        Path run = dir.resolve("run");
+        assertFalse(Files.exists(run.resolve("final")), "no final model from a diverged run");
+        List<RunDirectory.Checkpoint> kept = RunDirectory.checkpoints(run);
+        assertEquals(1, kept.size(), "the last good step, written from memory (save_steps 0)");
+        assertTrue(kept.get(0).step() < e.step());
+        CausalLM good = HfCheckpoint.load(kept.get(0).dir().resolve(RunDirectory.MODEL_DIR));
+        good.weights().forEach((name, w) -> assertTrue(Double.isFinite(w.norm2Number().doubleValue()), name));
+        ObjectMapper strict = new ObjectMapper();
+        List<String> lines = Files.readAllLines(run.resolve(RunDirectory.METRICS));
+        for (String line : lines) {
+            JsonNode row = strict.readTree(line);
+            row.fields().forEachRemaining(f -> assertFalse(f.getValue().isTextual()
+                    && f.getValue().asText().matches("-?Infinity|NaN"), line));
+        }
+        JsonNode last = strict.readTree(lines.get(lines.size() - 1));
+        assertEquals(e.step(), last.get("step").asLong());
+        assertTrue(last.get("diverged").asText().startsWith("non-finite"), last.toString());
+        assertTrue(e.getMessage().endsWith("last good checkpoint " + kept.get(0).dir() + " (step " + kept.get(0).step()
+                + ")"), e.getMessage());
+    }
+
+    @Test
+    void aStopRequestSavesTheCompletedStepsAndTheRunResumesExactly(@TempDir Path dir) throws Exception {
+        Path train = corpus(dir, 40, 4);
+        Path init = initConfig(dir);
+        trainer(config(dir, train, init, "straight", 8), false).train();
+        SftConfig c = config(dir, train, init, "stopped", 8);
+        c.saveSteps = 5;
+        Path metrics = dir.resolve("stopped").resolve(RunDirectory.METRICS);
+        Thread signal = new Thread(() -> {
+            try {
+                while (!Files.exists(metrics) || Files.readAllLines(metrics).size() < 2) {
+                    Thread.sleep(1);
+                }
+            } catch (IOException | InterruptedException e) {
+                return;
+            }
+            StopRequest.request("SIGINT", 130);
+        });
+        signal.start();
+        TrainingInterruptedException e;
+        try {
+            e = assertThrows(TrainingInterruptedException.class, () -> trainer(c, false).train());
+        } finally {
+            signal.join();
+            StopRequest.clear();
+        }
+        assertEquals(130, e.exitCode());
+        assertTrue(e.step() >= 2 && e.step() < 8, "stopped after step " + e.step());
+        assertEquals(e.step(), RunDirectory.latestCheckpoint(dir.resolve("stopped")).orElseThrow().step(),
+                "every completed step is in the checkpoint");
+        assertEquals(dir.resolve("stopped").resolve(RunDirectory.CHECKPOINTS)
+                .resolve(String.format("step-%06d", e.step())), e.checkpoint());
+        assertFalse(Files.exists(dir.resolve("stopped/final")));
+        assertTrue(StopRequest.pending().isEmpty(), "the request was acted on");
+        trainer(c, true).train();
+        List<Double> a = losses(dir.resolve("straight"));
+        List<Double> b = losses(dir.resolve("stopped"));
+        assertEquals(8, b.size(), "each step logged once");
+        for (int i = 0; i < 8; i++) {
+            assertEquals(a.get(i), b.get(i), 1e-12, "loss at step " + (i + 1));
+        }
     }
 }

@@ -104,7 +104,7 @@ class RunDirectoryTest {
             run.saveCheckpoint(new TrainerState(1, new Rng(1).state(), 4), d -> { }, 0);
             run.logMetrics(2, Map.of("loss", Double.NaN));
         }
-        assertEquals("{\"step\":2,\"loss\":\"NaN\"}", metricLines(dir).get(1));
+        assertEquals("{\"step\":2,\"loss\":null,\"non_finite\":{\"loss\":\"NaN\"}}", metricLines(dir).get(1));
         Files.writeString(dir.resolve(RunDirectory.METRICS), "{\"step\":1,\"lo", java.nio.file.StandardOpenOption.APPEND);
         RunDirectory.resume(dir).close();
         assertEquals(List.of("{\"step\":1,\"loss\":2.0,\"note\":\"x\"}"), metricLines(dir));

@@ -195,9 +195,17 @@ public final class CudaOps implements Ops {
                 + (options.bf16Matmul() ? "bf16" : options.tf32Matmul() ? "tf32" : "fp32");
     }
 
-    /** Bytes of device memory held by live mirrors and by the allocator's cache. */
+    /**
+     * Bytes of device memory held by live mirrors and by the allocator's cache, and the most held by live mirrors
+     * since {@link #resetPeakBytes} (cuBLAS's workspace and the pinned host ring are not counted).
+     */
     public synchronized long[] deviceBytes() {
-        return new long[] {gpu.liveBytes(), gpu.cachedBytes()};
+        return new long[] {gpu.liveBytes(), gpu.cachedBytes(), gpu.peakLiveBytes()};
+    }
+
+    /** Starts a new peak for {@link #deviceBytes}: the bytes live now. */
+    public synchronized void resetPeakBytes() {
+        gpu.resetPeak();
     }
 
     /** Waits until every queued operation has finished (for timing). */

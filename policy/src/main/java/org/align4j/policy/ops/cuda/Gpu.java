@@ -68,6 +68,8 @@ final class Gpu {
     private final TreeMap<Long, ArrayDeque<Long>> freeBlocks = new TreeMap<>();
     private long cachedBytes;
     private long liveBytes;
+    /** The most liveBytes has been since the last {@link #resetPeak} (what a benchmark reports as peak memory). */
+    private long peakLiveBytes;
 
     private final long pinned;
     private final long stagingDev;
@@ -198,10 +200,12 @@ final class Gpu {
         if (q != null && !q.isEmpty()) {
             cachedBytes -= size;
             liveBytes += size;
+            peakLiveBytes = Math.max(peakLiveBytes, liveBytes);
             return q.pop();
         }
         long p = malloc(size);
         liveBytes += size;
+        peakLiveBytes = Math.max(peakLiveBytes, liveBytes);
         return p;
     }
 
@@ -248,6 +252,14 @@ final class Gpu {
 
     long cachedBytes() {
         return cachedBytes;
+    }
+
+    long peakLiveBytes() {
+        return peakLiveBytes;
+    }
+
+    void resetPeak() {
+        peakLiveBytes = liveBytes;
     }
 
     // ------------------------------------------------------------------ copies

@@ -151,7 +151,9 @@ public final class RewardTrainer implements TrainingStep {
         }
         examplesInWindow += batch.size();
         RewardMetrics stepMetrics = new RewardMetrics();
+        model.trunk().setTraining(true); // LoRA dropout in the passes that are backpropagated
         accumulate(model, batch, stepMetrics);
+        model.trunk().setTraining(false);
         window.add(stepMetrics);
         Optimization.StepResult r = opt.step(step);
         return Report.of(stepMetrics.loss(), r, batch.size(), Map.of("loss", window.loss()));
@@ -190,6 +192,11 @@ public final class RewardTrainer implements TrainingStep {
     @Override
     public TrainerState state(long stepsDone) {
         return new TrainerState(stepsDone, null, mixer.freshBefore(stepsDone));
+    }
+
+    @Override
+    public Optimization optimization() {
+        return opt;
     }
 
     @Override
