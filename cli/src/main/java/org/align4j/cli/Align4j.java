@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 @Command(name = "align4j",
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
-        description = "RL alignment for the JVM: SFT, reward models, DPO and GRPO on ND4J.",
+        description = "RL alignment for the JVM: SFT, reward models, DPO, KTO, ORPO, SimPO and GRPO on ND4J.",
         subcommands = {
                 CommandLine.HelpCommand.class,
                 ScoreCommand.class,
@@ -25,6 +25,9 @@ import picocli.CommandLine.Command;
                 DataCommand.class,
                 RmCommand.class,
                 DpoCommand.class,
+                KtoCommand.class,
+                OrpoCommand.class,
+                SimpoCommand.class,
                 TokenizerCommand.class,
                 EvalCommand.class,
                 DemoCommand.class,

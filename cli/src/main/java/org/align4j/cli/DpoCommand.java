@@ -32,7 +32,9 @@ import picocli.CommandLine.Option;
                 "  model_name_or_path: runs/demo/sft/final",
                 "  train_file: runs/data/dpo.jsonl",
                 "  eval_file: runs/data/dpo-eval.jsonl",
-                "  loss_type: sigmoid      # or hinge, ipo",
+                "  loss_type: sigmoid      # or hinge, ipo, robust, exo_pair, nca_pair,",
+                "                          # bco_pair, sppo_hard, apo_zero, apo_down,",
+                "                          # sigmoid_norm (docs/preference.md)",
                 "  beta: 0.1"})
 final class DpoCommand implements Callable<Integer> {
     @Mixin

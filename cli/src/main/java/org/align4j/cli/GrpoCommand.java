@@ -17,14 +17,20 @@ import picocli.CommandLine.Spec;
         description = {"Group Relative Policy Optimization (DeepSeekMath) of a policy against rewards.",
                 "Each step samples num_generations completions per prompt, scores them with the configured "
                         + "rewards, normalises rewards within each group and takes the clipped, KL-regularised "
-                        + "update (the loss is org.align4j.grpo.GrpoLoss).",
-                "Keys follow TRL's GRPOConfig: num_generations, beta, epsilon, epsilon_high, num_iterations, "
-                        + "loss_type, scale_rewards, mask_truncated_completions, max_completion_length, "
-                        + "sync_ref_model, ...",
+                        + "update (the loss is org.align4j.grpo.loss.GrpoLoss).",
+                "Keys follow TRL's GRPOConfig: num_generations, beta, epsilon, epsilon_high, delta, num_iterations, "
+                        + "loss_type (grpo, dr_grpo, dapo, bnpo, cispo), importance_sampling_level (token, sequence), "
+                        + "scale_rewards (group, batch, none), top_entropy_quantile, mask_truncated_completions, "
+                        + "kl_estimator (k1, k2, k3), kl_in_reward, log_completions, "
+                        + "vllm_importance_sampling_correction, ...; verl's advantage_estimator (grpo, rloo, "
+                        + "reinforce_plus_plus, reinforce_plus_plus_baseline), dynamic_sampling, max_num_gen_batches; "
+                        + "overlong_buffer_length, overlong_penalty. See docs/grpo.md.",
                 "With an 'iterative:' section it runs DeepSeekMath's iterative RL instead: GRPO on a learned reward "
                         + "model, which is retrained on rule-labelled samples of each new policy with a replay buffer."},
         footer = {"", "Examples:",
                 "  ./align4j grpo --config examples/configs/grpo-math.yaml",
+                "  ./align4j grpo --config examples/configs/grpo-dapo.yaml \\",
+                "      --set loss_type=cispo --set epsilon_high=5 --set output_dir=runs/cispo",
                 "  ./align4j grpo --config examples/configs/grpo-math.yaml --set beta=0 \\",
                 "      --set num_generations=16 --set output_dir=runs/grpo-beta0",
                 "  ./align4j grpo --config examples/configs/grpo-math.yaml --resume"})

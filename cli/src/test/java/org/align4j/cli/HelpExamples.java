@@ -176,7 +176,7 @@ final class HelpExamples {
     }
 
     private static final Set<String> PARSE_ONLY = Set.of("demo", "bench", "bench-mla");
-    private static final Set<String> TRAINERS = Set.of("sft", "grpo", "dpo", "rm train");
+    private static final Set<String> TRAINERS = Set.of("sft", "grpo", "dpo", "rm train", "kto", "orpo", "simpo");
 
     /** The subcommand path an align4j command line invokes, e.g. "rm train". */
     static String invoked(List<String> args) {

@@ -13,11 +13,12 @@ import org.align4j.policy.model.ModelConfig;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
- * The four trainers, each with a tiny model (vocabulary of the test tokenizer, one layer), a few text rows and a
+ * The trainers, each with a tiny model (vocabulary of the test tokenizer, one layer), a few text rows and a
  * YAML config, so that a test can run any of them through the CLI with the same cadence keys.
  */
 enum TrainerKind {
-    SFT("eval_loss"), DPO("eval_loss"), RM("eval_loss"), GRPO("eval_accuracy");
+    SFT("eval_loss"), DPO("eval_loss"), RM("eval_loss"), GRPO("eval_accuracy"), KTO("eval_loss"), ORPO("eval_loss"),
+    SIMPO("eval_loss");
 
     /** A key that only an evaluation logs. */
     final String evalKey;
@@ -45,6 +46,9 @@ enum TrainerKind {
             case DPO -> List.of("dpo");
             case RM -> List.of("rm", "train");
             case GRPO -> List.of("grpo");
+            case KTO -> List.of("kto");
+            case ORPO -> List.of("orpo");
+            case SIMPO -> List.of("simpo");
         };
     }
 
@@ -67,7 +71,7 @@ enum TrainerKind {
                 }
                 y.add("batch_size: 4");
             }
-            case DPO -> {
+            case DPO, KTO, ORPO, SIMPO -> {
                 y.add("model_name_or_path: " + model);
                 y.add("train_file: " + write(dir, "train.jsonl", pairRows(24, 1)));
                 if (withEval) {

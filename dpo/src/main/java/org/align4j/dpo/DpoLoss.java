@@ -1,44 +1,42 @@
 package org.align4j.dpo;
 
+import org.align4j.dpo.loss.PairTerm;
+import org.align4j.dpo.loss.PreferenceLoss;
+import org.align4j.dpo.loss.PreferenceParams;
+
 /**
- * The DPO loss of a batch of preference pairs, from sequence log-probs (sums over completion tokens, or
- * means for IPO) under the policy and the reference:
+ * The DPO loss of a batch of preference pairs, from sequence log-probs (sums over completion tokens, or means for
+ * the length-normalised losses) under the policy and the reference:
  *
  * <pre>
- *   z_i = (logp(y_w) - ref(y_w)) - (logp(y_l) - ref(y_l))
- *   loss = (1 / totalPairs) * sum_i l(z_i)          l as {@link DpoLossType} says
+ *   c_i = logp(y_w) - ref(y_w),  r_i = logp(y_l) - ref(y_l)
+ *   loss = (1 / totalPairs) * sum_i l(c_i, r_i)          l the {@link PreferenceLoss} of loss_type
  * </pre>
  *
  * {@link #compute} returns the loss, its exact derivative with respect to each policy sequence log-prob
  * (the reference gets none), and the implicit rewards beta * (logp - ref) that TRL logs.
  */
 public final class DpoLoss {
-    private final DpoLossType type;
-    private final double beta;
-    private final double labelSmoothing;
+    private final PreferenceLoss type;
+    private final PreferenceParams params;
+    private final PairTerm term = new PairTerm();
 
-    public DpoLoss(DpoLossType type, double beta, double labelSmoothing) {
-        if (!(beta > 0)) {
-            throw new IllegalArgumentException("beta must be positive, got " + beta);
-        }
-        if (!(labelSmoothing >= 0 && labelSmoothing < 0.5)) {
-            throw new IllegalArgumentException("label_smoothing must be in [0, 0.5), got " + labelSmoothing);
-        }
-        if (labelSmoothing > 0 && type != DpoLossType.SIGMOID) {
-            throw new IllegalArgumentException("label_smoothing applies to loss_type sigmoid only, not "
-                    + type.configName());
-        }
-        this.type = type;
-        this.beta = beta;
-        this.labelSmoothing = labelSmoothing;
+    public DpoLoss(PreferenceLoss type, double beta, double labelSmoothing) {
+        this(type, PreferenceParams.of(beta, labelSmoothing));
     }
 
-    public DpoLossType type() {
+    public DpoLoss(PreferenceLoss type, PreferenceParams params) {
+        type.check(params);
+        this.type = type;
+        this.params = params;
+    }
+
+    public PreferenceLoss type() {
         return type;
     }
 
     public double beta() {
-        return beta;
+        return params.beta();
     }
 
     /** Loss, gradient and implicit rewards of one (micro-)batch of pairs. */
@@ -74,51 +72,16 @@ public final class DpoLoss {
         r.rejectedRewards = new double[n];
         double scale = 1.0 / totalPairs;
         for (int i = 0; i < n; i++) {
-            double z = (chosen[i] - refChosen[i]) - (rejected[i] - refRejected[i]);
-            double[] lossAndSlope = perPair(z);
-            r.pairLoss[i] = lossAndSlope[0];
-            r.loss += scale * lossAndSlope[0];
-            // dz/dlogp(y_w) = 1, dz/dlogp(y_l) = -1
-            r.dChosen[i] = scale * lossAndSlope[1];
-            r.dRejected[i] = -scale * lossAndSlope[1];
-            r.chosenRewards[i] = beta * (chosen[i] - refChosen[i]);
-            r.rejectedRewards[i] = beta * (rejected[i] - refRejected[i]);
+            double c = chosen[i] - refChosen[i];
+            double l = rejected[i] - refRejected[i];
+            type.pair(c, l, params, term);
+            r.pairLoss[i] = term.loss;
+            r.loss += scale * term.loss;
+            r.dChosen[i] = scale * term.dChosen;
+            r.dRejected[i] = scale * term.dRejected;
+            r.chosenRewards[i] = params.beta() * c;
+            r.rejectedRewards[i] = params.beta() * l;
         }
         return r;
-    }
-
-    /** l(z) and dl/dz. */
-    double[] perPair(double z) {
-        double x = beta * z;
-        switch (type) {
-            case SIGMOID: {
-                double eps = labelSmoothing;
-                // d/dx[-log sigmoid(x)] = -sigmoid(-x); d/dx[-log sigmoid(-x)] = sigmoid(x)
-                double loss = (1 - eps) * softplus(-x) + eps * softplus(x);
-                double slope = -(1 - eps) * sigmoid(-x) + eps * sigmoid(x);
-                return new double[] {loss, beta * slope};
-            }
-            case HINGE:
-                return 1 - x > 0 ? new double[] {1 - x, -beta} : new double[] {0, 0};
-            case IPO: {
-                double d = z - 1 / (2 * beta);
-                return new double[] {d * d, 2 * d};
-            }
-            default:
-                throw new AssertionError(type);
-        }
-    }
-
-    /** log(1 + e^x) without overflow: -log sigmoid(-x). */
-    static double softplus(double x) {
-        return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
-    }
-
-    static double sigmoid(double x) {
-        if (x >= 0) {
-            return 1 / (1 + Math.exp(-x));
-        }
-        double e = Math.exp(x);
-        return e / (1 + e);
     }
 }

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.align4j.dpo.loss.PreferenceLosses;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.ops.Backends;
@@ -113,7 +114,7 @@ public final class DpoTrainer implements TrainingStep {
                 : read(config.evalFile, tokenizer, truncation, vocab, policy);
         train = trainSet.pairs();
         eval = evalSet == null ? List.of() : evalSet.pairs();
-        boolean mean = DpoLossType.parse(config.lossType).averagesTokens();
+        boolean mean = PreferenceLosses.get(config.lossType).averagesTokens();
 
         ReferenceLogProbs reference;
         if (config.precomputeRefLogProbs) {

@@ -87,7 +87,8 @@ public final class PreferenceDataset {
         return m;
     }
 
-    static PreferencePair toPair(Map<String, Object> row, Tokenizer tok, int vocabSize, String where) {
+    /** One row as a pair (before truncation); where names the file and line for errors. */
+    public static PreferencePair toPair(Map<String, Object> row, Tokenizer tok, int vocabSize, String where) {
         int[] prompt;
         int[] chosen;
         int[] rejected;

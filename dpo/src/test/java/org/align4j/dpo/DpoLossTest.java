@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
+import org.align4j.dpo.loss.PreferenceLosses;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
@@ -21,9 +22,10 @@ class DpoLossTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"sigmoid,0.1,0", "sigmoid,0.5,0.2", "hinge,0.1,0", "hinge,2.0,0", "ipo,0.1,0", "ipo,0.7,0"})
+    @CsvSource({"sigmoid,0.1,0", "sigmoid,0.5,0.2", "hinge,0.1,0", "hinge,2.0,0", "ipo,0.1,0", "ipo,0.7,0",
+            "robust,0.1,0.2", "exo_pair,0.5,0.001", "apo_down,0.3,0", "nca_pair,0.2,0"})
     void gradientMatchesFiniteDifferences(String type, double beta, double smoothing) {
-        DpoLoss loss = new DpoLoss(DpoLossType.parse(type), beta, smoothing);
+        DpoLoss loss = new DpoLoss(PreferenceLosses.get(type), beta, smoothing);
         Random r = new Random(3);
         int n = 5;
         int total = 8;
@@ -54,19 +56,19 @@ class DpoLossTest {
         double[] c = {-12.5, -3.0, -40.0};
         double[] l = {-9.0, -7.5, -1.0};
         for (double smoothing : new double[] {0, 0.1, 0.3}) {
-            DpoLoss.Result r = new DpoLoss(DpoLossType.SIGMOID, 0.1, smoothing).compute(c, l, c, l, 3);
+            DpoLoss.Result r = new DpoLoss(PreferenceLosses.get("sigmoid"), 0.1, smoothing).compute(c, l, c, l, 3);
             assertEquals(Math.log(2), r.loss, 1e-12);
             assertArrayEquals(new double[3], r.chosenRewards, 0);
             assertArrayEquals(new double[3], r.rejectedRewards, 0);
         }
         // the other losses at z = 0: hinge 1, IPO (1 / 2beta)^2
-        assertEquals(1.0, new DpoLoss(DpoLossType.HINGE, 0.1, 0).compute(c, l, c, l, 3).loss, 1e-12);
-        assertEquals(25.0, new DpoLoss(DpoLossType.IPO, 0.1, 0).compute(c, l, c, l, 3).loss, 1e-12);
+        assertEquals(1.0, new DpoLoss(PreferenceLosses.get("hinge"), 0.1, 0).compute(c, l, c, l, 3).loss, 1e-12);
+        assertEquals(25.0, new DpoLoss(PreferenceLosses.get("ipo"), 0.1, 0).compute(c, l, c, l, 3).loss, 1e-12);
     }
 
     @Test
     void rewardsAreBetaTimesLogRatiosAndLossIsAMeanOverTheOptimizerBatch() {
-        DpoLoss loss = new DpoLoss(DpoLossType.SIGMOID, 0.5, 0);
+        DpoLoss loss = new DpoLoss(PreferenceLosses.get("sigmoid"), 0.5, 0);
         DpoLoss.Result r = loss.compute(new double[] {-2, -4}, new double[] {-6, -1}, new double[] {-3, -4},
                 new double[] {-5, -3}, 4);
         assertArrayEquals(new double[] {0.5, 0.0}, r.chosenRewards, 1e-12);
@@ -79,7 +81,7 @@ class DpoLossTest {
 
     @Test
     void extremeMarginsStayFinite() {
-        DpoLoss loss = new DpoLoss(DpoLossType.SIGMOID, 1.0, 0);
+        DpoLoss loss = new DpoLoss(PreferenceLosses.get("sigmoid"), 1.0, 0);
         DpoLoss.Result r = loss.compute(new double[] {0, -5000}, new double[] {-5000, 0}, new double[] {0, 0},
                 new double[] {0, 0}, 2);
         assertEquals(0.0, r.pairLoss[0], 1e-12);
@@ -91,7 +93,7 @@ class DpoLossTest {
 
     @Test
     void hingeIsFlatOnceTheMarginIsMet() {
-        DpoLoss.Result r = new DpoLoss(DpoLossType.HINGE, 0.1, 0).compute(new double[] {0}, new double[] {-20},
+        DpoLoss.Result r = new DpoLoss(PreferenceLosses.get("hinge"), 0.1, 0).compute(new double[] {0}, new double[] {-20},
                 new double[] {0}, new double[] {0}, 1);
         assertEquals(0.0, r.loss);
         assertEquals(0.0, r.dChosen[0]);
@@ -99,9 +101,9 @@ class DpoLossTest {
 
     @Test
     void badSettingsAreRefused() {
-        assertThrows(IllegalArgumentException.class, () -> new DpoLoss(DpoLossType.SIGMOID, 0, 0));
-        assertThrows(IllegalArgumentException.class, () -> new DpoLoss(DpoLossType.SIGMOID, 0.1, 0.5));
-        assertThrows(IllegalArgumentException.class, () -> new DpoLoss(DpoLossType.IPO, 0.1, 0.1));
-        assertThrows(org.align4j.policy.util.BadInputException.class, () -> DpoLossType.parse("kto"));
+        assertThrows(IllegalArgumentException.class, () -> new DpoLoss(PreferenceLosses.get("sigmoid"), 0, 0));
+        assertThrows(IllegalArgumentException.class, () -> new DpoLoss(PreferenceLosses.get("sigmoid"), 0.1, 0.5));
+        assertThrows(IllegalArgumentException.class, () -> new DpoLoss(PreferenceLosses.get("ipo"), 0.1, 0.1));
+        assertThrows(org.align4j.policy.util.BadInputException.class, () -> PreferenceLosses.get("kto"));
     }
 }

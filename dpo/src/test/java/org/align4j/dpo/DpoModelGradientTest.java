@@ -1,5 +1,7 @@
 package org.align4j.dpo;
 
+import org.align4j.dpo.loss.PreferenceLoss;
+import org.align4j.dpo.loss.PreferenceLosses;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -40,7 +42,7 @@ class DpoModelGradientTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"sigmoid,0.5,0.1", "hinge,0.1,0", "ipo,0.5,0"})
+    @CsvSource({"sigmoid,0.5,0.1", "hinge,0.1,0", "ipo,0.5,0", "robust,0.5,0.1", "sigmoid_norm,0.5,0", "apo_zero,0.5,0"})
     void parameterGradientsMatchFiniteDifferences(String type, double beta, double smoothing) {
         CausalLM reference = tinyModel(3);
         CausalLM policy = reference.copy();
@@ -48,7 +50,7 @@ class DpoModelGradientTest {
         for (Parameter p : policy.parameters()) {
             p.value().addi(Nd4j.randn(DataType.DOUBLE, p.value().shape()).muli(0.2));
         }
-        DpoLossType lossType = DpoLossType.parse(type);
+        PreferenceLoss lossType = PreferenceLosses.get(type);
         DpoLoss dpo = new DpoLoss(lossType, beta, smoothing);
         PairBatch batch = new PairBatch(PAIRS, lossType.averagesTokens());
         double[][] ref = ReferenceLogProbs.onTheFly(reference).of(batch);
@@ -91,6 +93,6 @@ class DpoModelGradientTest {
         double[][] refPre = ReferenceLogProbs.precomputed()
                 .of(new PairBatch(ReferenceLogProbs.precompute(policy, PAIRS, 2, false, null), false));
         assertEquals(ref[0][2], refPre[0][2], 1e-12, "precomputed and on-the-fly reference agree");
-        assertEquals(Math.log(2), loss(policy, batch, ref, new DpoLoss(DpoLossType.SIGMOID, beta, 0)), 1e-12);
+        assertEquals(Math.log(2), loss(policy, batch, ref, new DpoLoss(PreferenceLosses.get("sigmoid"), beta, 0)), 1e-12);
     }
 }

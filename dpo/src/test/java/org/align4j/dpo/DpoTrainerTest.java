@@ -135,7 +135,7 @@ class DpoTrainerTest {
     void configKeysAreCheckedByName() {
         BadInputException e = assertThrows(BadInputException.class, () -> ConfigLoader.load(null, DpoConfig.class,
                 List.of("model_name_or_path=m", "train_file=t", "loss_type=ipo", "label_smoothing=0.1")));
-        assertTrue(e.getMessage().contains("label_smoothing applies to loss_type sigmoid only"), e.getMessage());
+        assertTrue(e.getMessage().contains("label_smoothing does not apply to loss_type ipo"), e.getMessage());
         e = assertThrows(BadInputException.class, () -> ConfigLoader.load(null, DpoConfig.class,
                 List.of("model_name_or_path=m", "train_file=t", "max_length=64", "max_prompt_length=64")));
         assertTrue(e.getMessage().contains("max_length (64) must exceed max_prompt_length (64)"), e.getMessage());

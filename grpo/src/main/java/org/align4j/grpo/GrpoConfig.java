@@ -4,6 +4,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.align4j.grpo.advantage.AdvantageEstimator;
+import org.align4j.grpo.advantage.AdvantageEstimators;
+import org.align4j.grpo.advantage.ScaleRewards;
+import org.align4j.grpo.kl.KlEstimators;
+import org.align4j.grpo.loss.ImportanceSamplingLevel;
+import org.align4j.grpo.loss.PolicyLosses;
 import org.align4j.policy.train.TrainingConfig;
 import org.align4j.policy.util.BadInputException;
 
@@ -35,19 +41,57 @@ public class GrpoConfig extends TrainingConfig {
     /** Generation stops at any of these strings (the text is cut there). */
     public List<String> stopStrings = new ArrayList<>();
 
-    /** KL coefficient. */
+    /** KL coefficient: of the KL term in the loss, or of the KL penalty in the reward with kl_in_reward. */
     public double beta = 0.04;
+    /** Per-token KL estimator (see docs/grpo.md; the registry is KlEstimators): k1, k2 or k3. */
+    public String klEstimator = "k3";
+    /** Subtract beta x KL (of the sampling policy from the reference) from each token's reward instead of adding it
+     * to the loss (verl's use_kl_in_reward). */
+    public boolean klInReward = false;
+    /** Lower clip range: ratios below 1 - epsilon are clipped. */
     public double epsilon = 0.2;
-    /** Upper clip bound (DAPO's clip-higher); defaults to epsilon. */
+    /** Upper clip bound (DAPO's clip-higher); defaults to epsilon. For cispo, the cap of the weight (5.0 recommended). */
     public Double epsilonHigh;
+    /** Two-sided clipping (INTELLECT-2): the unclipped ratio is capped at delta (> 1 + epsilon); null: off. */
+    public Double delta;
     /** Policy updates per batch of rollouts (1 keeps GRPO exactly on-policy). */
     public int numIterations = 1;
-    /** grpo (DeepSeekMath), dr_grpo, or dapo. */
+    /** grpo, dr_grpo, dapo, bnpo or cispo (see docs/grpo.md; the registry is PolicyLosses). */
     public String lossType = "grpo";
-    /** Divide advantages by the group's reward std (DeepSeekMath) or only centre them (Dr. GRPO). */
-    public boolean scaleRewards = true;
+    /** token: one importance weight per token; sequence: one per completion (GSPO). */
+    public String importanceSamplingLevel = "token";
+    /** group (DeepSeekMath), batch (PPO Lite) or none (Dr. GRPO): what the grpo estimator divides centred rewards by;
+     * true and false mean group and none. */
+    public String scaleRewards = "group";
+    /** grpo, rloo, reinforce_plus_plus or reinforce_plus_plus_baseline (verl's names; registry AdvantageEstimators). */
+    public String advantageEstimator = "grpo";
+    /** Keep the policy term only for the top share of tokens by entropy (Beyond the 80/20 Rule; 0.2 recommended). */
+    public double topEntropyQuantile = 1.0;
     /** Completions cut by max_completion_length train on nothing (DAPO's overlong filtering). */
     public boolean maskTruncatedCompletions = false;
+    /** DAPO's dynamic sampling: drop groups whose rewards are all equal and sample more prompts until the batch is
+     * full. */
+    public boolean dynamicSampling = false;
+    /** With dynamic_sampling, most generation batches sampled for one step (verl's name; 0: no limit); when it is
+     * reached the step trains on the groups it has. */
+    public int maxNumGenBatches = 10;
+    /** DAPO's overlong reward shaping: completions longer than max_completion_length - overlong_buffer_length lose
+     * up to overlong_penalty, linearly over the buffer (0: off). */
+    public int overlongBufferLength = 0;
+    /** The penalty at max_completion_length (verl's overlong_buffer.penalty_factor). */
+    public double overlongPenalty = 1.0;
+    /** Correct for the gap between the sampler's and the trainer's log-probs (the completions of async_rollouts come
+     * from the previous policy) with truncated importance sampling, as TRL's option of this name. */
+    public boolean vllmImportanceSamplingCorrection = true;
+    /** token_truncate, token_mask, sequence_truncate or sequence_mask (TRL's modes). */
+    public String vllmImportanceSamplingMode = "sequence_mask";
+    /** Upper bound of the correction ratio (truncated to it, or masked above it); null: none. */
+    public Double vllmImportanceSamplingClipMax = 3.0;
+    /** Lower bound of the correction ratio; null: none. */
+    public Double vllmImportanceSamplingClipMin;
+    /** Write each logged step's prompts, completions, per-function rewards and advantages to completions.jsonl in
+     * the run directory, and show one sampled completion every logging_steps. */
+    public boolean logCompletions = false;
     /** Refresh the reference model from the policy every ref_model_sync_steps (TRL's TR-DPO style sync). */
     public boolean syncRefModel = false;
     public int refModelSyncSteps = 512;
@@ -146,6 +190,10 @@ public class GrpoConfig extends TrainingConfig {
         return completionsPerStep() / numGenerations;
     }
 
+    public double deltaOrInfinity() {
+        return delta == null ? Double.POSITIVE_INFINITY : delta;
+    }
+
     public boolean processSupervision() {
         return supervision.equals("process");
     }
@@ -183,9 +231,35 @@ public class GrpoConfig extends TrainingConfig {
             atLeast("epsilon_high", epsilonHigh, 0);
         }
         atLeast("num_iterations", numIterations, 1);
-        LossType.parse(lossType);
+        PolicyLosses.get(lossType);
+        ImportanceSamplingLevel.parse(importanceSamplingLevel);
+        ScaleRewards.parse(scaleRewards);
+        KlEstimators.get(klEstimator);
+        AdvantageEstimator estimator = AdvantageEstimators.get(advantageEstimator);
+        if (delta != null && !(delta > 1 + epsilon)) {
+            throw new BadInputException("delta must exceed 1 + epsilon (" + (1 + epsilon) + "), got " + delta);
+        }
+        between("top_entropy_quantile", topEntropyQuantile, 0, 1);
+        atLeast("max_num_gen_batches", maxNumGenBatches, 0);
+        atLeast("overlong_buffer_length", overlongBufferLength, 0);
+        if (overlongBufferLength >= maxCompletionLength) {
+            throw new BadInputException("overlong_buffer_length (" + overlongBufferLength
+                    + ") must be less than max_completion_length (" + maxCompletionLength + ")");
+        }
+        atLeast("overlong_penalty", overlongPenalty, 0);
+        ImportanceSamplingCorrection.Mode.parse(vllmImportanceSamplingMode);
+        if (vllmImportanceSamplingClipMax != null) {
+            positive("vllm_importance_sampling_clip_max", vllmImportanceSamplingClipMax);
+        }
+        if (vllmImportanceSamplingClipMin != null) {
+            atLeast("vllm_importance_sampling_clip_min", vllmImportanceSamplingClipMin, 0);
+        }
         if (!supervision.equals("outcome") && !supervision.equals("process")) {
             throw new BadInputException("supervision must be outcome or process, got '" + supervision + "'");
+        }
+        if (processSupervision() && !estimator.acceptsProcessRewards()) {
+            throw new BadInputException("advantage_estimator " + advantageEstimator + " needs one reward per completion: "
+                    + "use supervision: outcome, or grpo or reinforce_plus_plus for process rewards");
         }
         atLeast("ref_model_sync_steps", refModelSyncSteps, 1);
         between("ref_model_mixup_alpha", refModelMixupAlpha, 0, 1);

@@ -2,6 +2,12 @@ package org.align4j.grpo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.align4j.grpo.kl.KlEstimators;
+import org.align4j.grpo.loss.BatchShape;
+import org.align4j.grpo.loss.ClipRange;
+import org.align4j.grpo.loss.GrpoLoss;
+import org.align4j.grpo.loss.ImportanceSamplingLevel;
+import org.align4j.grpo.loss.PolicyLosses;
 import org.align4j.rollout.Completion;
 import org.align4j.rollout.FinishReason;
 import org.junit.jupiter.api.Test;
@@ -31,17 +37,19 @@ class GrpoToolsTest {
         ToolUse.maskEnvironmentTokens(c, mask);
         assertEquals(List.of(1.0, 0.0, 0.0, 1.0, 1.0), java.util.Arrays.stream(mask).boxed().toList());
 
-        GrpoLoss loss = new GrpoLoss(0.1, 0.2, 0.2, LossType.GRPO, 16);
+        GrpoLoss loss = new GrpoLoss(new GrpoLoss.Options(PolicyLosses.get("grpo"), ImportanceSamplingLevel.TOKEN,
+                ClipRange.of(0.2, 0.2), 0.1, KlEstimators.get("k3"), 1.0));
         double[][] logp = {{-1.0, -2.0, -3.0, -1.5, -0.5}};
         // the reference differs from the policy only on the tool tokens: no KL may show
         double[][] ref = {{-1.0, -9.0, -9.0, -1.5, -0.5}};
         double[][] adv = {{1.0, 1.0, 1.0, 1.0, 1.0}};
-        GrpoLoss.Result r = loss.compute(logp, logp, ref, adv, new double[][] {mask}, 1, 3);
+        GrpoLoss.Result r = loss.compute(new GrpoLoss.Inputs(logp, logp, ref, adv, new double[][] {mask}, null, null),
+                BatchShape.whole(1, 3, 16));
         assertEquals(0.0, r.dLogp[0][1]);
         assertEquals(0.0, r.dLogp[0][2]);
         assertNotEquals(0.0, r.dLogp[0][0]);
         assertNotEquals(0.0, r.dLogp[0][3]);
-        assertEquals(0.0, r.meanKl, 1e-12);
+        assertEquals(0.0, r.klSum, 1e-12);
         assertEquals(3, r.tokens);
     }
 

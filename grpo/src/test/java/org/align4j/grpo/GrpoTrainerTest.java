@@ -124,6 +124,94 @@ class GrpoTrainerTest {
     }
 
     @Test
+    void trlAndVerlOptionsTrainAndLogTheirMetrics(@TempDir Path dir) throws Exception {
+        Path model = tinyPolicy(dir);
+        Path prompts = prompts(dir);
+        GrpoConfig c = config(dir, model, prompts);
+        c.maxSteps = 3;
+        c.temperature = 0.7;
+        c.lossType = "cispo";
+        c.epsilonHigh = 5.0;
+        c.importanceSamplingLevel = "sequence";
+        c.klEstimator = "k2";
+        c.klInReward = true;
+        c.advantageEstimator = "rloo";
+        c.overlongBufferLength = 2;
+        c.topEntropyQuantile = 0.5;
+        c.validate();
+        GrpoTrainer.Result r = new GrpoTrainer(c, false, new PrintStream(new ByteArrayOutputStream())).train();
+        List<JsonNode> m = metrics(r.runDir());
+        assertEquals(3, m.size());
+        for (JsonNode step : m) {
+            for (String key : List.of("cispo_clip_ratio", "rewards/overlong_penalty/mean", "entropy_masked_ratio",
+                    "advantages/std", "sampling/importance_sampling_ratio/mean", "kl")) {
+                assertTrue(step.has(key), "metric " + key);
+            }
+            // the trainer scores at the sampling temperature: its log-probs are the sampler's (up to float rounding)
+            assertTrue(step.get("sampling/sampling_logp_difference/max").asDouble() < 1e-3,
+                    "sampler and trainer log-probs agree: " + step.get("sampling/sampling_logp_difference/max"));
+            assertTrue(Math.abs(step.get("sampling/importance_sampling_ratio/mean").asDouble() - 1) < 1e-3);
+            assertTrue(step.get("entropy_masked_ratio").asDouble() > 0.3, "about half the tokens are masked");
+        }
+    }
+
+    @Test
+    void dynamicSamplingWithAsyncRolloutsKeepsInformativeGroups(@TempDir Path dir) throws Exception {
+        GrpoConfig c = config(dir, tinyPolicy(dir), prompts(dir));
+        c.maxSteps = 3;
+        c.asyncRollouts = true;
+        c.dynamicSampling = true;
+        c.maxNumGenBatches = 3;
+        c.advantageEstimator = "reinforce_plus_plus_baseline";
+        c.scaleRewards = "batch";
+        c.lossType = "bnpo";
+        c.delta = 1.5;
+        c.logCompletions = true;
+        c.loggingSteps = 2;
+        c.validate();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        GrpoTrainer.Result r = new GrpoTrainer(c, false, new PrintStream(out, true)).train();
+        List<JsonNode> m = metrics(r.runDir());
+        assertEquals(2, m.size(), "logged at step 2 and at the last step");
+        // log_completions: each logged step's completions, with rewards and advantages, and one on the log
+        List<JsonNode> rows = new ArrayList<>();
+        for (String line : Files.readAllLines(r.runDir().resolve("completions.jsonl"))) {
+            rows.add(JSON.readTree(line));
+        }
+        assertEquals(List.of(2L, 3L), rows.stream().map(x -> x.get("step").asLong()).distinct().toList());
+        assertEquals(2 * c.completionsPerStep(), rows.size());
+        for (String key : List.of("prompt", "completion", "reward", "advantage")) {
+            assertTrue(rows.get(0).has(key), key);
+        }
+        assertTrue(rows.get(0).get("rewards").has("digit_share"), rows.get(0).toString());
+        assertTrue(out.toString().contains("grpo: step 2 sample: "), out.toString());
+        for (JsonNode step : m) {
+            int batches = step.get("num_gen_batches").asInt();
+            assertTrue(batches >= 1 && batches <= 3, "num_gen_batches " + batches);
+            assertTrue(step.has("sampling/importance_sampling_ratio/max"));
+            assertTrue(step.has("clip_ratio/region_mean"));
+        }
+    }
+
+    @Test
+    void scaleRewardsTakesTrlsBooleansAndNames() {
+        List<String> base = List.of("model_name_or_path=m", "train_file=t");
+        for (String v : List.of("true", "false", "group", "batch", "none")) {
+            List<String> o = new ArrayList<>(base);
+            o.add("scale_rewards=" + v);
+            GrpoConfig c = org.align4j.policy.train.ConfigLoader.load(null, GrpoConfig.class, o);
+            org.align4j.grpo.advantage.ScaleRewards.parse(c.scaleRewards);
+        }
+        List<String> bad = new ArrayList<>(base);
+        bad.add("advantage_estimator=gae");
+        org.align4j.policy.util.BadInputException e = org.junit.jupiter.api.Assertions.assertThrows(
+                org.align4j.policy.util.BadInputException.class,
+                () -> org.align4j.policy.train.ConfigLoader.load(null, GrpoConfig.class, bad));
+        assertTrue(e.getMessage().contains("known: grpo, rloo, reinforce_plus_plus, reinforce_plus_plus_baseline"),
+                e.getMessage());
+    }
+
+    @Test
     void aBlownUpPolicyStopsTheRunAndKeepsTheLastGoodState(@TempDir Path dir) throws Exception {
         Path model = tinyPolicy(dir);
         GrpoConfig c = config(dir, model, prompts(dir));

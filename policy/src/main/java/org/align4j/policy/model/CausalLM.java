@@ -642,15 +642,31 @@ public final class CausalLM {
 
     /** Forward pass with logits, token log-probs and entropies (kept for {@link Forward#backward}). */
     public Forward forward(TokenBatch batch) {
-        return run(batch, true, null);
+        return run(batch, true, null, 1.0);
+    }
+
+    /**
+     * Forward pass whose logits are divided by temperature before the log-probs and entropies (the sampling
+     * distribution at that temperature, as TRL's GRPO trainer scores completions); its backward includes the
+     * 1 / temperature factor.
+     */
+    public Forward forward(TokenBatch batch, double temperature) {
+        if (!(temperature > 0)) {
+            throw new IllegalArgumentException("temperature must be positive, got " + temperature);
+        }
+        return run(batch, true, null, temperature);
     }
 
     /** Forward pass up to the final hidden states only (for reward-model heads). */
     public Forward forwardHidden(TokenBatch batch) {
-        return run(batch, false, null);
+        return run(batch, false, null, 1.0);
     }
 
     Forward run(TokenBatch batch, boolean withLogits, KvCache cache) {
+        return run(batch, withLogits, cache, 1.0);
+    }
+
+    private Forward run(TokenBatch batch, boolean withLogits, KvCache cache, double temperature) {
         int width = roundUp(batch.width());
         if (cache == null && batch.width() > config.contextLimit()) {
             throw new IllegalArgumentException("sequence of " + batch.width() + " tokens exceeds max_position_embeddings "
@@ -674,7 +690,7 @@ public final class CausalLM {
         }
         finalNorm.forward(ws.residual[layers.length], ws.finalHidden, ws.finalRstd);
         if (withLogits) {
-            lmHead.forward(ws);
+            lmHead.forward(ws, temperature);
         }
         generations.put(ws, gen);
         return new Forward(this, ws, batch, gen, withLogits);
@@ -692,6 +708,7 @@ public final class CausalLM {
         }
     }
 
+    /** The LM head applies the forward pass's temperature (kept in ws) to the gradient too. */
     void backwardFromLogProbs(Workspace ws, double[] dLogProb) {
         INDArray g = ws.dLogProb();
         INDArray host = Nd4j.createFromArray(dLogProb).castTo(dtype); // new: uploaded at its first use

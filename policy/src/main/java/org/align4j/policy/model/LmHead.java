@@ -66,13 +66,18 @@ final class LmHead {
         return Math.max(1, Math.min(rows, chunk));
     }
 
-    /** Fills ws.logProb() and ws.entropy() from ws.finalHidden (and ws.logits() when unchunked). */
-    void forward(Workspace ws) {
+    /**
+     * Fills ws.logProb() and ws.entropy() from ws.finalHidden (and ws.logits() when unchunked), with the logits
+     * divided by temperature (the backward pass carries the same factor).
+     */
+    void forward(Workspace ws, double temperature) {
+        ws.headScale = 1.0 / temperature;
+        double scale = ws.headScale;
         int rows = ws.shape.rows;
         int chunk = chunkRows(rows);
         ws.headChunk = chunk;
         if (chunk >= rows) {
-            ops.gemm(ws.finalHidden, weight.value(), ws.logits(), false, true, 1.0, 0.0);
+            ops.gemm(ws.finalHidden, weight.value(), ws.logits(), false, true, scale, 0.0);
             ops.logProbsAndEntropy(ws.logits(), ws.targets, ws.logProb(), ws.entropy());
             return;
         }
@@ -88,7 +93,7 @@ final class LmHead {
                 continue;
             }
             INDArray logits = n == chunk ? buf : rowSpan(buf, 0, n);
-            ops.gemm(rowSpan(ws.finalHidden, r0, n), weight.value(), logits, false, true, 1.0, 0.0);
+            ops.gemm(rowSpan(ws.finalHidden, r0, n), weight.value(), logits, false, true, scale, 0.0);
             ops.logProbsAndEntropy(logits, targets, lp, ent);
         }
     }
@@ -96,7 +101,7 @@ final class LmHead {
     /** The whole grid's logits, computed now if the forward pass chunked them. */
     INDArray fullLogits(Workspace ws) {
         if (ws.headChunk < ws.shape.rows) {
-            ops.gemm(ws.finalHidden, weight.value(), ws.logits(), false, true, 1.0, 0.0);
+            ops.gemm(ws.finalHidden, weight.value(), ws.logits(), false, true, ws.headScale, 0.0);
         }
         return ws.logits();
     }
@@ -108,12 +113,13 @@ final class LmHead {
     void backward(Workspace ws, INDArray dLogProb, INDArray dFinal) {
         int rows = ws.shape.rows;
         int chunk = ws.headChunk;
+        double scale = ws.headScale;
         if (chunk >= rows) {
             INDArray dLogits = ws.logits();
             ops.logProbsBackward(dLogits, ws.targets, dLogProb);
-            ops.gemm(dLogits, weight.value(), dFinal, false, false, 1.0, 0.0);
+            ops.gemm(dLogits, weight.value(), dFinal, false, false, scale, 0.0);
             if (weight.trainable()) { // frozen under LoRA: no gradient buffer
-                ops.gemm(dLogits, ws.finalHidden, weight.grad(), true, false, 1.0, 1.0);
+                ops.gemm(dLogits, ws.finalHidden, weight.grad(), true, false, scale, 1.0);
             }
             return;
         }
@@ -128,11 +134,11 @@ final class LmHead {
             }
             INDArray h = rowSpan(ws.finalHidden, r0, n);
             INDArray logits = n == chunk ? buf : rowSpan(buf, 0, n);
-            ops.gemm(h, weight.value(), logits, false, true, 1.0, 0.0);
+            ops.gemm(h, weight.value(), logits, false, true, scale, 0.0);
             ops.logProbsBackward(logits, targets, span(dLogProb, r0, n));
-            ops.gemm(logits, weight.value(), dHidden, false, false, 1.0, 0.0);
+            ops.gemm(logits, weight.value(), dHidden, false, false, scale, 0.0);
             if (weight.trainable()) {
-                ops.gemm(logits, h, weight.grad(), true, false, 1.0, 1.0);
+                ops.gemm(logits, h, weight.grad(), true, false, scale, 1.0);
             }
         }
     }

@@ -29,6 +29,8 @@ final class Workspace {
     private INDArray entropy;
     /** Rows per LM-head chunk of the last forward pass (rows of the whole grid when it was not chunked). */
     int headChunk;
+    /** 1 / temperature of the last teacher-forced pass: the LM head's logits are scaled by it. */
+    double headScale = 1.0;
     private DecoderLayer.Grads[] grads;
     private INDArray dResidual;
     private INDArray dFinal;

@@ -80,6 +80,53 @@ class CausalLMGradientTest {
 
     @ParameterizedTest
     @CsvSource({"LlamaForCausalLM,false", "Qwen2ForCausalLM,true"})
+    void logProbGradientAtATemperatureMatchesFiniteDifferences(String arch, boolean tied) {
+        CausalLM m = randomModel(tiny(arch, tied), 17);
+        TokenBatch b = batch();
+        double[][] c = coefficients(b, 4);
+        double temperature = 0.7;
+        for (int chunk : new int[] {0, 3}) { // the LM head whole, and in chunks of 3 rows
+            m.setLmHeadChunkSize(chunk);
+            m.zeroGrad();
+            m.forward(b, temperature).backward(c);
+            for (Parameter p : m.parameters()) {
+                GradCheck.check(p.name() + " (chunk " + chunk + ")", p.value(), p.grad(),
+                        () -> weighted(m.forward(b, temperature).tokenLogProbs(), c), 6, 11, 1e-5);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"LlamaForCausalLM"})
+    void temperatureDividesTheLogits(String arch) {
+        CausalLM m = randomModel(tiny(arch, false), 19);
+        TokenBatch b = batch();
+        double temperature = 1.7;
+        INDArray logits = m.forward(b).logits().dup();
+        Forward hot = m.forward(b, temperature);
+        double[][] lp = hot.tokenLogProbs();
+        double[][] ent = hot.tokenEntropies();
+        Forward plain = m.forward(b);
+        for (int row = 0; row < b.size(); row++) {
+            for (int t = 0; t < b.length(row) - 1; t++) {
+                INDArray z = logits.getRow(plain.rowIndex(row, t)).div(temperature);
+                double max = z.maxNumber().doubleValue();
+                double lse = max + Math.log(org.nd4j.linalg.ops.transforms.Transforms.exp(z.sub(max), true)
+                        .sumNumber().doubleValue());
+                int target = b.flatTargets(plain.paddedWidth())[plain.rowIndex(row, t)];
+                assertEquals(z.getDouble(target) - lse, lp[row][t], 1e-10, "log-prob " + row + "," + t);
+                double h = 0;
+                for (int v = 0; v < z.length(); v++) {
+                    double logq = z.getDouble(v) - lse;
+                    h -= Math.exp(logq) * logq;
+                }
+                assertEquals(h, ent[row][t], 1e-10, "entropy " + row + "," + t);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"LlamaForCausalLM,false", "Qwen2ForCausalLM,true"})
     void hiddenStateGradientMatchesFiniteDifferences(String arch, boolean tied) {
         CausalLM m = randomModel(tiny(arch, tied), 5);
         TokenBatch b = batch();
