@@ -19,8 +19,12 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {"Folds a LoRA adapter into its base model (W + scale * B A, as PEFT's merge_and_unload) and "
                 + "writes a plain Hugging Face checkpoint, with the base's tokenizer files."},
-        footer = {"", "Example:",
-                "  align4j merge-adapter --model models/base --adapter runs/grpo-lora/final --out models/merged"})
+        footer = {"", "Examples:",
+                "  ./align4j data dpo --n 16 --out runs/data/dpo.jsonl",
+                "  ./align4j dpo --config examples/configs/dpo.yaml --set use_peft=true \\",
+                "      --set output_dir=runs/dpo-lora",
+                "  ./align4j merge-adapter --model runs/demo/sft/final \\",
+                "      --adapter runs/dpo-lora/final --out runs/dpo-merged"})
 final class MergeAdapterCommand implements Callable<Integer> {
 
     @Spec

@@ -21,15 +21,14 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "code-bench",
         mixinStandardHelpOptions = true,
-        header = "Measure how many Python completions per second the sandboxed unit-test reward scores.",
-        description = {
+        description = {"Measures how many Python completions per second the sandboxed unit-test reward scores.",
                 "Scores batches of synthetic completions (half right, half wrong; each problem has --tests assert "
                         + "statements) with the python_tests reward, as one GRPO step does, and prints JSON: "
                         + "completions per second (median over --rounds timed batches after one warm-up batch), "
-                        + "the sandbox and the number of workers.", ""},
+                        + "the sandbox and the number of workers."},
         footer = {"", "Examples:",
-                "  align4j reward code-bench",
-                "  align4j reward code-bench --workers 1 --batch 32 --rounds 3 --sandbox unshare"})
+                "  ./align4j reward code-bench --batch 8 --rounds 1",
+                "  ./align4j reward code-bench --workers 1 --batch 8 --rounds 1 --sandbox unshare"})
 public final class RewardCodeBenchCommand implements Runnable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -37,20 +36,20 @@ public final class RewardCodeBenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--batch", defaultValue = "64", description = "completions per batch (default: ${DEFAULT-VALUE})")
+    @Option(names = "--batch", defaultValue = "64", description = "Completions per batch (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--tests", defaultValue = "8", description = "unit tests per problem (default: ${DEFAULT-VALUE})")
+    @Option(names = "--tests", defaultValue = "8", description = "Unit tests per problem (default: ${DEFAULT-VALUE}).")
     int tests;
 
-    @Option(names = "--rounds", defaultValue = "3", description = "timed batches (default: ${DEFAULT-VALUE})")
+    @Option(names = "--rounds", defaultValue = "3", description = "Timed batches (default: ${DEFAULT-VALUE}).")
     int rounds;
 
-    @Option(names = "--workers", description = "reward_workers (default: the number of cores)")
+    @Option(names = "--workers", description = "reward_workers: sandboxes run at once (default: the number of cores).")
     Integer workers;
 
     @Option(names = "--sandbox", paramLabel = "auto|bwrap|unshare|none", defaultValue = "auto",
-            description = "which sandbox (default: ${DEFAULT-VALUE})")
+            description = "Which sandbox (default: ${DEFAULT-VALUE}).")
     String sandbox;
 
     @Override

@@ -23,11 +23,10 @@ import java.util.concurrent.Callable;
                 + "tokenizer_config.json), byte for byte as transformers' apply_chat_template(..., tokenize=False). "
                 + "Input: a JSON array of {\"messages\": [...], \"add_generation_prompt\": bool, \"tools\": [...]?, "
                 + "\"kwargs\": {...}?}. Output: a JSON array of the rendered strings.",
-        footer = {"", "Example:",
-                "  echo '[{\"messages\": [{\"role\": \"user\", \"content\": \"2+3?\"}], \"add_generation_prompt\": true,"
-                        + " \"kwargs\": {\"enable_thinking\": false}}]' > chats.json",
-                "  align4j tokenizer chat --tokenizer path/to/Qwen3 --input chats.json",
-                "  [\"<|im_start|>user\\n2+3?<|im_end|>\\n<|im_start|>assistant\\n<think>\\n\\n</think>\\n\\n\"]"})
+        footer = {"", "Examples:",
+                "  echo '[{\"messages\": [{\"role\": \"user\", \"content\": \"2+3?\"}],' \\",
+                "      '\"add_generation_prompt\": true}]' > chats.json",
+                "  ./align4j tokenizer chat --tokenizer runs/demo/tokenizer --input chats.json"})
 final class TokenizerChatCommand implements Callable<Integer> {
 
     @Option(names = "--tokenizer", required = true, paramLabel = "PATH",
