@@ -23,6 +23,9 @@ import picocli.CommandLine.Mixin;
                         + "--set replay_buffer=runs/rm/replay --set output_dir=runs/rm2   # retrain with replay",
                 "  align4j rm train --config rm.yaml --resume"})
 final class RmTrainCommand implements Callable<Integer> {
+    @Mixin
+    ListKeysOption listKeys;
+
 
     @Mixin
     RunOptions run;

@@ -20,6 +20,9 @@ import picocli.CommandLine.Spec;
                 "  align4j sft --config sft.yaml --resume     # continue from the last checkpoint"})
 final class SftCommand implements Callable<Integer> {
     @Mixin
+    ListKeysOption listKeys;
+
+    @Mixin
     DeviceOption device;
 
     @Spec

@@ -1,5 +1,7 @@
 package org.align4j.dpo;
 
+import org.align4j.policy.train.AllowedValues;
+
 import org.align4j.policy.train.TrainingConfig;
 import org.align4j.policy.util.BadInputException;
 
@@ -17,6 +19,7 @@ public class DpoConfig extends TrainingConfig {
     /** Strength of the implicit KL penalty: larger keeps the policy closer to the reference. */
     public double beta = 0.1;
     /** sigmoid, hinge or ipo (see {@link DpoLossType}). */
+    @AllowedValues(DpoLossType.class)
     public String lossType = "sigmoid";
     /** Conservative DPO: the assumed probability that a preference label is flipped, in [0, 0.5). */
     public double labelSmoothing = 0.0;
@@ -25,6 +28,7 @@ public class DpoConfig extends TrainingConfig {
     /** What a too-long prompt is cut to. */
     public int maxPromptLength = 512;
     /** keep_end or keep_start: which end of a too-long prompt survives. */
+    @AllowedValues(PairTruncation.Mode.class)
     public String truncationMode = "keep_end";
     /**
      * Compute reference log-probs once before training instead of running a frozen copy of the model at every

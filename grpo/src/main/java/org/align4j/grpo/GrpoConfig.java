@@ -1,5 +1,11 @@
 package org.align4j.grpo;
 
+import java.util.function.Supplier;
+
+import org.align4j.reward.RewardFactory;
+
+import org.align4j.policy.train.AllowedValues;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,10 +31,15 @@ public class GrpoConfig extends TrainingConfig {
     /** Apply the tokenizer's chat template to prompts (false: the prompt text is used as is). */
     public boolean chatTemplate = false;
 
+    /** Completions sampled per prompt: the group whose rewards are normalised into advantages. */
     public int numGenerations = 8;
+    /** Prompts longer than this, in tokens, are cut (their start is dropped). */
     public int maxPromptLength = 256;
+    /** Most tokens sampled per completion. */
     public int maxCompletionLength = 256;
+    /** Sampling temperature of the rollouts (0: greedy). */
     public double temperature = 1.0;
+    /** Nucleus sampling: keep the smallest set of tokens whose probability reaches top_p (1: off). */
     public double topP = 1.0;
     /** 0 disables top-k. */
     public int topK = 0;
@@ -37,12 +48,14 @@ public class GrpoConfig extends TrainingConfig {
 
     /** KL coefficient. */
     public double beta = 0.04;
+    /** Clip range of the probability ratio (PPO's epsilon; lower bound 1 - epsilon). */
     public double epsilon = 0.2;
     /** Upper clip bound (DAPO's clip-higher); defaults to epsilon. */
     public Double epsilonHigh;
     /** Policy updates per batch of rollouts (1 keeps GRPO exactly on-policy). */
     public int numIterations = 1;
-    /** grpo (DeepSeekMath), dr_grpo, or dapo. */
+    /** grpo (DeepSeekMath), dr_grpo, or dapo (see {@link LossType}). */
+    @AllowedValues(LossType.class)
     public String lossType = "grpo";
     /** Divide advantages by the group's reward std (DeepSeekMath) or only centre them (Dr. GRPO). */
     public boolean scaleRewards = true;
@@ -50,13 +63,16 @@ public class GrpoConfig extends TrainingConfig {
     public boolean maskTruncatedCompletions = false;
     /** Refresh the reference model from the policy every ref_model_sync_steps (TRL's TR-DPO style sync). */
     public boolean syncRefModel = false;
+    /** Optimizer steps between reference refreshes (with sync_ref_model). */
     public int refModelSyncSteps = 512;
     /** Reference <- alpha * policy + (1 - alpha) * reference at a sync. */
     public double refModelMixupAlpha = 1.0;
 
     /** outcome: one reward per completion; process: per-step rewards (DeepSeekMath 4.1.3). */
+    @AllowedValues(Supervision.class)
     public String supervision = "outcome";
     /** Reward functions, combined with their weights (TRL's reward_funcs and reward_weights). */
+    @AllowedValues(RewardTypes.class)
     public List<Map<String, Object>> rewards = new ArrayList<>(List.of(new LinkedHashMap<>(Map.of("type", "math_answer"))));
 
     /**
@@ -103,8 +119,11 @@ public class GrpoConfig extends TrainingConfig {
          * reward_model (its output_dir/replay) to replay that run's data too.
          */
         public String replayBuffer;
+        /** Learning rate of each reward-model retraining. */
         public double rewardLearningRate = 1e-5;
+        /** Reward-model optimizer steps of each retraining. */
         public int rewardTrainSteps = 50;
+        /** Rows per reward-model batch in retraining. */
         public int rewardBatchSize = 16;
         /** Training prompts sampled after each iteration to label fresh completions. */
         public int labelPrompts = 64;
@@ -121,6 +140,17 @@ public class GrpoConfig extends TrainingConfig {
                 new ArrayList<>(List.of(new LinkedHashMap<>(Map.of("type", "math_answer"))));
         /** Ground truth for step labels when the reward model is a PRM (a process reward, see StepLabels). */
         public Map<String, Object> stepLabelReward = new LinkedHashMap<>(Map.of("type", "math_steps"));
+    }
+
+    /** The values of supervision. */
+    public enum Supervision { OUTCOME, PROCESS }
+
+    /** The built-in reward types of {@link RewardFactory} (a rewards entry may also name a class). */
+    public static final class RewardTypes implements Supplier<List<String>> {
+        @Override
+        public List<String> get() {
+            return RewardFactory.builtInTypes();
+        }
     }
 
     public double epsilonHighOrDefault() {
