@@ -12,12 +12,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.align4j.dpo.DpoConfig;
+import org.align4j.examples.demo.DemoConfig;
 import org.align4j.grpo.GrpoConfig;
 import org.align4j.policy.sft.SftConfig;
 import org.align4j.reward.model.train.RewardConfig;
 
 /**
- * The config keys of each trainer command, as printed by {@code --list-keys}. They are read from resources
+ * The config keys of each trainer command (and of the demo's --set), as printed by {@code --list-keys}. They are read from resources
  * generated from the config classes (javadoc for the help, reflection for key, type, default and allowed
  * values) by {@code ConfigReferenceTest}, which also writes docs/config-reference.md and fails when either is
  * stale. To give a new trainer command its keys: add it to {@link #TRAINERS}, put {@code @Mixin ListKeysOption
@@ -33,6 +34,7 @@ final class ConfigKeys {
         TRAINERS.put("rm train", RewardConfig.class);
         TRAINERS.put("dpo", DpoConfig.class);
         TRAINERS.put("grpo", GrpoConfig.class);
+        TRAINERS.put("demo", DemoConfig.class); // not a trainer: its keys are set with --set only
     }
 
     /** The command that regenerates the resources and docs/config-reference.md. */

@@ -284,7 +284,8 @@ final class ConfigReference {
             sb.append("- [").append(t).append("](#").append(anchor(t)).append(")\n");
         }
         sb.append("\n## Shared keys\n\n");
-        sb.append("Every trainer (").append(ConfigKeys.TRAINERS.keySet().stream().map(t -> "`" + t + "`")
+        sb.append("Every trainer (").append(ConfigKeys.TRAINERS.entrySet().stream()
+                .filter(e -> TrainingConfig.class.isAssignableFrom(e.getValue())).map(e -> "`" + e.getKey() + "`")
                 .collect(Collectors.joining(", "))).append(") reads these ([`TrainingConfig`](../policy/src/main/java/org/align4j/policy/train/TrainingConfig.java)); a trainer may change a default, as listed in its section.\n\n");
         table(sb, rows(TrainingConfig.class).stream().map(Row::key).toList());
         Map<String, ConfigKeys.Key> shared = new HashMap<>();
@@ -294,8 +295,10 @@ final class ConfigReference {
         for (Map.Entry<String, Class<?>> t : ConfigKeys.TRAINERS.entrySet()) {
             Class<?> c = t.getValue();
             sb.append("\n## ").append(t.getKey()).append("\n\n");
-            sb.append("`./align4j ").append(t.getKey()).append(" --config FILE` reads [`").append(c.getSimpleName())
-                    .append("`](../").append(sourcePath(c)).append("): the shared keys and these.\n\n");
+            boolean trainer = TrainingConfig.class.isAssignableFrom(c);
+            sb.append("`./align4j ").append(t.getKey()).append(trainer ? " --config FILE` reads [`" : " --set KEY=VALUE` sets keys of [`")
+                    .append(c.getSimpleName()).append("`](../").append(sourcePath(c))
+                    .append(trainer ? "): the shared keys and these.\n\n" : "); the demo does not read the shared keys.\n\n");
             List<Row> rows = rows(c);
             table(sb, rows.stream().filter(r -> r.declaredIn() != TrainingConfig.class).map(Row::key).toList());
             List<String> changed = new ArrayList<>();
