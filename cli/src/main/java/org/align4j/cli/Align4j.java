@@ -42,6 +42,7 @@ public final class Align4j implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Align4j());
         cl.setExecutionExceptionHandler(new OneLineErrors());
+        cl.setParameterExceptionHandler(new UsageErrors());
         cl.setUsageHelpAutoWidth(true);
         cl.setExecutionStrategy(Align4j::listKeysOrRun);
         return cl;

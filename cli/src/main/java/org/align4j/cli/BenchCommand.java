@@ -19,8 +19,9 @@ import picocli.CommandLine.Spec;
                 + "SGEMM rate (the roofline's ceiling) on a random model of the given shape.",
                 "bench/torch_cpu_bench.py runs the same shapes in PyTorch for a side-by-side comparison."},
         footer = {"", "Examples:",
-                "  align4j bench --json",
-                "  align4j bench --json --d 512 --layers 8 --heads 8 --kv-heads 8 --ffn 1376 --seq 512"})
+                "  ./align4j bench --json",
+                "  ./align4j bench --json --d 512 --layers 8 --heads 8 --kv-heads 8 \\",
+                "      --ffn 1376 --seq 512"})
 final class BenchCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;

@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
                 + "attention of the same width: cached bytes per token, the most G x P sequences of a context that "
                 + "fit a memory budget, and sampling tokens/s (random float32 models: Llama MHA, DeepSeek-V3 MLA "
                 + "with a dense FFN, and with DeepSeekMoE)."},
-        footer = {"", "Example:", "  align4j bench-mla --json --context 2048 --budget-mb 1024"})
+        footer = {"", "Examples:",
+                "  ./align4j bench-mla --json --context 2048 --budget-mb 1024"})
 final class BenchMlaCommand implements Callable<Integer> {
     private static final MlaCacheBenchmark.Shape D = MlaCacheBenchmark.Shape.DEFAULT;
 

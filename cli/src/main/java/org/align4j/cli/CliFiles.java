@@ -7,7 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
-/** Reading the text files subcommands take, with errors that name the file. */
+/** Reading the files and directories subcommands take, with errors that name them. */
 final class CliFiles {
 
     private CliFiles() {
@@ -25,5 +25,16 @@ final class CliFiles {
         } catch (IOException e) {
             throw new UncheckedIOException(what + " file '" + path + "' cannot be read: " + e.getMessage(), e);
         }
+    }
+
+    /** {@code dir} itself, refused first when it is missing or not a directory (before naming a file inside). */
+    static Path modelDir(Path dir, String option) {
+        if (!Files.exists(dir)) {
+            throw new IllegalArgumentException(option + ": model directory '" + dir + "' does not exist");
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException(option + ": '" + dir + "' is a file, not a model directory");
+        }
+        return dir;
     }
 }

@@ -27,10 +27,11 @@ import picocli.CommandLine.Spec;
         subcommands = {DataCommand.MathData.class, DataCommand.CodeData.class, DataCommand.DpoData.class,
                 DataCommand.PrmData.class},
         footer = {"", "Examples:",
-                "  align4j data math --n 1000 --out data/train.jsonl --split data/test.jsonl",
-                "  align4j data code --language python --out data/code.jsonl",
-                "  align4j data dpo --n 500 --out data/dpo.jsonl",
-                "  align4j data prm --n 500 --out data/prm.jsonl"})
+                "  ./align4j data math --n 1000 --out runs/data/math.jsonl \\",
+                "      --split runs/data/math-test.jsonl",
+                "  ./align4j data code --language python --out runs/data/code-python.jsonl",
+                "  ./align4j data dpo --n 500 --out runs/data/dpo.jsonl",
+                "  ./align4j data prm --n 500 --out runs/data/prm.jsonl"})
 final class DataCommand implements Runnable {
 
     @Spec
@@ -79,9 +80,9 @@ final class DataCommand implements Runnable {
             description = {"Arithmetic word problems with step-by-step solutions ending in '#### N'.",
                     "Rows: {\"id\", \"prompt\", \"completion\", \"answer\", \"steps\"}. --out gets the train side of"
                             + " the split of --seed, --split the test side: no prompt is in both."},
-            footer = {"", "Example:",
-                    "  align4j data math --n 1000 --difficulty easy --seed 1 --out data/train.jsonl \\",
-                    "      --split data/test.jsonl --test-n 200"})
+            footer = {"", "Examples:",
+                "  ./align4j data math --n 1000 --difficulty easy --seed 1 \\",
+                "      --out runs/data/math.jsonl --split runs/data/math-test.jsonl --test-n 200"})
     static final class MathData implements Callable<Integer> {
         @Mixin
         MathOptions math;
@@ -124,7 +125,8 @@ final class DataCommand implements Runnable {
                     "Rows: {\"id\", \"prompt\", \"tests\", \"language\", \"reference_solution\"}. Python tests are"
                             + " assert statements run after the completion. A Java completion is a class Solution;"
                             + " its tests are boolean expressions such as Solution.add(1, 2) == 3."},
-            footer = {"", "Example:", "  align4j data code --language java --out data/code-java.jsonl"})
+            footer = {"", "Examples:",
+                "  ./align4j data code --language java --out runs/data/code-java.jsonl"})
     static final class CodeData implements Callable<Integer> {
         @Option(names = "--language", defaultValue = "python", description = "python or java. Default: ${DEFAULT-VALUE}.")
         String language;
@@ -146,7 +148,8 @@ final class DataCommand implements Runnable {
             description = {"DPO pairs from train-side math problems.",
                     "Rows: {\"prompt\", \"chosen\", \"rejected\"}. Chosen is the correct solution, rejected a wrong one:"
                             + " one arithmetic step wrong and the error carried to the answer, or a wrong final line."},
-            footer = {"", "Example:", "  align4j data dpo --n 500 --difficulty medium --out data/dpo.jsonl"})
+            footer = {"", "Examples:",
+                "  ./align4j data dpo --n 500 --difficulty medium --out runs/data/dpo.jsonl"})
     static final class DpoData implements Callable<Integer> {
         @Mixin
         MathOptions math;
@@ -173,7 +176,8 @@ final class DataCommand implements Runnable {
             description = {"PRM step labels from train-side math problems.",
                     "Rows: {\"prompt\", \"completion\", \"step_labels\"}, one label per completion line: 1 before the"
                             + " first wrong line, 0 from it on. A share of rows is correct (all 1)."},
-            footer = {"", "Example:", "  align4j data prm --n 500 --correct-share 0.5 --out data/prm.jsonl"})
+            footer = {"", "Examples:",
+                "  ./align4j data prm --n 500 --correct-share 0.5 --out runs/data/prm.jsonl"})
     static final class PrmData implements Callable<Integer> {
         @Mixin
         MathOptions math;

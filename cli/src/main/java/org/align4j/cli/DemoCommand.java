@@ -18,18 +18,21 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "demo",
         mixinStandardHelpOptions = true,
-        description = {"The mini DeepSeekMath reproduction on built-in data: math word problems",
-                "(train/test split), a BPE tokenizer trained on them, a tiny model trained from",
-                "scratch by SFT (half the solutions worked, half bare answers: terse_share),",
-                "GRPO with the rule reward, and a before/after table of held-out Pass@1",
-                "(greedy), Maj@K and Pass@K (K = 8), with how many greedy answers show working.",
-                "About 7 minutes on 2 CPU cores; --quick under a minute. Writes DIR/summary.json."},
+        description = {"The mini DeepSeekMath reproduction: SFT then GRPO of a tiny model on built-in math problems.",
+                "Math word problems (train/test split), a BPE tokenizer trained on them, a tiny model trained from "
+                        + "scratch by SFT (half the solutions worked, half bare answers: terse_share), GRPO with the "
+                        + "rule reward, and a before/after table of held-out Pass@1 (greedy), Maj@K and Pass@K "
+                        + "(K = 8), with how many greedy answers show working.",
+                "About 8 to 11 minutes on 2 idle CPU cores with the first build (README); --quick under a minute. "
+                        + "Writes DIR/summary.json."},
         footer = {"", "Examples:",
-                "  align4j demo                          # runs/demo",
-                "  align4j demo --quick --out /tmp/demo",
-                "  align4j demo --process --seed 2 --out runs/demo-process",
-                "  align4j demo --set grpo_steps=120 --set beta=0.02 --out runs/demo-long --force",
-                "  align4j demo --set terse_share=0 --set train_problems=16000 --set sft_steps=1600  # control: no bare answers"})
+                "  ./align4j demo                                 # writes runs/demo",
+                "  ./align4j demo --quick --out runs/demo-quick   # a smoke test",
+                "  ./align4j demo --process --seed 2 --out runs/demo-process",
+                "  ./align4j demo --set grpo_steps=120 --set beta=0.02 \\",
+                "      --out runs/demo-long --force",
+                "  ./align4j demo --set terse_share=0 --set train_problems=16000 \\",
+                "      --set sft_steps=1600 --out runs/demo-control   # no bare answers"})
 final class DemoCommand implements Callable<Integer> {
 
     @Mixin

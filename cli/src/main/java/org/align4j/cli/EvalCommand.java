@@ -24,14 +24,17 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "eval",
         mixinStandardHelpOptions = true,
-        description = {"Evaluates a model on math problems as DeepSeekMath reports it: greedy accuracy (Pass@1),",
-                "Maj@K (majority vote over K samples) and Pass@K (unbiased estimate from N >= K samples).",
-                "Rows: {\"prompt\": ..., \"answer\": ...}, e.g. from `align4j data math --split`. A completion is",
-                "right when its final answer (\\boxed{}, #### N, \"the answer is\") equals the reference."},
+        description = {"Evaluates a model on math problems as DeepSeekMath reports it: Pass@1, Maj@K and Pass@K.",
+                "Pass@1 is greedy accuracy, Maj@K the majority vote over K samples, Pass@K the unbiased estimate "
+                        + "from N >= K samples.",
+                "Rows: {\"prompt\": ..., \"answer\": ...}, e.g. from `./align4j data math --split` or the demo's "
+                        + "test.jsonl. A completion is right when its final answer (\\boxed{}, #### N, \"the answer "
+                        + "is\") equals the reference."},
         footer = {"", "Examples:",
-                "  align4j eval --model runs/demo/grpo/final --dataset runs/demo/data/test.jsonl --k 8",
-                "  align4j eval --model runs/demo/sft/final --dataset test.jsonl --k 8 --n 32 --temperature 0.7 "
-                        + "--json --out eval.json"})
+                "  ./align4j eval --model runs/demo/grpo/final --dataset runs/demo/test.jsonl \\",
+                "      --k 8",
+                "  ./align4j eval --model runs/demo/sft/final --dataset runs/demo/test.jsonl \\",
+                "      --k 8 --n 32 --temperature 0.7 --json --out eval.json"})
 final class EvalCommand implements Callable<Integer> {
 
     @Spec

@@ -40,10 +40,10 @@ import picocli.CommandLine.Spec;
                 "With --input-ids, prints {\"output_ids\": [...]} (prompt, then new ids)."},
         footer = {"", "Examples:",
                 "  echo '{\"prompt\": \"What is 2+3?\", \"id\": \"q1\"}' > prompts.jsonl",
-                "  align4j generate --model runs/sft/final --prompts prompts.jsonl \\",
+                "  ./align4j generate --model runs/demo/sft/final --prompts prompts.jsonl \\",
                 "      --num-generations 8 --temperature 0.9 --top-p 0.95 \\",
                 "      --max-completion-length 64 --stop $'\\n' -o completions.jsonl",
-                "  align4j generate --model runs/sft/final --input-ids 1,2,3 \\",
+                "  ./align4j generate --model runs/demo/sft/final --input-ids 0,93,110 \\",
                 "      --max-new-tokens 8 --greedy"})
 final class GenerateCommand implements Callable<Integer> {
 
@@ -107,10 +107,15 @@ final class GenerateCommand implements Callable<Integer> {
         if (numGenerations < 1) {
             throw new IllegalArgumentException("--num-generations must be >= 1, got " + numGenerations);
         }
+        CliFiles.modelDir(model, "--model");
         Tokenizer tokenizer = hasTokenizer(model) ? Tokenizer.load(model) : null;
         List<Prompt> prompts = input.prompts != null ? PromptsJsonl.read(input.prompts, tokenizer)
                 : List.of(Prompt.ofIds("0", parseIds(input.inputIds)));
         CausalLM m = PeftAdapter.loadModel(model, adapter, Backends.current());
+        for (Prompt p : prompts) {
+            TokenIds.checkModel(p.ids(), m.config().vocabSize, input.prompts != null
+                    ? input.prompts + ": prompt '" + p.id() + "': ids" : "--input-ids");
+        }
         Sampler sampler = new Sampler(m, tokenizer, maxBatchSequences);
         boolean idsOnly = input.inputIds != null;
         if (output == null) {

@@ -21,9 +21,10 @@ import picocli.CommandLine.Spec;
                 "With an 'iterative:' section it runs DeepSeekMath's iterative RL instead: GRPO on a learned reward "
                         + "model, which is retrained on rule-labelled samples of each new policy with a replay buffer."},
         footer = {"", "Examples:",
-                "  align4j grpo --config examples/configs/grpo-math.yaml",
-                "  align4j grpo --config grpo.yaml --set beta=0 --set num_generations=16",
-                "  align4j grpo --config grpo.yaml --resume"})
+                "  ./align4j grpo --config examples/configs/grpo-math.yaml",
+                "  ./align4j grpo --config examples/configs/grpo-math.yaml --set beta=0 \\",
+                "      --set num_generations=16 --set output_dir=runs/grpo-beta0",
+                "  ./align4j grpo --config examples/configs/grpo-math.yaml --resume"})
 final class GrpoCommand implements Callable<Integer> {
     @Mixin
     ListKeysOption listKeys;

@@ -31,9 +31,9 @@ import picocli.CommandLine.Spec;
                 "vocab_size, bos_token_id and eos_token_id are taken from the tokenizer, which is copied from "
                         + "--tokenizer or trained (byte-level BPE of the config's vocab_size) on --train-tokenizer's "
                         + "text: a JSONL file's string fields, or a text file's lines."},
-        footer = {"", "Example:",
-                "  align4j init-model --config examples/configs/deepseek-tiny.json "
-                        + "--train-tokenizer data/math.jsonl --out models/deepseek-tiny"})
+        footer = {"", "Examples:",
+                "  ./align4j init-model --config examples/configs/deepseek-tiny.json \\",
+                "      --train-tokenizer runs/demo/train.jsonl --out runs/deepseek-tiny"})
 final class InitModelCommand implements Callable<Integer> {
 
     @Spec

@@ -4,7 +4,8 @@ import picocli.CommandLine;
 
 /**
  * Bad input is reported as one line naming the file, line or key; the message comes from the
- * exception that found the problem. Set ALIGN4J_DEBUG=1 for the stack trace.
+ * exception that found the problem, after the full command path ({@code align4j reward code: error: ...}).
+ * Set ALIGN4J_DEBUG=1 for the stack trace.
  */
 final class OneLineErrors implements CommandLine.IExecutionExceptionHandler {
     @Override
@@ -16,7 +17,7 @@ final class OneLineErrors implements CommandLine.IExecutionExceptionHandler {
         if (msg == null || msg.isBlank()) {
             msg = ex.getClass().getSimpleName();
         }
-        cl.getErr().println("align4j " + cl.getCommandName() + ": error: " + msg);
+        cl.getErr().println(cl.getCommandSpec().qualifiedName() + ": error: " + msg);
         return 2;
     }
 }

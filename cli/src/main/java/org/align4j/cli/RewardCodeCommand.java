@@ -23,10 +23,9 @@ import picocli.CommandLine.Option;
 /** {@code align4j reward code}: runs one completion's code against unit tests in the sandbox, prints JSON. */
 @Command(name = "code",
         mixinStandardHelpOptions = true,
-        header = "Run a completion's code against unit tests in a sandbox; print the reward as JSON.",
-        description = {
-                "Runs the code of a completion (taken from its markdown code fence when it has one) against unit "
-                        + "tests in the sandbox, each test separately, and prints {\"reward\": r, \"passed\": p, "
+        description = {"Runs a completion's code against unit tests in a sandbox and prints the reward as JSON.",
+                "The code is the completion's markdown code fence when it has one, else the whole completion; each "
+                        + "test runs separately. Prints {\"reward\": r, \"passed\": p, "
                         + "\"total\": n, \"status\": ..., \"isolation\": ..., \"results\": [...]}.",
                 "TESTS.json is {\"tests\": [...]}: Python assert statements (MBPP style); Java boolean expressions "
                         + "over the solution's classes, or C++ (g++) boolean expressions over its functions (an 'assert' "
@@ -34,18 +33,21 @@ import picocli.CommandLine.Option;
                         + "unless it throws or is false; Node's assert is there).",
                 "The sandbox uses bubblewrap when it works here, else namespaces through util-linux's unshare; where "
                         + "neither works it refuses (install bubblewrap or enable user namespaces), unless --sandbox none "
-                        + "asks to run the code without isolation.",
-                ""},
+                        + "asks to run the code without isolation."},
         footer = {"", "Examples:",
                 "  echo '{\"tests\": [\"assert add(1, 2) == 3\"]}' > tests.json",
                 "  printf 'def add(a, b):\\n    return a + b\\n' > add.py",
-                "  align4j reward code --language python --tests tests.json --completion add.py",
-                "",
-                "  echo '{\"tests\": [\"Solution.add(1, 2) == 3\"]}' > tests.json",
-                "  align4j reward code --language java --tests tests.json --completion S.java",
-                "",
-                "  echo '{\"tests\": [\"add(1, 2) === 3\"]}' > tests.json",
-                "  align4j reward code --language javascript --tests tests.json --completion add.js"})
+                "  ./align4j reward code --language python --tests tests.json \\",
+                "      --completion add.py",
+                "  echo '{\"tests\": [\"Solution.add(1, 2) == 3\"]}' > tests-java.json",
+                "  echo 'class Solution {' \\",
+                "      'static int add(int a, int b) { return a + b; } }' > S.java",
+                "  ./align4j reward code --language java --tests tests-java.json \\",
+                "      --completion S.java",
+                "  echo '{\"tests\": [\"add(1, 2) === 3\"]}' > tests-js.json",
+                "  echo 'function add(a, b) { return a + b; }' > add.js",
+                "  ./align4j reward code --language javascript --tests tests-js.json \\",
+                "      --completion add.js"})
 public final class RewardCodeCommand implements Runnable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -54,36 +56,36 @@ public final class RewardCodeCommand implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--language", required = true, paramLabel = "python|java|cpp|javascript", converter = LanguageConverter.class,
-            description = "language of the code and the tests")
+            description = "Language of the code and the tests.")
     Language language;
 
-    @Option(names = "--tests", required = true, paramLabel = "TESTS.json", description = "JSON file {\"tests\": [...]}")
+    @Option(names = "--tests", required = true, paramLabel = "TESTS.json", description = "JSON file {\"tests\": [...]}.")
     String tests;
 
     @Option(names = "--completion", required = true, paramLabel = "CODE_FILE",
-            description = "the completion: code, or markdown with a code fence ('-' reads standard input)")
+            description = "The completion: code, or markdown with a code fence ('-' reads standard input).")
     String completion;
 
     @Option(names = "--mode", paramLabel = "fraction|all", defaultValue = "fraction", converter = ModeConverter.class,
-            description = "reward = fraction of tests passed, or 1 only when all pass (default: ${DEFAULT-VALUE})")
+            description = "Reward = fraction of tests passed, or 1 only when all pass (default: ${DEFAULT-VALUE}).")
     RewardMode mode;
 
     @Option(names = "--timeout", paramLabel = "SECONDS",
-            description = "wall-clock limit for the whole run (default: 10; 30 for C++, which compiles in it)")
+            description = "Wall-clock limit for the whole run (default: 10; 30 for C++, which compiles in it).")
     Double timeoutSeconds;
 
     @Option(names = "--memory-mb", paramLabel = "MB",
-            description = "address-space limit per process (default: 512 for Python, 1024 for the others)")
+            description = "Address-space limit per process (default: 512 for Python, 1024 for the others).")
     Integer memoryMb;
 
     @Option(names = "--sandbox", paramLabel = "auto|bwrap|unshare|none", defaultValue = "auto", converter = IsolationConverter.class,
             description = "bwrap: require bubblewrap; unshare: require the util-linux namespaces; none: NO isolation "
-                    + "(process limits only, with a warning); auto: bwrap, else unshare, else refuse (default)")
+                    + "(process limits only, with a warning); auto: bwrap, else unshare, else refuse (default).")
     IsolationMode isolation;
 
     @Option(names = "--interpreter", paramLabel = "CMD_OR_DIR",
             description = "Python interpreter (default python3), JDK home for Java (default: this JVM's), C++ compiler "
-                    + "(default g++) or Node.js (default node)")
+                    + "(default g++) or Node.js (default node).")
     String interpreter;
 
     @Override

@@ -9,8 +9,12 @@ import picocli.CommandLine.Command;
         description = "Score completions with the rule rewards: math answers, and code against unit tests in a sandbox.",
         subcommands = {RewardCodeCommand.class, RewardCodeBenchCommand.class, RewardMathCommand.class},
         footer = {"", "Examples:",
-                "  align4j reward math --completion answer.txt --answer 6",
-                "  align4j reward code --language python --tests tests.json --completion add.py"})
+                "  printf '3 + 5 = 8.\\n8 - 2 = 6.\\n#### 6' > answer.txt",
+                "  ./align4j reward math --completion answer.txt --answer 6",
+                "  echo '{\"tests\": [\"assert add(1, 2) == 3\"]}' > tests.json",
+                "  printf 'def add(a, b):\\n    return a + b\\n' > add.py",
+                "  ./align4j reward code --language python --tests tests.json \\",
+                "      --completion add.py"})
 public final class RewardCommand implements Runnable {
 
     @CommandLine.Spec

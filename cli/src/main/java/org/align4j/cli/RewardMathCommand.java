@@ -13,28 +13,26 @@ import picocli.CommandLine.Option;
 /** {@code align4j reward math}: the math answer reward for one completion, as JSON. */
 @Command(name = "math",
         mixinStandardHelpOptions = true,
-        header = "Check the final answer of a math completion; print the reward as JSON.",
-        description = {
+        description = {"Checks the final answer of a math completion and prints the reward as JSON.",
                 "Extracts the final answer of a completion (\\boxed{...}, '#### N' or 'The answer is N') and compares "
                         + "it with the reference as an exact number (integers, decimals, fractions, \\frac, thousands "
                         + "separators). Prints {\"reward\": 1.0 or 0.0, \"extracted\": the answer or null, "
-                        + "\"marker\": boxed, hashes, answer_is or null}.",
-                ""},
-        footer = {"", "Example:",
+                        + "\"marker\": boxed, hashes, answer_is or null}."},
+        footer = {"", "Examples:",
                 "  printf '3 + 5 = 8.\\n8 - 2 = 6.\\n#### 6' > answer.txt",
-                "  align4j reward math --completion answer.txt --answer 6",
-                "  {\"reward\":1.0,\"extracted\":\"6\",\"marker\":\"hashes\"}"})
+                "  ./align4j reward math --completion answer.txt --answer 6",
+                "  # {\"reward\":1.0,\"extracted\":\"6\",\"marker\":\"hashes\"}"})
 public final class RewardMathCommand implements Runnable {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--completion", required = true, paramLabel = "FILE",
-            description = "text file with the completion ('-' reads standard input)")
+            description = "Text file with the completion ('-' reads standard input).")
     String completion;
 
     @Option(names = "--answer", required = true, paramLabel = "X",
-            description = "the reference answer, e.g. 6, -3/4, 1,250 or \\frac{1}{2}")
+            description = "The reference answer, e.g. 6, -3/4, 1,250 or \\frac{1}{2}.")
     String answer;
 
     @Override

@@ -9,8 +9,9 @@ import picocli.CommandLine.Command;
         description = "Learned reward models: outcome (ORM) and process (PRM) reward models on a causal-LM trunk.",
         subcommands = {RmTrainCommand.class, RmEvalCommand.class},
         footer = {"", "Examples:",
-                "  align4j rm train --config rm.yaml",
-                "  align4j rm eval --model runs/rm/final --data eval.jsonl"})
+                "  ./align4j data dpo --n 500 --out runs/data/dpo.jsonl",
+                "  ./align4j rm train --config examples/configs/rm.yaml",
+                "  ./align4j rm eval --model runs/rm/final --data runs/data/dpo.jsonl"})
 public final class RmCommand implements Runnable {
 
     @CommandLine.Spec

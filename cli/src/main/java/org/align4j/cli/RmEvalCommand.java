@@ -17,8 +17,9 @@ import picocli.CommandLine.Option;
         description = {"Loss, accuracy and AUC of a trained reward model on labelled JSONL rows (the formats of "
                 + "'rm train'); prints one JSON line."},
         footer = {"", "Examples:",
-                "  align4j rm eval --model runs/rm/final --data eval.jsonl",
-                "  align4j rm eval --model runs/prm/final --data steps.jsonl --limit 200"})
+                "  ./align4j rm eval --model runs/rm/final --data runs/data/dpo.jsonl",
+                "  ./align4j rm eval --model runs/prm/final --data runs/data/prm.jsonl \\",
+                "      --limit 200"})
 final class RmEvalCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, description = "A reward model directory (output_dir/final of 'rm train').")

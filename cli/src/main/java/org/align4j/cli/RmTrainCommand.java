@@ -17,11 +17,16 @@ import picocli.CommandLine.Mixin;
                         + "replay_buffer (default output_dir/replay); the new rows join it when training ends.",
                 "Logs loss, accuracy and AUC (train and eval) to metrics.jsonl; the model goes to output_dir/final."},
         footer = {"", "Examples:",
-                "  align4j rm train --config rm.yaml --set max_steps=200",
-                "  align4j rm train --config rm.yaml --set kind=prm --set train_file=steps.jsonl",
-                "  align4j rm train --config rm.yaml --set model_name_or_path=runs/rm/final "
-                        + "--set replay_buffer=runs/rm/replay --set output_dir=runs/rm2   # retrain with replay",
-                "  align4j rm train --config rm.yaml --resume"})
+                "  ./align4j data dpo --n 500 --out runs/data/dpo.jsonl",
+                "  ./align4j rm train --config examples/configs/rm.yaml --set max_steps=200 \\",
+                "      --set output_dir=runs/rm-long",
+                "  ./align4j rm train --config examples/configs/rm.yaml \\",
+                "      --set output_dir=runs/rm-long --resume",
+                "  ./align4j data prm --n 500 --out runs/data/prm.jsonl",
+                "  ./align4j rm train --config examples/configs/prm.yaml   # kind: prm",
+                "  ./align4j rm train --config examples/configs/rm.yaml \\",
+                "      --set model_name_or_path=runs/rm/final \\",
+                "      --set replay_buffer=runs/rm/replay --set output_dir=runs/rm2   # replay"})
 final class RmTrainCommand implements Callable<Integer> {
     @Mixin
     ListKeysOption listKeys;

@@ -24,9 +24,9 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {"Per-token log-probs (teacher forcing) of token id sequences under a model.",
                 "Entry t of a row is log p(id[t+1] | id[0..t]); rows may differ in length."},
-        footer = {"", "Example:",
+        footer = {"", "Examples:",
                 "  echo '{\"input_ids\": [[1, 5, 9], [1, 7]]}' > in.json",
-                "  align4j score --model runs/sft/final --input in.json --logits"})
+                "  ./align4j score --model runs/demo/sft/final --input in.json --logits"})
 final class ScoreCommand implements Callable<Integer> {
 
     @Spec
@@ -48,6 +48,7 @@ final class ScoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        CliFiles.modelDir(model, "--model");
         ObjectMapper json = new ObjectMapper();
         JsonNode root;
         try {
@@ -75,6 +76,9 @@ final class ScoreCommand implements Callable<Integer> {
             seqs.add(ids);
         }
         CausalLM m = PeftAdapter.loadModel(model, adapter, Backends.current());
+        for (int i = 0; i < seqs.size(); i++) {
+            TokenIds.checkModel(seqs.get(i), m.config().vocabSize, input + ": input_ids[" + i + "]");
+        }
         Forward f = m.forward(TokenBatch.of(seqs));
         ObjectNode out = json.createObjectNode();
         ArrayNode lp = out.putArray("token_logprobs");

@@ -15,9 +15,10 @@ import picocli.CommandLine.Spec;
                         + "{\"prompt_ids\", \"completion_ids\"}.",
                 "Start from model_name_or_path, or a new model from init_config (a config.json) with tokenizer."},
         footer = {"", "Examples:",
-                "  align4j sft --config examples/configs/sft.yaml",
-                "  align4j sft --config sft.yaml --set learning_rate=3e-4 --set max_steps=200",
-                "  align4j sft --config sft.yaml --resume     # continue from the last checkpoint"})
+                "  ./align4j sft --config examples/configs/sft.yaml",
+                "  ./align4j sft --config examples/configs/sft.yaml --set learning_rate=3e-4 \\",
+                "      --set max_steps=200 --set output_dir=runs/sft-short",
+                "  ./align4j sft --config examples/configs/sft.yaml --resume   # go on"})
 final class SftCommand implements Callable<Integer> {
     @Mixin
     ListKeysOption listKeys;

@@ -16,9 +16,13 @@ import java.util.concurrent.Callable;
         description = "Measures encoding speed (MB/s, one thread, MB = 10^6 bytes of UTF-8) on deterministic "
                 + "mixed-language text: English prose, code, CJK, numbers and the conformance fixture strings, in "
                 + "documents of 1-3 KB. One untimed warm-up pass, then timed passes; prints JSON.",
-        footer = {"", "Example:",
-                "  align4j tokenizer bench --tokenizer qwen3/tokenizer.json.gz --mb 10 --write-text /tmp/bench.json",
-                "  node bench/hf_tokenizers_bench.js qwen3/tokenizer.json /tmp/bench.json   # the same text through HF"})
+        footer = {"", "Examples:",
+                "  ./align4j tokenizer bench --tokenizer runs/demo/tokenizer --mb 1 \\",
+                "      --write-text bench.json",
+                "",
+                "The same text through Hugging Face tokenizers (Node.js, setup in the script):",
+                "  node bench/hf_tokenizers_bench.js runs/demo/tokenizer/tokenizer.json \\",
+                "      bench.json"})
 final class TokenizerBenchCommand implements Callable<Integer> {
 
     @Option(names = "--tokenizer", required = true, paramLabel = "PATH",

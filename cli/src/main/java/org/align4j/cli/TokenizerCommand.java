@@ -15,11 +15,15 @@ import picocli.CommandLine.Command;
                 TokenizerChatCommand.class,
         },
         footer = {"", "Examples:",
-                "  align4j tokenizer train --corpus notes.txt --vocab-size 1024 --out runs/tok",
-                "  align4j tokenizer encode --tokenizer runs/tok --input texts.json > ids.json",
-                "  align4j tokenizer decode --tokenizer runs/tok --input ids.json",
-                "  align4j tokenizer bench --tokenizer path/to/tokenizer.json.gz --mb 10",
-                "  align4j tokenizer chat --tokenizer path/to/Qwen3 --input chats.json"})
+                "  printf 'Mia has 3 apples.\\nShe buys 4 more.\\n' > notes.txt",
+                "  ./align4j tokenizer train --corpus notes.txt --vocab-size 300 --out runs/tok",
+                "  echo '[\"Hello, world!\", \"1234\"]' > texts.json",
+                "  ./align4j tokenizer encode --tokenizer runs/tok --input texts.json > ids.json",
+                "  ./align4j tokenizer decode --tokenizer runs/tok --input ids.json",
+                "  ./align4j tokenizer bench --tokenizer runs/demo/tokenizer --mb 1",
+                "  echo '[{\"messages\": [{\"role\": \"user\", \"content\": \"2+3?\"}],' \\",
+                "      '\"add_generation_prompt\": true}]' > chats.json",
+                "  ./align4j tokenizer chat --tokenizer runs/demo/tokenizer --input chats.json"})
 final class TokenizerCommand implements Runnable {
 
     @CommandLine.Spec

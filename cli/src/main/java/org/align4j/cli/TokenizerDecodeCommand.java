@@ -15,9 +15,10 @@ import java.util.concurrent.Callable;
         description = "Decodes token ids into texts. Input: a JSON array of id arrays. Output: a JSON array of "
                 + "strings. Bytes that do not form valid UTF-8 (a character cut off at the end) come out as "
                 + "U+FFFD.",
-        footer = {"", "Example:",
-                "  echo '[[9707, 11, 1879, 0]]' > ids.json",
-                "  align4j tokenizer decode --tokenizer runs/tok --input ids.json --skip-special-tokens"})
+        footer = {"", "Examples:",
+                "  echo '[[0, 93, 110, 103, 122, 38, 56, 49, 57, 69, 1]]' > ids.json",
+                "  ./align4j tokenizer decode --tokenizer runs/demo/tokenizer --input ids.json \\",
+                "      --skip-special-tokens   # [\"What 2+3?\"]"})
 final class TokenizerDecodeCommand implements Callable<Integer> {
 
     @Option(names = "--tokenizer", required = true, paramLabel = "PATH",
@@ -53,6 +54,9 @@ final class TokenizerDecodeCommand implements Callable<Integer> {
         }
         Tokenizer tok = Tokenizer.load(tokenizer);
         List<String> texts = new ArrayList<>();
+        for (int i = 0; i < all.size(); i++) {
+            TokenIds.checkTokenizer(all.get(i), tok, input + ": element " + i);
+        }
         for (int[] ids : all) {
             texts.add(tok.decode(ids, skipSpecialTokens));
         }

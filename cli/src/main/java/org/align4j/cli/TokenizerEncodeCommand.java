@@ -15,10 +15,10 @@ import java.util.concurrent.Callable;
         description = "Encodes texts into token ids. Input: a JSON array of strings. Output: a JSON array of id "
                 + "arrays, one per string. Special tokens written in the text (e.g. <|im_start|>) are always "
                 + "recognised; bos/eos are added only with --add-special-tokens.",
-        footer = {"", "Example:",
+        footer = {"", "Examples:",
                 "  echo '[\"Hello, world!\", \"1234\"]' > texts.json",
-                "  align4j tokenizer encode --tokenizer runs/tok --input texts.json",
-                "  [[...],[...]]"})
+                "  ./align4j tokenizer encode --tokenizer runs/demo/tokenizer --input texts.json",
+                "  # [[...], [...]]"})
 final class TokenizerEncodeCommand implements Callable<Integer> {
 
     @Option(names = "--tokenizer", required = true, paramLabel = "PATH",

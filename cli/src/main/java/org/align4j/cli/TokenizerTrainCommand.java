@@ -17,8 +17,11 @@ import java.util.concurrent.Callable;
                 + "(numbers cut into single digits), and writes tokenizer.json + tokenizer_config.json in Hugging "
                 + "Face's format. Special tokens: <|begin_of_text|> (bos), <|end_of_text|> (eos), <|pad|>, "
                 + "<|system|>, <|user|>, <|assistant|>. Prints a JSON summary.",
-        footer = {"", "Example:",
-                "  align4j tokenizer train --corpus data/a.txt data/b.txt --vocab-size 1024 --out runs/tok"})
+        footer = {"", "Examples:",
+                "  printf 'Mia has 3 apples.\\nShe buys 4 more.\\n' > a.txt",
+                "  printf 'Tom gives her 2.\\n' > b.txt",
+                "  ./align4j tokenizer train --corpus a.txt b.txt --vocab-size 300 \\",
+                "      --out runs/tok"})
 final class TokenizerTrainCommand implements Callable<Integer> {
 
     @Option(names = "--corpus", required = true, arity = "1..*", paramLabel = "FILE", description = "UTF-8 text files.")

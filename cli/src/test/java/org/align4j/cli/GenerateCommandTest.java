@@ -110,4 +110,22 @@ class GenerateCommandTest {
         r = CliRun.of("generate", "--model", modelDir.toString(), "--input-ids", longIds.toString());
         assertTrue(r.err().trim().startsWith("align4j generate: error: prompt '0' has 131 tokens"), r.err());
     }
+
+    @Test
+    void idsOutsideTheVocabularyAndAMissingModelDirectoryAreNamed() throws IOException {
+        CliRun r = CliRun.of("generate", "--model", modelDir.toString(), "--input-ids", "1,266", "--max-new-tokens", "2");
+        assertEquals(2, r.exit());
+        assertEquals("align4j generate: error: --input-ids[1]: id 266 is outside the model's vocabulary [0, 266)",
+                r.err().trim());
+        Path negative = dir.resolve("oov.jsonl");
+        Files.writeString(negative, "{\"prompt_ids\": [1, 300], \"id\": \"q7\"}\n");
+        r = CliRun.of("generate", "--model", modelDir.toString(), "--prompts", negative.toString());
+        assertEquals("align4j generate: error: " + negative + ": prompt 'q7': ids[1]: id 300 is outside the model's "
+                + "vocabulary [0, 266)", r.err().trim());
+        Path prompts = dir.resolve("text.jsonl");
+        Files.writeString(prompts, "{\"prompt\": \"hi\"}\n");
+        r = CliRun.of("generate", "--model", dir.resolve("no-such-model").toString(), "--prompts", prompts.toString());
+        assertEquals("align4j generate: error: --model: model directory '" + dir.resolve("no-such-model")
+                + "' does not exist", r.err().trim());
+    }
 }

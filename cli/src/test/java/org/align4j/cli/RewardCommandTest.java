@@ -80,12 +80,12 @@ class RewardCommandTest {
         Path tests = Files.writeString(dir.resolve("tests.json"), "{\"tests\": [\"assert f()\", 3]}");
         Path completion = Files.writeString(dir.resolve("c.py"), "def f(): return 1\n");
         assertEquals(2, run("reward", "code", "--language", "python", "--tests", tests.toString(), "--completion", completion.toString()));
-        assertEquals("align4j code: error: " + tests + ": tests[1] must be a string, got 3", err.toString().strip());
+        assertEquals("align4j reward code: error: " + tests + ": tests[1] must be a string, got 3", err.toString().strip());
 
         err.getBuffer().setLength(0);
         Path broken = Files.writeString(dir.resolve("broken.json"), "{\"tests\": [\n  \"x\",\n}");
         assertEquals(2, run("reward", "code", "--language", "python", "--tests", broken.toString(), "--completion", completion.toString()));
-        assertTrue(err.toString().strip().startsWith("align4j code: error: " + broken + ": not valid JSON (line 3"), err.toString());
+        assertTrue(err.toString().strip().startsWith("align4j reward code: error: " + broken + ": not valid JSON (line 3"), err.toString());
         assertEquals(1, err.toString().strip().lines().count());
 
         err.getBuffer().setLength(0);
@@ -96,6 +96,6 @@ class RewardCommandTest {
     @Test
     void helpShowsAnExample() {
         assertEquals(0, run("reward", "code", "--help"));
-        assertTrue(out.toString().contains("align4j reward code --language python --tests tests.json --completion add.py"), out.toString());
+        assertTrue(out.toString().contains("./align4j reward code --language python --tests tests.json \\\n      --completion add.py"), out.toString());
     }
 }

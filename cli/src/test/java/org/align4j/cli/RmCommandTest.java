@@ -93,7 +93,7 @@ class RmCommandTest {
     void badInputIsOneLineNamingTheKey() throws Exception {
         Path cfg = config();
         run(2, "rm", "train", "--config", cfg.toString(), "--set", "replay_fraction=1.5");
-        assertTrue(err.toString().startsWith("align4j train: error: "), err.toString());
+        assertTrue(err.toString().startsWith("align4j rm train: error: "), err.toString());
         assertTrue(err.toString().contains("replay_fraction"), err.toString());
         assertEquals(1, err.toString().strip().lines().count(), err.toString());
     }

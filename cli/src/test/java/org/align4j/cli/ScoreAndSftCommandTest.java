@@ -37,6 +37,14 @@ class ScoreAndSftCommandTest {
         CliRun bad = CliRun.of("score", "--model", dir.resolve("m").toString(), "--input", in.toString());
         assertEquals(2, bad.exit());
         assertTrue(bad.err().contains("input_ids[0][1] is not an integer"), bad.err());
+        Files.writeString(in, "{\"input_ids\": [[1, 2], [3, 40]]}");
+        CliRun oov = CliRun.of("score", "--model", dir.resolve("m").toString(), "--input", in.toString());
+        assertEquals(2, oov.exit());
+        assertEquals("align4j score: error: " + in + ": input_ids[1][1]: id 40 is outside the model's vocabulary "
+                + "[0, 40)", oov.err().strip());
+        CliRun missing = CliRun.of("score", "--model", dir.resolve("nothing").toString(), "--input", in.toString());
+        assertEquals("align4j score: error: --model: model directory '" + dir.resolve("nothing") + "' does not exist",
+                missing.err().strip());
     }
 
     @Test

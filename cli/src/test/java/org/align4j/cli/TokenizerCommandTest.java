@@ -67,6 +67,22 @@ class TokenizerCommandTest {
     }
 
     @Test
+    void decodeRefusesIdsOutsideTheVocabularyAndNegativeIds() throws Exception {
+        Files.writeString(dir.resolve("oov.json"), "[[5, 6], [7, 400]]");
+        Run r = run("tokenizer", "decode", "--tokenizer", dir.resolve("tok").toString(),
+                "--input", dir.resolve("oov.json").toString());
+        assertEquals(2, r.exit, r.out);
+        assertEquals("", r.out);
+        assertEquals("align4j tokenizer decode: error: " + dir.resolve("oov.json")
+                + ": element 1[1]: id 400 is outside the tokenizer's vocabulary [0, 400)", r.err.strip());
+        Files.writeString(dir.resolve("negative.json"), "[[-1]]");
+        r = run("tokenizer", "decode", "--tokenizer", dir.resolve("tok").toString(),
+                "--input", dir.resolve("negative.json").toString());
+        assertEquals(2, r.exit, r.out);
+        assertTrue(r.err.contains("element 0[0]: id -1 is outside the tokenizer's vocabulary"), r.err);
+    }
+
+    @Test
     void benchReportsSpeed() throws Exception {
         Run r = run("tokenizer", "bench", "--tokenizer", dir.resolve("tok").toString(), "--mb", "0.05", "--passes", "1");
         assertEquals(0, r.exit, r.err);

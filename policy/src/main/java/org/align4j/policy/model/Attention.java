@@ -18,6 +18,8 @@ final class Attention implements AttentionBlock {
     private final RotaryEmbedding rope;
     private final Ops ops;
     private final double scale;
+    /** Fused attention ({@link Ops#flashAttentionForward}): no [seq, seq] probabilities are kept. */
+    private boolean fused;
 
     Attention(Ops ops, ModelConfig c, RotaryEmbedding rope, Linear q, Linear k, Linear v, Linear o) {
         this.ops = ops;
@@ -30,20 +32,25 @@ final class Attention implements AttentionBlock {
         this.scale = 1.0 / Math.sqrt(c.headDim);
     }
 
+    /** Switches between the fused and the unfused path; buffers made for the other one must not be reused. */
+    void setFused(boolean on) {
+        fused = on;
+    }
+
     @Override
     public Object scratchKey() {
         // every layer of a model has the same attention shape
-        return Attention.class;
+        return java.util.List.of(Attention.class, fused);
     }
 
     @Override
     public Acts newActs(Shape s) {
-        return new Acts(s, c);
+        return new Acts(s, c, fused);
     }
 
     @Override
     public Grads newGrads(Shape s) {
-        return new Grads(s, c);
+        return new Grads(s, c, fused);
     }
 
     @Override
@@ -58,7 +65,10 @@ final class Attention implements AttentionBlock {
                 step.zeros(step.batch, c.numKvHeads, capacity, c.headDim));
     }
 
-    /** What the forward pass keeps for the backward pass. */
+    /**
+     * What the forward pass keeps for the backward pass. Fused, only the projection rows, the output and each
+     * query's log-sum-exp; unfused, also the grouped layouts and the [seq, seq] probabilities.
+     */
     static final class Acts implements AttentionBlock.Acts {
         final INDArray qRows;
         final INDArray kRows;
@@ -69,20 +79,30 @@ final class Attention implements AttentionBlock {
         final INDArray probs;
         final INDArray og;
         final INDArray oRows;
+        final INDArray lse;
+        /** Real positions per row for the fused op: all of them (right padding is masked by causality). */
+        final int[] lengths;
 
         Acts(Shape s, ModelConfig c) {
+            this(s, c, false);
+        }
+
+        Acts(Shape s, ModelConfig c, boolean fused) {
             int kvRowsWidth = c.numKvHeads * c.headDim;
             int qRowsWidth = c.numHeads * c.headDim;
             long bk = (long) s.batch * c.numKvHeads;
             qRows = s.zeros(s.rows, qRowsWidth);
             kRows = s.zeros(s.rows, kvRowsWidth);
             vRows = s.zeros(s.rows, kvRowsWidth);
-            qg = s.zeros(bk, (long) c.group() * s.seq, c.headDim);
-            kg = s.zeros(bk, s.seq, c.headDim);
-            vg = s.zeros(bk, s.seq, c.headDim);
-            probs = s.zeros(bk, (long) c.group() * s.seq, s.seq);
-            og = s.zeros(bk, (long) c.group() * s.seq, c.headDim);
+            qg = fused ? null : s.zeros(bk, (long) c.group() * s.seq, c.headDim);
+            kg = fused ? null : s.zeros(bk, s.seq, c.headDim);
+            vg = fused ? null : s.zeros(bk, s.seq, c.headDim);
+            probs = fused ? null : s.zeros(bk, (long) c.group() * s.seq, s.seq);
+            og = fused ? null : s.zeros(bk, (long) c.group() * s.seq, c.headDim);
             oRows = s.zeros(s.rows, qRowsWidth);
+            lse = fused ? s.zeros((long) s.batch * c.numHeads * s.seq) : null;
+            lengths = new int[s.batch];
+            java.util.Arrays.fill(lengths, s.seq);
         }
     }
 
@@ -99,15 +119,19 @@ final class Attention implements AttentionBlock {
         final INDArray dvRows;
 
         Grads(Shape s, ModelConfig c) {
+            this(s, c, false);
+        }
+
+        Grads(Shape s, ModelConfig c, boolean fused) {
             int kvRowsWidth = c.numKvHeads * c.headDim;
             int qRowsWidth = c.numHeads * c.headDim;
             long bk = (long) s.batch * c.numKvHeads;
             dORows = s.zeros(s.rows, qRowsWidth);
-            dOg = s.zeros(bk, (long) c.group() * s.seq, c.headDim);
-            dScores = s.zeros(bk, (long) c.group() * s.seq, s.seq);
-            dQg = s.zeros(bk, (long) c.group() * s.seq, c.headDim);
-            dKg = s.zeros(bk, s.seq, c.headDim);
-            dVg = s.zeros(bk, s.seq, c.headDim);
+            dOg = fused ? null : s.zeros(bk, (long) c.group() * s.seq, c.headDim);
+            dScores = fused ? null : s.zeros(bk, (long) c.group() * s.seq, s.seq);
+            dQg = fused ? null : s.zeros(bk, (long) c.group() * s.seq, c.headDim);
+            dKg = fused ? null : s.zeros(bk, s.seq, c.headDim);
+            dVg = fused ? null : s.zeros(bk, s.seq, c.headDim);
             dqRows = s.zeros(s.rows, qRowsWidth);
             dkRows = s.zeros(s.rows, kvRowsWidth);
             dvRows = s.zeros(s.rows, kvRowsWidth);
@@ -149,6 +173,11 @@ final class Attention implements AttentionBlock {
             ops.writeKv(a.kRows, cache.tensors[0], s.batch, s.seq, cacheStart);
             ops.writeKv(a.vRows, cache.tensors[1], s.batch, s.seq, cacheStart);
         }
+        if (fused) {
+            ops.flashAttentionForward(a.qRows, a.kRows, a.vRows, a.lengths, s.seq, scale, a.oRows, a.lse);
+            o.forward(a.oRows, residual, true);
+            return;
+        }
         ops.regroupHeads(a.qRows, a.qg, s.batch, s.seq, c.numKvHeads, c.group(), true);
         ops.regroupHeads(a.kRows, a.kg, s.batch, s.seq, c.numKvHeads, 1, true);
         ops.regroupHeads(a.vRows, a.vg, s.batch, s.seq, c.numKvHeads, 1, true);
@@ -166,6 +195,22 @@ final class Attention implements AttentionBlock {
         Acts a = (Acts) acts;
         Grads g = (Grads) grads;
         o.backward(a.oRows, dOut, g.dORows, false);
+        if (fused) {
+            ops.flashAttentionBackward(a.qRows, a.kRows, a.vRows, a.oRows, a.lse, g.dORows, a.lengths, s.seq, scale,
+                    g.dqRows, g.dkRows, g.dvRows);
+        } else {
+            unfusedBackward(s, a, g);
+        }
+        RopeTable table = rope.forPositions(positions);
+        ops.rope(g.dqRows, positions, table, true);
+        ops.rope(g.dkRows, positions, table, true);
+        q.backward(x, g.dqRows, dx, false);
+        k.backward(x, g.dkRows, dx, true);
+        v.backward(x, g.dvRows, dx, true);
+    }
+
+    /** dq, dk, dv rows from d(output rows) through the kept [seq, seq] probabilities. */
+    private void unfusedBackward(Shape s, Acts a, Grads g) {
         ops.regroupHeads(g.dORows, g.dOg, s.batch, s.seq, c.numKvHeads, c.group(), true);
         ops.bmm(g.dOg, a.vg, g.dScores, false, true);
         ops.bmm(a.probs, g.dOg, g.dVg, true, false);
@@ -175,12 +220,6 @@ final class Attention implements AttentionBlock {
         ops.regroupHeads(g.dqRows, g.dQg, s.batch, s.seq, c.numKvHeads, c.group(), false);
         ops.regroupHeads(g.dkRows, g.dKg, s.batch, s.seq, c.numKvHeads, 1, false);
         ops.regroupHeads(g.dvRows, g.dVg, s.batch, s.seq, c.numKvHeads, 1, false);
-        RopeTable table = rope.forPositions(positions);
-        ops.rope(g.dqRows, positions, table, true);
-        ops.rope(g.dkRows, positions, table, true);
-        q.backward(x, g.dqRows, dx, false);
-        k.backward(x, g.dkRows, dx, true);
-        v.backward(x, g.dvRows, dx, true);
     }
 
     @Override

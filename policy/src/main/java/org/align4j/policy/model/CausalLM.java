@@ -53,6 +53,10 @@ public final class CausalLM {
     /** Whether teacher-forced passes apply LoRA dropout (training passes; not scoring or sampling). */
     private boolean training;
     private long pinnedPass = -1;
+    private String attnImplementation = EAGER;
+    /** transformers' attn_implementation values understood here. */
+    public static final String EAGER = "eager";
+    public static final String FLASH_ATTENTION_2 = "flash_attention_2";
 
     /** From named weights, or (weights null) freshly initialised ones (see {@link #initialize}). */
     private CausalLM(ModelConfig config, DataType dtype, Ops ops, Map<String, INDArray> weights) {
@@ -327,6 +331,7 @@ public final class CausalLM {
             m.addAdapters(adapters.config, a, 0);
             m.setAdaptersEnabled(adapters.enabled());
         }
+        m.setAttnImplementation(attnImplementation);
         return m;
     }
 
@@ -584,6 +589,36 @@ public final class CausalLM {
 
     public boolean gradientCheckpointing() {
         return gradientCheckpointing;
+    }
+
+    /**
+     * How teacher-forced passes compute attention (transformers' attn_implementation): "eager" keeps the
+     * [seq, seq] probabilities of every head for the backward pass; "flash_attention_2" uses the fused kernel
+     * ({@link Ops#flashAttentionForward}), which keeps one log-sum-exp per query instead and recomputes the
+     * probabilities in the backward pass. Multi-head latent attention (DeepSeek) always runs eager. Frees the
+     * cached buffers when the setting changes.
+     */
+    public void setAttnImplementation(String name) {
+        if (!name.equals(EAGER) && !name.equals(FLASH_ATTENTION_2)) {
+            throw new IllegalArgumentException("unknown attn_implementation '" + name + "' (known: " + EAGER + ", "
+                    + FLASH_ATTENTION_2 + ")");
+        }
+        if (name.equals(attnImplementation)) {
+            return;
+        }
+        attnImplementation = name;
+        for (DecoderLayer l : layers) {
+            if (l.attention instanceof Attention a) {
+                a.setFused(name.equals(FLASH_ATTENTION_2));
+            }
+        }
+        workspaces.values().forEach(w -> w.shape.release());
+        workspaces.clear();
+        generations.clear();
+    }
+
+    public String attnImplementation() {
+        return attnImplementation;
     }
 
     /** Bytes of activation and gradient buffers cached for teacher-forced passes (for memory tests). */

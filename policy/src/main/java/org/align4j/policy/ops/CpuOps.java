@@ -502,6 +502,188 @@ final class CpuOps implements Ops {
         }
     }
 
+    /** Host memory is not checked against an estimate (the JVM and the OS page it). */
+    @Override
+    public long deviceMemoryBytes() {
+        return -1;
+    }
+
+    @Override
+    public void flashAttentionForward(INDArray q, INDArray k, INDArray v, int[] lengths, int seq, double scale,
+                                      INDArray out, INDArray lse) {
+        AttentionDims d = AttentionDims.of(q, k, lengths, seq, lse);
+        Buf qb = Buf.of(q);
+        Buf kb = Buf.of(k);
+        Buf vb = Buf.of(v);
+        Buf ob = Buf.of(out);
+        Buf lb = Buf.of(lse);
+        int hd = d.hd;
+        // one task per (row, kv head): its keys and values are read once for the whole group of query heads
+        Parallel.rows(d.batch * d.kvHeads, (long) seq * seq * hd * d.group, (from, to) -> {
+            double[] keys = new double[seq * hd];
+            double[] values = new double[seq * hd];
+            double[] qi = new double[hd];
+            double[] acc = new double[hd];
+            for (int task = from; task < to; task++) {
+                int b = task / d.kvHeads;
+                int kv = task % d.kvHeads;
+                int len = Math.min(lengths[b], seq);
+                d.readKv(kb, vb, b, kv, len, keys, values);
+                for (int g = 0; g < d.group; g++) {
+                    int h = kv * d.group + g;
+                    for (int t = 0; t < seq; t++) {
+                        int qBase = (b * seq + t) * d.qWidth + h * hd;
+                        int li = (b * d.heads + h) * seq + t;
+                        if (t >= len) {
+                            java.util.Arrays.fill(acc, 0);
+                            ob.write(qBase, acc, hd);
+                            lb.set(li, 0);
+                            continue;
+                        }
+                        qb.read(qBase, qi, hd);
+                        java.util.Arrays.fill(acc, 0);
+                        double m = Double.NEGATIVE_INFINITY;
+                        double l = 0;
+                        for (int j = 0; j <= t; j++) {
+                            int ko = j * hd;
+                            double sc = 0;
+                            for (int i = 0; i < hd; i++) {
+                                sc += qi[i] * keys[ko + i];
+                            }
+                            sc *= scale;
+                            if (sc > m) {
+                                // a new running maximum: rescale what was summed so far (online softmax)
+                                double corr = Math.exp(m - sc);
+                                l *= corr;
+                                for (int i = 0; i < hd; i++) {
+                                    acc[i] *= corr;
+                                }
+                                m = sc;
+                            }
+                            double p = Math.exp(sc - m);
+                            l += p;
+                            for (int i = 0; i < hd; i++) {
+                                acc[i] += p * values[ko + i];
+                            }
+                        }
+                        for (int i = 0; i < hd; i++) {
+                            acc[i] /= l;
+                        }
+                        ob.write(qBase, acc, hd);
+                        lb.set(li, m + Math.log(l));
+                    }
+                }
+            }
+        });
+    }
+
+    @Override
+    public void flashAttentionBackward(INDArray q, INDArray k, INDArray v, INDArray out, INDArray lse, INDArray dOut,
+                                       int[] lengths, int seq, double scale, INDArray dq, INDArray dk, INDArray dv) {
+        AttentionDims d = AttentionDims.of(q, k, lengths, seq, lse);
+        Buf qb = Buf.of(q);
+        Buf kb = Buf.of(k);
+        Buf vb = Buf.of(v);
+        Buf ob = Buf.of(out);
+        Buf lb = Buf.of(lse);
+        Buf gb = Buf.of(dOut);
+        Buf dqb = Buf.of(dq);
+        Buf dkb = Buf.of(dk);
+        Buf dvb = Buf.of(dv);
+        int hd = d.hd;
+        Parallel.rows(d.batch * d.kvHeads, 2L * seq * seq * hd * d.group, (from, to) -> {
+            double[] keys = new double[seq * hd];
+            double[] values = new double[seq * hd];
+            double[] dKeys = new double[seq * hd];
+            double[] dValues = new double[seq * hd];
+            double[] qi = new double[hd];
+            double[] oi = new double[hd];
+            double[] gi = new double[hd];
+            double[] dqi = new double[hd];
+            for (int task = from; task < to; task++) {
+                int b = task / d.kvHeads;
+                int kv = task % d.kvHeads;
+                int len = Math.min(lengths[b], seq);
+                d.readKv(kb, vb, b, kv, len, keys, values);
+                java.util.Arrays.fill(dKeys, 0);
+                java.util.Arrays.fill(dValues, 0);
+                for (int g = 0; g < d.group; g++) {
+                    int h = kv * d.group + g;
+                    for (int t = 0; t < seq; t++) {
+                        int qBase = (b * seq + t) * d.qWidth + h * hd;
+                        java.util.Arrays.fill(dqi, 0);
+                        if (t < len) {
+                            qb.read(qBase, qi, hd);
+                            ob.read(qBase, oi, hd);
+                            gb.read(qBase, gi, hd);
+                            double dsum = 0;
+                            for (int i = 0; i < hd; i++) {
+                                dsum += gi[i] * oi[i];
+                            }
+                            double lse0 = lb.get((b * d.heads + h) * seq + t);
+                            for (int j = 0; j <= t; j++) {
+                                int ko = j * hd;
+                                double sc = 0;
+                                double dp = 0;
+                                for (int i = 0; i < hd; i++) {
+                                    sc += qi[i] * keys[ko + i];
+                                    dp += gi[i] * values[ko + i];
+                                }
+                                double p = Math.exp(sc * scale - lse0);
+                                double ds = p * (dp - dsum) * scale;
+                                for (int i = 0; i < hd; i++) {
+                                    dValues[ko + i] += p * gi[i];
+                                    dqi[i] += ds * keys[ko + i];
+                                    dKeys[ko + i] += ds * qi[i];
+                                }
+                            }
+                        }
+                        dqb.write(qBase, dqi, hd);
+                    }
+                }
+                for (int j = 0; j < seq; j++) {
+                    int base = (b * seq + j) * d.kvWidth + kv * hd;
+                    System.arraycopy(dKeys, j * hd, qi, 0, hd);
+                    dkb.write(base, qi, hd);
+                    System.arraycopy(dValues, j * hd, qi, 0, hd);
+                    dvb.write(base, qi, hd);
+                }
+            }
+        });
+    }
+
+    /** The sizes of a fused attention call, read off its arrays. */
+    private record AttentionDims(int batch, int heads, int kvHeads, int group, int hd, int qWidth, int kvWidth,
+                                 int seq) {
+        static AttentionDims of(INDArray q, INDArray k, int[] lengths, int seq, INDArray lse) {
+            int batch = lengths.length;
+            int heads = Math.toIntExact(lse.length() / ((long) batch * seq));
+            int qWidth = cols(q);
+            int kvWidth = cols(k);
+            int hd = qWidth / heads;
+            int kvHeads = kvWidth / hd;
+            if (rows(q) != batch * seq || rows(k) != batch * seq || heads * hd != qWidth || kvHeads * hd != kvWidth
+                    || kvHeads == 0 || heads % kvHeads != 0) {
+                throw new IllegalArgumentException("flash attention: q " + java.util.Arrays.toString(q.shape())
+                        + ", k " + java.util.Arrays.toString(k.shape()) + ", lse " + lse.length() + " for batch "
+                        + batch + " x seq " + seq);
+            }
+            return new AttentionDims(batch, heads, kvHeads, heads / kvHeads, hd, qWidth, kvWidth, seq);
+        }
+
+        /** Keys and values of row b, kv head kv, positions [0, len), into [len, hd] arrays. */
+        void readKv(Buf kb, Buf vb, int b, int kv, int len, double[] keys, double[] values) {
+            double[] row = new double[hd];
+            for (int j = 0; j < len; j++) {
+                int base = (b * seq + j) * kvWidth + kv * hd;
+                kb.read(base, row, hd);
+                System.arraycopy(row, 0, keys, j * hd, hd);
+                vb.read(base, row, hd);
+                System.arraycopy(row, 0, values, j * hd, hd);
+            }
+        }
+    }
+
     @Override
     public void decodeAttention(INDArray q, INDArray kCache, INDArray vCache, int[] lengths, INDArray out,
                                 int group, double scale, INDArray scratch) {

@@ -57,6 +57,25 @@ public interface Ops {
     /** In place: dScores = p * (dP - rowsum(dP * p)) * scale, where dScores arrives holding dP. */
     void softmaxBackward(INDArray p, INDArray dScores, double scale);
 
+    /**
+     * Causal attention that never materialises [seq, seq] scores (FlashAttention-2's online softmax). q [batch *
+     * seq, heads * headDim], k and v [batch * seq, kvHeads * headDim] are projection rows (RoPE applied); query
+     * head h reads key/value head h / (heads / kvHeads), so grouped-query attention copies no keys. Row b has
+     * lengths[b] real positions (batch = lengths.length): query t < lengths[b] attends keys j <= t with softmax
+     * over scale * q.k; padded queries get out = 0. out [batch * seq, heads * headDim] is overwritten, and lse
+     * [batch * heads * seq] receives each query's log-sum-exp of the scaled scores (0 for padding), which the
+     * backward pass needs.
+     */
+    void flashAttentionForward(INDArray q, INDArray k, INDArray v, int[] lengths, int seq, double scale, INDArray out,
+                               INDArray lse);
+
+    /**
+     * The backward pass of {@link #flashAttentionForward} (FlashAttention-2: probabilities recomputed from lse,
+     * D = rowsum(dOut * out)). dq, dk and dv (shaped as q, k, v) are overwritten; padded positions get 0.
+     */
+    void flashAttentionBackward(INDArray q, INDArray k, INDArray v, INDArray out, INDArray lse, INDArray dOut,
+                                int[] lengths, int seq, double scale, INDArray dq, INDArray dk, INDArray dv);
+
     /** h = silu(gate) * up. */
     void swiGluForward(INDArray gate, INDArray up, INDArray h);
 
@@ -206,6 +225,9 @@ public interface Ops {
     default void editOnHost(Runnable edit, INDArray... arrays) {
         edit.run();
     }
+
+    /** Total memory of the device the arrays live on, for the memory estimate; -1 for the host (not checked). */
+    long deviceMemoryBytes();
 
     /** Short name of the backend, for logs and benchmarks ("cpu", "cuda"). */
     default String name() {

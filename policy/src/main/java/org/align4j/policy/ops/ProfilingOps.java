@@ -55,6 +55,11 @@ public final class ProfilingOps implements Ops {
     }
 
     @Override
+    public long deviceMemoryBytes() {
+        return delegate.deviceMemoryBytes();
+    }
+
+    @Override
     public String name() {
         return delegate.name() + "+profile";
     }
@@ -113,6 +118,22 @@ public final class ProfilingOps implements Ops {
         long start = System.nanoTime();
         delegate.biasBackward(dy, db);
         record("biasBackward", start);
+    }
+
+    @Override
+    public void flashAttentionForward(INDArray q, INDArray k, INDArray v, int[] lengths, int seq, double scale,
+                                      INDArray out, INDArray lse) {
+        long start = System.nanoTime();
+        delegate.flashAttentionForward(q, k, v, lengths, seq, scale, out, lse);
+        record("flashAttentionForward", start);
+    }
+
+    @Override
+    public void flashAttentionBackward(INDArray q, INDArray k, INDArray v, INDArray out, INDArray lse, INDArray dOut,
+                                       int[] lengths, int seq, double scale, INDArray dq, INDArray dk, INDArray dv) {
+        long start = System.nanoTime();
+        delegate.flashAttentionBackward(q, k, v, out, lse, dOut, lengths, seq, scale, dq, dk, dv);
+        record("flashAttentionBackward", start);
     }
 
     @Override

@@ -87,6 +87,7 @@ public final class SftTrainer implements TrainingStep {
             TrainedModel.adapt(model, config);
         }
         config.applyTo(model);
+        config.checkMemory(model, false, config.batchSize, config.maxLength, 0, 0);
         train = SftDataset.read(Paths.get(config.trainFile), tokenizer, config.maxLength, config.completionOnlyLoss,
                 config.assistantOnlyLoss, 0);
         eval = config.evalFile == null ? List.of()

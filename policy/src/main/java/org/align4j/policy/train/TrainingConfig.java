@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.align4j.policy.model.LoraConfig;
 import org.align4j.policy.model.ModelConfig;
+import org.align4j.policy.model.MemoryEstimate;
 import org.align4j.policy.ops.Ops;
 import org.align4j.policy.util.BadInputException;
 
@@ -78,15 +79,35 @@ public class TrainingConfig implements ConfigLoader.Validated {
      * of compute per step. Gradients are the same.
      */
     public boolean gradientCheckpointing = false;
+    /**
+     * Attention of training passes (transformers' name): eager keeps [seq, seq] probabilities per head;
+     * flash_attention_2 runs the fused online-softmax kernel, which never holds them (DeepSeek's latent attention
+     * always runs eager).
+     */
+    public String attnImplementation = CausalLM.EAGER;
 
     /**
      * Applies the settings that live in the trained model (balance loss weight, LM head chunk size, gradient
-     * checkpointing).
+     * checkpointing, attention implementation).
      */
     public void applyTo(CausalLM model) {
         model.setMoeAuxLossWeight(moeAuxLossWeight);
         model.setLmHeadChunkSize(lmHeadChunkSize);
         model.setGradientCheckpointing(gradientCheckpointing);
+        model.setAttnImplementation(attnImplementation);
+    }
+
+    /**
+     * Refuses, before the run starts, a run whose estimated peak device memory (see {@link MemoryEstimate}) exceeds
+     * the device's: trainSequences x trainLength tokens per micro-batch, sampleRows sequences of sampleLength
+     * positions decoded at once (0 when the run does not sample). Nothing is checked on the CPU backend.
+     */
+    public void checkMemory(CausalLM model, boolean reference, int trainSequences, int trainLength, int sampleRows,
+                            int sampleLength) {
+        MemoryEstimate.Run run = new MemoryEstimate.Run(model.dataType().width(), trainSequences, trainLength,
+                sampleRows, sampleLength, reference, gradientCheckpointing,
+                CausalLM.FLASH_ATTENTION_2.equals(attnImplementation), lmHeadChunkSize);
+        MemoryEstimate.of(model.config(), run).requireFits(model.ops().deviceMemoryBytes(), run);
     }
 
     // LoRA (TRL's ModelConfig names and defaults; see docs/lora.md)
@@ -169,6 +190,10 @@ public class TrainingConfig implements ConfigLoader.Validated {
         atLeast("warmup_steps", warmupSteps, 0);
         atLeast("moe_aux_loss_weight", moeAuxLossWeight, 0);
         atLeast("lm_head_chunk_size", lmHeadChunkSize, -1);
+        if (!CausalLM.EAGER.equals(attnImplementation) && !CausalLM.FLASH_ATTENTION_2.equals(attnImplementation)) {
+            throw new BadInputException("unknown attn_implementation '" + attnImplementation + "' (known: "
+                    + CausalLM.EAGER + ", " + CausalLM.FLASH_ATTENTION_2 + ")");
+        }
         if (maxSteps <= 0 && !(numTrainEpochs > 0)) {
             throw new BadInputException("set max_steps or a positive num_train_epochs");
         }

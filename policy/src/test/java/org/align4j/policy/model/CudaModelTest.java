@@ -243,4 +243,57 @@ class CudaModelTest {
             assertTrue(err < 1e-10, name + " differs by " + err);
         });
     }
+
+    /** RoPE scaling on the GPU (the rope kernel's cos/sin scale, DeepSeek's YaRN softmax correction). */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama3", "linear", "dynamic", "deepseek_v3_yarn", "deepseek_v2_yarn"})
+    void ropeScalingMatchesTransformers(String name) throws IOException {
+        Path dir = HfConformanceTest.fixture("rope/" + name);
+        JsonNode exp = HfConformanceTest.expected(dir);
+        CausalLM m = HfCheckpoint.load(dir);
+        assertEquals("cuda", m.ops().name());
+        int[][] input = HfConformanceTest.ids(exp.get("input_ids"));
+        double[][] lp = m.forward(TokenBatch.of(input)).tokenLogProbs();
+        double lpErr = 0;
+        for (int b = 0; b < input.length; b++) {
+            for (int t = 0; t < lp[b].length; t++) {
+                lpErr = Math.max(lpErr, Math.abs(exp.get("token_logprobs").get(b).get(t).asDouble() - lp[b][t]));
+            }
+        }
+        System.out.println(name + " on cuda: max |log-prob - transformers| = " + lpErr);
+        assertTrue(lpErr < 1e-4, "max |log-prob - transformers| = " + lpErr);
+    }
+
+    /**
+     * The fused attention kernels inside the model, with checkpointing and a chunked LM head, in float64 against
+     * the CPU backend's eager path: log-probs and every gradient.
+     */
+    @Test
+    void fusedAttentionCheckpointingAndChunkedHeadAgreeWithTheCpuEagerPath() {
+        ModelConfig c = CausalLMGradientTest.tiny(ModelConfig.QWEN2, false);
+        CausalLM onGpu = gpuModel(ModelConfig.QWEN2, false, 37);
+        onGpu.setAttnImplementation(CausalLM.FLASH_ATTENTION_2);
+        onGpu.setGradientCheckpointing(true);
+        onGpu.setLmHeadChunkSize(5);
+        CausalLM onCpu = CausalLM.fromWeights(c, onGpu.weights(), DataType.DOUBLE, Ops.cpu());
+        TokenBatch b = CausalLMGradientTest.batch();
+        double[][] coef = CausalLMGradientTest.coefficients(b, 6);
+        double[][][] lp = new double[2][][];
+        int i = 0;
+        for (CausalLM m : List.of(onCpu, onGpu)) {
+            m.zeroGrad();
+            Forward f = m.forward(b);
+            lp[i++] = f.tokenLogProbs();
+            f.backward(coef);
+        }
+        for (int r = 0; r < lp[0].length; r++) {
+            assertArrayEquals(lp[0][r], lp[1][r], 1e-10);
+        }
+        for (Parameter p : onCpu.parameters()) {
+            INDArray g = onGpu.parameter(p.name()).grad();
+            gpu.toHost(g);
+            double err = g.sub(p.grad()).amaxNumber().doubleValue();
+            assertTrue(err < 1e-10, p.name() + " differs by " + err);
+        }
+    }
 }

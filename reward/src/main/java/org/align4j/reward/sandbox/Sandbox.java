@@ -46,6 +46,7 @@ public final class Sandbox {
     /** Sandbox uids are drawn from here: far above any real account and the usual subuid ranges. */
     private static final int UID_BASE = 1_900_000_000;
     private static final int UID_SPAN = 100_000_000;
+    private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(30);
 
     private final HostSupport host;
     private final IsolationMode method;
@@ -80,12 +81,14 @@ public final class Sandbox {
         boolean canDrop = host.root() && host.setpriv().isPresent();
         String uidNote = !host.root() ? "not running as root" : canDrop ? "" : "setpriv is not installed";
         Sandbox sandbox = new Sandbox(host, method, canDrop, uidNote, limits);
-        SandboxResult probed = sandbox.run(probe);
+        // The probe may start slowly on a loaded machine: it gets at least 30 s whatever the runs' limit.
+        SandboxLimits probeLimits = limits.timeout().compareTo(PROBE_TIMEOUT) >= 0 ? limits : limits.withTimeout(PROBE_TIMEOUT);
+        SandboxResult probed = sandbox.run(probe, probeLimits);
         if (!succeeded(probed) && canDrop) {
             String why = firstLine(probed.output());
             Sandbox withoutUid = new Sandbox(host, method, false, "the interpreter cannot run as an unprivileged uid (exit "
                     + probed.exitCode() + (why.isEmpty() ? "" : ": " + why) + ")", limits);
-            SandboxResult second = withoutUid.run(probe);
+            SandboxResult second = withoutUid.run(probe, probeLimits);
             if (succeeded(second)) {
                 sandbox = withoutUid;
                 probed = second;
@@ -154,6 +157,10 @@ public final class Sandbox {
 
     /** Runs {@code job} in a fresh directory, which is deleted afterwards. */
     public SandboxResult run(SandboxJob job) {
+        return run(job, limits);
+    }
+
+    private SandboxResult run(SandboxJob job, SandboxLimits limits) {
         Path dir = null;
         try {
             dir = Files.createTempDirectory("align4j-sandbox-");
@@ -161,7 +168,7 @@ public final class Sandbox {
                 Files.writeString(dir.resolve(f.getKey()), f.getValue(), StandardCharsets.UTF_8);
             }
             int uid = dropUid ? UID_BASE + RANDOM.nextInt(UID_SPAN) : -1;
-            return execute(job, dir, uid);
+            return execute(job, dir, uid, limits);
         } catch (IOException e) {
             throw new IllegalStateException("sandbox run failed to start: " + e.getMessage(), e);
         } catch (InterruptedException e) {
@@ -174,7 +181,8 @@ public final class Sandbox {
         }
     }
 
-    private SandboxResult execute(SandboxJob job, Path dir, int uid) throws IOException, InterruptedException {
+    private SandboxResult execute(SandboxJob job, Path dir, int uid, SandboxLimits limits)
+            throws IOException, InterruptedException {
         boolean useBwrap = method == IsolationMode.BWRAP;
         boolean unshare = method == IsolationMode.UNSHARE;
         String work = useBwrap ? BwrapCommand.WORK : unshare ? UnshareCommand.WORK : dir.toString();
@@ -208,7 +216,7 @@ public final class Sandbox {
                 Files.setAttribute(dir, "unix:gid", uid);
             }
         }
-        command.addAll(LimitsCommand.rlimits(host, limits, processLimit(uid)));
+        command.addAll(LimitsCommand.rlimits(host, limits, processLimit(uid, limits)));
         command.addAll(job.command());
 
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
@@ -243,7 +251,7 @@ public final class Sandbox {
      * RLIMIT_NPROC counts every task of the real uid, host-wide. A fresh uid starts at zero; our own
      * uid (not root) already has the trainer's threads, so the allowance goes on top of them.
      */
-    private int processLimit(int uid) {
+    private int processLimit(int uid, SandboxLimits limits) {
         if (uid >= 0 || host.root()) {
             return limits.maxProcesses();
         }

@@ -184,6 +184,11 @@ public final class CudaOps implements Ops {
         return true;
     }
 
+    @Override
+    public long deviceMemoryBytes() {
+        return gpu.totalMemory();
+    }
+
     /** Device, architecture and matrix precision, for logs. */
     public String describe() {
         return gpu.name + " (sm_" + gpu.major + gpu.minor + ", " + gpu.multiprocessors + " SMs), float32 matmuls in "
@@ -817,6 +822,14 @@ public final class CudaOps implements Ops {
         exit();
     }
 
+    /** Below this many (row, head) blocks a decoding step splits long contexts across blocks (flash-decoding). */
+    private int splitBelowBlocks() {
+        return 2 * gpu.multiprocessors;
+    }
+
+    /** Positions per block of flash-decoding. */
+    private static final int DECODE_CHUNK = 256;
+
     @Override
     public synchronized void decodeAttention(INDArray q, INDArray kCache, INDArray vCache, int[] lengths, INDArray out,
                                              int group, double scale, INDArray scratchArr) {
@@ -832,10 +845,97 @@ public final class CudaOps implements Ops {
         int heads = kvHeads * group;
         KernelModule k = kernels(q);
         int threads = 128;
-        gpu.arg(in(q)).arg(in(kCache)).arg(in(vCache)).arg(ints(lengths)).arg(out(out)).argInt(heads).argInt(kvHeads)
-                .argInt(group).argInt(cap).argInt(hd).argDouble(scale);
-        gpu.launch(k.get(K.decode_attention), lengths.length * heads, 1, threads, 1, (threads / 32) * hd * 8);
+        int blocks = lengths.length * heads;
+        int longest = 0;
+        for (int len : lengths) {
+            longest = Math.max(longest, len);
+        }
+        int splits = Math.min((longest + DECODE_CHUNK - 1) / DECODE_CHUNK,
+                (splitBelowBlocks() + blocks - 1) / blocks);
+        if (splits <= 1) {
+            gpu.arg(in(q)).arg(in(kCache)).arg(in(vCache)).arg(ints(lengths)).arg(out(out)).argInt(heads)
+                    .argInt(kvHeads).argInt(group).argInt(cap).argInt(hd).argDouble(scale);
+            gpu.launch(k.get(K.decode_attention), blocks, 1, threads, 1, (threads / 32) * hd * 8);
+        } else {
+            // flash-decoding: few (row, head) pairs and a long context, so each pair's positions go to several
+            // blocks whose partial softmax sums are merged after
+            int chunk = (longest + splits - 1) / splits;
+            long part = work(8L * blocks * splits * (hd + 2));
+            long lens = ints(lengths);
+            gpu.arg(in(q)).arg(in(kCache)).arg(in(vCache)).arg(lens).arg(part).argInt(heads).argInt(kvHeads)
+                    .argInt(group).argInt(cap).argInt(hd).argDouble(scale).argInt(chunk);
+            gpu.launch(k.get(K.decode_attention_split), blocks, splits, threads, 1, (threads / 32) * hd * 8);
+            gpu.arg(part).arg(lens).arg(out(out)).argInt(heads).argInt(splits).argInt(hd);
+            gpu.launch(k.get(K.decode_combine), blocks, 1, 128, 1, 0);
+        }
         exit();
+    }
+
+    private long work;
+    private long workBytes;
+
+    /** A device scratch buffer of at least this many bytes, kept and grown between calls (one stream: no overlap). */
+    private long work(long bytes) {
+        if (workBytes < bytes) {
+            if (work != 0) {
+                gpu.free(work, workBytes);
+            }
+            workBytes = Math.max(bytes, 2 * workBytes);
+            work = gpu.alloc(workBytes);
+        }
+        return work;
+    }
+
+    /** Warps (query or key rows) per block of the fused attention kernels. */
+    private static final int FLASH_WARPS = 4;
+
+    @Override
+    public synchronized void flashAttentionForward(INDArray q, INDArray kArr, INDArray v, int[] lengths, int seq,
+                                                   double scale, INDArray out, INDArray lse) {
+        enter();
+        sameType(q, kArr, v, out, lse);
+        int batch = lengths.length;
+        int heads = Math.toIntExact(lse.length() / ((long) batch * seq));
+        int hd = cols(q) / heads;
+        int kvHeads = cols(kArr) / hd;
+        checkFlash(hd, heads, kvHeads);
+        KernelModule k = kernels(q);
+        gpu.arg(in(q)).arg(in(kArr)).arg(in(v)).arg(ints(lengths)).arg(fresh(out)).arg(fresh(lse)).argInt(seq)
+                .argInt(heads).argInt(kvHeads).argInt(hd).argDouble(scale);
+        gpu.launch(k.get(K.flash_fwd), (seq + FLASH_WARPS - 1) / FLASH_WARPS, batch * heads, 32 * FLASH_WARPS, 1, 0);
+        exit();
+    }
+
+    @Override
+    public synchronized void flashAttentionBackward(INDArray q, INDArray kArr, INDArray v, INDArray out, INDArray lse,
+                                                    INDArray dOut, int[] lengths, int seq, double scale, INDArray dq,
+                                                    INDArray dk, INDArray dv) {
+        enter();
+        sameType(q, kArr, v, out, lse, dOut, dq, dk, dv);
+        int batch = lengths.length;
+        int heads = Math.toIntExact(lse.length() / ((long) batch * seq));
+        int hd = cols(q) / heads;
+        int kvHeads = cols(kArr) / hd;
+        checkFlash(hd, heads, kvHeads);
+        KernelModule k = kernels(q);
+        long dsum = work(8L * batch * heads * seq);
+        long lens = ints(lengths);
+        int rowsPerBlock = (seq + FLASH_WARPS - 1) / FLASH_WARPS;
+        gpu.arg(in(q)).arg(in(kArr)).arg(in(v)).arg(in(out)).arg(in(lse)).arg(in(dOut)).arg(lens).arg(fresh(dq))
+                .arg(dsum).argInt(seq).argInt(heads).argInt(kvHeads).argInt(hd).argDouble(scale);
+        gpu.launch(k.get(K.flash_bwd_dq), rowsPerBlock, batch * heads, 32 * FLASH_WARPS, 1, 0);
+        gpu.arg(in(q)).arg(in(kArr)).arg(in(v)).arg(in(lse)).arg(in(dOut)).arg(lens).arg(dsum).arg(fresh(dk))
+                .arg(fresh(dv)).argInt(seq).argInt(heads).argInt(kvHeads).argInt(hd).argDouble(scale);
+        gpu.launch(k.get(K.flash_bwd_dkdv), rowsPerBlock, batch * kvHeads, 32 * FLASH_WARPS, 1, 0);
+        exit();
+    }
+
+    private static void checkFlash(int hd, int heads, int kvHeads) {
+        if (hd > MAX_HEAD_DIM || kvHeads == 0 || heads % kvHeads != 0) {
+            throw new UnsupportedOperationException("cuda flash attention supports head_dim <= " + MAX_HEAD_DIM
+                    + " and heads a multiple of kv heads, got head_dim " + hd + ", " + heads + " heads, " + kvHeads
+                    + " kv heads");
+        }
     }
 
     @Override

@@ -16,6 +16,7 @@ import static org.bytedeco.cuda.global.cudart.cudaGetDeviceCount;
 import static org.bytedeco.cuda.global.cudart.cudaGetErrorString;
 import static org.bytedeco.cuda.global.cudart.cudaGetLastError;
 import static org.bytedeco.cuda.global.cudart.cudaMalloc;
+import static org.bytedeco.cuda.global.cudart.cudaMemGetInfo;
 import static org.bytedeco.cuda.global.cudart.cudaMallocHost;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyAsync;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToDevice;
@@ -180,6 +181,14 @@ final class Gpu {
         }
         long mb2 = 2L << 20;
         return (b + mb2 - 1) / mb2 * mb2;
+    }
+
+    /** Total device memory in bytes. */
+    long totalMemory() {
+        org.bytedeco.javacpp.SizeTPointer free = new org.bytedeco.javacpp.SizeTPointer(1);
+        org.bytedeco.javacpp.SizeTPointer total = new org.bytedeco.javacpp.SizeTPointer(1);
+        check(cudaMemGetInfo(free, total), "cudaMemGetInfo");
+        return total.get();
     }
 
     /** Device memory of at least {@code bytes}; give it back with {@link #free} and the same size. */

@@ -33,7 +33,8 @@ final class KernelModule {
         embedding_fwd, embedding_bwd, rmsnorm_fwd, rmsnorm_bwd_dx, col_sum, add_bias, rope, regroup,
         causal_softmax, softmax_bwd, swiglu_fwd, swiglu_bwd, logprobs_fwd, logprobs_bwd, add_inplace, scale,
         sumsq_partial, nonfinite, adamw, write_kv, copy_cache_row, decode_attention, sample_rows, gather_heads,
-        rope_slice, gather_rows, scatter_add_rows, gathered_row_dots, latent_decode_attention, dropout
+        rope_slice, gather_rows, scatter_add_rows, gathered_row_dots, latent_decode_attention, dropout,
+        decode_attention_split, decode_combine, flash_fwd, flash_bwd_dq, flash_bwd_dkdv
     }
 
     private final EnumMap<K, CUfunc_st> functions = new EnumMap<>(K.class);

@@ -433,6 +433,285 @@ extern "C" __global__ void decode_attention(const real* q, const real* kc, const
     }
 }
 
+// Flash-decoding: decode_attention with the positions of each (row, query head) split into gridDim.y chunks
+// of `chunk` positions, one block each, so that a long context keeps every SM busy even for a small batch.
+// Each block writes its partial (max, sum of weights, weighted values) to part[((b * heads + h) * splits + s) *
+// (hd + 2)]: [0] = max, [1] = sum, [2 ..] = values; decode_combine merges them.
+extern "C" __global__ void decode_attention_split(const real* q, const real* kc, const real* vc, const int* lengths,
+                                                  acc* part, int heads, int kvHeads, int group, int cap, int hd,
+                                                  double scale, int chunk) {
+    __shared__ acc sm[32];
+    __shared__ acc sl[32];
+    extern __shared__ acc sacc[];
+    int b = blockIdx.x / heads, h = blockIdx.x % heads;
+    int s = blockIdx.y, splits = gridDim.y;
+    int len = lengths[b];
+    if (len <= 0) return;
+    int j0 = s * chunk, j1 = min(len, j0 + chunk);
+    int kv = h / group;
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    const real* qp = q + ((i64)b * heads + h) * hd;
+    i64 cb = ((i64)b * kvHeads + kv) * cap * hd;
+    acc qv[MAXC], o[MAXC];
+#pragma unroll
+    for (int c = 0; c < MAXC; c++) {
+        int e = lane + 32 * c;
+        qv[c] = e < hd ? (acc)qp[e] : 0.0;
+        o[c] = 0;
+    }
+    acc m = NEG_INF, l = 0;
+    for (int j = j0 + w; j < j1; j += nw) {
+        const real* kr = kc + cb + (i64)j * hd;
+        acc dot = 0;
+#pragma unroll
+        for (int c = 0; c < MAXC; c++) {
+            int e = lane + 32 * c;
+            if (e < hd) dot += qv[c] * (acc)kr[e];
+        }
+        dot = warp_sum(dot) * scale;
+        acc mn = fmax(m, dot);
+        acc corr = exp(m - mn);
+        acc pj = exp(dot - mn);
+        l = l * corr + pj;
+        const real* vr = vc + cb + (i64)j * hd;
+#pragma unroll
+        for (int c = 0; c < MAXC; c++) {
+            int e = lane + 32 * c;
+            if (e < hd) o[c] = o[c] * corr + pj * (acc)vr[e];
+        }
+        m = mn;
+    }
+    if (lane == 0) {
+        sm[w] = m;
+        sl[w] = l;
+    }
+#pragma unroll
+    for (int c = 0; c < MAXC; c++) {
+        int e = lane + 32 * c;
+        if (e < hd) sacc[w * hd + e] = o[c];
+    }
+    __syncthreads();
+    acc M = NEG_INF;
+    for (int k = 0; k < nw; k++) M = fmax(M, sm[k]);
+    acc L = 0;
+    for (int k = 0; k < nw; k++) {
+        if (sm[k] != NEG_INF) L += sl[k] * exp(sm[k] - M);
+    }
+    acc* pp = part + (((i64)b * heads + h) * splits + s) * (hd + 2);
+    if (threadIdx.x == 0) {
+        pp[0] = M;
+        pp[1] = L;
+    }
+    for (int e = threadIdx.x; e < hd; e += blockDim.x) {
+        acc t = 0;
+        for (int k = 0; k < nw; k++) {
+            if (sm[k] != NEG_INF) t += sacc[k * hd + e] * exp(sm[k] - M);
+        }
+        pp[2 + e] = t;
+    }
+}
+
+// Merges the partials of decode_attention_split: one block per (row, query head); rows with length 0 untouched.
+extern "C" __global__ void decode_combine(const acc* part, const int* lengths, real* out, int heads, int splits,
+                                          int hd) {
+    int b = blockIdx.x / heads, h = blockIdx.x % heads;
+    if (lengths[b] <= 0) return;
+    const acc* pp = part + ((i64)b * heads + h) * splits * (hd + 2);
+    acc M = NEG_INF;
+    for (int s = 0; s < splits; s++) M = fmax(M, pp[(i64)s * (hd + 2)]);
+    acc L = 0;
+    for (int s = 0; s < splits; s++) {
+        acc ms = pp[(i64)s * (hd + 2)];
+        if (ms != NEG_INF) L += pp[(i64)s * (hd + 2) + 1] * exp(ms - M);
+    }
+    for (int e = threadIdx.x; e < hd; e += blockDim.x) {
+        acc t = 0;
+        for (int s = 0; s < splits; s++) {
+            acc ms = pp[(i64)s * (hd + 2)];
+            if (ms != NEG_INF) t += pp[(i64)s * (hd + 2) + 2 + e] * exp(ms - M);
+        }
+        out[((i64)b * heads + h) * hd + e] = (real)(t / L);
+    }
+}
+
+// Fused causal attention (FlashAttention-2's online softmax; the [seq, seq] scores never exist). q [batch * seq,
+// heads * hd], k and v [batch * seq, kvHeads * hd]; query head h reads kv head h / (heads / kvHeads). One warp per
+// query row (blockIdx.y = b * heads + h, t = blockIdx.x * warps + warp), lanes holding head-dim slices of q and of
+// the output (hd <= 32 * MAXC); keys j <= t < lengths[b]. lse [batch * heads * seq] gets the log-sum-exp of the
+// scaled scores; padded queries get out = 0 and lse = 0.
+extern "C" __global__ void flash_fwd(const real* q, const real* k, const real* v, const int* lengths, real* out,
+                                     real* lse, int seq, int heads, int kvHeads, int hd, double scale) {
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    int bh = blockIdx.y;
+    int b = bh / heads, h = bh % heads;
+    int t = blockIdx.x * warps + w;
+    if (t >= seq) return;
+    int kv = h / (heads / kvHeads);
+    int len = min(lengths[b], seq);
+    i64 qBase = ((i64)b * seq + t) * heads * hd + (i64)h * hd;
+    i64 li = (i64)bh * seq + t;
+    if (t >= len) {
+        for (int e = lane; e < hd; e += 32) out[qBase + e] = 0;
+        if (lane == 0) lse[li] = 0;
+        return;
+    }
+    acc qv[MAXC], o[MAXC];
+#pragma unroll
+    for (int c = 0; c < MAXC; c++) {
+        int e = lane + 32 * c;
+        qv[c] = e < hd ? (acc)q[qBase + e] : 0.0;
+        o[c] = 0;
+    }
+    acc m = NEG_INF, l = 0;
+    for (int j = 0; j <= t; j++) {
+        i64 kBase = ((i64)b * seq + j) * kvHeads * hd + (i64)kv * hd;
+        acc dot = 0;
+#pragma unroll
+        for (int c = 0; c < MAXC; c++) {
+            int e = lane + 32 * c;
+            if (e < hd) dot += qv[c] * (acc)k[kBase + e];
+        }
+        dot = warp_sum(dot) * scale;
+        acc mn = fmax(m, dot);
+        acc corr = exp(m - mn);
+        acc p = exp(dot - mn);
+        l = l * corr + p;
+#pragma unroll
+        for (int c = 0; c < MAXC; c++) {
+            int e = lane + 32 * c;
+            if (e < hd) o[c] = o[c] * corr + p * (acc)v[kBase + e];
+        }
+        m = mn;
+    }
+#pragma unroll
+    for (int c = 0; c < MAXC; c++) {
+        int e = lane + 32 * c;
+        if (e < hd) out[qBase + e] = (real)(o[c] / l);
+    }
+    if (lane == 0) lse[li] = (real)(m + log(l));
+}
+
+// Backward of flash_fwd, part 1 (same grid): per query row, D = rowsum(dOut * out) into dsum (kept for part 2)
+// and dq = sum_j scale * p_j * (dOut . v_j - D) * k_j with p_j = exp(scale * q . k_j - lse) recomputed.
+extern "C" __global__ void flash_bwd_dq(const real* q, const real* k, const real* v, const real* out,
+                                        const real* lse, const real* dout, const int* lengths, real* dq, acc* dsum,
+                                        int seq, int heads, int kvHeads, int hd, double scale) {
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    int bh = blockIdx.y;
+    int b = bh / heads, h = bh % heads;
+    int t = blockIdx.x * warps + w;
+    if (t >= seq) return;
+    int kv = h / (heads / kvHeads);
+    int len = min(lengths[b], seq);
+    i64 qBase = ((i64)b * seq + t) * heads * hd + (i64)h * hd;
+    i64 li = (i64)bh * seq + t;
+    if (t >= len) {
+        for (int e = lane; e < hd; e += 32) dq[qBase + e] = 0;
+        if (lane == 0) dsum[li] = 0;
+        return;
+    }
+    acc qv[MAXC], gv[MAXC], dqv[MAXC];
+    acc d = 0;
+#pragma unroll
+    for (int c = 0; c < MAXC; c++) {
+        int e = lane + 32 * c;
+        qv[c] = e < hd ? (acc)q[qBase + e] : 0.0;
+        gv[c] = e < hd ? (acc)dout[qBase + e] : 0.0;
+        if (e < hd) d += gv[c] * (acc)out[qBase + e];
+        dqv[c] = 0;
+    }
+    d = warp_sum(d);
+    if (lane == 0) dsum[li] = d;
+    acc L = (acc)lse[li];
+    for (int j = 0; j <= t; j++) {
+        i64 kBase = ((i64)b * seq + j) * kvHeads * hd + (i64)kv * hd;
+        acc s = 0, dp = 0;
+#pragma unroll
+        for (int c = 0; c < MAXC; c++) {
+            int e = lane + 32 * c;
+            if (e < hd) {
+                s += qv[c] * (acc)k[kBase + e];
+                dp += gv[c] * (acc)v[kBase + e];
+            }
+        }
+        s = warp_sum(s);
+        dp = warp_sum(dp);
+        acc p = exp(s * scale - L);
+        acc ds = p * (dp - d) * scale;
+#pragma unroll
+        for (int c = 0; c < MAXC; c++) {
+            int e = lane + 32 * c;
+            if (e < hd) dqv[c] += ds * (acc)k[kBase + e];
+        }
+    }
+#pragma unroll
+    for (int c = 0; c < MAXC; c++) {
+        int e = lane + 32 * c;
+        if (e < hd) dq[qBase + e] = (real)dqv[c];
+    }
+}
+
+// Backward part 2: one warp per key row j of a kv head (blockIdx.y = b * kvHeads + kv), summing over the query
+// heads of its group and the queries t in [j, lengths[b]): dv_j = sum p * dOut_t, dk_j = sum scale * p * (dOut_t .
+// v_j - D_t) * q_t. Each key row is owned by one warp, so no atomics; padded key rows get 0.
+extern "C" __global__ void flash_bwd_dkdv(const real* q, const real* k, const real* v, const real* lse,
+                                          const real* dout, const int* lengths, const acc* dsum, real* dk, real* dv,
+                                          int seq, int heads, int kvHeads, int hd, double scale) {
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    int bk = blockIdx.y;
+    int b = bk / kvHeads, kv = bk % kvHeads;
+    int j = blockIdx.x * warps + w;
+    if (j >= seq) return;
+    int group = heads / kvHeads;
+    int len = min(lengths[b], seq);
+    i64 kBase = ((i64)b * seq + j) * kvHeads * hd + (i64)kv * hd;
+    acc kvv[MAXC], vv[MAXC], dkv[MAXC], dvv[MAXC];
+#pragma unroll
+    for (int c = 0; c < MAXC; c++) {
+        int e = lane + 32 * c;
+        kvv[c] = (e < hd && j < len) ? (acc)k[kBase + e] : 0.0;
+        vv[c] = (e < hd && j < len) ? (acc)v[kBase + e] : 0.0;
+        dkv[c] = 0;
+        dvv[c] = 0;
+    }
+    for (int g = 0; g < group && j < len; g++) {
+        int h = kv * group + g;
+        for (int t = j; t < len; t++) {
+            i64 qBase = ((i64)b * seq + t) * heads * hd + (i64)h * hd;
+            i64 li = ((i64)b * heads + h) * seq + t;
+            acc s = 0, dp = 0;
+#pragma unroll
+            for (int c = 0; c < MAXC; c++) {
+                int e = lane + 32 * c;
+                if (e < hd) {
+                    s += (acc)q[qBase + e] * kvv[c];
+                    dp += (acc)dout[qBase + e] * vv[c];
+                }
+            }
+            s = warp_sum(s);
+            dp = warp_sum(dp);
+            acc p = exp(s * scale - (acc)lse[li]);
+            acc ds = p * (dp - dsum[li]) * scale;
+#pragma unroll
+            for (int c = 0; c < MAXC; c++) {
+                int e = lane + 32 * c;
+                if (e < hd) {
+                    dvv[c] += p * (acc)dout[qBase + e];
+                    dkv[c] += ds * (acc)q[qBase + e];
+                }
+            }
+        }
+    }
+#pragma unroll
+    for (int c = 0; c < MAXC; c++) {
+        int e = lane + 32 * c;
+        if (e < hd) {
+            dk[kBase + e] = (real)dkv[c];
+            dv[kBase + e] = (real)dvv[c];
+        }
+    }
+}
+
 __device__ int block_min_int(int v, int* sh) {
     int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = blockDim.x >> 5;
     for (int o = 16; o > 0; o >>= 1) v = min(v, __shfl_xor_sync(0xffffffffu, v, o));

@@ -265,6 +265,63 @@ class CudaOpsTest {
                 new int[] {3}));
     }
 
+    @Test
+    void deviceMemoryIsReportedForTheEstimate() {
+        long bytes = gpu.deviceMemoryBytes();
+        assertTrue(bytes > (1L << 30), "device memory " + bytes);
+        assertEquals(-1, cpu.deviceMemoryBytes());
+    }
+
+    @ParameterizedTest
+    @EnumSource(T.class)
+    void flashDecodingSplitsLongContextsAcrossBlocks(T t) {
+        // few (row, head) pairs over thousands of cached positions: the split kernel and its merge
+        int batch = 2;
+        int kv = 2;
+        int group = 4;
+        int cap = 3072;
+        for (int hd : new int[] {64, 128}) {
+            int[] lengths = {3000, 700};
+            check("flash decoding " + hd, t, (o, x) -> o.decodeAttention(x[0], x[1], x[2], lengths, x[3], group,
+                    0.125, x[4]), randn(t, 3, batch, kv * group * hd), randn(t, 4, batch, kv, cap, hd),
+                    randn(t, 5, batch, kv, cap, hd), randn(t, 6, batch, kv * group * hd), Nd4j.create(t.type, cap));
+            int[] withEmpty = {0, 2500};
+            check("flash decoding, empty row " + hd, t, (o, x) -> o.decodeAttention(x[0], x[1], x[2], withEmpty, x[3],
+                    group, 0.125, x[4]), randn(t, 7, batch, kv * group * hd), randn(t, 8, batch, kv, cap, hd),
+                    randn(t, 9, batch, kv, cap, hd), randn(t, 10, batch, kv * group * hd), Nd4j.create(t.type, cap));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(T.class)
+    void flashAttentionForwardAndBackwardWithGroupedHeadsAndPadding(T t) {
+        int batch = 3;
+        int seq = 37;
+        int[] lengths = {37, 20, 1};
+        double scale = 0.2;
+        for (int[] shape : new int[][] {{4, 2, 16}, {6, 1, 64}, {2, 2, 128}, {14, 2, 64}}) {
+            int heads = shape[0];
+            int kv = shape[1];
+            int hd = shape[2];
+            String what = "flash attention " + heads + "/" + kv + "x" + hd;
+            check(what, t, (o, x) -> o.flashAttentionForward(x[0], x[1], x[2], lengths, seq, scale, x[3], x[4]),
+                    randn(t, 1, batch * seq, heads * hd), randn(t, 2, batch * seq, kv * hd),
+                    randn(t, 3, batch * seq, kv * hd), randn(t, 4, batch * seq, heads * hd),
+                    randn(t, 5, (long) batch * heads * seq));
+            // the backward pass of one forward (made on the CPU), on both backends
+            INDArray q = randn(t, 6, batch * seq, heads * hd);
+            INDArray k = randn(t, 7, batch * seq, kv * hd);
+            INDArray v = randn(t, 8, batch * seq, kv * hd);
+            INDArray out = Nd4j.create(t.type, batch * seq, heads * hd);
+            INDArray lse = Nd4j.create(t.type, (long) batch * heads * seq);
+            cpu.flashAttentionForward(q, k, v, lengths, seq, scale, out, lse);
+            check(what + " backward", t, (o, x) -> o.flashAttentionBackward(x[0], x[1], x[2], x[3], x[4], x[5],
+                    lengths, seq, scale, x[6], x[7], x[8]), q, k, v, out, lse, randn(t, 9, batch * seq, heads * hd),
+                    randn(t, 10, batch * seq, heads * hd), randn(t, 11, batch * seq, kv * hd),
+                    randn(t, 12, batch * seq, kv * hd));
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(T.class)
     void sampleRowsPicksWhatTheCpuPicks(T t) {

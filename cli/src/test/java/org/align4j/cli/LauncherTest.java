@@ -1,0 +1,49 @@
+package org.align4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The launcher's build step as a user sees it: Maven 3.8 writes colour resets (ESC[0m) even with -q -B, which
+ * the launcher strips. A stand-in mvn on the PATH prints what the real one prints and "builds" the jar.
+ */
+class LauncherTest {
+
+    @Test
+    void theBuildPrintsNoEscapeCodesAndTheJarThenRuns(@TempDir Path root) throws Exception {
+        Files.copy(Paths.get("../align4j"), root.resolve("align4j"));
+        Path built = PathingJar.write(root.resolve("prepared.jar"));
+        Files.createDirectories(root.resolve("bin"));
+        Path mvn = Files.writeString(root.resolve("bin/mvn"), "#!/usr/bin/env bash\n"
+                + "printf '\\033[0m\\033[0m'\n"
+                + "printf '\\033[0m\\033[0m' >&2\n"
+                + "mkdir -p cli/target && cp prepared.jar cli/target/align4j.jar\n");
+        mvn.toFile().setExecutable(true);
+        Files.createDirectories(root.resolve("cli/src/main/java"));
+        Files.writeString(root.resolve("cli/src/main/java/Changed.java"), "class Changed {}\n");
+
+        ProcessBuilder pb = new ProcessBuilder("bash", root.resolve("align4j").toString(), "--version")
+                .directory(root.toFile());
+        String jdkBin = Paths.get(System.getProperty("java.home"), "bin").toString();
+        pb.environment().put("PATH", root.resolve("bin") + File.pathSeparator + jdkBin + File.pathSeparator
+                + pb.environment().get("PATH"));
+        pb.environment().remove("ALIGN4J_JAR");
+        Path err = root.resolve("stderr.txt");
+        Process p = pb.redirectError(err.toFile()).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), Files.readString(err));
+        String stderr = Files.readString(err);
+        assertTrue(stderr.contains("align4j: building"), stderr);
+        assertFalse(stderr.contains("\u001b") || out.contains("\u001b"), "escape codes: " + stderr.replace("\u001b", "ESC"));
+        assertEquals("align4j " + VersionProvider.version(), out.strip());
+    }
+}
