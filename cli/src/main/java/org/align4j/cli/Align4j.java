@@ -48,7 +48,24 @@ public final class Align4j implements Runnable {
         cl.setExecutionExceptionHandler(new OneLineErrors());
         cl.setParameterExceptionHandler(new UsageErrors());
         cl.setUsageHelpAutoWidth(true);
+        cl.setExecutionStrategy(Align4j::listKeysOrRun);
         return cl;
+    }
+
+    /** --list-keys on a trainer command prints its config keys instead of running it (see ListKeysOption). */
+    private static int listKeysOrRun(CommandLine.ParseResult parsed) {
+        CommandLine.ParseResult last = parsed;
+        while (last.hasSubcommand()) {
+            last = last.subcommand();
+        }
+        for (CommandLine.Model.CommandSpec mixin : last.commandSpec().mixins().values()) {
+            if (mixin.userObject() instanceof ListKeysOption o && o.requested) {
+                CommandLine cl = last.commandSpec().commandLine();
+                ConfigKeys.print(o.trainer(), cl.getOut());
+                return 0;
+            }
+        }
+        return new CommandLine.RunLast().execute(parsed);
     }
 
     public static void main(String[] args) {

@@ -12,6 +12,7 @@ import org.align4j.examples.demo.MiniDeepSeekMath;
 import org.align4j.policy.train.ConfigLoader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -33,6 +34,9 @@ import picocli.CommandLine.Spec;
                 "  ./align4j demo --set terse_share=0 --set train_problems=16000 \\",
                 "      --set sft_steps=1600 --out runs/demo-control   # no bare answers"})
 final class DemoCommand implements Callable<Integer> {
+
+    @Mixin
+    ListKeysOption listKeys;
 
     @Spec
     CommandSpec spec;

@@ -38,6 +38,9 @@ import picocli.CommandLine.Option;
                 "  beta: 0.1"})
 final class DpoCommand implements Callable<Integer> {
     @Mixin
+    ListKeysOption listKeys;
+
+    @Mixin
     DeviceOption device;
     private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -36,6 +36,9 @@ import picocli.CommandLine.Spec;
                 "  ./align4j grpo --config examples/configs/grpo-math.yaml --resume"})
 final class GrpoCommand implements Callable<Integer> {
     @Mixin
+    ListKeysOption listKeys;
+
+    @Mixin
     DeviceOption device;
 
     @Spec

@@ -34,6 +34,9 @@ import picocli.CommandLine.Option;
                 "  undesirable_weight: 1.0"})
 final class KtoCommand implements Callable<Integer> {
     @Mixin
+    ListKeysOption listKeys;
+
+    @Mixin
     DeviceOption device;
 
     @Option(names = "--config", required = true, description = "YAML (or JSON) file of KTOConfig keys (TRL's names).")

@@ -29,6 +29,9 @@ import picocli.CommandLine.Option;
                 "  beta: 0.1                         # the paper's lambda"})
 final class OrpoCommand implements Callable<Integer> {
     @Mixin
+    ListKeysOption listKeys;
+
+    @Mixin
     DeviceOption device;
 
     @Option(names = "--config", required = true, description = "YAML (or JSON) file of ORPOConfig keys (TRL's names).")

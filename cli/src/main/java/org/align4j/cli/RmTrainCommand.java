@@ -31,6 +31,9 @@ import picocli.CommandLine.Mixin;
                 "      --set model_name_or_path=runs/rm/final \\",
                 "      --set replay_buffer=runs/rm/replay --set output_dir=runs/rm2   # replay"})
 final class RmTrainCommand implements Callable<Integer> {
+    @Mixin
+    ListKeysOption listKeys;
+
 
     @Mixin
     RunOptions run;

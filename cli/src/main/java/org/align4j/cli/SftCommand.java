@@ -24,6 +24,9 @@ import picocli.CommandLine.Spec;
                 "  ./align4j sft --config examples/configs/sft.yaml --resume   # go on"})
 final class SftCommand implements Callable<Integer> {
     @Mixin
+    ListKeysOption listKeys;
+
+    @Mixin
     DeviceOption device;
 
     @Spec

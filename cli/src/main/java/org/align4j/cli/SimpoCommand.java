@@ -35,6 +35,9 @@ import picocli.CommandLine.Option;
                 "  cpo_alpha: 0.0                    # > 0: CPO-SimPO"})
 final class SimpoCommand implements Callable<Integer> {
     @Mixin
+    ListKeysOption listKeys;
+
+    @Mixin
     DeviceOption device;
 
     @Option(names = "--config", required = true, description = "YAML (or JSON) file of CPOConfig keys (TRL's names).")

@@ -1,5 +1,6 @@
 package org.align4j.cli;
 
+import org.align4j.policy.testing.TestFixtures;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -67,7 +68,7 @@ class CustomRewardDocTest {
         root.resolve("align4j").toFile().setExecutable(true);
         Files.writeString(root.resolve("LengthReward.java"), java.get(0));
         Files.writeString(root.resolve("my-grpo.yaml"), yaml.get(0));
-        Path tok = Paths.get(getClass().getResource("/tiny_tokenizer/tokenizer.json").toURI()).getParent();
+        Path tok = TestFixtures.tinyTokenizer();
         HfCheckpoint.save(CausalLM.initialize(ModelConfig.llama(266, 16, 32, 1, 2, 2, 512, 1, new int[] {2}),
                 DataType.FLOAT, 3), root.resolve("runs/demo/sft/final"), tok);
         Files.writeString(root.resolve("runs/demo/train.jsonl"), """

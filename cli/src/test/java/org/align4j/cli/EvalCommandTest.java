@@ -1,5 +1,6 @@
 package org.align4j.cli;
 
+import org.align4j.policy.testing.TestFixtures;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -7,7 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.ModelConfig;
@@ -24,7 +24,7 @@ class EvalCommandTest {
 
     @BeforeAll
     static void saveModelAndData() throws Exception {
-        Path tok = Paths.get(EvalCommandTest.class.getResource("/tiny_tokenizer/tokenizer.json").toURI()).getParent();
+        Path tok = TestFixtures.tinyTokenizer();
         CausalLM model = CausalLM.initialize(ModelConfig.llama(266, 32, 64, 2, 4, 2, 128, 1, new int[] {2}),
                 DataType.FLOAT, 5);
         modelDir = dir.resolve("model");

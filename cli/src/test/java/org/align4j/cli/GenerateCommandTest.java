@@ -1,5 +1,6 @@
 package org.align4j.cli;
 
+import org.align4j.policy.testing.TestFixtures;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,7 +10,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.List;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.Greedy;
@@ -29,7 +29,7 @@ class GenerateCommandTest {
 
     @BeforeAll
     static void saveModel() throws Exception {
-        Path tok = Paths.get(GenerateCommandTest.class.getResource("/tiny_tokenizer/tokenizer.json").toURI()).getParent();
+        Path tok = TestFixtures.tinyTokenizer();
         model = CausalLM.initialize(ModelConfig.llama(266, 32, 64, 2, 4, 2, 128, 1, new int[] {2}), DataType.FLOAT, 3);
         modelDir = dir.resolve("model");
         HfCheckpoint.save(model, modelDir, tok);

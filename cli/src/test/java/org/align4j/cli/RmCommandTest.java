@@ -1,5 +1,6 @@
 package org.align4j.cli;
 
+import org.align4j.policy.testing.TestFixtures;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,7 +13,6 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.Random;
 import org.align4j.policy.io.AtomicFiles;
 import org.align4j.policy.model.ModelConfig;
@@ -59,7 +59,7 @@ class RmCommandTest {
     }
 
     private Path config() throws Exception {
-        Path tok = Paths.get(getClass().getResource("/tiny_tokenizer/tokenizer.json").toURI()).getParent();
+        Path tok = TestFixtures.tinyTokenizer();
         Path init = dir.resolve("init.json");
         AtomicFiles.writeJson(init, ModelConfig.llama(266, 16, 32, 1, 2, 1, 64, 1, new int[] {2}).toJson());
         return Files.writeString(dir.resolve("rm.yaml"), String.join("\n",

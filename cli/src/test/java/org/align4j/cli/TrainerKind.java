@@ -1,5 +1,6 @@
 package org.align4j.cli;
 
+import org.align4j.policy.testing.TestFixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,11 +29,7 @@ enum TrainerKind {
     }
 
     static Path tokenizerDir() {
-        try {
-            return Paths.get(TrainerKind.class.getResource("/tiny_tokenizer/tokenizer.json").toURI()).getParent();
-        } catch (java.net.URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        return TestFixtures.tinyTokenizer();
     }
 
     static ModelConfig tinyConfig() {

@@ -4,6 +4,7 @@ import org.align4j.dpo.loss.PreferenceLoss;
 import org.align4j.dpo.loss.PreferenceLosses;
 import org.align4j.dpo.loss.PreferenceParams;
 import org.align4j.dpo.loss.SimpoLoss;
+import org.align4j.policy.train.AllowedValues;
 import org.align4j.policy.util.BadInputException;
 
 /**
@@ -15,6 +16,7 @@ public class DpoConfig extends PreferenceDataConfig {
     public double beta = 0.1;
     /** sigmoid, hinge, ipo, exo_pair, nca_pair, robust, bco_pair, sppo_hard, apo_zero, apo_down or sigmoid_norm
      * (TRL's names; see docs/preference.md and the registry PreferenceLosses). */
+    @AllowedValues(PreferenceLosses.Names.class)
     public String lossType = "sigmoid";
     /** The assumed probability that a preference label is flipped, in [0, 0.5): conservative DPO for sigmoid, and
      * the noise level of robust and exo_pair. */

@@ -1,5 +1,6 @@
 package org.align4j.dpo;
 
+import org.align4j.policy.train.AllowedValues;
 import org.align4j.policy.train.TrainingConfig;
 import org.align4j.policy.util.BadInputException;
 
@@ -19,6 +20,7 @@ public class PreferenceDataConfig extends TrainingConfig {
     /** What a too-long prompt is cut to. */
     public int maxPromptLength = 512;
     /** keep_end or keep_start: which end of a too-long prompt survives. */
+    @AllowedValues(PairTruncation.Mode.class)
     public String truncationMode = "keep_end";
 
     public PairTruncation truncation() {

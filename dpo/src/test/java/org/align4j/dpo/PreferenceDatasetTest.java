@@ -1,12 +1,12 @@
 package org.align4j.dpo;
 
+import org.align4j.policy.testing.TestFixtures;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -23,11 +23,7 @@ class PreferenceDatasetTest {
     Path tmp;
 
     static Path tokenizerDir() {
-        try {
-            return Path.of(PreferenceDatasetTest.class.getResource("/tiny_tokenizer/tokenizer.json").toURI()).getParent();
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        return TestFixtures.tinyTokenizer();
     }
 
     private Path write(String text) throws IOException {

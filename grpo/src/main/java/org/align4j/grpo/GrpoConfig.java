@@ -4,14 +4,17 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.align4j.grpo.advantage.AdvantageEstimator;
 import org.align4j.grpo.advantage.AdvantageEstimators;
 import org.align4j.grpo.advantage.ScaleRewards;
 import org.align4j.grpo.kl.KlEstimators;
 import org.align4j.grpo.loss.ImportanceSamplingLevel;
 import org.align4j.grpo.loss.PolicyLosses;
+import org.align4j.policy.train.AllowedValues;
 import org.align4j.policy.train.TrainingConfig;
 import org.align4j.policy.util.BadInputException;
+import org.align4j.reward.RewardFactory;
 
 /**
  * GRPO settings with TRL's names; defaults are DeepSeekMath's where the paper reports them (beta 0.04,
@@ -31,10 +34,15 @@ public class GrpoConfig extends TrainingConfig {
     /** Apply the tokenizer's chat template to prompts (false: the prompt text is used as is). */
     public boolean chatTemplate = false;
 
+    /** Completions sampled per prompt: the group whose rewards are normalised into advantages. */
     public int numGenerations = 8;
+    /** Prompts longer than this, in tokens, are cut (their start is dropped). */
     public int maxPromptLength = 256;
+    /** Most tokens sampled per completion. */
     public int maxCompletionLength = 256;
+    /** Sampling temperature of the rollouts (0: greedy). */
     public double temperature = 1.0;
+    /** Nucleus sampling: keep the smallest set of tokens whose probability reaches top_p (1: off). */
     public double topP = 1.0;
     /** 0 disables top-k. */
     public int topK = 0;
@@ -44,6 +52,7 @@ public class GrpoConfig extends TrainingConfig {
     /** KL coefficient: of the KL term in the loss, or of the KL penalty in the reward with kl_in_reward. */
     public double beta = 0.04;
     /** Per-token KL estimator (see docs/grpo.md; the registry is KlEstimators): k1, k2 or k3. */
+    @AllowedValues(KlEstimators.Names.class)
     public String klEstimator = "k3";
     /** Subtract beta x KL (of the sampling policy from the reference) from each token's reward instead of adding it
      * to the loss (verl's use_kl_in_reward). */
@@ -57,6 +66,7 @@ public class GrpoConfig extends TrainingConfig {
     /** Policy updates per batch of rollouts (1 keeps GRPO exactly on-policy). */
     public int numIterations = 1;
     /** grpo, dr_grpo, dapo, bnpo or cispo (see docs/grpo.md; the registry is PolicyLosses). */
+    @AllowedValues(PolicyLosses.Names.class)
     public String lossType = "grpo";
     /** token: one importance weight per token; sequence: one per completion (GSPO). */
     public String importanceSamplingLevel = "token";
@@ -64,6 +74,7 @@ public class GrpoConfig extends TrainingConfig {
      * true and false mean group and none. */
     public String scaleRewards = "group";
     /** grpo, rloo, reinforce_plus_plus or reinforce_plus_plus_baseline (verl's names; registry AdvantageEstimators). */
+    @AllowedValues(AdvantageEstimators.Names.class)
     public String advantageEstimator = "grpo";
     /** Keep the policy term only for the top share of tokens by entropy (Beyond the 80/20 Rule; 0.2 recommended). */
     public double topEntropyQuantile = 1.0;
@@ -94,13 +105,16 @@ public class GrpoConfig extends TrainingConfig {
     public boolean logCompletions = false;
     /** Refresh the reference model from the policy every ref_model_sync_steps (TRL's TR-DPO style sync). */
     public boolean syncRefModel = false;
+    /** Optimizer steps between reference refreshes (with sync_ref_model). */
     public int refModelSyncSteps = 512;
     /** Reference <- alpha * policy + (1 - alpha) * reference at a sync. */
     public double refModelMixupAlpha = 1.0;
 
     /** outcome: one reward per completion; process: per-step rewards (DeepSeekMath 4.1.3). */
+    @AllowedValues(Supervision.class)
     public String supervision = "outcome";
     /** Reward functions, combined with their weights (TRL's reward_funcs and reward_weights). */
+    @AllowedValues(RewardTypes.class)
     public List<Map<String, Object>> rewards = new ArrayList<>(List.of(new LinkedHashMap<>(Map.of("type", "math_answer"))));
 
     /**
@@ -153,8 +167,11 @@ public class GrpoConfig extends TrainingConfig {
          * reward_model (its output_dir/replay) to replay that run's data too.
          */
         public String replayBuffer;
+        /** Learning rate of each reward-model retraining. */
         public double rewardLearningRate = 1e-5;
+        /** Reward-model optimizer steps of each retraining. */
         public int rewardTrainSteps = 50;
+        /** Rows per reward-model batch in retraining. */
         public int rewardBatchSize = 16;
         /** Training prompts sampled after each iteration to label fresh completions. */
         public int labelPrompts = 64;
@@ -171,6 +188,17 @@ public class GrpoConfig extends TrainingConfig {
                 new ArrayList<>(List.of(new LinkedHashMap<>(Map.of("type", "math_answer"))));
         /** Ground truth for step labels when the reward model is a PRM (a process reward, see StepLabels). */
         public Map<String, Object> stepLabelReward = new LinkedHashMap<>(Map.of("type", "math_steps"));
+    }
+
+    /** The values of supervision. */
+    public enum Supervision { OUTCOME, PROCESS }
+
+    /** The built-in reward types of {@link RewardFactory} (a rewards entry may also name a class). */
+    public static final class RewardTypes implements Supplier<List<String>> {
+        @Override
+        public List<String> get() {
+            return RewardFactory.builtInTypes();
+        }
     }
 
     public double epsilonHighOrDefault() {

@@ -1,5 +1,6 @@
 package org.align4j.grpo;
 
+import org.align4j.policy.testing.TestFixtures;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,7 +10,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,7 +28,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 class IterativeGrpoTest {
 
     private static Path tokenizerDir() throws Exception {
-        return Paths.get(IterativeGrpoTest.class.getResource("/arith/tokenizer.json").toURI()).getParent();
+        return TestFixtures.arithTokenizer();
     }
 
     private static ModelConfig tiny() {

@@ -1,5 +1,6 @@
 package org.align4j.grpo;
 
+import org.align4j.policy.testing.TestFixtures;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.util.BadInputException;
 import org.junit.jupiter.api.Test;
@@ -7,7 +8,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -61,6 +61,6 @@ class PromptRowTest {
     }
 
     private static Path arith() throws Exception {
-        return Paths.get(PromptRowTest.class.getResource("/arith/tokenizer.json").toURI()).getParent();
+        return TestFixtures.arithTokenizer();
     }
 }

@@ -1,7 +1,7 @@
 package org.align4j.rollout;
 
+import org.align4j.policy.testing.TestFixtures;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.ModelConfig;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -17,21 +17,14 @@ final class TestModels {
     }
 
     static Path fixture(String name) {
-        return resourceDir("/hf/" + name + "/config.json");
+        return TestFixtures.hfModel(name);
     }
 
     /** The tiny byte-level BPE tokenizer of the test resources (vocabulary 266, eos 2). */
     static org.align4j.policy.tokenizer.Tokenizer tinyTokenizer() {
-        return org.align4j.policy.tokenizer.Tokenizer.load(resourceDir("/tiny_tokenizer/tokenizer.json"));
+        return org.align4j.policy.tokenizer.Tokenizer.load(TestFixtures.tinyTokenizer());
     }
 
-    private static Path resourceDir(String fileInIt) {
-        try {
-            return Paths.get(TestModels.class.getResource(fileInIt).toURI()).getParent();
-        } catch (Exception e) {
-            throw new IllegalStateException("missing test resource " + fileInIt, e);
-        }
-    }
 
     /** Prompts p0, p1, ... of the given lengths, with deterministic ids in [3, vocab). */
     static java.util.List<Prompt> prompts(int vocab, int... lengths) {

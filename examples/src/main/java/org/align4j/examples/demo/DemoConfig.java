@@ -2,6 +2,8 @@ package org.align4j.examples.demo;
 
 import java.util.List;
 import org.align4j.examples.math.Difficulty;
+import org.align4j.grpo.GrpoConfig;
+import org.align4j.policy.train.AllowedValues;
 import org.align4j.policy.train.ConfigLoader;
 import org.align4j.policy.util.BadInputException;
 
@@ -32,9 +34,12 @@ public class DemoConfig implements ConfigLoader.Validated {
     /** Seed of the data, the split, the initial weights, the data order and the samples. */
     public long seed = 1;
     /** outcome (the math_answer rule reward) or process (math_steps: one reward per arithmetic line). */
+    @AllowedValues(GrpoConfig.Supervision.class)
     public String supervision = "outcome";
 
     // data
+    /** How hard the generated word problems are: steps per solution and the size of their numbers. */
+    @AllowedValues(Difficulty.class)
     public String difficulty = "easy";
     /** Train-side problems for SFT and for GRPO's prompts. */
     public int trainProblems = 32000;
@@ -46,26 +51,41 @@ public class DemoConfig implements ConfigLoader.Validated {
     public int testProblems = 200;
 
     // tokenizer and model (a Llama with tied embeddings)
+    /** Size of the byte-level BPE vocabulary trained on the problems. */
     public int vocabSize = 512;
+    /** Width of the model (hidden_size of its config.json). */
     public int hiddenSize = 128;
+    /** Width of the SwiGLU feed-forward layers. */
     public int intermediateSize = 352;
+    /** Decoder layers. */
     public int numHiddenLayers = 3;
+    /** Query heads per attention layer. */
     public int numAttentionHeads = 4;
+    /** Key/value heads per attention layer (grouped-query attention when fewer than the query heads). */
     public int numKeyValueHeads = 2;
+    /** Longest sequence (prompt + completion) the model takes, in tokens. */
     public int maxPositionEmbeddings = 256;
 
     // SFT
+    /** Optimizer steps of the SFT phase. */
     public long sftSteps = 3200;
+    /** Examples per SFT step. */
     public int sftBatchSize = 16;
+    /** Peak learning rate of SFT (cosine schedule annealed to 0). */
     public double sftLearningRate = 2e-3;
 
     // GRPO
+    /** Optimizer steps of the GRPO phase (over all iterations with iterative). */
     public long grpoSteps = 100;
     /** Prompts per GRPO step; each gets num_generations completions. */
     public int grpoPromptsPerStep = 8;
+    /** Completions sampled per GRPO prompt (the group). */
     public int numGenerations = 8;
+    /** GRPO's learning rate (full fine-tuning; lora_learning_rate with use_peft). */
     public double grpoLearningRate = 3e-5;
+    /** GRPO's KL coefficient. */
     public double beta = 0.04;
+    /** Sampling temperature of GRPO's rollouts. */
     public double grpoTemperature = 1.0;
     /** Tokens a completion may have; 0: the longest tokenized training solution plus a margin. */
     public int maxCompletionLength = 0;
@@ -74,8 +94,11 @@ public class DemoConfig implements ConfigLoader.Validated {
     // from scratch, so it is trained in full)
     /** Train LoRA adapters in the GRPO phase (TRL's use_peft). */
     public boolean usePeft = false;
+    /** LoRA rank r (with use_peft). */
     public int loraR = 16;
+    /** LoRA alpha: updates are scaled by lora_alpha / r. */
     public double loraAlpha = 32;
+    /** Modules to adapt, by PEFT's names (comma-separated) or all-linear. */
     public String loraTargetModules = "all-linear";
     /** GRPO's learning rate with use_peft (adapters want a larger one than full fine-tuning). */
     public double loraLearningRate = 3e-4;
@@ -89,10 +112,13 @@ public class DemoConfig implements ConfigLoader.Validated {
     public int rmProblems = 256;
     /** Samples per problem for that data (and for the fresh data of each iteration). */
     public int rmGenerations = 4;
+    /** Optimizer steps of the first reward model's training. */
     public long rmSteps = 150;
+    /** Learning rate of the reward model's training and retraining. */
     public double rmLearningRate = 1e-4;
     /** Reward-model steps of each retraining; replay_fraction of each batch is historical data. */
     public int rmRetrainSteps = 50;
+    /** Share of each reward-model batch drawn from the replay of historical data (DeepSeekMath: 10%). */
     public double replayFraction = 0.1;
     /** Training problems sampled after each iteration for fresh labelled data. */
     public int labelProblems = 64;
@@ -102,6 +128,7 @@ public class DemoConfig implements ConfigLoader.Validated {
     public int k = 8;
     /** Samples per held-out problem (at least k; Pass@K is estimated from all of them). */
     public int evalSamples = 16;
+    /** Sampling temperature of the held-out evaluation's samples (greedy answers are also reported). */
     public double evalTemperature = 0.7;
 
     public Difficulty difficultyLevel() {

@@ -17,4 +17,12 @@ public final class AdvantageEstimators {
     public static AdvantageEstimator get(String name) {
         return REGISTRY.get(name);
     }
+
+    /** The registered names, for {@code @AllowedValues} (the generated config reference and --list-keys). */
+    public static final class Names implements java.util.function.Supplier<java.util.Collection<String>> {
+        @Override
+        public java.util.Collection<String> get() {
+            return REGISTRY.names();
+        }
+    }
 }

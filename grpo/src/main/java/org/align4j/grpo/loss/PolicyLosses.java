@@ -18,4 +18,12 @@ public final class PolicyLosses {
     public static PolicyLoss get(String name) {
         return REGISTRY.get(name);
     }
+
+    /** The registered names, for {@code @AllowedValues} (the generated config reference and --list-keys). */
+    public static final class Names implements java.util.function.Supplier<java.util.Collection<String>> {
+        @Override
+        public java.util.Collection<String> get() {
+            return REGISTRY.names();
+        }
+    }
 }

@@ -16,6 +16,7 @@ public class SftConfig extends TrainingConfig {
      * "completion": [...]} (rendered by the tokenizer's chat template), or pre-tokenized {"prompt_ids", "completion_ids"}.
      */
     public String trainFile;
+    /** Held-out rows in train_file's format, for the eval loss every eval_steps and after the last step. */
     public String evalFile;
     /** Sequences longer than this are cut (from the end). */
     public int maxLength = 512;

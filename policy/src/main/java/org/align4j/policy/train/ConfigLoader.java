@@ -41,6 +41,8 @@ public final class ConfigLoader {
         void validate();
     }
 
+    private static final PropertyNamingStrategies.NamingBase SNAKE_CASE =
+            (PropertyNamingStrategies.NamingBase) PropertyNamingStrategies.SNAKE_CASE;
     private static final ObjectMapper YAML = configure(new YAMLMapper(new YAMLFactory()
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
             .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)));
@@ -50,7 +52,7 @@ public final class ConfigLoader {
     }
 
     private static ObjectMapper configure(ObjectMapper m) {
-        return m.setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+        return m.setPropertyNamingStrategy(SNAKE_CASE)
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
                 .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
@@ -90,6 +92,11 @@ public final class ConfigLoader {
             }
         }
         return config;
+    }
+
+    /** The key a config field named javaName (camelCase) has in files and --set, e.g. learning_rate. */
+    public static String key(String javaName) {
+        return SNAKE_CASE.translate(javaName);
     }
 
     /** The config as YAML with snake_case keys, as written to a run directory's config.yaml. */

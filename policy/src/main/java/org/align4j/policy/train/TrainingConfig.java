@@ -18,6 +18,7 @@ import org.align4j.policy.util.BadInputException;
 public class TrainingConfig implements ConfigLoader.Validated {
     /** Where the run directory goes (config.yaml, metrics.jsonl, checkpoints/). */
     public String outputDir = "runs/run";
+    /** Peak learning rate of AdamW (reached after warmup, then shaped by lr_scheduler_type). */
     public double learningRate = 5e-5;
     /** Passes over the data; ignored when max_steps is positive. */
     public double numTrainEpochs = 1.0;
@@ -27,16 +28,22 @@ public class TrainingConfig implements ConfigLoader.Validated {
     public int batchSize = 8;
     /** Micro-batches whose gradients are summed before one optimizer step. */
     public int gradientAccumulationSteps = 1;
-    /** constant, linear, cosine or multi_step (see {@link LrSchedule}). */
+    /** Learning-rate schedule: constant, linear, cosine or multi_step (see {@link LrSchedule}). */
+    @AllowedValues(LrSchedule.Type.class)
     public String lrSchedulerType = "linear";
     /** Warmup as a fraction of the total steps; warmup_steps wins when positive. */
     public double warmupRatio = 0.0;
+    /** Linear warmup from 0 to learning_rate over this many optimizer steps (0: use warmup_ratio). */
     public long warmupSteps = 0;
     /** For cosine: the final learning rate as a fraction of the peak. */
     public double minLrRatio = 0.0;
+    /** AdamW's decoupled weight decay (DeepSeek's 0.1; TRL's default is 0). */
     public double weightDecay = 0.1;
+    /** AdamW's first-moment decay. */
     public double adamBeta1 = 0.9;
+    /** AdamW's second-moment decay (DeepSeek's 0.95; transformers' default is 0.999). */
     public double adamBeta2 = 0.95;
+    /** AdamW's denominator epsilon. */
     public double adamEpsilon = 1e-8;
     /** Global gradient norm limit; 0 disables clipping. */
     public double maxGradNorm = 1.0;
@@ -51,6 +58,7 @@ public class TrainingConfig implements ConfigLoader.Validated {
      * Without one, nothing is evaluated.
      */
     public int evalSteps = 0;
+    /** Seed of the initial weights, the data order, dropout and sampling. */
     public long seed = 42;
     /**
      * Steps whose loss or gradient is not finite are skipped (no update); one more than this many in a run stops

@@ -7,8 +7,11 @@ import java.util.function.DoubleSupplier;
 import org.align4j.policy.ops.Ops;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** Central finite differences in float64 against an analytic gradient, on sampled entries. */
-final class GradCheck {
+/**
+ * Central finite differences in float64 against an analytic gradient, on sampled entries. Shared with the other
+ * modules through policy's test-jar (see {@link org.align4j.policy.testing.TestFixtures}).
+ */
+public final class GradCheck {
     private GradCheck() {
     }
 
@@ -16,13 +19,13 @@ final class GradCheck {
      * For {@code samples} random entries i of {@code x}: (loss(x + h e_i) - loss(x - h e_i)) / 2h must
      * match analytic[i] within a relative error of {@code tol} (absolute for tiny gradients).
      */
-    static void check(String what, INDArray x, INDArray analytic, DoubleSupplier loss, int samples, long seed,
+    public static void check(String what, INDArray x, INDArray analytic, DoubleSupplier loss, int samples, long seed,
                       double tol) {
         check(Ops.cpu(), what, x, analytic, loss, samples, seed, tol);
     }
 
     /** The same for arrays that ops may hold on a device: each perturbation is a host edit through ops. */
-    static void check(Ops ops, String what, INDArray x, INDArray analytic, DoubleSupplier loss, int samples, long seed,
+    public static void check(Ops ops, String what, INDArray x, INDArray analytic, DoubleSupplier loss, int samples, long seed,
                       double tol) {
         ops.toHost(x);
         ops.toHost(analytic);

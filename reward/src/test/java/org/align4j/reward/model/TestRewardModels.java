@@ -1,7 +1,7 @@
 package org.align4j.reward.model;
 
+import org.align4j.policy.testing.TestFixtures;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.ModelConfig;
 import org.align4j.policy.tokenizer.Tokenizer;
@@ -14,11 +14,7 @@ public final class TestRewardModels {
 
     /** The directory holding the test tokenizer (digits, + = #, space, newline, eos 15). */
     public static Path tokenizerDir() {
-        try {
-            return Paths.get(TestRewardModels.class.getResource("/arith/tokenizer.json").toURI()).getParent();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        return TestFixtures.arithTokenizer();
     }
 
     public static Tokenizer tokenizer() {

@@ -1,5 +1,7 @@
 package org.align4j.reward.model.train;
 
+import org.align4j.policy.train.AllowedValues;
+
 import org.align4j.policy.train.TrainingConfig;
 import org.align4j.policy.util.BadInputException;
 import org.align4j.reward.model.RewardModelKind;
@@ -17,9 +19,11 @@ public class RewardConfig extends TrainingConfig {
     /** tokenizer.json or a directory holding it; defaults to the model directory. */
     public String tokenizer;
     /** orm or prm; defaults to the reward model's own kind when continuing one, else orm. */
+    @AllowedValues(RewardModelKind.class)
     public String kind;
     /** JSONL rows: {prompt, chosen, rejected}, {prompt, completion, label} (ORM) or {prompt, completion, step_labels} (PRM). */
     public String trainFile;
+    /** Held-out rows in train_file's format, for the eval accuracy every eval_steps and after the last step. */
     public String evalFile;
     /** Held-out rows evaluated (0: all). */
     public int evalLimit = 0;

@@ -1,5 +1,6 @@
 package org.align4j.reward.model.train;
 
+import org.align4j.policy.testing.TestFixtures;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.reward.model.RewardEncoder;
@@ -9,7 +10,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.List;
 import java.util.Map;
 
@@ -42,7 +42,7 @@ class ConversationalRewardRowsTest {
     }
 
     private Tokenizer tokenizer() throws Exception {
-        Path arith = Paths.get(getClass().getResource("/arith/tokenizer.json").toURI()).getParent();
+        Path arith = TestFixtures.arithTokenizer();
         Path out = dir.resolve("tok");
         Files.createDirectories(out);
         Files.copy(arith.resolve("tokenizer.json"), out.resolve("tokenizer.json"));
