@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.HfCheckpoint;
+import org.align4j.policy.ops.Backends;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.train.DataOrder;
 import org.align4j.policy.train.MetricsWindow;
@@ -95,10 +96,10 @@ public abstract class PreferenceTrainer<E> implements TrainingStep {
         tokDir = Files.isRegularFile(modelDir.resolve("tokenizer.json")) ? modelDir : null;
         tokenizer = tokDir == null ? null : Tokenizer.load(tokDir);
         if (resumeFrom.isPresent()) {
-            policy = HfCheckpoint.load(resumeFrom.get().dir().resolve(RunDirectory.MODEL_DIR));
+            policy = HfCheckpoint.load(resumeFrom.get().dir().resolve(RunDirectory.MODEL_DIR), Backends.current());
             position = resumeFrom.get().state().dataPosition();
         } else {
-            policy = HfCheckpoint.load(modelDir);
+            policy = HfCheckpoint.load(modelDir, Backends.current());
         }
         policy.setMoeAuxLossWeight(config.moeAuxLossWeight);
         loadModels(resumeFrom);

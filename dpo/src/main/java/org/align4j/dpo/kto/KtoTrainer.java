@@ -12,6 +12,7 @@ import org.align4j.dpo.StepSums;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.Forward;
 import org.align4j.policy.model.HfCheckpoint;
+import org.align4j.policy.ops.Backends;
 import org.align4j.policy.train.RunDirectory;
 
 /**
@@ -38,7 +39,7 @@ public final class KtoTrainer extends PreferenceTrainer<KtoExample> {
     @Override
     protected void loadModels(Optional<RunDirectory.Checkpoint> resumeFrom) {
         // the reference is the starting model, which a resumed policy no longer is
-        reference = resumeFrom.isPresent() ? HfCheckpoint.load(modelDir) : policy.copy();
+        reference = resumeFrom.isPresent() ? HfCheckpoint.load(modelDir, Backends.current()) : policy.copy();
     }
 
     @Override
