@@ -60,7 +60,7 @@ class LoraTrainingTest {
     }
 
     @ParameterizedTest
-    @EnumSource(TrainerKind.class)
+    @EnumSource(value = TrainerKind.class, names = {"SFT", "DPO", "RM", "GRPO"})
     void onlyTheAdapterIsTrainedSavedAndResumed(TrainerKind kind) throws Exception {
         byte[] baseBefore = writeAndRead(kind);
         CliRun r = run(kind, false, "max_steps: 3");
@@ -119,5 +119,15 @@ class LoraTrainingTest {
                     TrainerKind.tokenizerDir());
         }
         return Files.readAllBytes(model.resolve("model.safetensors"));
+    }
+
+    /** KTO, ORPO and SimPO train full weights only: use_peft is refused at the start, naming the key. */
+    @ParameterizedTest
+    @EnumSource(value = TrainerKind.class, names = {"KTO", "ORPO", "SIMPO"})
+    void offlinePreferenceTrainersRefuseUsePeft(TrainerKind kind) throws Exception {
+        CliRun r = run(kind, false, "max_steps: 1");
+        assertEquals(2, r.exit(), kind + ": " + r.err());
+        assertTrue(r.err().contains("use_peft"), r.err());
+        assertFalse(Files.exists(dir.resolve("run").resolve("final")), "nothing trained");
     }
 }

@@ -43,4 +43,12 @@ public class PreferenceDataConfig extends TrainingConfig {
         }
         PairTruncation.Mode.parse(truncationMode);
     }
+
+    /** KTO, ORPO and SimPO train full weights only (their checkpoints are plain Hugging Face models). */
+    protected void refusePeft(String trainer) {
+        if (usePeft) {
+            throw new BadInputException("use_peft: " + trainer + " does not train LoRA adapters yet (sft, dpo, "
+                    + "rm train and grpo do); remove use_peft or use dpo");
+        }
+    }
 }

@@ -28,6 +28,7 @@ public class KtoConfig extends PreferenceDataConfig {
     @Override
     public void validate() {
         super.validate();
+        refusePeft("kto");
         positive("beta", beta);
         positive("desirable_weight", desirableWeight);
         positive("undesirable_weight", undesirableWeight);

@@ -17,6 +17,7 @@ public class OrpoConfig extends PreferenceDataConfig {
     @Override
     public void validate() {
         super.validate();
+        refusePeft("orpo");
         positive("beta", beta);
     }
 }

@@ -37,6 +37,7 @@ public class SimpoConfig extends PreferenceDataConfig {
     @Override
     public void validate() {
         super.validate();
+        refusePeft("simpo");
         positive("beta", beta);
         atLeast("cpo_alpha", cpoAlpha, 0);
         if (!LOSS_TYPES.contains(lossType)) {
