@@ -250,7 +250,7 @@ class CudaModelTest {
     void ropeScalingMatchesTransformers(String name) throws IOException {
         Path dir = HfConformanceTest.fixture("rope/" + name);
         JsonNode exp = HfConformanceTest.expected(dir);
-        CausalLM m = HfCheckpoint.load(dir);
+        CausalLM m = HfCheckpoint.load(dir, gpu);
         assertEquals("cuda", m.ops().name());
         int[][] input = HfConformanceTest.ids(exp.get("input_ids"));
         double[][] lp = m.forward(TokenBatch.of(input)).tokenLogProbs();
