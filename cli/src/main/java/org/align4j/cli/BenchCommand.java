@@ -75,6 +75,14 @@ final class BenchCommand implements Callable<Integer> {
             description = "Attention of the training forward and backward (default ${DEFAULT-VALUE}).")
     String attnImplementation = "eager";
 
+    @Option(names = "--untied", description = "Separate input embeddings and LM head (Qwen2.5-7B, Llama 3.1-8B); "
+            + "the default ties them (Qwen2.5-0.5B/1.5B).")
+    boolean untied;
+
+    @Option(names = "--phases", split = ",", paramLabel = "PHASE",
+            description = "Measurements to take, of train, sample, grpo (default ${DEFAULT-VALUE}).")
+    List<String> phases = List.of("train", "sample", "grpo");
+
     @Option(names = "--gradient-checkpointing",
             description = "Recompute each layer's activations in the backward pass.")
     boolean gradientCheckpointing;
@@ -90,7 +98,8 @@ final class BenchCommand implements Callable<Integer> {
                 newTokens);
         LoraConfig lora = loraR > 0 ? new LoraConfig(loraR, 2.0 * loraR, 0, false, loraTargets, false) : null;
         ObjectNode result = new Benchmark(shape, Math.max(1, repeats), profile, lora,
-                new Benchmark.ModelSettings(attnImplementation, gradientCheckpointing, lmHeadChunkSize)).run();
+                new Benchmark.ModelSettings(attnImplementation, gradientCheckpointing, lmHeadChunkSize, !untied,
+                        new java.util.LinkedHashSet<>(phases))).run();
         ObjectMapper m = new ObjectMapper();
         spec.commandLine().getOut().println(compact ? m.writeValueAsString(result)
                 : m.writerWithDefaultPrettyPrinter().writeValueAsString(result));

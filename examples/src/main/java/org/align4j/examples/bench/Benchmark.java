@@ -52,8 +52,22 @@ public final class Benchmark {
      * The model settings that trade memory for time without changing results (transformers' and align4j's names:
      * attn_implementation, gradient_checkpointing, lm_head_chunk_size).
      */
-    public record ModelSettings(String attnImplementation, boolean gradientCheckpointing, int lmHeadChunkSize) {
-        public static final ModelSettings DEFAULT = new ModelSettings(CausalLM.EAGER, false, -1);
+    public record ModelSettings(String attnImplementation, boolean gradientCheckpointing, int lmHeadChunkSize,
+                                boolean tieWordEmbeddings, java.util.Set<String> phases) {
+        /** The measurements bench can take, in the order it takes them. */
+        public static final List<String> PHASES = List.of("train", "sample", "grpo");
+        public static final ModelSettings DEFAULT = new ModelSettings(CausalLM.EAGER, false, -1, true,
+                java.util.Set.copyOf(PHASES));
+
+        public ModelSettings {
+            for (String p : phases) {
+                if (!PHASES.contains(p)) {
+                    throw new IllegalArgumentException("unknown bench phase '" + p + "' (known: "
+                            + String.join(", ", PHASES) + ")");
+                }
+            }
+            phases = java.util.Set.copyOf(phases);
+        }
     }
 
     /** With profile, per-operation times of the training and the sampling measurements go into the result. */
@@ -86,8 +100,9 @@ public final class Benchmark {
     public ObjectNode run() {
         ObjectMapper json = new ObjectMapper();
         ObjectNode out = json.createObjectNode();
-        ModelConfig config = ModelConfig.llama(s.vocab(), s.d(), s.ffn(), s.layers(), s.heads(), s.kvHeads(),
-                Math.max(s.seq(), s.promptLen() + s.newTokens() + 8), null, new int[] {2});
+        ModelConfig config = new ModelConfig(ModelConfig.LLAMA, s.vocab(), s.d(), s.ffn(), s.layers(), s.heads(),
+                s.kvHeads(), s.d() / s.heads(), Math.max(s.seq(), s.promptLen() + s.newTokens() + 8), 1e-6, 10000.0,
+                settings.tieWordEmbeddings(), false, null, new int[] {2});
         CausalLM model = CausalLM.initialize(config, DataType.FLOAT, 1, Ops.current());
         model.setAttnImplementation(settings.attnImplementation());
         model.setGradientCheckpointing(settings.gradientCheckpointing());
@@ -97,6 +112,9 @@ public final class Benchmark {
                 .put("gradient_checkpointing", settings.gradientCheckpointing())
                 .put("lm_head_chunk_size", settings.lmHeadChunkSize());
         out.put("params", model.parameterCount());
+        out.put("tie_word_embeddings", settings.tieWordEmbeddings());
+        // The GRPO step trains a saved copy of the base model (with its own adapters when lora is set).
+        Path grpoDir = settings.phases().contains("grpo") ? saveForGrpo(model) : null;
         if (lora != null) {
             model.addAdapters(lora, null, 1);
             Nd4j.getRandom().setSeed(2);
@@ -115,21 +133,33 @@ public final class Benchmark {
         if (profile != null) {
             profile.reset();
         }
-        resetPeak();
-        double train = trainTokensPerSecond(model);
-        profileInto(out, "train");
-        out.put("train_tokens_per_s", round(train));
-        putPeak(out, "train_peak_gpu_gib");
-        out.put("train_roofline_fraction", round(6.0 * model.parameterCount() * train / 1e9
-                / out.get("gemm_gflops").asDouble()));
-        resetPeak();
-        out.put("sample_tokens_per_s", round(sampleTokensPerSecond(model)));
-        profileInto(out, "sample");
-        putPeak(out, "sample_peak_gpu_gib");
-        ObjectNode grpo = out.putObject("grpo_step_seconds");
-        resetPeak();
-        grpoStep(model, grpo);
-        putPeak(out, "grpo_peak_gpu_gib");
+        if (settings.phases().contains("train")) {
+            resetPeak();
+            double train = trainTokensPerSecond(model);
+            profileInto(out, "train");
+            out.put("train_tokens_per_s", round(train));
+            putPeak(out, "train_peak_gpu_gib");
+            out.put("train_roofline_fraction", round(6.0 * model.parameterCount() * train / 1e9
+                    / out.get("gemm_gflops").asDouble()));
+        }
+        if (settings.phases().contains("sample")) {
+            resetPeak();
+            out.put("sample_tokens_per_s", round(sampleTokensPerSecond(model)));
+            profileInto(out, "sample");
+            putPeak(out, "sample_peak_gpu_gib");
+        }
+        if (settings.phases().contains("grpo")) {
+            ObjectNode grpo = out.putObject("grpo_step_seconds");
+            Path dir = grpoDir;
+            // The trainer loads its own copy: the benchmark's model (and its device memory) must be gone first,
+            // or a 7B shape holds two policies.
+            model = null;
+            System.gc();
+            System.gc();
+            resetPeak();
+            grpoStep(dir, grpo);
+            putPeak(out, "grpo_peak_gpu_gib");
+        }
         ObjectNode shape = out.putObject("shape");
         shape.put("d", s.d()).put("layers", s.layers()).put("heads", s.heads()).put("kv_heads", s.kvHeads())
                 .put("ffn", s.ffn()).put("vocab", s.vocab()).put("batch", s.batch()).put("seq", s.seq())
@@ -253,17 +283,21 @@ public final class Benchmark {
      * Runs GrpoTrainer for a few steps on a temporary copy of the model (with a byte-level tokenizer of the
      * benchmark's vocabulary) and reports the median step's split between rollout, reward and update.
      */
-    private void grpoStep(CausalLM model, ObjectNode out) {
-        Path dir;
+    private Path saveForGrpo(CausalLM model) {
         try {
-            dir = Files.createTempDirectory("align4j-bench");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        try {
+            Path dir = Files.createTempDirectory("align4j-bench");
             Path modelDir = dir.resolve("model");
             HfCheckpoint.save(model, modelDir, null);
             BenchTokenizer.write(modelDir, s.vocab());
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void grpoStep(Path dir, ObjectNode out) {
+        try {
+            Path modelDir = dir.resolve("model");
             Path prompts = dir.resolve("prompts.jsonl");
             StringBuilder sb = new StringBuilder();
             Random r = new Random(3);
@@ -288,6 +322,16 @@ public final class Benchmark {
             c.saveSteps = 0;
             c.loggingSteps = 1; // one metrics line (with the timings) per step: GRPO honours logging_steps
             c.rewards = new ArrayList<>(List.of(new java.util.LinkedHashMap<>(Map.of("type", "math_answer"))));
+            c.attnImplementation = settings.attnImplementation();
+            c.gradientCheckpointing = settings.gradientCheckpointing();
+            c.lmHeadChunkSize = settings.lmHeadChunkSize();
+            if (lora != null) {
+                c.usePeft = true;
+                c.loraR = lora.r();
+                c.loraAlpha = lora.alpha();
+                c.loraDropout = 0;
+                c.loraTargetModules = new ArrayList<>(lora.targets());
+            }
             new GrpoTrainer(c, false, new PrintStream(new ByteArrayOutputStream())).train();
             List<Double> rollout = new ArrayList<>();
             List<Double> reward = new ArrayList<>();
