@@ -53,7 +53,7 @@ for step in "$@"; do
     tests)
       "$java" "${jopts[@]}" -cp "$cp:$a/policy-test-classes:$a/junit-platform-console-standalone-1.10.3.jar" \
         org.junit.platform.console.ConsoleLauncher --disable-banner --details=tree \
-        --select-class org.align4j.policy.ops.cuda.CudaOpsTest --select-class org.align4j.policy.model.CudaModelTest \
+        --scan-classpath "$a/policy-test-classes" --include-classname '.*\.Cuda[A-Za-z0-9]*Test' \
         > "$out/tests.log" 2>&1
       echo "tests rc=$?" | tee -a "$out/steps.log"
       grep -E "tests (successful|failed|skipped)|✘|on cuda" "$out/tests.log" | head -40

@@ -198,10 +198,22 @@ class CudaModelTest {
         double[][] c = CausalLMGradientTest.coefficients(b, 3);
         m.zeroGrad();
         m.forward(b).backward(c);
+        // MoE's combine adds expert outputs with atomics, so the float64 loss differs between evaluations in
+        // its last bits; the finite differences inherit that spread / (2 h), which can exceed 1e-9 for a
+        // gradient element of 1e-6 (V3's shared expert on the H200: 2e-9). Measure the spread, bound it, and
+        // accept differences within a few times its effect.
+        double first = CausalLMGradientTest.weighted(m.forward(b).tokenLogProbs(), c);
+        double spread = 0;
+        for (int i = 0; i < 6; i++) {
+            spread = Math.max(spread, Math.abs(CausalLMGradientTest.weighted(m.forward(b).tokenLogProbs(), c) - first));
+        }
+        assertTrue(spread <= 1e-13 * Math.max(1, Math.abs(first)), "float64 loss spread " + spread);
+        double floor = Math.max(1e-9, 4 * spread / (2 * GradCheck.H));
+        System.out.println(variant + ": float64 loss " + first + ", spread over 6 evaluations " + spread);
         for (Parameter p : m.parameters()) {
             GradCheck.check(gpu, p.name(), p.value(), p.grad(),
                     () -> CausalLMGradientTest.weighted(m.forward(b).tokenLogProbs(), c), 3, 11,
-                    DeepSeekGradientTest.WHOLE_MODEL_TOL);
+                    DeepSeekGradientTest.WHOLE_MODEL_TOL, floor);
         }
     }
 
