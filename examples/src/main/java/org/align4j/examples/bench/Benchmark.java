@@ -49,11 +49,17 @@ public final class Benchmark {
     private final CudaOps cuda;
 
     /**
-     * The model settings that trade memory for time without changing results (transformers' and align4j's names:
-     * attn_implementation, gradient_checkpointing, lm_head_chunk_size).
+     * The model settings that trade memory for time (transformers' and align4j's names: attn_implementation,
+     * gradient_checkpointing, lm_head_chunk_size, which leave results unchanged; bf16, mixed precision, which rounds
+     * products to bf16 inputs).
      */
-    public record ModelSettings(String attnImplementation, boolean gradientCheckpointing, int lmHeadChunkSize) {
-        public static final ModelSettings DEFAULT = new ModelSettings(CausalLM.EAGER, false, -1);
+    public record ModelSettings(String attnImplementation, boolean gradientCheckpointing, int lmHeadChunkSize,
+                                boolean bf16) {
+        public static final ModelSettings DEFAULT = new ModelSettings(CausalLM.EAGER, false, -1, false);
+
+        public ModelSettings(String attnImplementation, boolean gradientCheckpointing, int lmHeadChunkSize) {
+            this(attnImplementation, gradientCheckpointing, lmHeadChunkSize, false);
+        }
     }
 
     /** With profile, per-operation times of the training and the sampling measurements go into the result. */
@@ -95,7 +101,7 @@ public final class Benchmark {
         out.put("backend", Ops.current().name());
         out.putObject("model_settings").put("attn_implementation", settings.attnImplementation())
                 .put("gradient_checkpointing", settings.gradientCheckpointing())
-                .put("lm_head_chunk_size", settings.lmHeadChunkSize());
+                .put("lm_head_chunk_size", settings.lmHeadChunkSize()).put("bf16", settings.bf16());
         out.put("params", model.parameterCount());
         if (lora != null) {
             model.addAdapters(lora, null, 1);
@@ -111,6 +117,9 @@ public final class Benchmark {
             out.putObject("lora").put("r", lora.r()).put("targets", String.join(",", lora.targets()))
                     .put("adapted_layers", model.adaptedModules().size()).put("trainable_params", trainable);
         }
+        if (settings.bf16()) {
+            model.storeInBf16(false); // frozen (LoRA base) weights bf16 only, trainable ones with a bf16 working copy
+        }
         out.put("gemm_gflops", round(gemmGflops()));
         if (profile != null) {
             profile.reset();
@@ -120,6 +129,7 @@ public final class Benchmark {
         profileInto(out, "train");
         out.put("train_tokens_per_s", round(train));
         putPeak(out, "train_peak_gpu_gib");
+        putWeightBytes(out, model);
         out.put("train_roofline_fraction", round(6.0 * model.parameterCount() * train / 1e9
                 / out.get("gemm_gflops").asDouble()));
         resetPeak();
@@ -149,6 +159,20 @@ public final class Benchmark {
     private void putPeak(ObjectNode out, String key) {
         if (cuda != null) {
             out.put(key, round(cuda.deviceBytes()[2] / (double) (1L << 30)));
+        }
+    }
+
+    /** Device memory of the model's weights (bf16 copies included), every one mirrored by now; GPU only. */
+    private void putWeightBytes(ObjectNode out, CausalLM model) {
+        if (cuda != null) {
+            long bytes = 0;
+            for (INDArray w : model.weights().values()) {
+                bytes += cuda.deviceBytesOf(w);
+            }
+            for (INDArray w : model.adapterWeights().values()) {
+                bytes += cuda.deviceBytesOf(w);
+            }
+            out.put("weights_gpu_gib", round3(bytes / (double) (1L << 30)));
         }
     }
 
@@ -287,6 +311,7 @@ public final class Benchmark {
             c.maxSteps = repeats + 1;
             c.saveSteps = 0;
             c.loggingSteps = 1; // one metrics line (with the timings) per step: GRPO honours logging_steps
+            c.bf16 = settings.bf16();
             c.rewards = new ArrayList<>(List.of(new java.util.LinkedHashMap<>(Map.of("type", "math_answer"))));
             new GrpoTrainer(c, false, new PrintStream(new ByteArrayOutputStream())).train();
             List<Double> rollout = new ArrayList<>();
