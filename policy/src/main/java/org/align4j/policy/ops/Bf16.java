@@ -37,7 +37,11 @@ public final class Bf16 {
     public static void roundInPlace(INDArray a) {
         requireWholeFloatBuffer(a);
         FloatBuffer b = a.data().asNioFloat();
-        for (int i = 0, n = b.limit(); i < n; i++) {
+        int n = Math.toIntExact(a.length());
+        if (b.limit() < n) {
+            throw new IllegalStateException("the host buffer holds " + b.limit() + " of " + n + " elements");
+        }
+        for (int i = 0; i < n; i++) {
             b.put(i, round(b.get(i)));
         }
     }

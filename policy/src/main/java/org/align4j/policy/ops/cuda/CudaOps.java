@@ -605,6 +605,10 @@ public final class CudaOps implements Ops {
         }
         java.nio.FloatBuffer host = root.asNioFloat();
         long n = m.elements();
+        if (host.limit() < n) {
+            throw new IllegalStateException("the host buffer of a bf16 weight holds " + host.limit() + " of " + n
+                    + " elements");
+        }
         if (bf16Staging == null) {
             bf16Staging = new ShortPointer(BF16_UPLOAD_CHUNK);
         }
@@ -693,7 +697,8 @@ public final class CudaOps implements Ops {
         long n = (long) ids.length * d;
         Mirror held = existing(table);
         if (held != null && held.bf16Only) {
-            gpu.arg(ints(ids)).arg(bf16(table)).arg(fresh(out)).arg(ids.length).argInt(d);
+            long tab = bf16(table); // may upload (and wait) before this kernel's arguments are staged
+            gpu.arg(ints(ids)).arg(tab).arg(fresh(out)).arg(ids.length).argInt(d);
             gpu.launch(k.get(K.embedding_fwd_bf16), gpu.gridFor(n, 256), 256);
             exit();
             return;
