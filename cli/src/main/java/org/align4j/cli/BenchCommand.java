@@ -91,6 +91,11 @@ final class BenchCommand implements Callable<Integer> {
             description = "LM head chunk: -1 chooses from the shapes, 0 never chunks (default ${DEFAULT-VALUE}).")
     int lmHeadChunkSize = -1;
 
+    @Option(names = "--bf16",
+            description = "Mixed precision (bf16: true): frozen weights in bf16 only, trainable ones with a bf16 "
+                    + "working copy beside float32 masters; compare the *_peak_gpu_gib and weights_gpu_gib numbers.")
+    boolean bf16;
+
     @Override
     public Integer call() throws Exception {
         device.apply();
@@ -98,7 +103,7 @@ final class BenchCommand implements Callable<Integer> {
                 newTokens);
         LoraConfig lora = loraR > 0 ? new LoraConfig(loraR, 2.0 * loraR, 0, false, loraTargets, false) : null;
         ObjectNode result = new Benchmark(shape, Math.max(1, repeats), profile, lora,
-                new Benchmark.ModelSettings(attnImplementation, gradientCheckpointing, lmHeadChunkSize, !untied,
+                new Benchmark.ModelSettings(attnImplementation, gradientCheckpointing, lmHeadChunkSize, bf16, !untied,
                         new java.util.LinkedHashSet<>(phases))).run();
         ObjectMapper m = new ObjectMapper();
         spec.commandLine().getOut().println(compact ? m.writeValueAsString(result)

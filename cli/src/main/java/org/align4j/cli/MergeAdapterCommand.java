@@ -51,6 +51,7 @@ final class MergeAdapterCommand implements Callable<Integer> {
         // merging is host arithmetic on the weights: the CPU backend, whatever --device says elsewhere
         CausalLM m = PeftAdapter.loadModel(model, adapter, Ops.cpu());
         CausalLM merged = CausalLM.fromWeights(m.config(), m.mergedWeights(), DataType.FLOAT, Ops.cpu());
+        merged.setCheckpointDtype(m.checkpointDtype()); // a bf16 base is saved as bf16, as PEFT's merge_and_unload
         HfCheckpoint.save(merged, out, model);
         spec.commandLine().getOut().printf("merged %d adapted layers (r %d) into %s%n", m.adaptedModules().size(),
                 m.loraConfig().r(), out);

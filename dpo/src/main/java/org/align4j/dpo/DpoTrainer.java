@@ -107,6 +107,7 @@ public final class DpoTrainer implements TrainingStep {
             referenceModel = config.precomputeRefLogProbs || policy.hasAdapters() ? policy : policy.copy();
         }
         config.applyTo(policy);
+        config.applyToReference(referenceModel, policy);
         PairTruncation truncation = config.truncation();
         int vocab = policy.config().vocabSize;
         PreferenceDataset trainSet = read(config.trainFile, tokenizer, truncation, vocab, policy);

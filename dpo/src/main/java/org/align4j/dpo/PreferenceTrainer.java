@@ -102,6 +102,7 @@ public abstract class PreferenceTrainer<E> implements TrainingStep {
             policy = HfCheckpoint.load(modelDir, Backends.current());
         }
         policy.setMoeAuxLossWeight(config.moeAuxLossWeight);
+        config.applyBf16(policy);
         loadModels(resumeFrom);
         train = checked(read(Paths.get(config.trainFile)), config.trainFile);
         eval = config.evalFile == null ? List.of() : checked(read(Paths.get(config.evalFile)), config.evalFile);

@@ -123,6 +123,7 @@ public final class GrpoTrainer implements TrainingStep {
             }
         }
         config.applyTo(policy);
+        config.applyToReference(reference, policy);
         int len = config.maxPromptLength + config.maxCompletionLength;
         config.checkMemory(policy, reference != null && reference != policy, config.batchSize, len, config.completionsPerStep(), len);
         toolRollout = ToolUse.rollout(config, tokenizer);

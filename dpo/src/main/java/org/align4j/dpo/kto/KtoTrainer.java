@@ -40,6 +40,7 @@ public final class KtoTrainer extends PreferenceTrainer<KtoExample> {
     protected void loadModels(Optional<RunDirectory.Checkpoint> resumeFrom) {
         // the reference is the starting model, which a resumed policy no longer is
         reference = resumeFrom.isPresent() ? HfCheckpoint.load(modelDir, Backends.current()) : policy.copy();
+        config.applyToReference(reference, policy);
     }
 
     @Override

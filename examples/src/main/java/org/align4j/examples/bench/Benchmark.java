@@ -49,14 +49,15 @@ public final class Benchmark {
     private final CudaOps cuda;
 
     /**
-     * The model settings that trade memory for time without changing results (transformers' and align4j's names:
-     * attn_implementation, gradient_checkpointing, lm_head_chunk_size).
+     * The model settings that trade memory for time (transformers' and align4j's names: attn_implementation,
+     * gradient_checkpointing, lm_head_chunk_size, which leave results unchanged; bf16, mixed precision, which rounds
+     * products to bf16 inputs), the shape's embedding tying and the measurements to take.
      */
     public record ModelSettings(String attnImplementation, boolean gradientCheckpointing, int lmHeadChunkSize,
-                                boolean tieWordEmbeddings, java.util.Set<String> phases) {
+                                boolean bf16, boolean tieWordEmbeddings, java.util.Set<String> phases) {
         /** The measurements bench can take, in the order it takes them. */
         public static final List<String> PHASES = List.of("train", "sample", "grpo");
-        public static final ModelSettings DEFAULT = new ModelSettings(CausalLM.EAGER, false, -1, true,
+        public static final ModelSettings DEFAULT = new ModelSettings(CausalLM.EAGER, false, -1, false, true,
                 java.util.Set.copyOf(PHASES));
 
         public ModelSettings {
@@ -110,7 +111,7 @@ public final class Benchmark {
         out.put("backend", Ops.current().name());
         out.putObject("model_settings").put("attn_implementation", settings.attnImplementation())
                 .put("gradient_checkpointing", settings.gradientCheckpointing())
-                .put("lm_head_chunk_size", settings.lmHeadChunkSize());
+                .put("lm_head_chunk_size", settings.lmHeadChunkSize()).put("bf16", settings.bf16());
         out.put("params", model.parameterCount());
         out.put("tie_word_embeddings", settings.tieWordEmbeddings());
         // The GRPO step trains a saved copy of the base model (with its own adapters when lora is set).
@@ -129,6 +130,9 @@ public final class Benchmark {
             out.putObject("lora").put("r", lora.r()).put("targets", String.join(",", lora.targets()))
                     .put("adapted_layers", model.adaptedModules().size()).put("trainable_params", trainable);
         }
+        if (settings.bf16()) {
+            model.storeInBf16(false); // frozen (LoRA base) weights bf16 only, trainable ones with a bf16 working copy
+        }
         out.put("gemm_gflops", round(gemmGflops()));
         if (profile != null) {
             profile.reset();
@@ -139,6 +143,7 @@ public final class Benchmark {
             profileInto(out, "train");
             out.put("train_tokens_per_s", round(train));
             putPeak(out, "train_peak_gpu_gib");
+            putWeightBytes(out, model);
             out.put("train_roofline_fraction", round(6.0 * model.parameterCount() * train / 1e9
                     / out.get("gemm_gflops").asDouble()));
         }
@@ -179,6 +184,20 @@ public final class Benchmark {
     private void putPeak(ObjectNode out, String key) {
         if (cuda != null) {
             out.put(key, round(cuda.deviceBytes()[2] / (double) (1L << 30)));
+        }
+    }
+
+    /** Device memory of the model's weights (bf16 copies included), every one mirrored by now; GPU only. */
+    private void putWeightBytes(ObjectNode out, CausalLM model) {
+        if (cuda != null) {
+            long bytes = 0;
+            for (INDArray w : model.weights().values()) {
+                bytes += cuda.deviceBytesOf(w);
+            }
+            for (INDArray w : model.adapterWeights().values()) {
+                bytes += cuda.deviceBytesOf(w);
+            }
+            out.put("weights_gpu_gib", round3(bytes / (double) (1L << 30)));
         }
     }
 
@@ -321,6 +340,7 @@ public final class Benchmark {
             c.maxSteps = repeats + 1;
             c.saveSteps = 0;
             c.loggingSteps = 1; // one metrics line (with the timings) per step: GRPO honours logging_steps
+            c.bf16 = settings.bf16();
             c.rewards = new ArrayList<>(List.of(new java.util.LinkedHashMap<>(Map.of("type", "math_answer"))));
             c.attnImplementation = settings.attnImplementation();
             c.gradientCheckpointing = settings.gradientCheckpointing();

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.align4j.policy.util.BadInputException;
+import org.align4j.policy.ops.Bf16;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -112,10 +113,13 @@ public final class SafeTensors {
         write(file, tensors, Dtype.F32, PT_METADATA);
     }
 
-    /** Writes tensors (in map order) atomically, stored as F32 or F64. */
+    /**
+     * Writes tensors (in map order) atomically, stored as F32, F64 or BF16 (rounded to nearest, ties to even, as
+     * PyTorch's cast).
+     */
     public static void write(Path file, Map<String, INDArray> tensors, Dtype storeAs, Map<String, String> metadata) {
-        if (storeAs != Dtype.F32 && storeAs != Dtype.F64) {
-            throw new IllegalArgumentException("safetensors are written as F32 or F64, not " + storeAs);
+        if (storeAs != Dtype.F32 && storeAs != Dtype.F64 && storeAs != Dtype.BF16) {
+            throw new IllegalArgumentException("safetensors are written as F32, F64 or BF16, not " + storeAs);
         }
         byte[] header = headerBytes(tensors, storeAs, metadata);
         AtomicFiles.write(file, out -> {
@@ -385,6 +389,8 @@ public final class SafeTensors {
                 }
                 if (storeAs == Dtype.F64) {
                     buf.putDouble(v);
+                } else if (storeAs == Dtype.BF16) {
+                    buf.putShort(Bf16.fromFloat((float) v));
                 } else {
                     buf.putFloat((float) v);
                 }
@@ -397,6 +403,8 @@ public final class SafeTensors {
                 }
                 if (storeAs == Dtype.F64) {
                     buf.putDouble(v);
+                } else if (storeAs == Dtype.BF16) {
+                    buf.putShort(Bf16.fromFloat(v));
                 } else {
                     buf.putFloat(v);
                 }

@@ -54,6 +54,10 @@ public final class CausalLM {
     private boolean training;
     private long pinnedPass = -1;
     private String attnImplementation = EAGER;
+    /** Mixed precision: null (float32), FALSE (bf16 working copies of trainable weights), TRUE (all frozen). */
+    private Boolean bf16Frozen;
+    /** The element type of the checkpoint this model came from, which it is saved as again. */
+    private TorchDtype checkpointDtype = TorchDtype.FLOAT32;
     /** transformers' attn_implementation values understood here. */
     public static final String EAGER = "eager";
     public static final String FLASH_ATTENTION_2 = "flash_attention_2";
@@ -332,7 +336,44 @@ public final class CausalLM {
             m.setAdaptersEnabled(adapters.enabled());
         }
         m.setAttnImplementation(attnImplementation);
+        if (bf16Frozen != null) {
+            m.storeInBf16(bf16Frozen);
+        }
+        m.setCheckpointDtype(checkpointDtype);
         return m;
+    }
+
+    /** The element type of the checkpoint this model was loaded from (float32 for a new model): saved as that. */
+    public TorchDtype checkpointDtype() {
+        return checkpointDtype;
+    }
+
+    public void setCheckpointDtype(TorchDtype t) {
+        checkpointDtype = t == null ? TorchDtype.FLOAT32 : t;
+    }
+
+    /**
+     * Mixed precision ({@code bf16: true}): every weight matrix is held in bf16 for the products and lookups that
+     * read it ({@link Ops#holdInBf16}). Frozen ones (LoRA's base weights; all of them when frozen is true, as for a
+     * reference model that is never trained) are kept in bf16 only; trainable ones stay float32 master weights (the
+     * optimizer's) with a bf16 working copy. Norm gains and biases (vectors) stay float32. On the CPU backend frozen
+     * weights are rounded to bf16 values and products stay float32 (an emulation that tests the numerics).
+     */
+    public void storeInBf16(boolean frozen) {
+        if (dtype != DataType.FLOAT) {
+            throw new IllegalStateException("bf16 needs a float32 model, this one is " + dtype);
+        }
+        bf16Frozen = frozen;
+        for (Parameter p : params.values()) {
+            if (p.value().rank() == 2) {
+                ops.holdInBf16(p.value(), !frozen && p.trainable());
+            }
+        }
+    }
+
+    /** Whether the weight matrices are held in bf16 ({@link #storeInBf16}). */
+    public boolean storedInBf16() {
+        return bf16Frozen != null;
     }
 
     /**
@@ -413,6 +454,9 @@ public final class CausalLM {
         }
         for (Parameter p : params.values()) {
             p.freeze();
+            if (bf16Frozen != null && p.value().rank() == 2) {
+                ops.holdInBf16(p.value(), false); // the bases are frozen now: bf16 only
+            }
         }
         adapters = ad;
     }

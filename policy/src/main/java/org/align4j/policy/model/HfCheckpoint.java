@@ -6,6 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.align4j.policy.io.AtomicFiles;
 import org.align4j.policy.io.SafeTensors;
 import org.align4j.policy.io.ShardedSafeTensors;
@@ -49,11 +52,22 @@ public final class HfCheckpoint {
             throw new IllegalArgumentException(dir + ": missing config.json");
         }
         ModelConfig config = ModelConfig.read(configFile);
+        TorchDtype stored = TorchDtype.of(readJson(configFile));
         Map<String, INDArray> weights = ShardedSafeTensors.read(dir, dtype);
         try {
-            return CausalLM.fromWeights(config, weights, dtype, ops);
+            CausalLM m = CausalLM.fromWeights(config, weights, dtype, ops);
+            m.setCheckpointDtype(stored);
+            return m;
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static JsonNode readJson(Path file) {
+        try {
+            return new ObjectMapper().readTree(file.toFile());
+        } catch (IOException e) {
+            throw new IllegalArgumentException(file + ": cannot read config: " + e.getMessage(), e);
         }
     }
 
@@ -68,8 +82,13 @@ public final class HfCheckpoint {
         try {
             AtomicFiles.deleteRecursively(tmp);
             Files.createDirectories(tmp);
-            AtomicFiles.writeJson(tmp.resolve("config.json"), model.config().toJson());
-            SafeTensors.write(tmp.resolve(ShardedSafeTensors.SINGLE_FILE), model.weights());
+            ObjectNode config = model.config().toJson();
+            TorchDtype stored = model.checkpointDtype();
+            config.remove("dtype");
+            config.put("torch_dtype", stored.jsonName);
+            AtomicFiles.writeJson(tmp.resolve("config.json"), config);
+            SafeTensors.write(tmp.resolve(ShardedSafeTensors.SINGLE_FILE), model.weights(), stored.storage,
+                    SafeTensors.PT_METADATA);
             if (tokenizerDir != null) {
                 for (String f : TOKENIZER_FILES) {
                     Path src = tokenizerDir.resolve(f);

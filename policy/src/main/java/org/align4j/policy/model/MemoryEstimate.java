@@ -10,8 +10,10 @@ import org.align4j.policy.util.BadInputException;
  * a run that cannot fit is refused at once instead of failing an hour in. It counts the buffers this engine keeps
  * (a device backend mirrors each of them once):
  * <ul>
- * <li>weights and their gradients (same type), AdamW's two moments;</li>
- * <li>the frozen reference model's weights when there is one (it never holds gradients on the device);</li>
+ * <li>weights and their gradients (same type), AdamW's two moments; with bf16 (mixed precision), a 2-byte working
+ * copy of the weights beside the float32 masters;</li>
+ * <li>the frozen reference model's weights when there is one (it never holds gradients on the device; 2 bytes a
+ * weight with bf16);</li>
  * <li>the KV cache of one sampling batch (rows x (prompt + completion) positions x layers; keys and values per kv
  * head, or MLA's latent and RoPE key) and its [rows, vocab] next-token logits;</li>
  * <li>the activations of one training micro-batch as {@link Workspace} allocates them: the residual stream of
@@ -25,8 +27,18 @@ import org.align4j.policy.util.BadInputException;
 public final class MemoryEstimate {
     /** What the estimate needs to know of the run. */
     public record Run(int bytesPerElement, int trainSequences, int trainLength, int sampleRows, int sampleLength,
-                      boolean reference, boolean gradientCheckpointing, boolean flashAttention, int lmHeadChunkSize) {
+                      boolean reference, boolean gradientCheckpointing, boolean flashAttention, int lmHeadChunkSize,
+                      boolean bf16) {
+        /** A float32 (or float64) run: no bf16 weights. */
+        public Run(int bytesPerElement, int trainSequences, int trainLength, int sampleRows, int sampleLength,
+                   boolean reference, boolean gradientCheckpointing, boolean flashAttention, int lmHeadChunkSize) {
+            this(bytesPerElement, trainSequences, trainLength, sampleRows, sampleLength, reference,
+                    gradientCheckpointing, flashAttention, lmHeadChunkSize, false);
+        }
     }
+
+    /** Bytes of a bf16 element. */
+    public static final int BF16_BYTES = 2;
 
     public final long weights;
     public final long gradients;
@@ -61,8 +73,10 @@ public final class MemoryEstimate {
         head.setChunkSize(r.lmHeadChunkSize());
         int chunk = head.chunkRows(Math.toIntExact(rows));
         long logits = (long) chunk * c.vocabSize;
-        return new MemoryEstimate(p * e, p * e, 2 * p * e, r.reference() ? p * e : 0, kv * e,
-                activationElements(c, r) * e, logits * e);
+        long weights = p * e + (r.bf16() ? p * BF16_BYTES : 0);
+        long reference = r.reference() ? p * (r.bf16() ? BF16_BYTES : e) : 0;
+        return new MemoryEstimate(weights, p * e, 2 * p * e, reference, kv * e, activationElements(c, r) * e,
+                logits * e);
     }
 
     static long kvCacheElements(ModelConfig c, long rows, long length) {
@@ -180,6 +194,9 @@ public final class MemoryEstimate {
         }
         if (r.lmHeadChunkSize() == 0) {
             advice.add("lm_head_chunk_size: -1");
+        }
+        if (r.reference() && !r.bf16()) {
+            advice.add("bf16: true (a bf16 reference model)");
         }
         if (r.reference()) {
             advice.add("beta: 0 (no reference model)");

@@ -22,6 +22,15 @@ final class CpuOps implements Ops {
         return Math.toIntExact(a.size(a.rank() - 1));
     }
 
+    /** Frozen weights are rounded to bf16 values (emulation: products stay float32); trainable ones are left exact. */
+    @Override
+    public void holdInBf16(INDArray weight, boolean trainable) {
+        Bf16.requireWholeFloatBuffer(weight);
+        if (!trainable) {
+            Bf16.roundInPlace(weight);
+        }
+    }
+
     @Override
     public void gemm(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB, double alpha, double beta) {
         Nd4j.gemm(a, b, c, transA, transB, alpha, beta);

@@ -10,7 +10,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public interface Ops {
 
-    /** c = alpha * op(a) @ op(b) + beta * c for 2-D arrays. */
+    /**
+     * c = alpha * op(a) @ op(b) + beta * c for 2-D arrays. When a or b is held in bf16 ({@link #holdInBf16}), a device
+     * backend multiplies bf16 inputs (the other operand rounded to bf16) with float32 accumulation and output.
+     */
     void gemm(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB, double alpha, double beta);
 
     /** c[i] = op(a[i]) @ op(b[i]) for 3-D arrays (batched over the first dimension); c is overwritten. */
@@ -199,6 +202,18 @@ public interface Ops {
      */
     void sampleRows(INDArray logits, int rows, double invTemperature, boolean greedy, double[] uniforms, int[] tokens,
                     double[] logProbs);
+
+    /**
+     * Holds a float32 weight matrix (a whole buffer, not a view) in bf16 for the matrix products and embedding lookups
+     * that read it (mixed precision, {@code bf16: true}). frozen (trainable false: a reference model, LoRA's base):
+     * the values are rounded to bf16 in place, on the host too, so that every backend and a saved checkpoint hold the
+     * same numbers; a device backend keeps only a bf16 copy (half the bytes of float32), which ops read and never
+     * write (an op that would write it, or cannot read bf16, throws), and host edits ({@link #editOnHost}) are rounded
+     * again. trainable: the array stays the float32 master weight that gradients and the optimizer update; a device
+     * backend keeps a bf16 working copy beside it, refreshed after each write, for the products that read the weight.
+     * The CPU backend computes in float32 either way (frozen weights rounded, trainable ones exact).
+     */
+    void holdInBf16(INDArray weight, boolean trainable);
 
     /**
      * Whether a model should keep closed KV caches for reuse rather than free them: true where making a cache

@@ -72,6 +72,13 @@ public final class ProfilingOps implements Ops {
     }
 
     @Override
+    public void holdInBf16(INDArray weight, boolean trainable) {
+        long start = System.nanoTime();
+        delegate.holdInBf16(weight, trainable);
+        record("holdInBf16", start);
+    }
+
+    @Override
     public void bmm(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB) {
         long start = System.nanoTime();
         delegate.bmm(a, b, c, transA, transB);

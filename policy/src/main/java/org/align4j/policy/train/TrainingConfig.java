@@ -96,6 +96,14 @@ public class TrainingConfig implements ConfigLoader.Validated {
      * always runs eager).
      */
     public String attnImplementation = CausalLM.EAGER;
+    /**
+     * Mixed precision (TRL's name): on the CUDA backend every frozen weight matrix (the reference model's, LoRA's
+     * base) is held on the GPU in bf16 only, and trainable ones as float32 masters (AdamW updates them, in float32
+     * moments) with a bf16 working copy; matrix products against them take bf16 inputs and accumulate in float32.
+     * Activations, gradients, norms and biases stay float32. On the CPU backend frozen weights are rounded to bf16
+     * values (an emulation); needs a float32 model. See docs/gpu.md.
+     */
+    public boolean bf16 = false;
 
     /**
      * Applies the settings that live in the trained model (balance loss weight, LM head chunk size, gradient
@@ -106,6 +114,24 @@ public class TrainingConfig implements ConfigLoader.Validated {
         model.setLmHeadChunkSize(lmHeadChunkSize);
         model.setGradientCheckpointing(gradientCheckpointing);
         model.setAttnImplementation(attnImplementation);
+        applyBf16(model);
+    }
+
+    /** With bf16, holds the trained model's weight matrices in bf16 (see {@link CausalLM#storeInBf16}). */
+    public void applyBf16(CausalLM model) {
+        if (bf16) {
+            model.storeInBf16(false);
+        }
+    }
+
+    /**
+     * With bf16, holds a separate frozen reference model's weights in bf16 only; nothing when there is no reference or
+     * the policy serves as its own (LoRA with adapters off, precomputed reference log-probs).
+     */
+    public void applyToReference(CausalLM reference, CausalLM policy) {
+        if (bf16 && reference != null && reference != policy) {
+            reference.storeInBf16(true);
+        }
     }
 
     /**
@@ -117,7 +143,7 @@ public class TrainingConfig implements ConfigLoader.Validated {
                             int sampleLength) {
         MemoryEstimate.Run run = new MemoryEstimate.Run(model.dataType().width(), trainSequences, trainLength,
                 sampleRows, sampleLength, reference, gradientCheckpointing,
-                CausalLM.FLASH_ATTENTION_2.equals(attnImplementation), lmHeadChunkSize);
+                CausalLM.FLASH_ATTENTION_2.equals(attnImplementation), lmHeadChunkSize, bf16);
         MemoryEstimate.of(model.config(), run).requireFits(model.ops().deviceMemoryBytes(), run);
     }
 

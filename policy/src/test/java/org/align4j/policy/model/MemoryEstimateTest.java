@@ -92,5 +92,26 @@ class MemoryEstimateTest {
         m.requireFits(-1, run); // no device: nothing to check
         MemoryEstimate.Run lean = new MemoryEstimate.Run(4, 16, 2048, 128, 2048, true, true, true, -1);
         MemoryEstimate.of(qwen05(), lean).requireFits(h100, lean);
+        assertTrue(e.getMessage().contains("bf16: true"), e.getMessage());
+    }
+
+    /** bf16: the reference takes 2 bytes a weight; the policy keeps float32 masters plus a 2-byte working copy. */
+    @Test
+    void bf16CountsTwoBytesPerWeight() {
+        ModelConfig c = qwen05();
+        long p = c.parameterCount();
+        MemoryEstimate.Run fp32 = new MemoryEstimate.Run(4, 8, 1280, 128, 1280, true, true, true, -1);
+        MemoryEstimate.Run bf16 = new MemoryEstimate.Run(4, 8, 1280, 128, 1280, true, true, true, -1, true);
+        MemoryEstimate a = MemoryEstimate.of(c, fp32);
+        MemoryEstimate b = MemoryEstimate.of(c, bf16);
+        assertEquals(2 * p, b.reference);
+        assertEquals(4 * p + 2 * p, b.weights);
+        assertEquals(a.gradients, b.gradients);
+        assertEquals(a.optimizer, b.optimizer);
+        assertEquals(a.activations, b.activations);
+        assertEquals(a.total(), b.total(), "full training: the reference's 2p saved bytes pay for the working copy");
+        // without a reference the bf16 working copy is the only difference
+        MemoryEstimate noRef = MemoryEstimate.of(c, new MemoryEstimate.Run(4, 8, 1280, 0, 0, false, true, true, -1, true));
+        assertEquals(0, noRef.reference);
     }
 }

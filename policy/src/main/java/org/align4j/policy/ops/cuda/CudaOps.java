@@ -15,6 +15,7 @@ import static org.bytedeco.cuda.global.cublas.cublasGemmStridedBatchedEx;
 import static org.bytedeco.cuda.global.cublas.cublasGetStatusString;
 import static org.bytedeco.cuda.global.cublas.cublasSetMathMode;
 import static org.bytedeco.cuda.global.cublas.cublasSetStream_v2;
+import static org.bytedeco.cuda.global.cudart.CUDA_R_16BF;
 import static org.bytedeco.cuda.global.cudart.CUDA_R_32F;
 import static org.bytedeco.cuda.global.cudart.CUDA_R_64F;
 
@@ -25,6 +26,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.WeakHashMap;
+import org.align4j.policy.ops.Bf16;
 import org.align4j.policy.ops.Ops;
 import org.align4j.policy.ops.RopeTable;
 import org.align4j.policy.ops.cuda.KernelModule.K;
@@ -35,6 +37,7 @@ import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.ShortPointer;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -54,6 +57,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>Thread-safe by serialisation: every call holds this object's lock (rollout threads and the trainer
  * share one device and one stream). By default float32 matrix products run in full float32 (no TF32), so
  * results match the CPU backend within float rounding; {@link Options} can allow bf16 or TF32 tensor cores.
+ *
+ * <p>Mixed precision ({@link #holdInBf16}): a frozen weight's mirror holds bf16 only (2 bytes an element, no float32
+ * copy on the device), uploaded by converting its host copy; a trainable weight's float32 mirror gets a bf16
+ * working copy beside it, recast (lazily, before the next product that reads it) whenever the float32 one is
+ * written. A product that reads either runs in cuBLAS with bf16 inputs, the other operand cast to bf16 into a
+ * scratch buffer, and float32 accumulation and output.
  */
 public final class CudaOps implements Ops {
     /** Matrix-product precision and debugging switches. */
@@ -114,14 +123,25 @@ public final class CudaOps implements Ops {
         final long host;
         final long bytes;
         final long dev;
+        /** A frozen weight held as bf16 only: dev holds bytes / 2 bf16 values of a float32 host buffer. */
+        final boolean bf16Only;
         int state = HOST_NEWER;
         boolean released;
+        /** A trainable weight's bf16 working copy (0: none), current when shadowVersion == version. */
+        long shadow;
+        long version = 1;
+        long shadowVersion;
 
-        Mirror(DataBuffer root, ReferenceQueue<DataBuffer> q, long host, long bytes, long dev) {
+        Mirror(DataBuffer root, ReferenceQueue<DataBuffer> q, long host, long bytes, long dev, boolean bf16Only) {
             super(root, q);
             this.host = host;
             this.bytes = bytes;
             this.dev = dev;
+            this.bf16Only = bf16Only;
+        }
+
+        long elements() {
+            return bf16Only ? bytes / 2 : bytes / 4;
         }
     }
 
@@ -252,6 +272,10 @@ public final class CudaOps implements Ops {
             mirrors.remove(m.host);
         }
         gpu.free(m.dev, m.bytes);
+        if (m.shadow != 0) {
+            gpu.free(m.shadow, 2 * m.elements());
+            m.shadow = 0;
+        }
     }
 
     private KernelModule kernels(INDArray a) {
@@ -308,7 +332,7 @@ public final class CudaOps implements Ops {
         }
         if (m == null) {
             long bytes = root.length() * root.getElementSize();
-            m = new Mirror(root, collected, host, bytes, gpu.alloc(bytes));
+            m = new Mirror(root, collected, host, bytes, gpu.alloc(bytes), false);
             mirrors.put(host, m);
         }
         return m;
@@ -360,6 +384,7 @@ public final class CudaOps implements Ops {
         }
         if (mode != READ) {
             m.state = DEVICE_NEWER;
+            m.version++;
         }
         return r.address;
     }
@@ -369,6 +394,10 @@ public final class CudaOps implements Ops {
         DataBuffer d = a.data();
         DataBuffer root = root(d);
         Mirror m = mirror(root);
+        if (m.bf16Only) {
+            throw new IllegalStateException("a weight held in bf16 (frozen, bf16: true) was passed to an op that reads "
+                    + "only float32 or writes it: " + a.shapeInfoToString());
+        }
         int width = root.getElementSize();
         long elemOffset = (d.address() - m.host) / width + a.offset();
         boolean whole = elemOffset == 0 && a.length() * width == m.bytes;
@@ -466,6 +495,17 @@ public final class CudaOps implements Ops {
             throw new IllegalArgumentException("gemm shapes " + Arrays.toString(a.shape()) + (transA ? "^T" : "") + " x "
                     + Arrays.toString(b.shape()) + (transB ? "^T" : "") + " -> " + Arrays.toString(c.shape()));
         }
+        long ha = bf16(a);
+        long hb = bf16(b);
+        if (ha != 0 || hb != 0) {
+            // mixed precision: both inputs in bf16 (the float32 one cast into scratch), float32 accumulation
+            ha = ha != 0 ? ha : castToBf16(a, 0);
+            hb = hb != 0 ? hb : castToBf16(b, 1);
+            long dc = beta == 0 ? fresh(c) : out(c);
+            blasGemmBf16(transB, transA, n, m, k, alpha, hb, (int) b.size(1), ha, (int) a.size(1), beta, dc, n);
+            exit();
+            return;
+        }
         long da = in(a);
         long db = in(b);
         long dc = beta == 0 ? fresh(c) : out(c);
@@ -473,6 +513,144 @@ public final class CudaOps implements Ops {
         blasGemm(a.dataType(), transB, transA, n, m, k, alpha, db, (int) b.size(1), 0, da, (int) a.size(1), 0, beta,
                 dc, n, 0, 1);
         exit();
+    }
+
+    /** Column-major C (float32) = alpha op(A) op(B) + beta C with A and B in bf16, accumulated in float32. */
+    private void blasGemmBf16(boolean transA, boolean transB, int m, int n, int k, double alpha, long a, int lda,
+                              long b, int ldb, double beta, long c, int ldc) {
+        Pointer al = alphaF.put(0, (float) alpha);
+        Pointer be = betaF.put(0, (float) beta);
+        int st = cublasGemmEx(blas, transA ? CUBLAS_OP_T : CUBLAS_OP_N, transB ? CUBLAS_OP_T : CUBLAS_OP_N, m, n, k, al,
+                pa.at(a), CUDA_R_16BF, lda, pb.at(b), CUDA_R_16BF, ldb, be, pc.at(c), CUDA_R_32F, ldc,
+                CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+        blas(st, "cublasGemmEx (bf16)");
+    }
+
+    // ------------------------------------------------------------------ bf16 weights (mixed precision)
+
+    /** Elements per host-side conversion chunk when a frozen weight is uploaded as bf16. */
+    private static final int BF16_UPLOAD_CHUNK = 1 << 22;
+    private ShortPointer bf16Staging;
+    private final long[] castScratch = new long[2];
+    private final long[] castScratchBytes = new long[2];
+
+    @Override
+    public synchronized void holdInBf16(INDArray weight, boolean trainable) {
+        enter();
+        Bf16.requireWholeFloatBuffer(weight);
+        DataBuffer root = root(weight.data());
+        Mirror old = existing(weight);
+        if (old != null && old.bf16Only) {
+            if (trainable) {
+                throw new IllegalStateException("a frozen bf16 weight cannot become trainable: "
+                        + weight.shapeInfoToString());
+            }
+            return;
+        }
+        if (trainable) {
+            Mirror m = mirror(root);
+            if (m.shadow == 0) {
+                m.shadow = gpu.alloc(2 * m.elements());
+                m.shadowVersion = m.version - 1;
+            }
+            return;
+        }
+        if (old != null) {
+            toHost(weight);
+            release(old);
+        }
+        Bf16.roundInPlace(weight);
+        long n = weight.length();
+        Mirror m = new Mirror(root, collected, root.address(), 2 * n, gpu.alloc(2 * n), true);
+        mirrors.put(m.host, m);
+    }
+
+    /**
+     * Device address of a's bf16 values when a is held in bf16 (made current: a frozen weight uploaded, a trainable
+     * one's working copy recast after writes); 0 when a is an ordinary array.
+     */
+    private long bf16(INDArray a) {
+        if (a.dataType() != DataType.FLOAT) {
+            return 0;
+        }
+        Mirror m = existing(a);
+        if (m == null || (!m.bf16Only && m.shadow == 0)) {
+            return 0;
+        }
+        if (a.length() != m.elements()) {
+            throw new IllegalArgumentException("a view of a weight held in bf16: " + a.shapeInfoToString());
+        }
+        if (m.bf16Only) {
+            if (m.state == HOST_NEWER) {
+                uploadAsBf16(m);
+                m.state = SYNCED;
+            }
+            return m.dev;
+        }
+        long src = in(a);
+        if (m.shadowVersion != m.version) {
+            long n = m.elements();
+            gpu.arg(src).arg(m.shadow).arg(n);
+            gpu.launch(kernels(a).get(K.bf16_from_real), gpu.gridFor(n, 256), 256);
+            m.shadowVersion = m.version;
+        }
+        return m.shadow;
+    }
+
+    /** Converts a frozen weight's host floats to bf16 chunk by chunk (rounding the host copy too) and uploads them. */
+    private void uploadAsBf16(Mirror m) {
+        DataBuffer root = m.get();
+        if (root == null) {
+            throw new IllegalStateException("the host buffer of a bf16 weight was collected");
+        }
+        java.nio.FloatBuffer host = root.asNioFloat();
+        long n = m.elements();
+        if (host.limit() < n) {
+            throw new IllegalStateException("the host buffer of a bf16 weight holds " + host.limit() + " of " + n
+                    + " elements");
+        }
+        if (bf16Staging == null) {
+            bf16Staging = new ShortPointer(BF16_UPLOAD_CHUNK);
+        }
+        short[] chunk = new short[(int) Math.min(n, BF16_UPLOAD_CHUNK)];
+        for (long off = 0; off < n; off += BF16_UPLOAD_CHUNK) {
+            int len = (int) Math.min(BF16_UPLOAD_CHUNK, n - off);
+            for (int i = 0; i < len; i++) {
+                int at = (int) (off + i);
+                short h = Bf16.fromFloat(host.get(at));
+                chunk[i] = h;
+                host.put(at, Bf16.toFloat(h)); // host edits are rounded as the device copy is
+            }
+            gpu.sync(); // the staging buffer's previous chunk has left
+            bf16Staging.put(chunk, 0, len);
+            gpu.upload(m.dev + 2 * off, bf16Staging.address(), 2L * len);
+        }
+        gpu.sync();
+    }
+
+    /** a (float32) cast to bf16 into scratch buffer slot (0 or 1, one per gemm operand); its device address. */
+    private long castToBf16(INDArray a, int slot) {
+        long n = a.length();
+        if (castScratchBytes[slot] < 2 * n) {
+            if (castScratch[slot] != 0) {
+                gpu.free(castScratch[slot], castScratchBytes[slot]);
+            }
+            castScratchBytes[slot] = Math.max(2 * n, castScratchBytes[slot] * 3 / 2);
+            castScratch[slot] = gpu.alloc(castScratchBytes[slot]);
+        }
+        gpu.arg(in(a)).arg(castScratch[slot]).arg(n);
+        gpu.launch(kernels(a).get(K.bf16_from_real), gpu.gridFor(n, 256), 256);
+        return castScratch[slot];
+    }
+
+    /**
+     * Device bytes held for a's buffer: its mirror (float32, or bf16 only for a frozen bf16 weight) plus a trainable
+     * weight's bf16 working copy; 0 when it has no mirror yet. For tests and memory reports.
+     */
+    public synchronized long deviceBytesOf(INDArray a) {
+        enter();
+        Mirror m = existing(a);
+        return m == null ? 0 : m.bytes + (m.shadow != 0 ? 2 * m.elements() : 0);
     }
 
     @Override
@@ -517,6 +695,14 @@ public final class CudaOps implements Ops {
         checkIds(ids, rows(table));
         KernelModule k = kernels(table);
         long n = (long) ids.length * d;
+        Mirror held = existing(table);
+        if (held != null && held.bf16Only) {
+            long tab = bf16(table); // may upload (and wait) before this kernel's arguments are staged
+            gpu.arg(ints(ids)).arg(tab).arg(fresh(out)).arg(ids.length).argInt(d);
+            gpu.launch(k.get(K.embedding_fwd_bf16), gpu.gridFor(n, 256), 256);
+            exit();
+            return;
+        }
         gpu.arg(ints(ids)).arg(in(table)).arg(fresh(out)).arg(ids.length).argInt(d);
         gpu.launch(k.get(K.embedding_fwd), gpu.gridFor(n, 256), 256);
         exit();
@@ -713,6 +899,15 @@ public final class CudaOps implements Ops {
         sameType(src, dst);
         if (dst.length() != src.length()) {
             throw new IllegalArgumentException("copy between arrays of different lengths");
+        }
+        Mirror held = existing(src);
+        if (held != null && held.bf16Only) {
+            long n = src.length();
+            long from = bf16(src);
+            gpu.arg(from).arg(fresh(dst)).arg(n);
+            gpu.launch(kernels(dst).get(K.real_from_bf16), gpu.gridFor(n, 256), 256);
+            exit();
+            return;
         }
         long s = in(src);
         long d = fresh(dst);
@@ -1150,6 +1345,7 @@ public final class CudaOps implements Ops {
         Mirror m = existing(x);
         if (m != null) {
             m.state = HOST_NEWER;
+            m.version++;
         }
     }
 }

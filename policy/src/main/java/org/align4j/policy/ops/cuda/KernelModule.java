@@ -34,7 +34,8 @@ final class KernelModule {
         causal_softmax, softmax_bwd, swiglu_fwd, swiglu_bwd, logprobs_fwd, logprobs_bwd, add_inplace, scale,
         sumsq_partial, nonfinite, adamw, write_kv, copy_cache_row, decode_attention, sample_rows, gather_heads,
         rope_slice, gather_rows, scatter_add_rows, gathered_row_dots, latent_decode_attention, dropout,
-        decode_attention_split, decode_combine, flash_fwd, flash_bwd_dq, flash_bwd_dkdv
+        decode_attention_split, decode_combine, flash_fwd, flash_bwd_dq, flash_bwd_dkdv,
+        bf16_from_real, real_from_bf16, embedding_fwd_bf16
     }
 
     private final EnumMap<K, CUfunc_st> functions = new EnumMap<>(K.class);

@@ -944,3 +944,37 @@ extern "C" __global__ void latent_decode_attention(const real* ql, const real* q
         out[qi * rank + e] = (real)(s / L);
     }
 }
+
+// ==================================================================================================================
+// bf16 mixed precision (CudaOps.holdInBf16): bf16 values are stored as their 16 bits (unsigned short; NVRTC gets no
+// cuda_bf16.h here). Conversions round to nearest, ties to even, as org.align4j.policy.ops.Bf16 does on the host.
+// ==================================================================================================================
+
+__device__ __forceinline__ unsigned short a4j_to_bf16(float f) {
+    unsigned int u = __float_as_uint(f);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (unsigned short)((u >> 16) | 0x40u); // NaN stays (quiet) NaN
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (unsigned short)(u >> 16);
+}
+
+__device__ __forceinline__ float a4j_from_bf16(unsigned short h) {
+    return __uint_as_float(((unsigned int)h) << 16);
+}
+
+// dst[i] = bf16(src[i]): the activation operand of a bf16 matrix product, or a trainable weight's working copy.
+extern "C" __global__ void bf16_from_real(const real* src, unsigned short* dst, i64 n) {
+    GRID_STRIDE(i, n) { dst[i] = a4j_to_bf16((float)src[i]); }
+}
+
+// dst[i] = src[i] widened (exact): a copy out of a frozen bf16 weight (LoRA's merged weight).
+extern "C" __global__ void real_from_bf16(const unsigned short* src, real* dst, i64 n) {
+    GRID_STRIDE(i, n) { dst[i] = (real)a4j_from_bf16(src[i]); }
+}
+
+// out[n, :] = table[ids[n], :] from a frozen bf16 embedding table (embedding_fwd's bf16 twin).
+extern "C" __global__ void embedding_fwd_bf16(const int* ids, const unsigned short* table, real* out, i64 n, int d) {
+    GRID_STRIDE(i, n * d) {
+        i64 r = i / d;
+        out[i] = (real)a4j_from_bf16(table[(i64)ids[r] * d + (i - r * d)]);
+    }
+}

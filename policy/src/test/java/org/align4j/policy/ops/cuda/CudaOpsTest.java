@@ -464,4 +464,42 @@ class CudaOpsTest {
         gpu.scale(Nd4j.create(DataType.FLOAT, 4), 1.0); // reaps what the collector found
         assertTrue(gpu.deviceBytes()[0] - before < (1L << 30), "device bytes still held: " + gpu.deviceBytes()[0]);
     }
+
+    /**
+     * holdInBf16 on a frozen weight: its host copy is rounded as the CPU backend rounds it; lookups and copies read the
+     * bf16 copy exactly, a product within bf16 rounding of the activation (CudaBf16Test checks products closely);
+     * an op that would write it is refused and leaves it unchanged.
+     */
+    @Test
+    void frozenBf16WeightsAreRoundedReadAndNeverWritten() {
+        INDArray w = randn(T.F32, 91, 48, 40);
+        INDArray onCpu = w.dup('c');
+        INDArray onGpu = w.dup('c');
+        cpu.holdInBf16(onCpu, false);
+        gpu.holdInBf16(onGpu, false);
+        gpu.toHost(onGpu);
+        assertEquals(0.0, onCpu.sub(onGpu).amaxNumber().doubleValue(), "host copies rounded alike");
+        int[] ids = {0, 47, 3, 3};
+        INDArray eCpu = Nd4j.create(DataType.FLOAT, 4, 40);
+        INDArray eGpu = Nd4j.create(DataType.FLOAT, 4, 40);
+        cpu.embeddingForward(ids, onCpu, eCpu);
+        gpu.embeddingForward(ids, onGpu, eGpu);
+        gpu.toHost(eGpu);
+        assertEquals(0.0, eCpu.sub(eGpu).amaxNumber().doubleValue(), "bf16 embedding lookup");
+        INDArray copied = Nd4j.create(DataType.FLOAT, 48, 40);
+        gpu.copy(onGpu, copied);
+        gpu.toHost(copied);
+        assertEquals(0.0, onCpu.sub(copied).amaxNumber().doubleValue(), "copy out of a bf16 weight");
+        INDArray x = randn(T.F32, 92, 16, 40);
+        INDArray yCpu = Nd4j.create(DataType.FLOAT, 16, 48);
+        INDArray yGpu = Nd4j.create(DataType.FLOAT, 16, 48);
+        cpu.gemm(x, onCpu, yCpu, false, true, 1.0, 0.0);
+        gpu.gemm(x.dup('c'), onGpu, yGpu, false, true, 1.0, 0.0);
+        gpu.toHost(yGpu);
+        double err = yCpu.sub(yGpu).amaxNumber().doubleValue() / Math.max(1.0, yCpu.amaxNumber().doubleValue());
+        assertTrue(err < 2e-2, "bf16 product differs by " + err);
+        assertThrows(IllegalStateException.class, () -> gpu.scale(onGpu, 2.0));
+        gpu.toHost(onGpu);
+        assertEquals(0.0, onCpu.sub(onGpu).amaxNumber().doubleValue(), "unchanged after the refused write");
+    }
 }

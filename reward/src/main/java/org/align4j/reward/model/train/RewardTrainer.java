@@ -103,6 +103,7 @@ public final class RewardTrainer implements TrainingStep {
         if (resumeFrom.isEmpty()) {
             TrainedModel.adapt(model.trunk(), config);
         }
+        config.applyBf16(model.trunk());
         kind = model.kind();
         RewardEncoder encoder = new RewardEncoder(tokenizer, Math.min(config.maxLength, model.maxLength()));
         train = RewardDataset.read(Paths.get(config.trainFile), encoder, kind, 0);
