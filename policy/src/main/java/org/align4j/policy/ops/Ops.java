@@ -197,8 +197,30 @@ public interface Ops {
      * invTemperature) at the pick. An op so that a device backend samples where the logits are and sends back
      * only the picks, not [rows, vocab] floats per decoding step.
      */
-    void sampleRows(INDArray logits, int rows, double invTemperature, boolean greedy, double[] uniforms, int[] tokens,
-                    double[] logProbs);
+    default void sampleRows(INDArray logits, int rows, double invTemperature, boolean greedy, double[] uniforms,
+                            int[] tokens, double[] logProbs) {
+        sampleTokens(logits, rows, invTemperature, greedy, 0, 1.0, uniforms, tokens, logProbs);
+    }
+
+    /**
+     * Draws the next token of each row r < rows of logits [>= rows, vocab] from one caller-supplied uniform per row
+     * (so that every backend picks the same tokens for the same draws), as Hugging Face's logits warpers in their
+     * order: logits are read as float32, divided by the temperature, and then
+     * <ul>
+     *   <li>greedy: the first argmax (uniforms unused, top-k/top-p ignored);</li>
+     *   <li>no truncation (topK 0 or >= vocab, topP >= 1): the first j in vocabulary order at which the running
+     *       sum of w_j = exp((l_j - max) * invTemperature) exceeds uniforms[r] * sum(w) (as {@link #sampleRows});</li>
+     *   <li>truncated: tokens ranked by (float) w_j descending, ties to the lower id; top-k keeps the first topK;
+     *       top-p then keeps the shortest prefix whose mass reaches topP times the mass top-k kept (all of the
+     *       vocabulary without top-k), at least one token; the pick is the first kept token at which the running
+     *       sum, in rank order, exceeds uniforms[r] times the kept mass (the last kept when rounding leaves none).</li>
+     * </ul>
+     * Sums of w are in float64. Writes tokens[r] and logProbs[r] = log softmax(logits[r] * invTemperature) at the
+     * pick (over the whole vocabulary: the log-prob a teacher-forced pass recomputes). A device backend reads the
+     * logits where they are and sends back only tokens and log-probs.
+     */
+    void sampleTokens(INDArray logits, int rows, double invTemperature, boolean greedy, int topK, double topP,
+                      double[] uniforms, int[] tokens, double[] logProbs);
 
     /**
      * Whether a model should keep closed KV caches for reuse rather than free them: true where making a cache

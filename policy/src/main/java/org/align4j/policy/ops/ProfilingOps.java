@@ -280,6 +280,14 @@ public final class ProfilingOps implements Ops {
     }
 
     @Override
+    public void sampleTokens(INDArray logits, int rows, double invTemperature, boolean greedy, int topK, double topP,
+                             double[] uniforms, int[] tokens, double[] logProbs) {
+        long start = System.nanoTime();
+        delegate.sampleTokens(logits, rows, invTemperature, greedy, topK, topP, uniforms, tokens, logProbs);
+        record("sampleTokens", start);
+    }
+
+    @Override
     public void gatherHeads(INDArray rows, int rowCol, int rowHeadStride, INDArray heads, int headCol, int width,
                             int batch, int seq, boolean toHeads) {
         long start = System.nanoTime();

@@ -963,6 +963,17 @@ public final class CudaOps implements Ops {
     private long picks;
     private int picksRows;
 
+    /** Device room for rows picks: log-probs (doubles) at picks, then token ids (ints) at picks + 8 * picksRows. */
+    private void pickRoom(int rows) {
+        if (picksRows < rows) {
+            if (picks != 0) {
+                gpu.free(picks, 12L * picksRows);
+            }
+            picksRows = Math.max(rows, 256);
+            picks = gpu.alloc(12L * picksRows);
+        }
+    }
+
     @Override
     public synchronized void sampleRows(INDArray logits, int rows, double invTemperature, boolean greedy,
                                         double[] uniforms, int[] tokens, double[] logProbs) {
@@ -972,18 +983,53 @@ public final class CudaOps implements Ops {
         }
         int v = cols(logits);
         KernelModule k = kernels(logits);
-        if (picksRows < rows) {
-            if (picks != 0) {
-                gpu.free(picks, 12L * picksRows);
-            }
-            picksRows = Math.max(rows, 256);
-            picks = gpu.alloc(12L * picksRows);
-        }
+        pickRoom(rows);
         long lp = picks;
         long tok = picks + 8L * picksRows;
         long u = gpu.stageDoubles(uniforms, rows);
         gpu.arg(in(logits)).argInt(v).argDouble(invTemperature).argInt(greedy ? 1 : 0).arg(u).arg(tok).arg(lp);
         gpu.launch(k.get(K.sample_rows), rows, rowBlock(v));
+        gpu.downloadPicks(tok, tokens, lp, logProbs, rows);
+    }
+
+    /** sampling.cu per element type, compiled on first use (kept: the module must outlive its kernels). */
+    private final Map<DataType, KernelModule> samplingModules = new HashMap<>();
+    private final Map<DataType, org.bytedeco.cuda.cudart.CUfunc_st> truncatedDraws = new HashMap<>();
+
+    /** Greedy and untruncated draws are sampleRows'; top-k / top-p ones are sampling.cu's radix searches. */
+    @Override
+    public synchronized void sampleTokens(INDArray logits, int rows, double invTemperature, boolean greedy, int topK,
+                                          double topP, double[] uniforms, int[] tokens, double[] logProbs) {
+        int v = cols(logits);
+        if (rows > rows(logits)) {
+            throw new IllegalArgumentException("sampleTokens: " + rows + " rows asked of logits " + Arrays.toString(
+                    logits.shape()));
+        }
+        if (greedy || ((topK == 0 || topK >= v) && topP >= 1)) {
+            sampleRows(logits, rows, invTemperature, greedy, uniforms, tokens, logProbs);
+            return;
+        }
+        enter();
+        if (rows == 0) {
+            return;
+        }
+        DataType t = logits.dataType();
+        kernels(logits); // rejects types other than float32 and float64
+        var draw = truncatedDraws.get(t);
+        if (draw == null) {
+            KernelModule m = new KernelModule("sampling.cu", t == DataType.FLOAT ? "float" : "double", gpu.major,
+                    gpu.minor);
+            samplingModules.put(t, m);
+            draw = m.function("sample_truncated");
+            truncatedDraws.put(t, draw);
+        }
+        pickRoom(rows);
+        long lp = picks;
+        long tok = picks + 8L * picksRows;
+        long u = gpu.stageDoubles(uniforms, rows);
+        gpu.arg(in(logits)).argInt(v).argDouble(invTemperature).argInt(topK > 0 && topK < v ? topK : 0)
+                .argDouble(topP).arg(u).arg(tok).arg(lp);
+        gpu.launch(draw, rows, rowBlock(v));
         gpu.downloadPicks(tok, tokens, lp, logProbs, rows);
     }
 
