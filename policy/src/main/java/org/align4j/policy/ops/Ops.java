@@ -223,6 +223,18 @@ public interface Ops {
                       double[] uniforms, int[] tokens, double[] logProbs);
 
     /**
+     * Runs step, a sequence of ops that the caller repeats with the same arrays (a decoding step of one KV cache,
+     * named by key), whose index arrays inputs (token ids, positions, lengths) are new every repeat. A device backend
+     * may replay the step's launches as one captured graph instead of issuing them one by one (the CUDA backend
+     * does, unless ALIGN4J_CUDA_GRAPHS=0), so step must not read results on the host, and must pass inputs to the
+     * ops as given (their contents are read again at every repeat, the arrays themselves only during the call).
+     * The results are those of step.run(), which is what the CPU backend does.
+     */
+    default void repeatedStep(Object key, Runnable step, int[]... inputs) {
+        step.run();
+    }
+
+    /**
      * Whether a model should keep closed KV caches for reuse rather than free them: true where making a cache
      * costs more than the memory it keeps (a device backend allocates, clears and uploads host arrays it never
      * reads). The CPU backend frees them at once.

@@ -279,6 +279,12 @@ public final class ProfilingOps implements Ops {
         record("sampleRows", start);
     }
 
+    /** Runs the step's ops one by one, as their own times are what a profile reports (no graph replay). */
+    @Override
+    public void repeatedStep(Object key, Runnable step, int[]... inputs) {
+        step.run();
+    }
+
     @Override
     public void sampleTokens(INDArray logits, int rows, double invTemperature, boolean greedy, int topK, double topP,
                              double[] uniforms, int[] tokens, double[] logProbs) {
