@@ -1295,13 +1295,13 @@ public final class CudaOps implements Ops {
     /** Runs step capturing (or checking) g; false when it could not be captured or did not match. */
     private boolean runGraphMode(StepGraph g, Runnable step, int[][] inputs, boolean capture) {
         boolean ok = false;
-        stepInputs = inputs;
-        gpu.graph = g;
         if (capture) {
             g.beginCapture(gpu);
         } else {
             g.beginCheck();
         }
+        stepInputs = inputs;
+        gpu.graph = g;
         try {
             step.run();
             ok = true;
