@@ -768,6 +768,19 @@ final class CpuOps implements Ops {
         }
     }
 
+    /** sampleTokens without truncation. */
+    @Override
+    public void sampleRows(INDArray logits, int rows, double invTemperature, boolean greedy, double[] uniforms,
+                           int[] tokens, double[] logProbs) {
+        sampleTokens(logits, rows, invTemperature, greedy, 0, 1.0, uniforms, tokens, logProbs);
+    }
+
+    /** Nothing to replay on the host: the step's ops run as called. */
+    @Override
+    public void repeatedStep(Object key, Runnable step, int[]... inputs) {
+        step.run();
+    }
+
     /** One reference sampler per thread: its work arrays are as long as the vocabulary. */
     private static final ThreadLocal<TokenDraw> DRAWS = ThreadLocal.withInitial(TokenDraw::new);
 

@@ -197,10 +197,8 @@ public interface Ops {
      * invTemperature) at the pick. An op so that a device backend samples where the logits are and sends back
      * only the picks, not [rows, vocab] floats per decoding step.
      */
-    default void sampleRows(INDArray logits, int rows, double invTemperature, boolean greedy, double[] uniforms,
-                            int[] tokens, double[] logProbs) {
-        sampleTokens(logits, rows, invTemperature, greedy, 0, 1.0, uniforms, tokens, logProbs);
-    }
+    void sampleRows(INDArray logits, int rows, double invTemperature, boolean greedy, double[] uniforms, int[] tokens,
+                    double[] logProbs);
 
     /**
      * Draws the next token of each row r < rows of logits [>= rows, vocab] from one caller-supplied uniform per row
@@ -230,9 +228,7 @@ public interface Ops {
      * ops as given (their contents are read again at every repeat, the arrays themselves only during the call).
      * The results are those of step.run(), which is what the CPU backend does.
      */
-    default void repeatedStep(Object key, Runnable step, int[]... inputs) {
-        step.run();
-    }
+    void repeatedStep(Object key, Runnable step, int[]... inputs);
 
     /**
      * Whether a model should keep closed KV caches for reuse rather than free them: true where making a cache

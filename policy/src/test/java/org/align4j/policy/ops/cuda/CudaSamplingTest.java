@@ -88,6 +88,44 @@ class CudaSamplingTest {
         compare("one row", Nd4j.randn(DataType.FLOAT, 1, 5000).muli(5), new Random(5));
     }
 
+    /**
+     * Ops.repeatedStep directly: an embedding lookup of new ids and a product, six times. Step 0 runs op by op, step 1
+     * is captured, steps 2-5 are replays whose ids reach the kernel only through the graph's input buffer.
+     */
+    @Test
+    void repeatedStepReplaysWithEachStepsIndexArrays() {
+        Nd4j.getRandom().setSeed(21);
+        INDArray table = Nd4j.randn(DataType.FLOAT, 50, 16);
+        INDArray w = Nd4j.randn(DataType.FLOAT, 16, 8);
+        INDArray x = Nd4j.zeros(DataType.FLOAT, 4, 16);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, 4, 8);
+        INDArray xCpu = x.dup();
+        INDArray yCpu = y.dup();
+        Object key = new Object();
+        try {
+            gpu.useGraphs(true);
+            long[] before = gpu.graphCounts();
+            for (int step = 0; step < 6; step++) {
+                int[] ids = {step, 2 * step + 1, 7, 49 - step};
+                gpu.repeatedStep(key, () -> {
+                    gpu.embeddingForward(ids, table, x);
+                    gpu.gemm(x, w, y, false, false, 1.0, 0.0);
+                }, ids);
+                cpu.repeatedStep(key, () -> {
+                    cpu.embeddingForward(ids, table, xCpu);
+                    cpu.gemm(xCpu, w, yCpu, false, false, 1.0, 0.0);
+                }, ids);
+                gpu.toHost(y);
+                assertArrayEquals(yCpu.data().asFloat(), y.data().asFloat(), 1e-5f, "step " + step);
+            }
+            long[] after = gpu.graphCounts();
+            assertEquals(1, after[1] - before[1], "captures");
+            assertEquals(5, after[0] - before[0], "steps launched as the graph");
+        } finally {
+            gpu.useGraphs(!"0".equals(System.getenv("ALIGN4J_CUDA_GRAPHS")));
+        }
+    }
+
     /** Tokens and some steps' logits of one decoding run. */
     private record Run(int[][] tokens, float[][] logits, long decodeCalls) {
     }
