@@ -781,12 +781,21 @@ final class CpuOps implements Ops {
         step.run();
     }
 
+    /** Throws IllegalArgumentException for a top_k below 0 or a top_p outside (0, 1]. */
+    static void checkSampling(int topK, double topP) {
+        if (topK < 0 || !(topP > 0 && topP <= 1)) {
+            throw new IllegalArgumentException("sampleTokens: top_k must be >= 0 and top_p in (0, 1], got " + topK
+                    + " and " + topP);
+        }
+    }
+
     /** One reference sampler per thread: its work arrays are as long as the vocabulary. */
     private static final ThreadLocal<TokenDraw> DRAWS = ThreadLocal.withInitial(TokenDraw::new);
 
     @Override
     public void sampleTokens(INDArray logits, int rows, double invTemperature, boolean greedy, int topK, double topP,
                              double[] uniforms, int[] tokens, double[] logProbs) {
+        checkSampling(topK, topP);
         Buf l = Buf.of(logits);
         int v = cols(logits);
         TokenDraw draw = DRAWS.get();

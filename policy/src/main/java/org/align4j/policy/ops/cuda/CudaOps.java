@@ -1026,6 +1026,10 @@ public final class CudaOps implements Ops {
     @Override
     public synchronized void sampleTokens(INDArray logits, int rows, double invTemperature, boolean greedy, int topK,
                                           double topP, double[] uniforms, int[] tokens, double[] logProbs) {
+        if (topK < 0 || !(topP > 0 && topP <= 1)) {
+            throw new IllegalArgumentException("sampleTokens: top_k must be >= 0 and top_p in (0, 1], got " + topK
+                    + " and " + topP);
+        }
         int v = cols(logits);
         if (rows > rows(logits)) {
             throw new IllegalArgumentException("sampleTokens: " + rows + " rows asked of logits " + Arrays.toString(
