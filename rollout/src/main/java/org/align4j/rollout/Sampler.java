@@ -11,7 +11,6 @@ import org.align4j.policy.model.KvCache;
 import org.align4j.policy.model.ModelConfig;
 import org.align4j.policy.model.TokenBatch;
 import org.align4j.policy.tokenizer.Tokenizer;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -19,9 +18,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * once, each prompt's cache row is copied to its G sequences, and the G x P sequences then decode together,
  * one token per step, on one preallocated cache. A finished sequence is marked inactive (its attention is
  * skipped), and once half of the rows are finished the live ones are moved into a cache half the size, so
- * finished sequences stop costing compute. Logits are read with one bulk copy per step into a reused
- * array, and sampling works on that array in Java; the loop allocates nothing per token apart from the
- * tokenizer's text.
+ * finished sequences stop costing compute. The backend picks the tokens where the logits are
+ * ({@link org.align4j.policy.ops.Ops#sampleTokens}, from one uniform per row drawn here), so a GPU sends back
+ * one token per row and step; the loop allocates nothing per token apart from the tokenizer's text.
  *
  * <p>Drives one model, which is not thread-safe: one sampler per thread.
  */
@@ -177,11 +176,30 @@ public final class Sampler {
             promptIds[p] = prompts.get(p).idsView();
         }
         KvCache prefillCache = model.newKvCache(numPrompts, roundUp(longest));
-        float[] logits = new float[rows * vocab];
-        readLogits(model.prefill(prefillCache, TokenBatch.of(promptIds)), logits, numPrompts * vocab);
-        for (int r = rows - 1; r >= 0; r--) {
-            // Expand in place from the back: row r takes prefill row r / G, which sits at or before it.
-            System.arraycopy(logits, (r / numGenerations) * vocab, logits, r * vocab, vocab);
+        INDArray prefillLogits = model.prefill(prefillCache, TokenBatch.of(promptIds));
+        // The backend draws every token (Ops.sampleTokens): a GPU sends back one pick per row, never the
+        // [rows, vocab] logits. Each sequence's generator draws one uniform per token (none when greedy), so the
+        // same seed gives the same completions on every backend and in every batching.
+        int topK = params.topK();
+        double topP = params.topP();
+        boolean greedy = params.isGreedy();
+        double invTemperature = greedy ? 1.0 : 1.0 / params.temperature();
+        int[] picked = new int[rows];
+        double[] pickedLogProb = new double[rows];
+        double[] uniforms = new double[rows];
+        int[] groupPicks = new int[numPrompts];
+        double[] groupLogProbs = new double[numPrompts];
+        for (int g = 0; g < numGenerations; g++) {
+            // Completion g of every prompt draws from its prompt's prefill row.
+            for (int p = 0; p < numPrompts; p++) {
+                uniforms[p] = greedy ? 0.0 : seqs[p * numGenerations + g].rng.nextDouble();
+            }
+            model.ops().sampleTokens(prefillLogits, numPrompts, invTemperature, greedy, topK, topP, uniforms,
+                    groupPicks, groupLogProbs);
+            for (int p = 0; p < numPrompts; p++) {
+                picked[p * numGenerations + g] = groupPicks[p];
+                pickedLogProb[p * numGenerations + g] = groupLogProbs[p];
+            }
         }
         int capacity = Math.min(config.maxPositions, longest + maxNew - 1);
         KvCache cache = model.newKvCache(rows, capacity);
@@ -190,17 +208,6 @@ public final class Sampler {
         }
         prefillCache.close();
 
-        NextTokenSampler chooser = new NextTokenSampler(vocab, params);
-        // Without top-k/top-p the backend draws the tokens (Ops.sampleRows, the same arithmetic as the chooser):
-        // a GPU then sends back one pick per row instead of the [rows, vocab] logits of every step. Each
-        // sequence's generator still draws once per token, so the same seed gives the same draws.
-        boolean picksOnBackend = params.isGreedy() || ((params.topK() == 0 || params.topK() >= vocab)
-                && params.topP() >= 1);
-        double invTemperature = params.isGreedy() ? 1.0 : 1.0 / params.temperature();
-        int[] picked = new int[rows];
-        double[] pickedLogProb = new double[rows];
-        double[] uniforms = new double[rows];
-        boolean havePicks = false;
         int[] rowSeq = new int[rows];
         for (int r = 0; r < rows; r++) {
             rowSeq[r] = r;
@@ -218,17 +225,9 @@ public final class Sampler {
                     live[r] = false;
                     continue;
                 }
-                int token;
-                double logProb;
-                if (havePicks) {
-                    token = picked[r];
-                    logProb = pickedLogProb[r];
-                } else {
-                    token = chooser.next(logits, r * vocab, s.rng);
-                    logProb = chooser.lastLogProb();
-                }
+                int token = picked[r];
                 sampled++;
-                if (s.accept(token, logProb)) {
+                if (s.accept(token, pickedLogProb[r])) {
                     ended++;
                     live[r] = false;
                 } else {
@@ -262,17 +261,12 @@ public final class Sampler {
                 live = new boolean[alive];
                 Arrays.fill(live, true);
             }
-            if (picksOnBackend) {
-                INDArray next = model.decodeStep(cache, tokens, live);
-                for (int r = 0; r < cacheRows; r++) {
-                    uniforms[r] = live[r] && !params.isGreedy() ? seqs[rowSeq[r]].rng.nextDouble() : 0.0;
-                }
-                model.ops().sampleRows(next, cacheRows, invTemperature, params.isGreedy(), uniforms, picked,
-                        pickedLogProb);
-                havePicks = true;
-            } else {
-                readLogits(model.decode(cache, tokens, live), logits, cacheRows * vocab);
+            INDArray next = model.decodeStep(cache, tokens, live);
+            for (int r = 0; r < cacheRows; r++) {
+                uniforms[r] = live[r] && !greedy ? seqs[rowSeq[r]].rng.nextDouble() : 0.0;
             }
+            model.ops().sampleTokens(next, cacheRows, invTemperature, greedy, topK, topP, uniforms, picked,
+                    pickedLogProb);
         }
     }
 
@@ -288,19 +282,6 @@ public final class Sampler {
         z = (z ^ (z >>> 33)) * 0xFF51AFD7ED558CCDL;
         z = (z ^ (z >>> 33)) * 0xC4CEB9FE1A85EC53L;
         return z ^ (z >>> 33);
-    }
-
-    /** One bulk copy of the first n logits into dst (no per-row views or per-step arrays). */
-    private static void readLogits(INDArray logits, float[] dst, int n) {
-        int offset = Math.toIntExact(logits.offset());
-        if (logits.dataType() == DataType.FLOAT) {
-            logits.data().asNioFloat().get(offset, dst, 0, n);
-        } else {
-            var buf = logits.data().asNioDouble();
-            for (int i = 0; i < n; i++) {
-                dst[i] = (float) buf.get(offset + i);
-            }
-        }
     }
 
     private static int roundUp(int n) {

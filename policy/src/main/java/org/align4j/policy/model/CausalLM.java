@@ -925,12 +925,16 @@ public final class CausalLM {
         if (adapters != null) {
             adapters.setDropoutPass(-1);
         }
-        ops.embeddingForward(ids, embed.value(), c.x);
-        for (int l = 0; l < layers.length; l++) {
-            layers[l].decode(c, l, positions, start, visible, valid);
-        }
-        finalNorm.forward(c.x, c.norm, c.rstd);
-        ops.gemm(c.norm, head.value(), c.logits, false, true, 1.0, 0.0);
+        // The same ops on the same buffers every step, only the index arrays change: a GPU backend replays it as a
+        // captured graph (Ops.repeatedStep).
+        ops.repeatedStep(c, () -> {
+            ops.embeddingForward(ids, embed.value(), c.x);
+            for (int l = 0; l < layers.length; l++) {
+                layers[l].decode(c, l, positions, start, visible, valid);
+            }
+            finalNorm.forward(c.x, c.norm, c.rstd);
+            ops.gemm(c.norm, head.value(), c.logits, false, true, 1.0, 0.0);
+        }, ids, positions, start, visible);
         for (int b = 0; b < c.batch; b++) {
             if (start[b] >= 0) {
                 c.lengths[b]++;

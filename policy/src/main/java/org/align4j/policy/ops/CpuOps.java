@@ -777,48 +777,40 @@ final class CpuOps implements Ops {
         }
     }
 
+    /** sampleTokens without truncation. */
     @Override
     public void sampleRows(INDArray logits, int rows, double invTemperature, boolean greedy, double[] uniforms,
                            int[] tokens, double[] logProbs) {
+        sampleTokens(logits, rows, invTemperature, greedy, 0, 1.0, uniforms, tokens, logProbs);
+    }
+
+    /** Nothing to replay on the host: the step's ops run as called. */
+    @Override
+    public void repeatedStep(Object key, Runnable step, int[]... inputs) {
+        step.run();
+    }
+
+    /** Throws IllegalArgumentException for a top_k below 0 or a top_p outside (0, 1]. */
+    static void checkSampling(int topK, double topP) {
+        if (topK < 0 || !(topP > 0 && topP <= 1)) {
+            throw new IllegalArgumentException("sampleTokens: top_k must be >= 0 and top_p in (0, 1], got " + topK
+                    + " and " + topP);
+        }
+    }
+
+    /** One reference sampler per thread: its work arrays are as long as the vocabulary. */
+    private static final ThreadLocal<TokenDraw> DRAWS = ThreadLocal.withInitial(TokenDraw::new);
+
+    @Override
+    public void sampleTokens(INDArray logits, int rows, double invTemperature, boolean greedy, int topK, double topP,
+                             double[] uniforms, int[] tokens, double[] logProbs) {
+        checkSampling(topK, topP);
         Buf l = Buf.of(logits);
         int v = cols(logits);
+        TokenDraw draw = DRAWS.get();
         for (int r = 0; r < rows; r++) {
-            int base = r * v;
-            float max = Float.NEGATIVE_INFINITY;
-            int argmax = 0;
-            for (int j = 0; j < v; j++) {
-                float x = (float) l.get(base + j);
-                if (x > max) {
-                    max = x;
-                    argmax = j;
-                }
-            }
-            double sum = 0;
-            for (int j = 0; j < v; j++) {
-                sum += Math.exp(((float) l.get(base + j) - (double) max) * invTemperature);
-            }
-            int token = argmax;
-            if (!greedy) {
-                double u = uniforms[r] * sum;
-                double cum = 0;
-                int last = 0;
-                token = -1;
-                for (int j = 0; j < v && token < 0; j++) {
-                    double w = Math.exp(((float) l.get(base + j) - (double) max) * invTemperature);
-                    if (w > 0) {
-                        cum += w;
-                        last = j;
-                        if (u < cum) {
-                            token = j;
-                        }
-                    }
-                }
-                if (token < 0) {
-                    token = last; // u fell past the sum by rounding
-                }
-            }
-            tokens[r] = token;
-            logProbs[r] = ((float) l.get(base + token) - (double) max) * invTemperature - Math.log(sum);
+            tokens[r] = draw.draw(l, r * v, v, invTemperature, greedy, topK, topP, greedy ? 0 : uniforms[r]);
+            logProbs[r] = draw.lastLogProb();
         }
     }
 

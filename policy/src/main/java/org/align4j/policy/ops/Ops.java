@@ -216,6 +216,36 @@ public interface Ops {
     void holdInBf16(INDArray weight, boolean trainable);
 
     /**
+     * Draws the next token of each row r < rows of logits [>= rows, vocab] from one caller-supplied uniform per row
+     * (so that every backend picks the same tokens for the same draws), as Hugging Face's logits warpers in their
+     * order: logits are read as float32, divided by the temperature, and then
+     * <ul>
+     *   <li>greedy: the first argmax (uniforms unused, top-k/top-p ignored);</li>
+     *   <li>no truncation (topK 0 or >= vocab, topP >= 1): the first j in vocabulary order at which the running
+     *       sum of w_j = exp((l_j - max) * invTemperature) exceeds uniforms[r] * sum(w) (as {@link #sampleRows});</li>
+     *   <li>truncated: tokens ranked by (float) w_j descending, ties to the lower id; top-k keeps the first topK;
+     *       top-p then keeps the shortest prefix whose mass reaches topP times the mass top-k kept (all of the
+     *       vocabulary without top-k), at least one token; the pick is the first kept token at which the running
+     *       sum, in rank order, exceeds uniforms[r] times the kept mass (the last kept when rounding leaves none).</li>
+     * </ul>
+     * Sums of w are in float64. Writes tokens[r] and logProbs[r] = log softmax(logits[r] * invTemperature) at the
+     * pick (over the whole vocabulary: the log-prob a teacher-forced pass recomputes). A device backend reads the
+     * logits where they are and sends back only tokens and log-probs.
+     */
+    void sampleTokens(INDArray logits, int rows, double invTemperature, boolean greedy, int topK, double topP,
+                      double[] uniforms, int[] tokens, double[] logProbs);
+
+    /**
+     * Runs step, a sequence of ops that the caller repeats with the same arrays (a decoding step of one KV cache,
+     * named by key), whose index arrays inputs (token ids, positions, lengths) are new every repeat. A device backend
+     * may replay the step's launches as one captured graph instead of issuing them one by one (the CUDA backend
+     * does, unless ALIGN4J_CUDA_GRAPHS=0), so step must not read results on the host, and must pass inputs to the
+     * ops as given (their contents are read again at every repeat, the arrays themselves only during the call).
+     * The results are those of step.run(), which is what the CPU backend does.
+     */
+    void repeatedStep(Object key, Runnable step, int[]... inputs);
+
+    /**
      * Whether a model should keep closed KV caches for reuse rather than free them: true where making a cache
      * costs more than the memory it keeps (a device backend allocates, clears and uploads host arrays it never
      * reads). The CPU backend frees them at once.

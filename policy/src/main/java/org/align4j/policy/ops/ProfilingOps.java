@@ -286,6 +286,20 @@ public final class ProfilingOps implements Ops {
         record("sampleRows", start);
     }
 
+    /** Runs the step's ops one by one, as their own times are what a profile reports (no graph replay). */
+    @Override
+    public void repeatedStep(Object key, Runnable step, int[]... inputs) {
+        step.run();
+    }
+
+    @Override
+    public void sampleTokens(INDArray logits, int rows, double invTemperature, boolean greedy, int topK, double topP,
+                             double[] uniforms, int[] tokens, double[] logProbs) {
+        long start = System.nanoTime();
+        delegate.sampleTokens(logits, rows, invTemperature, greedy, topK, topP, uniforms, tokens, logProbs);
+        record("sampleTokens", start);
+    }
+
     @Override
     public void gatherHeads(INDArray rows, int rowCol, int rowHeadStride, INDArray heads, int headCol, int width,
                             int batch, int seq, boolean toHeads) {

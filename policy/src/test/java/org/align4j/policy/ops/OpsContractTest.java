@@ -22,15 +22,16 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The backend contract, checked without a GPU: every operation of {@link Ops} is implemented by each backend
- * (none falls back to another through an interface default), the profiler sees every call, and the GPU test
- * exercises every operation against the CPU backend, so that a new op without a GPU test fails here. Host
+ * (none falls back to another through an interface default), the profiler sees every call, and the GPU tests
+ * (Cuda*Test) exercise every operation against the CPU backend, so that a new op without a GPU test fails here. Host
  * writes go through {@link Ops#editOnHost} only: no caller can declare an array host-written by hand.
  */
 class OpsContractTest {
     /** Interface defaults that are bookkeeping, not operations: they may be inherited. */
     private static final Set<String> BOOKKEEPING = Set.of("reuseCaches", "toHost", "editOnHost", "name");
 
-    private static final Path GPU_TEST = Path.of("src/test/java/org/align4j/policy/ops/cuda/CudaOpsTest.java");
+    /** The GPU test classes of the backend: Cuda*Test in this folder. */
+    private static final Path GPU_TESTS = Path.of("src/test/java/org/align4j/policy/ops/cuda");
 
     private static List<Method> interfaceMethods() {
         List<Method> out = new ArrayList<>();
@@ -80,15 +81,18 @@ class OpsContractTest {
 
     @Test
     void theGpuTestExercisesEveryOperation() throws IOException {
-        String src = Files.readString(GPU_TEST);
         Set<String> called = new TreeSet<>();
-        Matcher m = Pattern.compile("\\.(\\w+)\\(").matcher(src);
-        while (m.find()) {
-            called.add(m.group(1));
+        for (Path f : sources(GPU_TESTS, "Cuda")) {
+            if (f.getFileName().toString().endsWith("Test.java")) {
+                Matcher m = Pattern.compile("\\.(\\w+)\\(").matcher(Files.readString(f));
+                while (m.find()) {
+                    called.add(m.group(1));
+                }
+            }
         }
         Set<String> missing = new TreeSet<>(operations());
         missing.removeAll(called);
-        assertTrue(missing.isEmpty(), "ops without a GPU test in " + GPU_TEST + ": " + missing);
+        assertTrue(missing.isEmpty(), "ops without a GPU test in " + GPU_TESTS + "/Cuda*Test.java: " + missing);
         assertTrue(operations().contains("latentDecodeAttention") && operations().size() >= 30,
                 "the reflection found the operations: " + operations());
     }

@@ -15,6 +15,7 @@ import static org.bytedeco.cuda.global.cublas.cublasGemmStridedBatchedEx;
 import static org.bytedeco.cuda.global.cublas.cublasGetStatusString;
 import static org.bytedeco.cuda.global.cublas.cublasSetMathMode;
 import static org.bytedeco.cuda.global.cublas.cublasSetStream_v2;
+import static org.bytedeco.cuda.global.cublas.cublasSetWorkspace_v2;
 import static org.bytedeco.cuda.global.cudart.CUDA_R_16BF;
 import static org.bytedeco.cuda.global.cudart.CUDA_R_32F;
 import static org.bytedeco.cuda.global.cudart.CUDA_R_64F;
@@ -88,6 +89,7 @@ public final class CudaOps implements Ops {
     private static final int PARTIAL_BLOCKS = 1024;
     private static final int INT_CACHE = 6;
     private static final int MAX_HEAD_DIM = 256;
+    private static final long BLAS_WORKSPACE = 32L << 20;
 
     private static volatile String probe;
 
@@ -156,6 +158,8 @@ public final class CudaOps implements Ops {
             throw new CudaException("no CUDA device (" + why + ")");
         }
         this.options = options;
+        // Step graphs need no wait between ops: ALIGN4J_CUDA_SYNC=1 (a wait after every op) turns them off.
+        this.graphsOn = !"0".equals(System.getenv("ALIGN4J_CUDA_GRAPHS")) && !options.syncEveryOp();
         try {
             Loader.load(cublas.class);
             Loader.load(nvrtc.class);
@@ -170,6 +174,9 @@ public final class CudaOps implements Ops {
         floatCompute = options.bf16Matmul() ? CUBLAS_COMPUTE_32F_FAST_16BF
                 : options.tf32Matmul() ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
         scratch = gpu.alloc(8L * PARTIAL_BLOCKS + 256);
+        // cuBLAS's own workspace: a product captured into a step graph must not allocate one (Hopper's size).
+        long blasWorkspace = gpu.alloc(BLAS_WORKSPACE);
+        blas(cublasSetWorkspace_v2(blas, new Gpu.Addr().at(blasWorkspace), BLAS_WORKSPACE), "cublasSetWorkspace");
         gpu.onLowMemory = () -> {
             System.gc(); // clears the weak references of unreachable buffers, whose mirrors enter() then frees
             reap();
@@ -418,6 +425,11 @@ public final class CudaOps implements Ops {
 
     /** Device copy of a host index array; unchanged arrays (positions reused by every layer) are sent once. */
     private long ints(int[] a) {
+        for (int i = 0; i < stepInputs.length; i++) {
+            if (stepInputs[i] == a) {
+                return gpu.graph.slots[i]; // a step graph's input, uploaded before each launch
+            }
+        }
         for (int i = 0; i < INT_CACHE; i++) {
             if (intRefs[i] == a && intGen[i] == gpu.generation && Arrays.equals(a, intCopies[i])) {
                 return intDev[i];
@@ -472,6 +484,18 @@ public final class CudaOps implements Ops {
         }
         int opA = transA ? CUBLAS_OP_T : CUBLAS_OP_N;
         int opB = transB ? CUBLAS_OP_T : CUBLAS_OP_N;
+        StepGraph g = gpu.graph;
+        if (g != null) {
+            long[] call = {StepGraph.GEMM, opA, opB, m, n, k, Double.doubleToRawLongBits(alpha), a, lda, strideA, b, ldb,
+                    strideB, Double.doubleToRawLongBits(beta), c, ldc, strideC, batch, type, compute};
+            for (long x : call) {
+                g.put(x);
+            }
+            if (g.checking()) {
+                return; // the graph's launch runs it
+            }
+        }
+        gpu.calls++;
         int st = batch == 1
                 ? cublasGemmEx(blas, opA, opB, m, n, k, al, pa.at(a), type, lda, pb.at(b), type, ldb, be, pc.at(c),
                         type, ldc, compute, CUBLAS_GEMM_DEFAULT)
@@ -1053,8 +1077,10 @@ public final class CudaOps implements Ops {
         for (int len : lengths) {
             longest = Math.max(longest, len);
         }
-        int splits = Math.min((longest + DECODE_CHUNK - 1) / DECODE_CHUNK,
-                (splitBelowBlocks() + blocks - 1) / blocks);
+        // Rounded up to whole chunks, so that the launch changes every DECODE_CHUNK steps, not every step (a step
+        // graph stays valid that long).
+        longest = (longest + DECODE_CHUNK - 1) / DECODE_CHUNK * DECODE_CHUNK;
+        int splits = Math.min(longest / DECODE_CHUNK, (splitBelowBlocks() + blocks - 1) / blocks);
         if (splits <= 1) {
             gpu.arg(in(q)).arg(in(kCache)).arg(in(vCache)).arg(ints(lengths)).arg(out(out)).argInt(heads)
                     .argInt(kvHeads).argInt(group).argInt(cap).argInt(hd).argDouble(scale);
@@ -1158,6 +1184,17 @@ public final class CudaOps implements Ops {
     private long picks;
     private int picksRows;
 
+    /** Device room for rows picks: log-probs (doubles) at picks, then token ids (ints) at picks + 8 * picksRows. */
+    private void pickRoom(int rows) {
+        if (picksRows < rows) {
+            if (picks != 0) {
+                gpu.free(picks, 12L * picksRows);
+            }
+            picksRows = Math.max(rows, 256);
+            picks = gpu.alloc(12L * picksRows);
+        }
+    }
+
     @Override
     public synchronized void sampleRows(INDArray logits, int rows, double invTemperature, boolean greedy,
                                         double[] uniforms, int[] tokens, double[] logProbs) {
@@ -1167,18 +1204,57 @@ public final class CudaOps implements Ops {
         }
         int v = cols(logits);
         KernelModule k = kernels(logits);
-        if (picksRows < rows) {
-            if (picks != 0) {
-                gpu.free(picks, 12L * picksRows);
-            }
-            picksRows = Math.max(rows, 256);
-            picks = gpu.alloc(12L * picksRows);
-        }
+        pickRoom(rows);
         long lp = picks;
         long tok = picks + 8L * picksRows;
         long u = gpu.stageDoubles(uniforms, rows);
         gpu.arg(in(logits)).argInt(v).argDouble(invTemperature).argInt(greedy ? 1 : 0).arg(u).arg(tok).arg(lp);
         gpu.launch(k.get(K.sample_rows), rows, rowBlock(v));
+        gpu.downloadPicks(tok, tokens, lp, logProbs, rows);
+    }
+
+    /** sampling.cu per element type, compiled on first use (kept: the module must outlive its kernels). */
+    private final Map<DataType, KernelModule> samplingModules = new HashMap<>();
+    private final Map<DataType, org.bytedeco.cuda.cudart.CUfunc_st> truncatedDraws = new HashMap<>();
+
+    /** Greedy and untruncated draws are sampleRows'; top-k / top-p ones are sampling.cu's radix searches. */
+    @Override
+    public synchronized void sampleTokens(INDArray logits, int rows, double invTemperature, boolean greedy, int topK,
+                                          double topP, double[] uniforms, int[] tokens, double[] logProbs) {
+        if (topK < 0 || !(topP > 0 && topP <= 1)) {
+            throw new IllegalArgumentException("sampleTokens: top_k must be >= 0 and top_p in (0, 1], got " + topK
+                    + " and " + topP);
+        }
+        int v = cols(logits);
+        if (rows > rows(logits)) {
+            throw new IllegalArgumentException("sampleTokens: " + rows + " rows asked of logits " + Arrays.toString(
+                    logits.shape()));
+        }
+        if (greedy || ((topK == 0 || topK >= v) && topP >= 1)) {
+            sampleRows(logits, rows, invTemperature, greedy, uniforms, tokens, logProbs);
+            return;
+        }
+        enter();
+        if (rows == 0) {
+            return;
+        }
+        DataType t = logits.dataType();
+        kernels(logits); // rejects types other than float32 and float64
+        var draw = truncatedDraws.get(t);
+        if (draw == null) {
+            KernelModule m = new KernelModule("sampling.cu", t == DataType.FLOAT ? "float" : "double", gpu.major,
+                    gpu.minor);
+            samplingModules.put(t, m);
+            draw = m.function("sample_truncated");
+            truncatedDraws.put(t, draw);
+        }
+        pickRoom(rows);
+        long lp = picks;
+        long tok = picks + 8L * picksRows;
+        long u = gpu.stageDoubles(uniforms, rows);
+        gpu.arg(in(logits)).argInt(v).argDouble(invTemperature).argInt(topK > 0 && topK < v ? topK : 0)
+                .argDouble(topP).arg(u).arg(tok).arg(lp);
+        gpu.launch(draw, rows, rowBlock(v));
         gpu.downloadPicks(tok, tokens, lp, logProbs, rows);
     }
 
@@ -1309,6 +1385,155 @@ public final class CudaOps implements Ops {
         gpu.arg(in(qLatent)).arg(in(qRope)).arg(in(latentCache)).arg(in(ropeCache)).arg(ints(lengths)).arg(out(out))
                 .argInt(heads).argInt(batch).argInt(cap).argInt(rank).argInt(ropeDim).argDouble(scale);
         gpu.launch(k.get(K.latent_decode_attention), heads * batch, 1, threads, 1, shared);
+        exit();
+    }
+
+    // ------------------------------------------------------------------ step graphs
+
+    /** Index arrays of the step being captured or checked, read from the graph's device slots (see ints). */
+    private int[][] stepInputs = new int[0][];
+    private final java.util.List<StepGraph> stepGraphs = new java.util.ArrayList<>();
+    private boolean graphsOn;
+    private final long[] graphCounts = new long[4];
+    private static final int MAX_STEP_GRAPHS = 8;
+
+    /** Turns step graphs on or off (ALIGN4J_CUDA_GRAPHS=0 starts with them off); off frees the graphs held. */
+    public synchronized void useGraphs(boolean on) {
+        enter();
+        graphsOn = on;
+        if (!on) {
+            for (StepGraph g : stepGraphs) {
+                g.release(gpu);
+            }
+            stepGraphs.clear();
+        }
+    }
+
+    /**
+     * Steps run as graph launches, graphs captured, steps run eagerly after a check found a different launch, and
+     * failed captures, since this backend was made.
+     */
+    public synchronized long[] graphCounts() {
+        return graphCounts.clone();
+    }
+
+    /**
+     * Calls that handed work to the stream since this backend was made: kernel launches, cuBLAS products, copies,
+     * memsets and graph launches (a replayed step counts its input uploads and one launch).
+     */
+    public synchronized long streamCalls() {
+        return gpu.calls;
+    }
+
+    /**
+     * A step with the same key (a KV cache) is run eagerly once, captured as a CUDA graph at its second run, and from
+     * then on launched as that graph whenever its ops would issue exactly the graph's launches: see {@link StepGraph}.
+     */
+    @Override
+    public synchronized void repeatedStep(Object key, Runnable step, int[]... inputs) {
+        enter();
+        if (!graphsOn || gpu.graph != null) {
+            step.run();
+            return;
+        }
+        StepGraph g = graph(key);
+        switch (g.state) {
+            case FAILED -> step.run();
+            case NEW -> {
+                step.run(); // makes the mirrors and scratch buffers the capture will find in place
+                g.state = StepGraph.State.WARM;
+            }
+            case WARM -> capture(g, step, inputs);
+            case READY -> {
+                if (!g.sameInputs(inputs) || !runGraphMode(g, step, inputs, false)) {
+                    g.dropGraph(gpu);
+                    g.state = StepGraph.State.WARM;
+                    graphCounts[2]++;
+                    step.run();
+                    return;
+                }
+                launchGraph(g, step, inputs);
+            }
+        }
+    }
+
+    private StepGraph graph(Object key) {
+        for (int i = stepGraphs.size() - 1; i >= 0; i--) {
+            StepGraph g = stepGraphs.get(i);
+            Object k = g.key.get();
+            if (k == key) {
+                return g;
+            }
+            if (k == null) {
+                g.release(gpu);
+                stepGraphs.remove(i);
+            }
+        }
+        if (stepGraphs.size() >= MAX_STEP_GRAPHS) {
+            stepGraphs.remove(0).release(gpu);
+        }
+        StepGraph g = new StepGraph(key);
+        stepGraphs.add(g);
+        return g;
+    }
+
+    private void capture(StepGraph g, Runnable step, int[][] inputs) {
+        g.makeSlots(gpu, inputs);
+        if (runGraphMode(g, step, inputs, true)) {
+            g.state = StepGraph.State.READY;
+            graphCounts[1]++;
+            launchGraph(g, step, inputs);
+        } else {
+            g.failures++;
+            g.state = g.failures >= 3 ? StepGraph.State.FAILED : StepGraph.State.NEW;
+            graphCounts[3]++;
+            step.run();
+        }
+    }
+
+    /** Runs step capturing (or checking) g; false when it could not be captured or did not match. */
+    private boolean runGraphMode(StepGraph g, Runnable step, int[][] inputs, boolean capture) {
+        boolean ok = false;
+        if (capture) {
+            g.beginCapture(gpu);
+        } else {
+            g.beginCheck();
+        }
+        stepInputs = inputs;
+        gpu.graph = g;
+        try {
+            step.run();
+            ok = true;
+        } catch (StepGraph.Miss | CudaException e) {
+            ok = false;
+        } finally {
+            gpu.graph = null;
+            stepInputs = new int[0][];
+            if (capture) {
+                ok = g.endCapture(gpu, ok);
+            } else {
+                ok = g.endCheck() && ok;
+            }
+        }
+        return ok;
+    }
+
+    /** Uploads the inputs into g's slots and launches g; a launch the driver refuses leaves the key eager. */
+    private void launchGraph(StepGraph g, Runnable step, int[][] inputs) {
+        for (int i = 0; i < inputs.length; i++) {
+            gpu.uploadInts(inputs[i], g.slots[i]);
+        }
+        try {
+            g.launch(gpu);
+        } catch (CudaException e) {
+            g.dropGraph(gpu);
+            g.failures = 3;
+            g.state = StepGraph.State.FAILED;
+            graphCounts[3]++;
+            step.run();
+            return;
+        }
+        graphCounts[0]++;
         exit();
     }
 

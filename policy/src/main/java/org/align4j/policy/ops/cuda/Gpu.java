@@ -88,6 +88,12 @@ final class Gpu {
     private final PointerPointer<Pointer> params = new PointerPointer<>(64);
     private int nargs;
 
+    /** The step graph being captured or checked (see {@link StepGraph}); null when ops run eagerly. */
+    StepGraph graph;
+    /** Work handed to the stream one call at a time (kernels, copies, memsets; cuBLAS calls and graph launches are
+     * counted by their callers): what a step graph saves. */
+    long calls;
+
     /** A Pointer whose address we set, to pass raw device or host addresses to JavaCPP functions. */
     static final class Addr extends Pointer {
         Addr() {
@@ -223,6 +229,9 @@ final class Gpu {
     Runnable onLowMemory = () -> { };
 
     private long malloc(long size) {
+        if (graph != null && !graph.checking()) {
+            graph.refuse("cudaMalloc");
+        }
         Pointer p = new Pointer();
         int st = cudaMalloc(p, size);
         if (st == cudaErrorMemoryAllocation) {
@@ -265,11 +274,17 @@ final class Gpu {
     // ------------------------------------------------------------------ copies
 
     void sync() {
+        if (graph != null) {
+            graph.refuse("waiting for the stream");
+        }
         check(cudaStreamSynchronize(stream), "cudaStreamSynchronize (an earlier kernel or copy failed)");
     }
 
     /** Reserves n bytes of the pinned ring; a wrap first waits until no queued copy still reads it. */
     private long stage(long n) {
+        if (graph != null && !graph.checking()) {
+            graph.refuse("an upload through the pinned ring");
+        }
         long size = (n + 255) & ~255L;
         if (cursor + size > STAGING_BYTES) {
             sync();
@@ -306,6 +321,13 @@ final class Gpu {
         sync();
         pinnedDoubles.get((int) (offD / 8), doubles, 0, n);
         pinnedInts.get((int) (offI / 4), ints, 0, n);
+    }
+
+    /** Uploads ints into device memory at dst (through the ring). */
+    void uploadInts(int[] a, long dst) {
+        long off = stage(4L * a.length);
+        pinnedInts.put((int) (off / 4), a);
+        copy(dst, pinned + off, 4L * a.length, cudaMemcpyHostToDevice);
     }
 
     /** Uploads doubles into device memory at dst (through the ring). */
@@ -354,13 +376,40 @@ final class Gpu {
     }
 
     private void copy(long dst, long src, long bytes, int kind) {
+        if (graph != null && bytes > 0) {
+            if (kind == cudaMemcpyDeviceToHost) {
+                graph.refuse("a download");
+            } else if (kind == cudaMemcpyHostToDevice) {
+                if (!graph.checking()) {
+                    graph.refuse("an upload");
+                }
+            } else {
+                graph.put(StepGraph.COPY);
+                graph.put(dst);
+                graph.put(src);
+                graph.put(bytes);
+                if (graph.checking()) {
+                    return; // the graph's launch copies
+                }
+            }
+        }
         if (bytes > 0) {
+            calls++;
             check(cudaMemcpyAsync(a1.at(dst), a2.at(src), bytes, kind, stream), "cudaMemcpyAsync");
         }
     }
 
     void memsetZero(long dst, long bytes) {
+        if (graph != null && bytes > 0) {
+            graph.put(StepGraph.MEMSET);
+            graph.put(dst);
+            graph.put(bytes);
+            if (graph.checking()) {
+                return;
+            }
+        }
         if (bytes > 0) {
+            calls++;
             check(cudaMemsetAsync(a1.at(dst), 0, bytes, stream), "cudaMemsetAsync");
         }
     }
@@ -373,7 +422,8 @@ final class Gpu {
     }
 
     Gpu argInt(int v) {
-        argBytes.putInt(8 * nargs++, v);
+        // The whole slot, so that a step graph compares no stale bytes (the kernel reads the low four).
+        argBytes.putLong(8 * nargs++, v & 0xFFFFFFFFL);
         return this;
     }
 
@@ -389,6 +439,20 @@ final class Gpu {
         if (gridX <= 0 || gridY <= 0) {
             return;
         }
+        if (graph != null) {
+            graph.put(StepGraph.KERNEL);
+            graph.put(f.address());
+            graph.put(((long) gridX << 32) | gridY);
+            graph.put(((long) blockX << 32) | blockY);
+            graph.put(((long) sharedBytes << 32) | n);
+            for (int i = 0; i < n; i++) {
+                graph.put(argBytes.getLong(8 * i));
+            }
+            if (graph.checking()) {
+                return; // the graph's launch runs it
+            }
+        }
+        calls++;
         // The PointerPointer overload: the Pointer one is @ByPtrPtr, which would pass &params and a non-null extra.
         drv(cuLaunchKernel(f, gridX, gridY, 1, blockX, blockY, 1, sharedBytes, stream, params, (PointerPointer) null),
                 "cuLaunchKernel (" + n + " arguments)");

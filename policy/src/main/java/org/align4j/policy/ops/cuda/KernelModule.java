@@ -25,7 +25,7 @@ import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.SizeTPointer;
 
 /**
- * kernels.cu compiled by NVRTC for one element type (float or double) and the device's architecture
+ * kernels.cu (or another .cu file of this package) compiled by NVRTC for one element type (float or double) and the device's architecture
  * (sm_90 on Hopper), loaded as a module; its kernels by name.
  */
 final class KernelModule {
@@ -43,10 +43,18 @@ final class KernelModule {
     private final CUmod_st module = new CUmod_st();
 
     KernelModule(String cType, int major, int minor) {
-        String src = source();
+        this("kernels.cu", cType, major, minor);
+        for (K k : K.values()) {
+            functions.put(k, function(k.name()));
+        }
+    }
+
+    /** Another source file of this package compiled the same way; its kernels are looked up with {@link #function}. */
+    KernelModule(String resource, String cType, int major, int minor) {
+        String src = source(resource);
         _nvrtcProgram prog = new _nvrtcProgram();
-        nv(nvrtcCreateProgram(prog, new BytePointer(src), new BytePointer("align4j_kernels_" + cType + ".cu"), 0,
-                (PointerPointer) null, (PointerPointer) null), "nvrtcCreateProgram");
+        nv(nvrtcCreateProgram(prog, new BytePointer(src), new BytePointer("align4j_" + resource.replace(".cu", "")
+                + "_" + cType + ".cu"), 0, (PointerPointer) null, (PointerPointer) null), "nvrtcCreateProgram");
         try {
             String[] opts = {"--gpu-architecture=sm_" + major + minor, "-DA4J_REAL=" + cType, "--std=c++17"};
             int st = nvrtcCompileProgram(prog, opts.length, new PointerPointer(opts));
@@ -62,15 +70,17 @@ final class KernelModule {
         } finally {
             nvrtcDestroyProgram(prog);
         }
-        for (K k : K.values()) {
-            CUfunc_st f = new CUfunc_st();
-            Gpu.drv(cuModuleGetFunction(f, module, k.name()), "cuModuleGetFunction " + k);
-            functions.put(k, f);
-        }
     }
 
     CUfunc_st get(K k) {
         return functions.get(k);
+    }
+
+    /** The kernel of this name (looked up once per call: keep the result). */
+    CUfunc_st function(String name) {
+        CUfunc_st f = new CUfunc_st();
+        Gpu.drv(cuModuleGetFunction(f, module, name), "cuModuleGetFunction " + name);
+        return f;
     }
 
     private static String log(_nvrtcProgram prog) {
@@ -89,10 +99,10 @@ final class KernelModule {
         }
     }
 
-    static String source() {
-        try (InputStream in = KernelModule.class.getResourceAsStream("kernels.cu")) {
+    static String source(String resource) {
+        try (InputStream in = KernelModule.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new IllegalStateException("kernels.cu missing from the classpath");
+                throw new IllegalStateException(resource + " missing from the classpath");
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {

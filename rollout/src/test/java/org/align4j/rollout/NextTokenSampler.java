@@ -1,10 +1,13 @@
 package org.align4j.rollout;
 
 import java.util.Arrays;
-import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 
 /**
- * Picks the next token from one row of logits: greedy, or temperature then top-k then top-p (the order of
+ * How the sampler picked tokens on the host before Ops.sampleTokens, kept as a reference (SampleTokensTest): it
+ * agrees with the op except for top-p without top-k (see SampleTokensTest).
+ *
+ * <p>Picks the next token from one row of logits: greedy, or temperature then top-k then top-p (the order of
  * Hugging Face's logits warpers and vLLM), and reports log softmax(logits / temperature) of the pick
  * (temperature 1 when greedy), the log-prob a teacher-forced forward pass recomputes.
  *
@@ -43,7 +46,7 @@ final class NextTokenSampler {
     }
 
     /** Chooses a token from logits[offset, offset + vocab); rng is not touched when greedy. */
-    int next(float[] logits, int offset, SplittableRandom rng) {
+    int next(float[] logits, int offset, RandomGenerator rng) {
         float max = Float.NEGATIVE_INFINITY;
         int argmax = 0;
         for (int i = 0; i < vocab; i++) {
@@ -90,7 +93,7 @@ final class NextTokenSampler {
         return last; // u fell past the sum by rounding
     }
 
-    private int drawTruncated(SplittableRandom rng) {
+    private int drawTruncated(RandomGenerator rng) {
         int n = sortedCandidates();
         int keep = topK > 0 ? Math.min(n, topK) : n;
         if (topP < 1) {
