@@ -94,7 +94,7 @@ public final class ToolRollout {
         Episode(Prompt prompt, int index) {
             this.prompt = prompt;
             this.index = index;
-            env.reset(prompt.text());
+            env.reset(prompt.text(), prompt.row());
         }
 
         void addTurn(Completion turn, int budget) {
@@ -138,7 +138,8 @@ public final class ToolRollout {
                 lp[i] = logProbs.get(i);
                 env[i] = fromEnv.get(i);
             }
-            return new Completion(prompt.id(), index, a, lp, finish, version, tokenizer.decode(a, true), env, calls, failures);
+            return new Completion(prompt.id(), index, a, lp, finish, version, tokenizer.decode(a, true), env, calls, failures,
+                    this.env.reward());
         }
     }
 
@@ -199,11 +200,13 @@ public final class ToolRollout {
                 e.addTurn(turns.get(i).get(0), params.maxCompletionLength() - e.ids.size());
             }
         }
-        // A reply whose tool calls were left unanswered (max_tool_calling_iterations reached) still counts them.
+        // The last reply of an episode cut by max_tool_calling_iterations is still stepped: its tool calls are
+        // counted (but not answered), and an environment that grades the final reply sees it.
         for (Episode e : all) {
             if (!e.done && e.finish == FinishReason.EOS && e.answers == maxIterations) {
                 Environment.Step step = e.env.step(e.lastTurnText());
                 e.calls += step.calls();
+                e.failures += step.failures();
             }
         }
         List<CompletionGroup> out = new ArrayList<>(first.size());
