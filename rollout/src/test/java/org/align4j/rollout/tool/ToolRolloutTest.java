@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.align4j.policy.text.HfChatTemplate;
 import org.align4j.policy.tokenizer.BpeTrainer;
-import org.align4j.policy.tokenizer.TestTokenizers;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.rollout.Completion;
 import org.align4j.rollout.CompletionGroup;
@@ -259,8 +258,8 @@ class ToolRolloutTest {
     }
 
     @Test
-    void deepSeekV3sOwnTemplateRendersCallsTheParserReadsAndAnswersThatContinueTheTurn() {
-        Tokenizer ds = TestTokenizers.get("deepseek_v3");
+    void deepSeekV3sOwnTemplateRendersCallsTheParserReadsAndAnswersThatContinueTheTurn() throws Exception {
+        Tokenizer ds = deepSeekTokenizer();
         HfChatTemplate dsTemplate = HfChatTemplate.of(ds.config(), "deepseek_v3/tokenizer_config.json");
         assertEquals(ToolCallFormat.DEEPSEEK, ToolCallFormat.forTokenizer(ds));
         assertEquals(ToolCallFormat.QWEN, ToolCallFormat.forTokenizer(tok));
@@ -289,5 +288,29 @@ class ToolRolloutTest {
         assertEquals(1, v31.size());
         assertEquals("double", v31.get(0).name());
         assertEquals(Map.of("x", 2), v31.get(0).arguments());
+    }
+
+    /**
+     * A small BPE with DeepSeek-V3's special tokens added and DeepSeek-V3's own tokenizer_config.json (its chat
+     * template, bos and eos), as the real 128k-token tokenizer has them.
+     */
+    static Tokenizer deepSeekTokenizer() throws Exception {
+        Path ds = dir.resolve("deepseek");
+        Files.createDirectories(ds);
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode tokenizer = (ObjectNode) json.readTree(dir.resolve("tokenizer.json").toFile());
+        int id = tokenizer.get("model").get("vocab").size();
+        com.fasterxml.jackson.databind.node.ArrayNode added = (com.fasterxml.jackson.databind.node.ArrayNode) tokenizer.get("added_tokens");
+        for (String special : List.of("<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<｜User｜>", "<｜Assistant｜>",
+                "<｜tool▁calls▁begin｜>", "<｜tool▁calls▁end｜>", "<｜tool▁call▁begin｜>", "<｜tool▁call▁end｜>", "<｜tool▁sep｜>",
+                "<｜tool▁outputs▁begin｜>", "<｜tool▁outputs▁end｜>", "<｜tool▁output▁begin｜>", "<｜tool▁output▁end｜>")) {
+            added.addObject().put("id", id++).put("content", special).put("single_word", false).put("lstrip", false)
+                    .put("rstrip", false).put("normalized", false).put("special", true);
+        }
+        Files.writeString(ds.resolve("tokenizer.json"), json.writeValueAsString(tokenizer));
+        try (var in = ToolRolloutTest.class.getResourceAsStream("/deepseek_v3/tokenizer_config.json")) {
+            Files.write(ds.resolve("tokenizer_config.json"), in.readAllBytes());
+        }
+        return Tokenizer.load(ds);
     }
 }
