@@ -132,6 +132,9 @@ final class ConfigReference {
         if (c == String.class) {
             return "string";
         }
+        if (c == Object.class) {
+            return "string or mapping";
+        }
         if (c == int.class || c == Integer.class || c == long.class || c == Long.class) {
             return "int";
         }

@@ -33,7 +33,7 @@ class CustomRewardDocTest {
 
     private static final Pattern FENCE = Pattern.compile("```(\\w+)\\n(.*?)```", Pattern.DOTALL);
 
-    private static Path repoFile(String name) {
+    static Path repoFile(String name) {
         for (Path p : new Path[] {Paths.get("..", name), Paths.get(name)}) {
             if (Files.exists(p)) {
                 return p;
@@ -43,7 +43,7 @@ class CustomRewardDocTest {
     }
 
     /** The page's fenced blocks of one language, in order. */
-    private static List<String> blocks(String doc, String language) {
+    static List<String> blocks(String doc, String language) {
         List<String> out = new ArrayList<>();
         Matcher m = FENCE.matcher(doc);
         while (m.find()) {
@@ -117,10 +117,10 @@ class CustomRewardDocTest {
         assertTrue(readme.contains("`" + entry + "`"), entry);
     }
 
-    private record Run(int exit, String output) {
+    record Run(int exit, String output) {
     }
 
-    private static Run bash(Path dir, String script, Map<String, String> env) throws IOException, InterruptedException {
+    static Run bash(Path dir, String script, Map<String, String> env) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder("bash", "-euo", "pipefail", "-c", script).directory(dir.toFile())
                 .redirectErrorStream(true);
         pb.environment().putAll(env);

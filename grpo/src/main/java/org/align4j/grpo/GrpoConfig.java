@@ -14,6 +14,7 @@ import org.align4j.grpo.loss.PolicyLosses;
 import org.align4j.policy.train.AllowedValues;
 import org.align4j.policy.train.TrainingConfig;
 import org.align4j.policy.util.BadInputException;
+import org.align4j.reward.EnvironmentReward;
 import org.align4j.reward.RewardFactory;
 
 /**
@@ -118,14 +119,24 @@ public class GrpoConfig extends TrainingConfig {
     public List<Map<String, Object>> rewards = new ArrayList<>(List.of(new LinkedHashMap<>(Map.of("type", "math_answer"))));
 
     /**
-     * Tools the policy may call while it completes a prompt (TRL's tools), e.g. [{type: python,
-     * timeout_seconds: 10}]: multi-turn rollouts, the tool results appended through the chat template and
-     * left out of the loss and the KL. Needs a tokenizer with a chat_template; conversational prompts are
-     * rendered with these tools' schemas.
+     * Tools the policy may call while it completes a prompt (TRL's tools), each a name or a class with its
+     * settings: [python], [{type: python, timeout_seconds: 10}], [python, com.example.MyTool] or
+     * [{class: com.example.MyTool, ...settings}] (a public org.align4j.rollout.tool.Tool on the classpath:
+     * plugins/*.jar or ALIGN4J_CLASSPATH). Multi-turn rollouts: the tool results are appended through the chat
+     * template and left out of the loss and the KL. Needs a tokenizer with a chat_template; conversational
+     * prompts are rendered with these tools' schemas.
      */
-    public List<Map<String, Object>> tools = new ArrayList<>();
-    /** Most tool results appended to one completion (TRL's max_tool_calling_iterations). */
+    public List<Object> tools = new ArrayList<>();
+    /** Most tool results (environment answers) appended to one completion (TRL's max_tool_calling_iterations). */
     public int maxToolCallingIterations = 5;
+    /**
+     * The environment the policy interacts with over several turns (TRL's environment_factory): tools (plain
+     * tool use over the tools list, the default when tools are given), your class by its full name
+     * (com.example.MyEnv) or {class: com.example.MyEnv, args: {...}}: a public
+     * org.align4j.rollout.tool.Environment on the classpath (plugins/*.jar or ALIGN4J_CLASSPATH), made anew for
+     * each completion. Its end-of-episode reward is the reward function {type: environment} in rewards.
+     */
+    public Object environment;
 
     /** Sample the next batch while the trainer updates (one policy version behind at most). */
     public boolean asyncRollouts = false;
@@ -234,6 +245,14 @@ public class GrpoConfig extends TrainingConfig {
                     + "is its base model (adapters off), which is never updated");
         }
         atLeast("max_tool_calling_iterations", maxToolCallingIterations, 0);
+        if (rewards != null && environment == null) {
+            for (int i = 0; i < rewards.size(); i++) {
+                if (EnvironmentReward.TYPE.equals(rewards.get(i).get("type"))) {
+                    throw new BadInputException("rewards[" + i + "]: type 'environment' passes on the reward of an "
+                            + "environment: set the key 'environment' (your class, e.g. com.example.MyEnv)");
+                }
+            }
+        }
         if (modelNameOrPath == null || modelNameOrPath.isBlank()) {
             throw new BadInputException("model_name_or_path is required");
         }

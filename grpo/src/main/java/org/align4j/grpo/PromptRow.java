@@ -51,7 +51,7 @@ public record PromptRow(Prompt prompt, Map<String, Object> row) {
                     ids = Arrays.copyOfRange(ids, ids.length - maxPromptLength, ids.length);
                 }
                 Object id = row.getOrDefault("id", file.getFileName() + ":" + r.lineNumber());
-                out.add(new PromptRow(new Prompt(String.valueOf(id), ids, text), row));
+                out.add(new PromptRow(new Prompt(String.valueOf(id), ids, text, row), row));
             }
         }
         if (out.isEmpty()) {

@@ -62,7 +62,7 @@ final class ScoredGroups {
             for (Completion c : g.completions()) {
                 String text = c.text() == null ? "" : c.text();
                 in.add(new RewardInput(g.prompt().text(), text, c.ids(), tokenEnds(c.ids(), text, tokenizer),
-                        rows.get(p)));
+                        rows.get(p), c.environmentReward()));
             }
         }
         return in;

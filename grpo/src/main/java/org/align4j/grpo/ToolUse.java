@@ -3,19 +3,21 @@ package org.align4j.grpo;
 import org.align4j.policy.text.HfChatTemplate;
 import org.align4j.policy.tokenizer.Tokenizer;
 import org.align4j.policy.util.BadInputException;
+import org.align4j.reward.EnvironmentFactory;
 import org.align4j.reward.ToolFactory;
 import org.align4j.rollout.Completion;
+import org.align4j.rollout.tool.Environment;
 import org.align4j.rollout.tool.Tool;
 import org.align4j.rollout.tool.ToolCallFormat;
-import org.align4j.rollout.tool.ToolEnvironment;
 import org.align4j.rollout.tool.ToolRollout;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
- * GRPO's tool use: the multi-turn rollout of the configured tools, and what it adds to the trainer: the
+ * GRPO's tool use: the multi-turn rollout of the configured tools and environment, and what it adds to the trainer: the
  * tools' schemas for rendering prompts, the loss mask without the tokens the tools wrote, and the metrics
  * TRL logs ({@code tools/call_frequency}: calls per completion; {@code tools/failure_frequency}: failed
  * calls per call).
@@ -25,19 +27,21 @@ final class ToolUse {
     private ToolUse() {
     }
 
-    /** The rollout with the config's tools, or null when it has none. */
+    /** The rollout with the config's tools and environment, or null when it has neither. */
     static ToolRollout rollout(GrpoConfig config, Tokenizer tokenizer) {
-        if (config.tools == null || config.tools.isEmpty()) {
+        boolean hasTools = config.tools != null && !config.tools.isEmpty();
+        if (!hasTools && config.environment == null) {
             return null;
         }
         HfChatTemplate template = HfChatTemplate.of(tokenizer.config(), "chat_template of tokenizer_config.json");
         if (template == null) {
-            throw new BadInputException("tools: the tokenizer has no chat_template in tokenizer_config.json, which tool "
-                    + "results are rendered with");
+            throw new BadInputException((hasTools ? "tools" : "environment") + ": the tokenizer has no chat_template in "
+                    + "tokenizer_config.json, which the environment's answers are rendered with");
         }
-        List<Tool> tools = ToolFactory.create(config.tools);
+        List<Tool> tools = hasTools ? ToolFactory.create(config.tools) : List.of();
         ToolCallFormat format = ToolCallFormat.forTokenizer(tokenizer);
-        return new ToolRollout(tokenizer, template, () -> new ToolEnvironment(tools, format), config.maxToolCallingIterations);
+        Supplier<Environment> environments = EnvironmentFactory.create(config.environment, tools, format);
+        return new ToolRollout(tokenizer, template, environments, config.maxToolCallingIterations);
     }
 
     /** The tools' schemas, for the chat template of conversational prompts; null without tools. */

@@ -70,10 +70,7 @@ class GrpoToolsTest {
         Files.writeString(prompts, rows.toString());
         GrpoConfig c = GrpoTrainerTest.config(dir, model, prompts);
         c.maxSteps = 2;
-        Map<String, Object> python = new LinkedHashMap<>();
-        python.put("type", "python");
-        python.put("timeout_seconds", 5);
-        c.tools = new java.util.ArrayList<>(List.of(python));
+        c.tools = new java.util.ArrayList<>(List.of("python"));
         c.maxToolCallingIterations = 2;
         GrpoTrainer.Result r = new GrpoTrainer(c, false, new PrintStream(new ByteArrayOutputStream())).train();
         List<JsonNode> m = GrpoTrainerTest.metrics(r.runDir());
@@ -83,5 +80,64 @@ class GrpoToolsTest {
             assertTrue(step.has("tools/failure_frequency"), step.toString());
             assertTrue(Double.isFinite(step.get("loss").asDouble()));
         }
+    }
+
+    @Test
+    void anEnvironmentsRewardIsAWeightedRewardColumn(@TempDir Path dir) throws Exception {
+        Path model = GrpoTrainerTest.tinyPolicy(dir);
+        ObjectMapper json = new ObjectMapper();
+        Map<String, Object> tokConfig = json.readValue(model.resolve("tokenizer_config.json").toFile(), Map.class);
+        tokConfig.put("chat_template", "{% for m in messages %}{{ m.content }}{% endfor %}");
+        Files.writeString(model.resolve("tokenizer_config.json"), json.writeValueAsString(tokConfig));
+        Map<String, Double> weights = Map.of("12", 0.5, "34", 0.25, "56", 1.0, "78", 2.0);
+        StringBuilder rows = new StringBuilder();
+        for (Map.Entry<String, Double> w : weights.entrySet()) {
+            rows.append("{\"prompt\": [{\"role\": \"user\", \"content\": \"").append(w.getKey())
+                    .append("\"}], \"weight\": ").append(w.getValue()).append("}\n");
+        }
+        Path prompts = dir.resolve("prompts.jsonl");
+        Files.writeString(prompts, rows.toString());
+        GrpoConfig c = GrpoTrainerTest.config(dir, model, prompts);
+        c.maxSteps = 1;
+        c.maxCompletionLength = 12;
+        c.logCompletions = true;
+        c.environment = Map.of("class", StepCountEnvironment.class.getName(), "args", Map.of("answer", "ab"));
+        c.maxToolCallingIterations = 3;
+        Map<String, Object> env = new LinkedHashMap<>();
+        env.put("type", "environment");
+        env.put("weight", 2.0);
+        c.rewards.add(0, env);
+        GrpoTrainer.Result r = new GrpoTrainer(c, false, new PrintStream(new ByteArrayOutputStream())).train();
+        JsonNode m = GrpoTrainerTest.metrics(r.runDir()).get(0);
+        assertTrue(m.has("rewards/environment/mean"), m.toString());
+        assertTrue(m.has("rewards/digit_share/mean"), m.toString());
+        List<String> logged = Files.readAllLines(r.runDir().resolve(CompletionLog.FILE));
+        assertEquals(32, logged.size());
+        double sum = 0;
+        boolean multiTurn = false;
+        for (String line : logged) {
+            JsonNode row = json.readTree(line);
+            double w = weights.get(row.get("prompt").asText());
+            double e = row.get("rewards").get("environment").asDouble();
+            double turns = e / w;
+            // the row reached the environment; 1 + stepped replies, at most 1 + max_tool_calling_iterations
+            assertEquals(Math.rint(turns), turns, 1e-12, line);
+            assertTrue(turns >= 1 && turns <= 4, line);
+            multiTurn |= turns > 1;
+            assertEquals(2.0 * e + row.get("rewards").get("digit_share").asDouble(), row.get("reward").asDouble(), 1e-9, line);
+            sum += e;
+        }
+        assertEquals(sum / logged.size(), m.get("rewards/environment/mean").asDouble(), 1e-9);
+        assertTrue(multiTurn, "some completion ended its turn and was answered");
+    }
+
+    @Test
+    void theEnvironmentRewardNeedsAnEnvironment(@TempDir Path dir) throws Exception {
+        GrpoConfig c = GrpoTrainerTest.config(dir, dir.resolve("model"), dir.resolve("p.jsonl"));
+        c.rewards = new java.util.ArrayList<>(List.of(Map.of("type", "environment")));
+        org.align4j.policy.util.BadInputException e = org.junit.jupiter.api.Assertions.assertThrows(
+                org.align4j.policy.util.BadInputException.class, c::validate);
+        assertEquals("rewards[0]: type 'environment' passes on the reward of an environment: set the key 'environment' "
+                + "(your class, e.g. com.example.MyEnv)", e.getMessage());
     }
 }

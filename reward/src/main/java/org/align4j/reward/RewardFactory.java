@@ -39,6 +39,7 @@ public final class RewardFactory {
         BUILT_IN.put(RewardModelReward.TYPE, RewardModelReward::new);
         BUILT_IN.put(ProcessRewardModelReward.TYPE, ProcessRewardModelReward::new);
         BUILT_IN.put(HttpReward.TYPE, HttpReward::new);
+        BUILT_IN.put(EnvironmentReward.TYPE, EnvironmentReward::new);
     }
 
     private RewardFactory() {

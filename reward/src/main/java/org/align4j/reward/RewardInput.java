@@ -17,9 +17,16 @@ import java.util.Objects;
  * @param completionIds  the generated token ids, or {@code null} when unknown
  * @param tokenEndChars  per-token end offsets into {@code completion}, or {@code null}
  * @param row            the dataset row's fields; never {@code null}
+ * @param environmentReward the reward a multi-turn environment gave the completion at the end of its episode
+ *                       (read by the {@code environment} reward), or {@code null}
  */
 public record RewardInput(String prompt, String completion, int[] completionIds, int[] tokenEndChars,
-                          Map<String, Object> row) {
+                          Map<String, Object> row, Double environmentReward) {
+
+    /** An input without an environment's reward. */
+    public RewardInput(String prompt, String completion, int[] completionIds, int[] tokenEndChars, Map<String, Object> row) {
+        this(prompt, completion, completionIds, tokenEndChars, row, null);
+    }
 
     public RewardInput {
         prompt = Objects.requireNonNullElse(prompt, "");

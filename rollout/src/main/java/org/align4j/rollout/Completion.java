@@ -22,6 +22,7 @@ public final class Completion {
     private final boolean[] fromEnvironment;
     private final int toolCalls;
     private final int toolFailures;
+    private final Double environmentReward;
 
     public Completion(String promptId, int index, int[] ids, double[] logProbs, FinishReason finishReason,
                       long policyVersion, String text) {
@@ -39,6 +40,17 @@ public final class Completion {
      */
     public Completion(String promptId, int index, int[] ids, double[] logProbs, FinishReason finishReason,
                       long policyVersion, String text, boolean[] fromEnvironment, int toolCalls, int toolFailures) {
+        this(promptId, index, ids, logProbs, finishReason, policyVersion, text, fromEnvironment, toolCalls, toolFailures, null);
+    }
+
+    /**
+     * A multi-turn completion with the reward its environment gave at the end of the episode.
+     *
+     * @param environmentReward {@link org.align4j.rollout.tool.Environment#reward()}, or null when it gave none
+     */
+    public Completion(String promptId, int index, int[] ids, double[] logProbs, FinishReason finishReason,
+                      long policyVersion, String text, boolean[] fromEnvironment, int toolCalls, int toolFailures,
+                      Double environmentReward) {
         if (ids.length != logProbs.length) {
             throw new IllegalArgumentException(ids.length + " ids but " + logProbs.length + " log-probs");
         }
@@ -48,6 +60,7 @@ public final class Completion {
         this.fromEnvironment = fromEnvironment == null ? null : fromEnvironment.clone();
         this.toolCalls = toolCalls;
         this.toolFailures = toolFailures;
+        this.environmentReward = environmentReward;
         this.promptId = promptId;
         this.index = index;
         this.ids = ids.clone();
@@ -103,6 +116,11 @@ public final class Completion {
     /** Tool calls that failed. */
     public int toolFailures() {
         return toolFailures;
+    }
+
+    /** The environment's reward at the end of the episode, or null (single-turn, or an environment that gives none). */
+    public Double environmentReward() {
+        return environmentReward;
     }
 
     /** The decoded text without special tokens (cut before a stop string), or null without a tokenizer. */

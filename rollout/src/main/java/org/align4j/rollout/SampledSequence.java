@@ -3,7 +3,11 @@ package org.align4j.rollout;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
-/** One completion while it is being sampled: its tokens so far, their log-probs, its generator and text. */
+/**
+ * One completion while it is being sampled: its tokens so far, their log-probs, its generator and text. In a
+ * multi-turn rollout ({@link TurnEnds}) a turn that ends with EOS may be answered: the answer's tokens are
+ * appended (flagged as the environment's) and fed to the model, then sampling goes on.
+ */
 final class SampledSequence {
     final Prompt prompt;
     final int index;
@@ -15,6 +19,10 @@ final class SampledSequence {
     private final CompletionText text;
     private int length;
     private FinishReason finish;
+    /** Tokens of this completion already in the KV cache (fed to the model). */
+    private int fed;
+    /** Per token, whether the environment wrote it; null while none did. */
+    private boolean[] fromEnvironment;
 
     /**
      * @param limit  most tokens this completion may have (max_completion_length, or less near the end of the
@@ -52,11 +60,65 @@ final class SampledSequence {
             finish = FinishReason.LENGTH;
             return true;
         }
+        fed = length;
         return false;
+    }
+
+    /**
+     * Continues a completion whose turn ended with EOS with the environment's answer: appends it and has the
+     * EOS and the answer fed next. Returns false, and ends the completion at its length limit, when the answer
+     * does not leave room for a token of the next turn.
+     */
+    boolean resume(int[] answer) {
+        if (finish != FinishReason.EOS) {
+            throw new IllegalStateException("only a turn that ended with EOS is answered");
+        }
+        if (fromEnvironment == null) {
+            fromEnvironment = new boolean[limit];
+        }
+        int n = Math.min(answer.length, limit - length);
+        for (int i = 0; i < n; i++) {
+            ids[length] = answer[i];
+            logProbs[length] = 0.0;
+            fromEnvironment[length] = true;
+            length++;
+        }
+        if (length >= limit) {
+            finish = FinishReason.LENGTH;
+            return false;
+        }
+        finish = null;
+        fed = length - n - 1;
+        return true;
+    }
+
+    /** Whether tokens are waiting to be fed (an answer, after the EOS before it) rather than sampled. */
+    boolean feeding() {
+        return fed < length;
+    }
+
+    /** The next token to feed while {@link #feeding()}. */
+    int nextFed() {
+        return ids[fed++];
+    }
+
+    /** The tokens so far (a copy). */
+    int[] idsSoFar() {
+        return Arrays.copyOf(ids, length);
+    }
+
+    /** Whether the environment wrote each token so far; null when it wrote none. */
+    boolean[] fromEnvironment() {
+        return fromEnvironment == null ? null : Arrays.copyOf(fromEnvironment, length);
     }
 
     boolean finished() {
         return finish != null;
+    }
+
+    /** Why it ended, or null while it goes on. */
+    FinishReason finish() {
+        return finish;
     }
 
     /** The token to feed the model next: the last one sampled. */

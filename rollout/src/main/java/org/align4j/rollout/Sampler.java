@@ -106,7 +106,7 @@ public final class Sampler {
         int perBatch = Math.max(1, maxBatchSequences / numGenerations);
         for (int from = 0; from < prompts.size(); from += perBatch) {
             List<Prompt> chunk = prompts.subList(from, Math.min(prompts.size(), from + perBatch));
-            SampledSequence[] seqs = sampleBatch(chunk, from, numGenerations, params, progress);
+            SampledSequence[] seqs = sampleBatch(chunk, from, numGenerations, params, progress, null);
             for (int p = 0; p < chunk.size(); p++) {
                 List<Completion> group = new ArrayList<>(numGenerations);
                 for (int g = 0; g < numGenerations; g++) {
@@ -119,6 +119,38 @@ public final class Sampler {
 
     public List<CompletionGroup> sample(List<Prompt> prompts, int numGenerations, SamplingParams params) {
         return sample(prompts, numGenerations, params, 0, SamplingProgress.NONE);
+    }
+
+    /**
+     * Multi-turn sampling: like {@link #sample(List, int, SamplingParams, long, SamplingProgress)}, but a turn that
+     * ends with EOS is answered by {@code turnEnds}, whose tokens are appended to the sequence's KV cache, and
+     * sampling goes on from there within max_completion_length (the answers count). Completions carry the
+     * answers' tokens flagged ({@link Completion#fromEnvironment}, log-prob 0) and no text; stop strings are
+     * not supported.
+     */
+    public List<CompletionGroup> sampleTurns(List<Prompt> prompts, int numGenerations, SamplingParams params,
+                                             long policyVersion, TurnEnds turnEnds) {
+        if (!params.stop().isEmpty()) {
+            throw new IllegalArgumentException("multi-turn sampling does not take stop strings");
+        }
+        validate(prompts, numGenerations, params);
+        List<CompletionGroup> out = new ArrayList<>(prompts.size());
+        int perBatch = Math.max(1, maxBatchSequences / numGenerations);
+        for (int from = 0; from < prompts.size(); from += perBatch) {
+            List<Prompt> chunk = prompts.subList(from, Math.min(prompts.size(), from + perBatch));
+            SampledSequence[] seqs = sampleBatch(chunk, from, numGenerations, params, SamplingProgress.NONE, turnEnds);
+            for (int p = 0; p < chunk.size(); p++) {
+                List<Completion> group = new ArrayList<>(numGenerations);
+                for (int g = 0; g < numGenerations; g++) {
+                    SampledSequence s = seqs[p * numGenerations + g];
+                    Completion c = s.toCompletion(policyVersion);
+                    group.add(new Completion(c.promptId(), c.index(), c.ids(), c.logProbs(), c.finishReason(),
+                            policyVersion, null, s.fromEnvironment(), 0, 0));
+                }
+                out.add(new CompletionGroup(chunk.get(p), group, policyVersion));
+            }
+        }
+        return out;
     }
 
     /** Throws IllegalArgumentException naming what is wrong with a request. */
@@ -148,9 +180,13 @@ public final class Sampler {
         }
     }
 
-    /** Samples one batch: G sequences per prompt, sequence p * G + g is completion g of prompt p. */
+    /**
+     * Samples one batch: G sequences per prompt, sequence p * G + g is completion g of prompt p.
+     *
+     * @param turnEnds answers turns that end with EOS (multi-turn), or null
+     */
     private SampledSequence[] sampleBatch(List<Prompt> prompts, int firstPromptIndex, int numGenerations,
-                                          SamplingParams params, SamplingProgress progress) {
+                                          SamplingParams params, SamplingProgress progress, TurnEnds turnEnds) {
         int vocab = config.vocabSize;
         int numPrompts = prompts.size();
         int rows = numPrompts * numGenerations;
@@ -163,7 +199,7 @@ public final class Sampler {
             // The trainer's teacher-forced pass needs prompt + completion within max_position_embeddings.
             int limit = Math.min(maxNew, config.maxPositions - prompt.length());
             for (int g = 0; g < numGenerations; g++) {
-                CompletionText text = textStreams == null ? null
+                CompletionText text = textStreams == null || turnEnds != null ? null
                         : new CompletionText(textStreams.get(), params.stop(), limit);
                 seqs[p * numGenerations + g] = new SampledSequence(prompt, g,
                         rng(params.seed(), firstPromptIndex + p, g), limit, eosIds, text);
@@ -225,9 +261,22 @@ public final class Sampler {
                     live[r] = false;
                     continue;
                 }
+                if (s.feeding()) {
+                    // an answer goes into the cache token by token; this row's logits are not sampled
+                    tokens[r] = s.nextFed();
+                    live[r] = true;
+                    continue;
+                }
                 int token = picked[r];
                 sampled++;
                 if (s.accept(token, pickedLogProb[r])) {
+                    int[] answer = turnEnds == null || s.finish() != FinishReason.EOS ? null
+                            : turnEnds.answer(firstPromptIndex * numGenerations + rowSeq[r], s.idsSoFar());
+                    if (answer != null && s.resume(answer)) {
+                        tokens[r] = s.nextFed();
+                        live[r] = true;
+                        continue;
+                    }
                     ended++;
                     live[r] = false;
                 } else {
@@ -263,7 +312,9 @@ public final class Sampler {
             }
             INDArray next = model.decodeStep(cache, tokens, live);
             for (int r = 0; r < cacheRows; r++) {
-                uniforms[r] = live[r] && !greedy ? seqs[rowSeq[r]].rng.nextDouble() : 0.0;
+                SampledSequence s = seqs[rowSeq[r]];
+                // a row that feeds an answer next step draws nothing (its generator keeps its sequence)
+                uniforms[r] = live[r] && !greedy && !s.feeding() ? s.rng.nextDouble() : 0.0;
             }
             model.ops().sampleTokens(next, cacheRows, invTemperature, greedy, topK, topP, uniforms, picked,
                     pickedLogProb);

@@ -21,6 +21,9 @@ import java.util.Map;
  */
 public final class PythonTool implements Tool {
 
+    /** The name the model calls it by, and its name in a config's tools list. */
+    public static final String NAME = "python";
+
     private static final Map<String, String> ENV = Map.of(
             "PYTHONIOENCODING", "utf-8", "PYTHONDONTWRITEBYTECODE", "1", "PYTHONHASHSEED", "0");
     /** What a result may hold: enough for a few numbers or a short traceback, not a flood of context. */
@@ -44,7 +47,7 @@ public final class PythonTool implements Tool {
 
     @Override
     public String name() {
-        return "python";
+        return NAME;
     }
 
     @Override

@@ -5,17 +5,29 @@ import java.util.Map;
 
 /**
  * What the policy interacts with during one multi-turn completion (TRL's {@code environment_factory}):
- * reset for a prompt, a step on each reply of the model, which returns the messages that answer it (tool
- * results, as {@code {"role": "tool", "content": ...}}) or ends the episode, and a reward at the end.
- * One instance serves one completion, on one thread.
+ * reset for a prompt and its data set row, a step on each reply of the model, which returns the messages
+ * that answer it (tool results as {@code {"role": "tool", "content": ...}}, or any other role the chat
+ * template renders, e.g. a {@code user} turn of feedback) or ends the episode, and a reward at the end,
+ * which GRPO's {@code environment} reward function passes on. One instance serves one completion, on one
+ * thread; a new one is made for each completion.
+ *
+ * <p>A GRPO config names an implementation by its class ({@code environment: com.example.MyEnv}): a public
+ * class with a public constructor taking {@code (Map<String, Object> args, ToolEnvironment tools)} (the
+ * plain tool environment of the config's {@code tools}, to delegate to), {@code (Map<String, Object> args)}
+ * or none.
  */
 public interface Environment {
 
     /** The tools' schemas the chat template shows the model (may be empty). */
     List<Map<String, Object>> toolSchemas();
 
-    /** Starts an episode for a prompt (its text, or null when it was given as ids). */
-    void reset(String promptText);
+    /**
+     * Starts an episode for a prompt.
+     *
+     * @param promptText the prompt's text, or null when it was given as ids
+     * @param row        the data set row it came from (e.g. its "answer"); empty when none; not to be changed
+     */
+    void reset(String promptText, Map<String, Object> row);
 
     /**
      * Answers the model's reply.
@@ -24,7 +36,11 @@ public interface Environment {
      */
     Step step(String assistantText);
 
-    /** The episode's reward once it is done, or null when the environment gives none (rewards then come from reward functions). */
+    /**
+     * The episode's reward once it is over (asked once, after the last step; a reply cut at
+     * max_completion_length is not stepped), or null when the environment gives none: the
+     * {@code environment} reward function then abstains for this completion.
+     */
     Double reward();
 
     /**

@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
  * How a model family writes tool calls in its reply, so they can be parsed from a completion's text
  * (decoded with its special tokens): Qwen (and Hermes-style templates) write
  * {@code <tool_call>{"name": ..., "arguments": {...}}</tool_call>}; DeepSeek-V3 writes
- * {@code <｜tool▁call▁begin｜>function<｜tool▁sep｜>NAME\n```json\n{...}\n```<｜tool▁call▁end｜>}.
+ * {@code <｜tool▁call▁begin｜>function<｜tool▁sep｜>NAME\n```json\n{...}\n```<｜tool▁call▁end｜>}, and
+ * DeepSeek-V3.1 and later {@code <｜tool▁call▁begin｜>NAME<｜tool▁sep｜>{...}<｜tool▁call▁end｜>}.
  */
 public enum ToolCallFormat {
 
@@ -36,18 +37,22 @@ public enum ToolCallFormat {
         }
     },
 
-    DEEPSEEK(Pattern.compile("<｜tool▁call▁begin｜>\\w*<｜tool▁sep｜>([^\\n]*)\\n```json\\n(.*?)\\n```<｜tool▁call▁end｜>",
-            Pattern.DOTALL)) {
+    DEEPSEEK(Pattern.compile("<｜tool▁call▁begin｜>(.*?)<｜tool▁sep｜>(.*?)<｜tool▁call▁end｜>", Pattern.DOTALL)) {
         @Override
         ToolCall toCall(Matcher m) {
-            String args = m.group(2);
+            // V3: TYPE<sep>NAME\n```json\nARGS\n```; V3.1 and later: NAME<sep>ARGS
+            Matcher v3 = DEEPSEEK_V3_BODY.matcher(m.group(2));
+            String name = v3.matches() ? v3.group(1) : m.group(1);
+            String args = v3.matches() ? v3.group(2) : m.group(2);
             try {
-                return new ToolCall(m.group(1).strip(), JSON.readValue(args, MAP), args);
+                return new ToolCall(name.strip(), JSON.readValue(args, MAP), args);
             } catch (Exception e) {
-                return new ToolCall(m.group(1).strip(), null, args);
+                return new ToolCall(name.strip(), null, args);
             }
         }
     };
+
+    private static final Pattern DEEPSEEK_V3_BODY = Pattern.compile("([^\\n]*)\\n```json\\n(.*)\\n```", Pattern.DOTALL);
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>> MAP =

@@ -8,6 +8,7 @@ import java.util.Map;
 /**
  * The environment of plain tool use: each reply's tool calls are parsed in the model family's format and
  * run; their results (or an error text) are the next messages; a reply without tool calls ends the episode.
+ * It gives no reward of its own. Stateless, so an environment of your own may delegate its steps to one.
  */
 public final class ToolEnvironment implements Environment {
 
@@ -33,7 +34,7 @@ public final class ToolEnvironment implements Environment {
     }
 
     @Override
-    public void reset(String promptText) {
+    public void reset(String promptText, Map<String, Object> row) {
     }
 
     @Override

@@ -9,8 +9,10 @@ import org.align4j.rollout.Prompt;
 import org.align4j.rollout.Sampler;
 import org.align4j.rollout.SamplingParams;
 import org.align4j.rollout.SamplingProgress;
+import org.align4j.rollout.TurnEnds;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +25,9 @@ import java.util.function.Supplier;
  * by the opening of the next assistant turn, is appended; sampling goes on from there, up to
  * {@code maxIterations} times per completion or until a reply calls no tool. The completion is everything
  * after the prompt; the tokens the environment wrote are flagged ({@link Completion#fromEnvironment}) so
- * that the trainer leaves them out of the loss and the KL.
+ * that the trainer leaves them out of the loss and the KL. Where the sampler can, all turns run on one KV
+ * cache ({@link Sampler#sampleTurns}): an answer is appended to the completion's cache rather than the whole
+ * conversation prefilled again.
  */
 public final class ToolRollout {
 
@@ -34,11 +38,33 @@ public final class ToolRollout {
         /** The longest sequence a turn may start from. */
         int maxPromptLength();
 
+        /** Whether {@link #sampleTurns} works: all turns of a completion on one KV cache. */
+        default boolean samplesTurns() {
+            return false;
+        }
+
+        /** Samples all turns at once, {@code turnEnds} answering each turn that ends with EOS (see {@link Sampler#sampleTurns}). */
+        default List<CompletionGroup> sampleTurns(List<Prompt> prompts, int n, SamplingParams params, long version,
+                                                  TurnEnds turnEnds) {
+            throw new UnsupportedOperationException("this sampler samples one turn at a time");
+        }
+
         static TurnSampler of(Sampler sampler) {
             return new TurnSampler() {
                 @Override
                 public List<CompletionGroup> sample(List<Prompt> prompts, int n, SamplingParams params, long version) {
                     return sampler.sample(prompts, n, params, version, SamplingProgress.NONE);
+                }
+
+                @Override
+                public boolean samplesTurns() {
+                    return true;
+                }
+
+                @Override
+                public List<CompletionGroup> sampleTurns(List<Prompt> prompts, int n, SamplingParams params, long version,
+                                                         TurnEnds turnEnds) {
+                    return sampler.sampleTurns(prompts, n, params, version, turnEnds);
                 }
 
                 @Override
@@ -56,12 +82,26 @@ public final class ToolRollout {
     private final Supplier<Environment> environments;
     private final int maxIterations;
     private final String eosText;
+    private final boolean reuseKvCache;
+
+    /**
+     * All turns of a completion on one KV cache where the sampler can (see {@link #ToolRollout(Tokenizer,
+     * HfChatTemplate, Supplier, int, boolean)}).
+     */
+    public ToolRollout(Tokenizer tokenizer, HfChatTemplate template, Supplier<Environment> environments, int maxIterations) {
+        this(tokenizer, template, environments, maxIterations, true);
+    }
 
     /**
      * @param environments  a new environment for each completion
      * @param maxIterations most environment answers per completion (TRL's max_tool_calling_iterations)
+     * @param reuseKvCache  append each answer to the completion's KV cache and sample on (where the sampler
+     *                      {@link TurnSampler#samplesTurns can} and there are no stop strings), rather than
+     *                      prefill the whole conversation again for every turn
      */
-    public ToolRollout(Tokenizer tokenizer, HfChatTemplate template, Supplier<Environment> environments, int maxIterations) {
+    public ToolRollout(Tokenizer tokenizer, HfChatTemplate template, Supplier<Environment> environments, int maxIterations,
+                       boolean reuseKvCache) {
+        this.reuseKvCache = reuseKvCache;
         if (maxIterations < 0) {
             throw new IllegalArgumentException("max_tool_calling_iterations must be >= 0, got " + maxIterations);
         }
@@ -90,11 +130,13 @@ public final class ToolRollout {
         int failures;
         int answers;
         boolean done;
+        /** Where the model's current turn starts in the completion (on one KV cache). */
+        int turnStart;
 
         Episode(Prompt prompt, int index) {
             this.prompt = prompt;
             this.index = index;
-            env.reset(prompt.text());
+            env.reset(prompt.text(), prompt.row());
         }
 
         void addTurn(Completion turn, int budget) {
@@ -128,6 +170,35 @@ public final class ToolRollout {
             return tokenizer.decode(turn, false);
         }
 
+        /**
+         * On one KV cache: the environment's answer to the turn that {@code ids} (the completion so far) ends
+         * with, or null when the episode is over; as the turn-by-turn loop of {@link #sample} does.
+         */
+        int[] answer(int[] ids) {
+            Environment.Step step = env.step(tokenizer.decode(Arrays.copyOfRange(ids, turnStart, ids.length), false));
+            calls += step.calls();
+            failures += step.failures();
+            if (answers == maxIterations || step.done() || step.messages().isEmpty()) {
+                done = true;
+                return null;
+            }
+            answers++;
+            int[] answer = tokenizer.encode(answerText(step.messages()), false);
+            turnStart = ids.length + answer.length;
+            return answer;
+        }
+
+        /** The completion of one KV cache's sampling with this episode's counts and reward. */
+        Completion toCompletion(Completion sampled, long version) {
+            int[] a = sampled.ids();
+            boolean[] env = new boolean[a.length];
+            for (int i = 0; i < a.length; i++) {
+                env[i] = sampled.fromEnvironment(i);
+            }
+            return new Completion(prompt.id(), index, a, sampled.logProbs(), sampled.finishReason(), version,
+                    tokenizer.decode(a, true), env, calls, failures, this.env.reward());
+        }
+
         Completion toCompletion(long version) {
             int n = ids.size();
             int[] a = new int[n];
@@ -138,13 +209,17 @@ public final class ToolRollout {
                 lp[i] = logProbs.get(i);
                 env[i] = fromEnv.get(i);
             }
-            return new Completion(prompt.id(), index, a, lp, finish, version, tokenizer.decode(a, true), env, calls, failures);
+            return new Completion(prompt.id(), index, a, lp, finish, version, tokenizer.decode(a, true), env, calls, failures,
+                    this.env.reward());
         }
     }
 
     /** Samples numGenerations multi-turn completions of every prompt, in prompt order. */
     public List<CompletionGroup> sample(TurnSampler sampler, List<Prompt> prompts, int numGenerations, SamplingParams params,
                                         long version) {
+        if (reuseKvCache && sampler.samplesTurns() && params.stop().isEmpty()) {
+            return sampleOnOneCache(sampler, prompts, numGenerations, params, version);
+        }
         List<CompletionGroup> first = sampler.sample(prompts, numGenerations, params, version);
         List<Episode> all = new ArrayList<>();
         for (CompletionGroup g : first) {
@@ -199,11 +274,13 @@ public final class ToolRollout {
                 e.addTurn(turns.get(i).get(0), params.maxCompletionLength() - e.ids.size());
             }
         }
-        // A reply whose tool calls were left unanswered (max_tool_calling_iterations reached) still counts them.
+        // The last reply of an episode cut by max_tool_calling_iterations is still stepped: its tool calls are
+        // counted (but not answered), and an environment that grades the final reply sees it.
         for (Episode e : all) {
             if (!e.done && e.finish == FinishReason.EOS && e.answers == maxIterations) {
                 Environment.Step step = e.env.step(e.lastTurnText());
                 e.calls += step.calls();
+                e.failures += step.failures();
             }
         }
         List<CompletionGroup> out = new ArrayList<>(first.size());
@@ -212,6 +289,29 @@ public final class ToolRollout {
             List<Completion> cs = new ArrayList<>(g.size());
             for (int j = 0; j < g.size(); j++) {
                 cs.add(all.get(k++).toCompletion(version));
+            }
+            out.add(new CompletionGroup(g.prompt(), cs, g.policyVersion()));
+        }
+        return out;
+    }
+
+    /** All turns of each completion on one KV cache: each answer is appended to the cache, not prefilled again. */
+    private List<CompletionGroup> sampleOnOneCache(TurnSampler sampler, List<Prompt> prompts, int numGenerations,
+                                                   SamplingParams params, long version) {
+        Episode[] episodes = new Episode[prompts.size() * numGenerations];
+        for (int p = 0; p < prompts.size(); p++) {
+            for (int g = 0; g < numGenerations; g++) {
+                episodes[p * numGenerations + g] = new Episode(prompts.get(p), g);
+            }
+        }
+        List<CompletionGroup> sampled = sampler.sampleTurns(prompts, numGenerations, params, version,
+                (sequence, ids) -> episodes[sequence].answer(ids));
+        List<CompletionGroup> out = new ArrayList<>(sampled.size());
+        for (int p = 0; p < sampled.size(); p++) {
+            CompletionGroup g = sampled.get(p);
+            List<Completion> cs = new ArrayList<>(g.size());
+            for (int j = 0; j < g.size(); j++) {
+                cs.add(episodes[p * numGenerations + j].toCompletion(g.get(j), version));
             }
             out.add(new CompletionGroup(g.prompt(), cs, g.policyVersion()));
         }

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,6 +26,7 @@ import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -62,7 +64,7 @@ class ToolRolloutTest {
     }
 
     /** A tool that doubles "x". */
-    static final class Double implements Tool {
+    static final class Doubler implements Tool {
         @Override
         public String name() {
             return "double";
@@ -129,7 +131,7 @@ class ToolRolloutTest {
     @Test
     void aToolCallIsRunAndAnsweredThroughTheTemplate() {
         ToolRollout rollout = new ToolRollout(tok, template,
-                () -> new ToolEnvironment(List.of(new Double()), ToolCallFormat.QWEN), 3);
+                () -> new ToolEnvironment(List.of(new Doubler()), ToolCallFormat.QWEN), 3);
         Function<String, String> script = text -> text.contains("<tool_response>") ? "The answer is 42." : CALL;
         Completion c = rollout.sample(scripted(script), List.of(prompt("what is double 21?")), 2,
                 SamplingParams.DEFAULTS.withMaxCompletionLength(200), 7).get(0).get(1);
@@ -161,7 +163,7 @@ class ToolRolloutTest {
     @Test
     void callsStopAtMaxToolCallingIterationsAndFailuresAreCounted() {
         ToolRollout rollout = new ToolRollout(tok, template,
-                () -> new ToolEnvironment(List.of(new Double()), ToolCallFormat.QWEN), 2);
+                () -> new ToolEnvironment(List.of(new Doubler()), ToolCallFormat.QWEN), 2);
         Completion c = rollout.sample(scripted(text -> CALL), List.of(prompt("again?")), 1,
                 SamplingParams.DEFAULTS.withMaxCompletionLength(400), 0).get(0).get(0);
         assertEquals(3, c.toolCalls(), "two answered calls and the unanswered third");
@@ -184,7 +186,7 @@ class ToolRolloutTest {
     @Test
     void aReplyWithoutToolCallsIsOneTurn() {
         ToolRollout rollout = new ToolRollout(tok, template,
-                () -> new ToolEnvironment(List.of(new Double()), ToolCallFormat.QWEN), 3);
+                () -> new ToolEnvironment(List.of(new Doubler()), ToolCallFormat.QWEN), 3);
         Completion c = rollout.sample(scripted(text -> "42"), List.of(prompt("x")), 1,
                 SamplingParams.DEFAULTS.withMaxCompletionLength(50), 0).get(0).get(0);
         assertEquals(0, c.toolCalls());
@@ -205,5 +207,110 @@ class ToolRolloutTest {
         assertEquals(2, qwen.size());
         assertEquals(Map.of("y", 2), qwen.get(0).arguments());
         assertEquals(null, qwen.get(1).name());
+    }
+
+    /** Guess the row's "answer": each wrong reply is answered by a user turn saying higher or lower; reward 1 when guessed. */
+    static final class Guess implements Environment {
+        int answer;
+        boolean guessed;
+
+        @Override
+        public List<Map<String, Object>> toolSchemas() {
+            return List.of();
+        }
+
+        @Override
+        public void reset(String promptText, Map<String, Object> row) {
+            answer = ((Number) row.get("answer")).intValue();
+        }
+
+        @Override
+        public Step step(String assistantText) {
+            int guess = Integer.parseInt(assistantText.replaceAll("[^0-9]", ""));
+            guessed = guess == answer;
+            return guessed ? Step.finished() : new Step(List.of(msg("user", guess < answer ? "higher" : "lower")), false, 0, 0);
+        }
+
+        @Override
+        public Double reward() {
+            return guessed ? 1.0 : 0.0;
+        }
+    }
+
+    @Test
+    void anEnvironmentIsResetWithTheRowAndItsRewardEndsInTheCompletion() {
+        Prompt p = new Prompt("q", prompt("guess").ids(), "guess", Map.of("answer", 42));
+        // 40, then (told "higher") 42
+        Function<String, String> script = text -> text.contains("higher") ? "42" : "40";
+        Completion twoTurns = new ToolRollout(tok, template, Guess::new, 3)
+                .sample(scripted(script), List.of(p), 1, SamplingParams.DEFAULTS.withMaxCompletionLength(200), 0).get(0).get(0);
+        assertEquals(1.0, twoTurns.environmentReward());
+        assertTrue(tok.decode(twoTurns.ids(), false).contains("<|user|>\nhigher"), tok.decode(twoTurns.ids(), false));
+        // max_tool_calling_iterations 0: one reply, stepped (graded) but not answered
+        Completion oneTurn = new ToolRollout(tok, template, Guess::new, 0)
+                .sample(scripted(script), List.of(p), 1, SamplingParams.DEFAULTS.withMaxCompletionLength(200), 0).get(0).get(0);
+        assertEquals(0.0, oneTurn.environmentReward());
+        assertFalse(tok.decode(oneTurn.ids(), false).contains("higher"));
+        // plain tool use gives no reward of its own
+        Completion tools = new ToolRollout(tok, template, () -> new ToolEnvironment(List.of(new Doubler()), ToolCallFormat.QWEN), 1)
+                .sample(scripted(text -> "42"), List.of(p), 1, SamplingParams.DEFAULTS.withMaxCompletionLength(50), 0).get(0).get(0);
+        assertNull(tools.environmentReward());
+    }
+
+    @Test
+    void deepSeekV3sOwnTemplateRendersCallsTheParserReadsAndAnswersThatContinueTheTurn() throws Exception {
+        Tokenizer ds = deepSeekTokenizer();
+        HfChatTemplate dsTemplate = HfChatTemplate.of(ds.config(), "deepseek_v3/tokenizer_config.json");
+        assertEquals(ToolCallFormat.DEEPSEEK, ToolCallFormat.forTokenizer(ds));
+        assertEquals(ToolCallFormat.QWEN, ToolCallFormat.forTokenizer(tok));
+        Map<String, Object> assistant = new HashMap<>();
+        assistant.put("role", "assistant");
+        assistant.put("content", null);
+        assistant.put("tool_calls", List.of(
+                Map.of("type", "function", "function", Map.of("name", "python", "arguments", "{\"code\": \"print(6*7)\"}")),
+                Map.of("type", "function", "function", Map.of("name", "double", "arguments", "{\"x\": 21}"))));
+        String rendered = dsTemplate.render(List.of(msg("user", "6*7?"), assistant), null, false, null);
+        String reply = rendered.substring(rendered.indexOf("<｜Assistant｜>") + "<｜Assistant｜>".length());
+        List<ToolCall> calls = ToolCallFormat.DEEPSEEK.parse(reply);
+        assertEquals(2, calls.size(), reply);
+        assertEquals("python", calls.get(0).name());
+        assertEquals(Map.of("code", "print(6*7)"), calls.get(0).arguments());
+        assertEquals("double", calls.get(1).name());
+        assertEquals(Map.of("x", 21), calls.get(1).arguments());
+        // the tool results as the template writes them after the reply (its end-of-sentence already sampled)
+        ToolRollout rollout = new ToolRollout(ds, dsTemplate, () -> new ToolEnvironment(List.of(new Doubler()), ToolCallFormat.DEEPSEEK), 1);
+        assertEquals("<｜tool▁outputs▁begin｜><｜tool▁output▁begin｜>42<｜tool▁output▁end｜>\n<｜tool▁output▁begin｜>x"
+                        + "<｜tool▁output▁end｜><｜tool▁outputs▁end｜>",
+                rollout.answerText(List.of(msg("tool", "42"), msg("tool", "x"))));
+        // DeepSeek-V3.1's shorter form: NAME<sep>ARGS
+        List<ToolCall> v31 = ToolCallFormat.DEEPSEEK.parse("<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>double<｜tool▁sep｜>{\"x\": 2}"
+                + "<｜tool▁call▁end｜><｜tool▁calls▁end｜>");
+        assertEquals(1, v31.size());
+        assertEquals("double", v31.get(0).name());
+        assertEquals(Map.of("x", 2), v31.get(0).arguments());
+    }
+
+    /**
+     * A small BPE with DeepSeek-V3's special tokens added and DeepSeek-V3's own tokenizer_config.json (its chat
+     * template, bos and eos), as the real 128k-token tokenizer has them.
+     */
+    static Tokenizer deepSeekTokenizer() throws Exception {
+        Path ds = dir.resolve("deepseek");
+        Files.createDirectories(ds);
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode tokenizer = (ObjectNode) json.readTree(dir.resolve("tokenizer.json").toFile());
+        int id = tokenizer.get("model").get("vocab").size();
+        com.fasterxml.jackson.databind.node.ArrayNode added = (com.fasterxml.jackson.databind.node.ArrayNode) tokenizer.get("added_tokens");
+        for (String special : List.of("<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<｜User｜>", "<｜Assistant｜>",
+                "<｜tool▁calls▁begin｜>", "<｜tool▁calls▁end｜>", "<｜tool▁call▁begin｜>", "<｜tool▁call▁end｜>", "<｜tool▁sep｜>",
+                "<｜tool▁outputs▁begin｜>", "<｜tool▁outputs▁end｜>", "<｜tool▁output▁begin｜>", "<｜tool▁output▁end｜>")) {
+            added.addObject().put("id", id++).put("content", special).put("single_word", false).put("lstrip", false)
+                    .put("rstrip", false).put("normalized", false).put("special", true);
+        }
+        Files.writeString(ds.resolve("tokenizer.json"), json.writeValueAsString(tokenizer));
+        try (var in = ToolRolloutTest.class.getResourceAsStream("/deepseek_v3/tokenizer_config.json")) {
+            Files.write(ds.resolve("tokenizer_config.json"), in.readAllBytes());
+        }
+        return Tokenizer.load(ds);
     }
 }
