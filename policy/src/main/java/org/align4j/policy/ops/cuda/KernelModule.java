@@ -42,16 +42,24 @@ final class KernelModule {
     private final CUmod_st module = new CUmod_st();
 
     KernelModule(String cType, int major, int minor) {
-        String src = source();
+        load(module, "kernels.cu", cType, major, minor);
+        for (K k : K.values()) {
+            functions.put(k, function(module, k.name()));
+        }
+    }
+
+    /** Compiles the resource (a .cu file beside this class) with NVRTC for one element type and loads it into module. */
+    static void load(CUmod_st module, String resource, String cType, int major, int minor) {
+        String src = source(resource);
         _nvrtcProgram prog = new _nvrtcProgram();
-        nv(nvrtcCreateProgram(prog, new BytePointer(src), new BytePointer("align4j_kernels_" + cType + ".cu"), 0,
+        nv(nvrtcCreateProgram(prog, new BytePointer(src), new BytePointer("align4j_" + resource + "_" + cType), 0,
                 (PointerPointer) null, (PointerPointer) null), "nvrtcCreateProgram");
         try {
             String[] opts = {"--gpu-architecture=sm_" + major + minor, "-DA4J_REAL=" + cType, "--std=c++17"};
             int st = nvrtcCompileProgram(prog, opts.length, new PointerPointer(opts));
             if (st != NVRTC_SUCCESS) {
-                throw new CudaException("NVRTC could not compile the kernels (" + cType + ", sm_" + major + minor + "): "
-                        + nvrtcGetErrorString(st).getString() + "\n" + log(prog));
+                throw new CudaException("NVRTC could not compile " + resource + " (" + cType + ", sm_" + major + minor
+                        + "): " + nvrtcGetErrorString(st).getString() + "\n" + log(prog));
             }
             SizeTPointer size = new SizeTPointer(1);
             nv(nvrtcGetCUBINSize(prog, size), "nvrtcGetCUBINSize");
@@ -61,11 +69,12 @@ final class KernelModule {
         } finally {
             nvrtcDestroyProgram(prog);
         }
-        for (K k : K.values()) {
-            CUfunc_st f = new CUfunc_st();
-            Gpu.drv(cuModuleGetFunction(f, module, k.name()), "cuModuleGetFunction " + k);
-            functions.put(k, f);
-        }
+    }
+
+    static CUfunc_st function(CUmod_st module, String name) {
+        CUfunc_st f = new CUfunc_st();
+        Gpu.drv(cuModuleGetFunction(f, module, name), "cuModuleGetFunction " + name);
+        return f;
     }
 
     CUfunc_st get(K k) {
@@ -89,9 +98,13 @@ final class KernelModule {
     }
 
     static String source() {
-        try (InputStream in = KernelModule.class.getResourceAsStream("kernels.cu")) {
+        return source("kernels.cu");
+    }
+
+    static String source(String resource) {
+        try (InputStream in = KernelModule.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new IllegalStateException("kernels.cu missing from the classpath");
+                throw new IllegalStateException(resource + " missing from the classpath");
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
