@@ -15,6 +15,8 @@ final class SampledSequence {
     private final CompletionText text;
     private int length;
     private FinishReason finish;
+    /** Router record of each sampled token (see {@link Completion#withExpertChoices}); null when not recorded. */
+    private int[][] experts;
 
     /**
      * @param limit  most tokens this completion may have (max_completion_length, or less near the end of the
@@ -30,6 +32,14 @@ final class SampledSequence {
         this.limit = limit;
         this.eosIds = eosIds;
         this.text = text;
+    }
+
+    /** Records the experts that routed the position predicting the next token (call before {@link #accept}). */
+    void recordExperts(int[] choices) {
+        if (experts == null) {
+            experts = new int[limit][];
+        }
+        experts[length] = choices;
     }
 
     /** Records a sampled token; returns true when the completion has ended with it. */
@@ -65,7 +75,8 @@ final class SampledSequence {
     }
 
     Completion toCompletion(long policyVersion) {
-        return new Completion(prompt.id(), index, Arrays.copyOf(ids, length), Arrays.copyOf(logProbs, length),
+        Completion c = new Completion(prompt.id(), index, Arrays.copyOf(ids, length), Arrays.copyOf(logProbs, length),
                 finish, policyVersion, text == null ? null : text.finish());
+        return experts == null ? c : c.withExpertChoices(Arrays.copyOf(experts, length));
     }
 }

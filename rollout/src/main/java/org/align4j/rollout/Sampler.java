@@ -178,7 +178,18 @@ public final class Sampler {
         }
         KvCache prefillCache = model.newKvCache(numPrompts, roundUp(longest));
         float[] logits = new float[rows * vocab];
-        readLogits(model.prefill(prefillCache, TokenBatch.of(promptIds)), logits, numPrompts * vocab);
+        // DeepSeekMoE: each pass's expert choices go with the tokens they predicted (router record, for replay)
+        boolean record = model.hasMoe();
+        model.setRecordingExpertChoices(record);
+        TokenBatch prefillBatch = TokenBatch.of(promptIds);
+        readLogits(model.prefill(prefillCache, prefillBatch), logits, numPrompts * vocab);
+        int[][] passChoices = record ? model.lastExpertChoices() : null;
+        // the prefill row of sequence r's last prompt position; later passes have one row per cache row
+        int prefillWidth = model.gridWidth(prefillBatch);
+        int[] passRow = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            passRow[r] = (r / numGenerations) * prefillWidth + promptIds[r / numGenerations].length - 1;
+        }
         for (int r = rows - 1; r >= 0; r--) {
             // Expand in place from the back: row r takes prefill row r / G, which sits at or before it.
             System.arraycopy(logits, (r / numGenerations) * vocab, logits, r * vocab, vocab);
@@ -228,6 +239,9 @@ public final class Sampler {
                     logProb = chooser.lastLogProb();
                 }
                 sampled++;
+                if (passChoices != null) {
+                    s.recordExperts(rowChoices(passChoices, passRow[r], model.expertsPerToken()));
+                }
                 if (s.accept(token, logProb)) {
                     ended++;
                     live[r] = false;
@@ -240,6 +254,7 @@ public final class Sampler {
             progress.onStep(sampled, ended);
             if (alive == 0) {
                 cache.close();
+                model.setRecordingExpertChoices(false);
                 return seqs;
             }
             if (alive * 2 <= cacheRows) {
@@ -273,7 +288,22 @@ public final class Sampler {
             } else {
                 readLogits(model.decode(cache, tokens, live), logits, cacheRows * vocab);
             }
+            if (record) {
+                passChoices = model.lastExpertChoices();
+                for (int r = 0; r < cacheRows; r++) {
+                    passRow[r] = r;
+                }
+            }
         }
+    }
+
+    /** Row row's experts of every MoE layer, [layer * k + j]. */
+    private static int[] rowChoices(int[][] pass, int row, int k) {
+        int[] out = new int[pass.length * k];
+        for (int l = 0; l < pass.length; l++) {
+            System.arraycopy(pass[l], row * k, out, l * k, k);
+        }
+        return out;
     }
 
     /** Per-completion generator: the same (seed, prompt index, index in group) always draws the same. */

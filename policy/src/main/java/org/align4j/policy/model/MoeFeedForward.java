@@ -39,13 +39,15 @@ final class MoeFeedForward implements FeedForwardBlock {
     private final int k;
     private final int width;
     private final long[] load;
+    /** Tokens routed to each expert in passes that were backpropagated, since the last {@link #takeTrainLoad()}. */
+    private final long[] trainLoad;
     private boolean countingLoad = true;
     private double auxWeight;
     private double lastAuxLoss;
     /** Expert ids to reuse in the next passes [rows * k] (-1 on padding), or null to choose. */
     private int[] replay;
-    /** The expert ids of the last pass [rows * k] when recording, else null. */
-    private int[] lastChoices;
+    /** The router's expert ids of the last pass [rows, k] (an array of its Acts) when recording, else null. */
+    private INDArray lastChoices;
     private boolean recording;
 
     MoeFeedForward(Ops ops, MoeConfig c, Linear router, Parameter correctionBias, SwiGluMlp[] experts,
@@ -61,6 +63,17 @@ final class MoeFeedForward implements FeedForwardBlock {
         this.k = c.numExpertsPerTok();
         this.width = c.moeIntermediateSize();
         this.load = new long[experts.length];
+        this.trainLoad = new long[experts.length];
+    }
+
+    /**
+     * Tokens routed to each expert in the backward passes since the last call (each trained token once, also with
+     * gradient checkpointing), and resets them: the load that DeepSeek-V3's bias update balances.
+     */
+    long[] takeTrainLoad() {
+        long[] out = trainLoad.clone();
+        Arrays.fill(trainLoad, 0);
+        return out;
     }
 
     /** Tokens routed to each expert since the last {@link #resetLoad()} (every pass, decoding included). */
@@ -91,8 +104,9 @@ final class MoeFeedForward implements FeedForwardBlock {
     }
 
     /**
-     * Router replay: the following passes use these expert ids ([rows * k], row-major over the pass's rows, -1 on
-     * padding) instead of choosing; null goes back to choosing.
+     * Router replay: the following passes use these expert ids ([rows * k], row-major over the pass's rows) instead
+     * of choosing; rows given -1 choose; null goes back to choosing. While recording, {@link #lastChoices()} are
+     * still the router's own choices (one more routing op per pass), so that replay's effect can be measured.
      */
     void replay(int[] expertIds) {
         replay = expertIds;
@@ -104,9 +118,13 @@ final class MoeFeedForward implements FeedForwardBlock {
         lastChoices = null;
     }
 
-    /** The expert ids of the last pass [rows * k] (-1 on padding), when recording; else null. */
+    /** The router's own expert ids in the last pass [rows * k] (-1 on padding), when recording; else null. */
     int[] lastChoices() {
-        return lastChoices;
+        if (lastChoices == null) {
+            return null;
+        }
+        ops.toHost(lastChoices); // downloaded after the pass, not in the middle of it
+        return lastChoices.ravel().toIntVector();
     }
 
     /** The DeepSeek-V3 selection bias (e_score_correction_bias), or null for V2 routing. */
@@ -144,6 +162,10 @@ final class MoeFeedForward implements FeedForwardBlock {
         final INDArray act;
         final INDArray ye;
         final SwiGluMlp.Acts shared;
+        /** The router's own choice (with its scores and weights) while a replayed pass records; made on first use. */
+        INDArray freeScores;
+        INDArray freeTop;
+        INDArray freeWeight;
         /** Host copy of offsets: the first slot of each expert, and the slots in use at the end. */
         int[] start;
         /** The balance loss's routing (host copies), when its weight is positive. */
@@ -209,8 +231,20 @@ final class MoeFeedForward implements FeedForwardBlock {
             }
             ops.editOnHost(() -> a.topExpert.assign(Nd4j.createFromArray(given).reshape(a.topExpert.shape())), a.topExpert);
         }
-        ops.moeRoute(a.logits, correctionBias == null ? null : correctionBias.value(), gate, valid, given != null,
-                a.scores, a.topExpert, a.topWeight);
+        INDArray bias = correctionBias == null ? null : correctionBias.value();
+        if (recording && given != null) {
+            // record what the router would choose, while the pass uses the replayed experts
+            if (a.freeTop == null) {
+                a.freeScores = s.zeros(s.rows, experts.length);
+                a.freeTop = s.ints(s.rows, k);
+                a.freeWeight = s.zeros(s.rows, k);
+            }
+            ops.moeRoute(a.logits, bias, gate, valid, false, a.freeScores, a.freeTop, a.freeWeight);
+            lastChoices = a.freeTop;
+        } else if (recording) {
+            lastChoices = null;
+        }
+        ops.moeRoute(a.logits, bias, gate, valid, given != null, a.scores, a.topExpert, a.topWeight);
         ops.moeSortByExpert(a.topExpert, experts.length, a.order, a.slotOf, a.offsets);
         ops.toHost(a.offsets); // the one copy: experts + 1 ints drive the experts' matrix products
         int[] start = a.offsets.toIntVector();
@@ -219,9 +253,8 @@ final class MoeFeedForward implements FeedForwardBlock {
         for (int e = 0; countingLoad && e < experts.length; e++) {
             load[e] += start[e + 1] - start[e];
         }
-        if (recording) {
-            ops.toHost(a.topExpert);
-            lastChoices = a.topExpert.ravel().toIntVector();
+        if (recording && given == null) {
+            lastChoices = a.topExpert;
         }
         a.auxRouting = null;
         lastAuxLoss = 0;
@@ -264,6 +297,9 @@ final class MoeFeedForward implements FeedForwardBlock {
         Grads g = (Grads) grads;
         int[] start = a.start;
         int slots = start[experts.length];
+        for (int e = 0; e < experts.length; e++) {
+            trainLoad[e] += start[e + 1] - start[e];
+        }
         if (shared != null) {
             shared.backward(x, a.shared, g.shared, dOut, dx);
         } else {

@@ -61,7 +61,7 @@ final class MoeCpuKernels {
                 }
                 continue;
             }
-            if (replay) {
+            if (replay && top.get(r * k) >= 0) {
                 for (int j = 0; j < k; j++) {
                     chosen[j] = top.get(r * k + j);
                 }

@@ -211,8 +211,8 @@ public interface Ops {
      * group-limited (the others compete with 0, as transformers' masked_fill; the lower index first among equals),
      * into topExpert [rows, k] (INT32, descending order), and their weights into topWeight [rows, k]: the unbiased
      * scores, divided by their sum + 1e-20 when normTopkProb, times the scaling. Invalid rows get expert -1 and
-     * weight 0. When replay is true, topExpert is an input (the experts chosen before, -1 on invalid rows) and only
-     * scores and weights are written.
+     * weight 0. When replay is true, topExpert is an input (the experts chosen before) and only scores and weights
+     * are written, except on valid rows given expert -1, which choose as without replay.
      */
     void moeRoute(INDArray logits, INDArray bias, MoeGate gate, boolean[] valid, boolean replay, INDArray scores,
                   INDArray topExpert, INDArray topWeight);

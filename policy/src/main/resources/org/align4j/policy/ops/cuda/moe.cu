@@ -25,7 +25,8 @@ __device__ __forceinline__ acc moe_warp_max(acc v) {
 
 // One warp (blockDim.x == 32) per row. Scores s = sigmoid or softmax of the logits; lane 0 then masks the groups
 // outside the topkGroup best (groupRank 1: a group's best biased score, 2: the sum of its two best), picks the k
-// best of s + bias (the lower index among equals) unless replay (top is then read), and writes the weights.
+// best of s + bias (the lower index among equals) unless replay gives the row's experts (top is then read; a
+// row given -1 chooses), and writes the weights.
 // valid null: every row is a token; invalid rows get expert -1, weight 0. Shared memory: 2 * experts doubles.
 extern "C" __global__ void moe_route(const real* logits, const real* bias, const int* valid, int replay,
                                      real* scores, int* top, real* topW, int rows, int experts, int k, int sigmoid,
@@ -67,7 +68,7 @@ extern "C" __global__ void moe_route(const real* logits, const real* bias, const
         }
         return;
     }
-    if (!replay) {
+    if (!replay || t[0] < 0) {
         if (groupRank != 0 && topkGroup < groups) {
             int per = experts / groups;
             acc gscore[MAX_GROUPS];
