@@ -46,8 +46,8 @@ final class MoeFeedForward implements FeedForwardBlock {
     private double lastAuxLoss;
     /** Expert ids to reuse in the next passes [rows * k] (-1 on padding), or null to choose. */
     private int[] replay;
-    /** The router's expert ids of the last pass [rows, k] (an array of its Acts) when recording, else null. */
-    private INDArray lastChoices;
+    /** The router's expert ids of the last pass [rows * k] when recording, else null. */
+    private int[] lastChoices;
     private boolean recording;
 
     MoeFeedForward(Ops ops, MoeConfig c, Linear router, Parameter correctionBias, SwiGluMlp[] experts,
@@ -120,11 +120,16 @@ final class MoeFeedForward implements FeedForwardBlock {
 
     /** The router's own expert ids in the last pass [rows * k] (-1 on padding), when recording; else null. */
     int[] lastChoices() {
-        if (lastChoices == null) {
-            return null;
-        }
-        ops.toHost(lastChoices); // downloaded after the pass, not in the middle of it
-        return lastChoices.ravel().toIntVector();
+        return lastChoices;
+    }
+
+    /**
+     * A host copy of expert ids, taken now: decoding steps share one MoE layer's buffers among layers, so a later
+     * read would see the last layer's. On a GPU this waits for the layer (recording only).
+     */
+    private int[] hostIds(INDArray ids) {
+        ops.toHost(ids);
+        return ids.ravel().toIntVector();
     }
 
     /** The DeepSeek-V3 selection bias (e_score_correction_bias), or null for V2 routing. */
@@ -240,7 +245,7 @@ final class MoeFeedForward implements FeedForwardBlock {
                 a.freeWeight = s.zeros(s.rows, k);
             }
             ops.moeRoute(a.logits, bias, gate, valid, false, a.freeScores, a.freeTop, a.freeWeight);
-            lastChoices = a.freeTop;
+            lastChoices = hostIds(a.freeTop);
         } else if (recording) {
             lastChoices = null;
         }
@@ -254,7 +259,7 @@ final class MoeFeedForward implements FeedForwardBlock {
             load[e] += start[e + 1] - start[e];
         }
         if (recording && given == null) {
-            lastChoices = a.topExpert;
+            lastChoices = hostIds(a.topExpert);
         }
         a.auxRouting = null;
         lastAuxLoss = 0;
