@@ -25,6 +25,7 @@ public final class DpoBatchTrainer {
         this.loss = config.loss();
         this.microBatchSize = config.batchSize;
         this.optimization = new Optimization(policy.parameters(), config, totalSteps, policy.ops());
+        optimization.afterEachStep(r -> policy.afterOptimizerStep(!r.skipped()));
     }
 
     /** The optimizer (its state is saved with checkpoints). */

@@ -103,12 +103,14 @@ public abstract class PreferenceTrainer<E> implements TrainingStep {
         }
         policy.setMoeAuxLossWeight(config.moeAuxLossWeight);
         config.applyBf16(policy);
+        policy.setAuxFreeBiasUpdateSpeed(config.auxFreeBiasUpdateSpeed);
         loadModels(resumeFrom);
         train = checked(read(Paths.get(config.trainFile)), config.trainFile);
         eval = config.evalFile == null ? List.of() : checked(read(Paths.get(config.evalFile)), config.evalFile);
         int perStep = config.batchSize * config.gradientAccumulationSteps;
         long total = config.totalSteps((train.size() + perStep - 1) / perStep);
         opt = new Optimization(policy.parameters(), config, total, policy.ops());
+        opt.afterEachStep(r -> policy.afterOptimizerStep(!r.skipped()));
         resumeFrom.ifPresent(ck -> opt.load(ck.dir()));
         order = new DataOrder(train.size(), config.seed);
         log.printf("%s: %d examples, %d steps of %d, model of %,d parameters%n", name(), train.size(), total, perStep,
@@ -149,6 +151,7 @@ public abstract class PreferenceTrainer<E> implements TrainingStep {
         lastTrain = window.means();
         Map<String, Object> m = new LinkedHashMap<>(lastTrain);
         m.put("epoch", order.epochOf(position));
+        m.putAll(policy.takeMoeLoadMetrics());
         return m;
     }
 

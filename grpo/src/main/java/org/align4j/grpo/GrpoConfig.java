@@ -104,6 +104,14 @@ public class GrpoConfig extends TrainingConfig {
     /** Write each logged step's prompts, completions, per-function rewards and advantages to completions.jsonl in
      * the run directory, and show one sampled completion every logging_steps. */
     public boolean logCompletions = false;
+    /**
+     * DeepSeekMoE router replay: the policy's teacher-forced passes reuse, for every completion token, the experts
+     * the rollout chose (recorded while sampling) instead of routing again, so that the trainer's log-probs come
+     * from the same experts as the sampler's (R3-style "rollout routing replay"). Either way each step logs
+     * moe/router_mismatch, the fraction of (completion token, MoE layer) pairs whose top-k experts differ between
+     * the rollout and the trainer's own routing. Models without MoE layers ignore it.
+     */
+    public boolean moeRouterReplay = false;
     /** Refresh the reference model from the policy every ref_model_sync_steps (TRL's TR-DPO style sync). */
     public boolean syncRefModel = false;
     /** Optimizer steps between reference refreshes (with sync_ref_model). */

@@ -169,7 +169,7 @@ final class GrpoStep {
         s.computeAdvantages(estimator, scale, tokenRewards);
         rewardMetrics(s, m);
 
-        double[][] oldLogp = config.numIterations > 1 ? logProbs(policy, s) : null;
+        double[][] oldLogp = config.numIterations > 1 ? logProbs(policy, s, config.moeRouterReplay) : null;
         ImportanceSamplingCorrection.Stats isStats = new ImportanceSamplingCorrection.Stats();
         double[][] isWeights = oldLogp == null ? new double[n][] : correction.weights(oldLogp, sampler, mask, isStats);
         int microBatches = (n + config.batchSize - 1) / config.batchSize;
@@ -183,13 +183,15 @@ final class GrpoStep {
         long entropyMasked = 0;
         long entropyTokens = 0;
         Optimization.StepResult last = null;
+        long[] routerMismatch = new long[2];
         int skipped = 0;
         boolean weightsFinite = true;
         for (int it = 0; it < config.numIterations; it++) {
             for (int from = 0; from < n; from += config.batchSize) {
                 int to = Math.min(n, from + config.batchSize);
                 policy.setTraining(true);
-                MicroBatch mb = forward(policy, s, from, to, config.temperature);
+                MicroBatch mb = forward(policy, s, from, to, config.temperature, config.moeRouterReplay,
+                        it == 0 ? routerMismatch : null);
                 policy.setTraining(false);
                 if (oldLogp == null && it == 0) {
                     // before this batch's first optimizer step the trainer's log-probs are pi_old's
@@ -239,6 +241,9 @@ final class GrpoStep {
             m.put("entropy_masked_ratio", entropyMasked / tokens);
         }
         isStats.putInto(m);
+        if (routerMismatch[1] > 0) {
+            m.put("moe/router_mismatch", (double) routerMismatch[0] / routerMismatch[1]);
+        }
         m.put("entropy", entropyTokens == 0 ? 0.0 : entropy / entropyTokens);
         return new Stats(completionTokens, sequenceTokens, lossSum / config.numIterations, meanKl, last.gradNorm(),
                 last.learningRate(), skipped, weightsFinite);
@@ -341,6 +346,8 @@ final class GrpoStep {
     /** Completion-token log-probs (and entropies) of completions [from, to) from one teacher-forced pass. */
     private static final class MicroBatch {
         Forward forward;
+        /** The model whose router replay this batch set (cleared after the backward pass), or null. */
+        CausalLM model;
         double[][] logp;
         double[][] entropy;
         int[] promptLengths;
@@ -353,11 +360,25 @@ final class GrpoStep {
                 System.arraycopy(dCompletionLogp[i], 0, full[i], promptLengths[i] - 1, dCompletionLogp[i].length);
             }
             forward.backward(full);
+            if (model != null) {
+                model.replayExpertChoices(null);
+            }
         }
     }
 
     /** At the sampling temperature: the log-probs of the distribution the completions were drawn from (TRL). */
     private static MicroBatch forward(CausalLM model, ScoredGroups s, int from, int to, double temperature) {
+        return forward(model, s, from, to, temperature, false, null);
+    }
+
+    /**
+     * The pass of completions [from, to); for a DeepSeekMoE policy whose completions carry the rollout's router
+     * record, replay (moe_router_replay) reuses the recorded experts, and mismatch (when not null) receives the
+     * {differing, compared} (token, layer) pairs of the pass's own routing against the record. The replay stays set
+     * until {@link MicroBatch#backward} (gradient checkpointing routes again there).
+     */
+    private static MicroBatch forward(CausalLM model, ScoredGroups s, int from, int to, double temperature,
+                                      boolean replay, long[] mismatch) {
         MicroBatch mb = new MicroBatch();
         List<int[]> seqs = new ArrayList<>();
         mb.promptLengths = new int[to - from];
@@ -369,8 +390,24 @@ final class GrpoStep {
             seqs.add(seq);
             mb.promptLengths[i - from] = p.length;
         }
+        TokenBatch batch = TokenBatch.of(seqs);
+        List<Completion> completions = s.completions.subList(from, to);
+        RouterReplay router = model.hasMoe() && RouterReplay.recorded(completions)
+                && (replay || mismatch != null)
+                ? new RouterReplay(model, mb.promptLengths, completions, model.gridWidth(batch)) : null;
+        if (router != null) {
+            model.setRecordingExpertChoices(mismatch != null);
+            model.replayExpertChoices(replay ? router.replay(to - from) : null);
+            mb.model = model;
+        }
         // greedy sampling (temperature 0) records temperature-1 log-probs
-        mb.forward = model.forward(TokenBatch.of(seqs), temperature > 0 ? temperature : 1.0);
+        mb.forward = model.forward(batch, temperature > 0 ? temperature : 1.0);
+        if (router != null && mismatch != null) {
+            long[] mm = router.mismatch(model.lastExpertChoices());
+            mismatch[0] += mm[0];
+            mismatch[1] += mm[1];
+            model.setRecordingExpertChoices(false);
+        }
         double[][] all = mb.forward.tokenLogProbs();
         double[][] ent = mb.forward.tokenEntropies();
         mb.logp = new double[to - from][];
@@ -388,18 +425,22 @@ final class GrpoStep {
         boolean adapters = reference.adaptersEnabled();
         reference.setAdaptersEnabled(false);
         try {
-            return logProbs(reference, s);
+            return logProbs(reference, s, false);
         } finally {
             reference.setAdaptersEnabled(adapters);
         }
     }
 
-    private double[][] logProbs(CausalLM model, ScoredGroups s) {
+    /** Completion log-probs of model; replay: the policy's own pass (pi_old) under moe_router_replay. */
+    private double[][] logProbs(CausalLM model, ScoredGroups s, boolean replay) {
         int n = s.completions.size();
         double[][] out = new double[n][];
         for (int from = 0; from < n; from += config.batchSize) {
             int to = Math.min(n, from + config.batchSize);
-            MicroBatch mb = forward(model, s, from, to, config.temperature);
+            MicroBatch mb = forward(model, s, from, to, config.temperature, replay, null);
+            if (replay) {
+                model.replayExpertChoices(null); // no backward pass follows
+            }
             System.arraycopy(mb.logp, 0, out, from, to - from);
         }
         return out;

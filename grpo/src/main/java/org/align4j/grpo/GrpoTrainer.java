@@ -138,6 +138,7 @@ public final class GrpoTrainer implements TrainingStep {
         total = config.maxSteps > 0 ? config.maxSteps
                 : config.totalSteps((train.size() + config.promptsPerStep() - 1) / config.promptsPerStep());
         opt = new Optimization(policy.parameters(), config, total * config.numIterations, policy.ops());
+        opt.afterEachStep(r -> policy.afterOptimizerStep(!r.skipped()));
         resumeFrom.ifPresent(ck -> opt.load(ck.dir()));
         grpoStep = new GrpoStep(config, policy, reference, tokenizer, outcome, process, opt, log, toolRollout != null);
         order = new DataOrder(train.size(), config.seed);
@@ -206,7 +207,9 @@ public final class GrpoTrainer implements TrainingStep {
         if (completionLog != null) {
             completionLog.write(stepsDone);
         }
-        return window.means();
+        Map<String, Object> m = new LinkedHashMap<>(window.means());
+        m.putAll(policy.takeMoeLoadMetrics());
+        return m;
     }
 
     @Override

@@ -40,6 +40,7 @@ class GrpoMoeTest {
         GrpoConfig c = GrpoTrainerTest.config(dir, model, GrpoTrainerTest.prompts(dir));
         c.maxSteps = 16;
         c.moeAuxLossWeight = 0.01;
+        c.auxFreeBiasUpdateSpeed = 0.001;
         GrpoTrainer.Result r = new GrpoTrainer(c, false, new PrintStream(new ByteArrayOutputStream())).train();
         List<JsonNode> m = GrpoTrainerTest.metrics(r.runDir());
         assertEquals(16, m.size());
@@ -48,10 +49,20 @@ class GrpoMoeTest {
         assertTrue(last > first + 0.1, "mean reward rose from " + first + " to " + last);
         for (JsonNode step : m) {
             assertTrue(Double.isFinite(step.get("loss").asDouble()) && Double.isFinite(step.get("grad_norm").asDouble()));
+            assertTrue(step.get("moe/load_max").asDouble() >= 1.0, step.toString());
+            assertTrue(step.get("moe/load_cv").asDouble() >= 0.0, step.toString());
+            double mismatch = step.get("moe/router_mismatch").asDouble();
+            assertTrue(mismatch >= 0 && mismatch <= 1, step.toString());
         }
+        // the sampler and the trainer hold the same weights (no async rollouts): their routing agrees but for the
+        // rounding of decoding against teacher forcing
+        assertTrue(m.get(0).get("moe/router_mismatch").asDouble() < 0.05, m.get(0).toString());
 
-        // the saved policy is a DeepSeek-V3 checkpoint whose router and experts moved
+        // the saved policy is a DeepSeek-V3 checkpoint whose router and experts moved, and the selection bias too
         CausalLM trained = HfCheckpoint.load(r.finalModel());
+        String bias = "model.layers.1.mlp.gate.e_score_correction_bias";
+        assertTrue(start.weights().get(bias).sub(trained.weights().get(bias)).amaxNumber().doubleValue() > 1e-4,
+                "aux_free_bias_update_speed moved the bias");
         assertEquals(ModelConfig.DEEPSEEK_V3, trained.config().architecture);
         for (String name : List.of("model.layers.1.mlp.gate.weight", "model.layers.1.mlp.experts.0.down_proj.weight",
                 "model.layers.1.self_attn.kv_b_proj.weight", "model.layers.1.mlp.shared_experts.up_proj.weight")) {
@@ -64,5 +75,24 @@ class GrpoMoeTest {
         long[][] load = trained.expertLoad();
         assertEquals(1, load.length);
         assertEquals(7L * 2, java.util.Arrays.stream(load[0]).sum(), "7 tokens, 2 experts each");
+    }
+
+    @Test
+    void routerReplayTrainsOnTheRolloutsExperts(@TempDir Path dir) throws Exception {
+        Path tok = Paths.get(GrpoMoeTest.class.getResource("/digits/tokenizer.json").toURI()).getParent();
+        Path model = dir.resolve("policy");
+        HfCheckpoint.save(CausalLM.initialize(tinyDeepSeek(), DataType.FLOAT, 3), model, tok);
+        GrpoConfig c = GrpoTrainerTest.config(dir, model, GrpoTrainerTest.prompts(dir));
+        c.maxSteps = 2;
+        c.numIterations = 2;
+        c.moeRouterReplay = true;
+        GrpoTrainer.Result r = new GrpoTrainer(c, false, new PrintStream(new ByteArrayOutputStream())).train();
+        List<JsonNode> m = GrpoTrainerTest.metrics(r.runDir());
+        assertEquals(2, m.size());
+        for (JsonNode step : m) {
+            assertTrue(Double.isFinite(step.get("loss").asDouble()), step.toString());
+            double mismatch = step.get("moe/router_mismatch").asDouble();
+            assertTrue(mismatch >= 0 && mismatch <= 1, step.toString());
+        }
     }
 }

@@ -23,6 +23,8 @@ public final class Completion {
     private final int toolCalls;
     private final int toolFailures;
     private final Double environmentReward;
+    /** Router record: per token, the experts of each MoE layer ([layer * k + j]); null when not recorded. */
+    private int[][] expertChoices;
 
     public Completion(String promptId, int index, int[] ids, double[] logProbs, FinishReason finishReason,
                       long policyVersion, String text) {
@@ -121,6 +123,26 @@ public final class Completion {
     /** The environment's reward at the end of the episode, or null (single-turn, or an environment that gives none). */
     public Double environmentReward() {
         return environmentReward;
+    }
+
+    /**
+     * This completion with a router record (DeepSeekMoE): for each token i, the experts each MoE layer chose
+     * ([layer * k + j]) at the position that predicted it (the last prompt token for token 0), as the sampling
+     * policy routed. The trainer measures, or replays, its own routing against it.
+     */
+    public Completion withExpertChoices(int[][] choices) {
+        if (choices != null && choices.length != ids.length) {
+            throw new IllegalArgumentException(ids.length + " ids but " + choices.length + " router records");
+        }
+        Completion c = new Completion(promptId, index, ids, logProbs, finishReason, policyVersion, text,
+                fromEnvironment, toolCalls, toolFailures, environmentReward);
+        c.expertChoices = choices;
+        return c;
+    }
+
+    /** The router record (see {@link #withExpertChoices}), or null. Not a copy: do not modify. */
+    public int[][] expertChoices() {
+        return expertChoices;
     }
 
     /** The decoded text without special tokens (cut before a stop string), or null without a tokenizer. */

@@ -23,6 +23,8 @@ final class SampledSequence {
     private int fed;
     /** Per token, whether the environment wrote it; null while none did. */
     private boolean[] fromEnvironment;
+    /** Router record of each sampled token (see {@link Completion#withExpertChoices}); null when not recorded. */
+    private int[][] experts;
 
     /**
      * @param limit  most tokens this completion may have (max_completion_length, or less near the end of the
@@ -38,6 +40,14 @@ final class SampledSequence {
         this.limit = limit;
         this.eosIds = eosIds;
         this.text = text;
+    }
+
+    /** Records the experts that routed the position predicting the next token (call before {@link #accept}). */
+    void recordExperts(int[] choices) {
+        if (experts == null) {
+            experts = new int[limit][];
+        }
+        experts[length] = choices;
     }
 
     /** Records a sampled token; returns true when the completion has ended with it. */
@@ -127,7 +137,8 @@ final class SampledSequence {
     }
 
     Completion toCompletion(long policyVersion) {
-        return new Completion(prompt.id(), index, Arrays.copyOf(ids, length), Arrays.copyOf(logProbs, length),
+        Completion c = new Completion(prompt.id(), index, Arrays.copyOf(ids, length), Arrays.copyOf(logProbs, length),
                 finish, policyVersion, text == null ? null : text.finish());
+        return experts == null ? c : c.withExpertChoices(Arrays.copyOf(experts, length));
     }
 }

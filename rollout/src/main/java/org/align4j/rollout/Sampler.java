@@ -212,7 +212,19 @@ public final class Sampler {
             promptIds[p] = prompts.get(p).idsView();
         }
         KvCache prefillCache = model.newKvCache(numPrompts, roundUp(longest));
-        INDArray prefillLogits = model.prefill(prefillCache, TokenBatch.of(promptIds));
+        // DeepSeekMoE: each pass's expert choices go with the tokens they predicted (router record, for replay).
+        // Not in multi-turn rollouts: the environment's tokens are fed, not sampled, and have no record.
+        boolean record = model.hasMoe() && turnEnds == null;
+        model.setRecordingExpertChoices(record);
+        TokenBatch prefillBatch = TokenBatch.of(promptIds);
+        INDArray prefillLogits = model.prefill(prefillCache, prefillBatch);
+        int[][] passChoices = record ? model.lastExpertChoices() : null;
+        // the prefill row of sequence r's last prompt position; later passes have one row per cache row
+        int prefillWidth = model.gridWidth(prefillBatch);
+        int[] passRow = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            passRow[r] = (r / numGenerations) * prefillWidth + promptIds[r / numGenerations].length - 1;
+        }
         // The backend draws every token (Ops.sampleTokens): a GPU sends back one pick per row, never the
         // [rows, vocab] logits. Each sequence's generator draws one uniform per token (none when greedy), so the
         // same seed gives the same completions on every backend and in every batching.
@@ -269,6 +281,9 @@ public final class Sampler {
                 }
                 int token = picked[r];
                 sampled++;
+                if (passChoices != null) {
+                    s.recordExperts(rowChoices(passChoices, passRow[r], model.expertsPerToken()));
+                }
                 if (s.accept(token, pickedLogProb[r])) {
                     int[] answer = turnEnds == null || s.finish() != FinishReason.EOS ? null
                             : turnEnds.answer(firstPromptIndex * numGenerations + rowSeq[r], s.idsSoFar());
@@ -288,6 +303,7 @@ public final class Sampler {
             progress.onStep(sampled, ended);
             if (alive == 0) {
                 cache.close();
+                model.setRecordingExpertChoices(false);
                 return seqs;
             }
             if (alive * 2 <= cacheRows) {
@@ -318,7 +334,22 @@ public final class Sampler {
             }
             model.ops().sampleTokens(next, cacheRows, invTemperature, greedy, topK, topP, uniforms, picked,
                     pickedLogProb);
+            if (record) {
+                passChoices = model.lastExpertChoices();
+                for (int r = 0; r < cacheRows; r++) {
+                    passRow[r] = r;
+                }
+            }
         }
+    }
+
+    /** Row row's experts of every MoE layer, [layer * k + j]. */
+    private static int[] rowChoices(int[][] pass, int row, int k) {
+        int[] out = new int[pass.length * k];
+        for (int l = 0; l < pass.length; l++) {
+            System.arraycopy(pass[l], row * k, out, l * k, k);
+        }
+        return out;
     }
 
     /** Per-completion generator: the same (seed, prompt index, index in group) always draws the same. */

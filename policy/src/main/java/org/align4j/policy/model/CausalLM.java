@@ -45,6 +45,11 @@ public final class CausalLM {
     private final Map<Workspace, Long> generations = new java.util.IdentityHashMap<>();
     private long generation;
     private double moeAuxLossWeight;
+    private double auxFreeBiasUpdateSpeed;
+    /** Sums of the per-update load statistics since the last {@link #takeMoeLoadMetrics()}, and their count. */
+    private double loadMaxSum;
+    private double loadCvSum;
+    private int loadUpdates;
     private boolean gradientCheckpointing;
     /** Every linear layer PEFT can adapt, by module name (model.layers.0.self_attn.q_proj), in model order. */
     private final Map<String, Linear> linears = new LinkedHashMap<>();
@@ -327,6 +332,7 @@ public final class CausalLM {
         weights().forEach((k, v) -> w.put(k, v.dup()));
         CausalLM m = new CausalLM(config, dtype, ops, w);
         m.setMoeAuxLossWeight(moeAuxLossWeight);
+        m.setAuxFreeBiasUpdateSpeed(auxFreeBiasUpdateSpeed);
         m.setLmHeadChunkSize(lmHead.chunkSize());
         m.setGradientCheckpointing(gradientCheckpointing);
         if (adapters != null) {
@@ -593,6 +599,155 @@ public final class CausalLM {
             s += m.lastAuxLoss();
         }
         return s;
+    }
+
+    /**
+     * DeepSeek-V3's auxiliary-loss-free balancing (section 2.1.2): after each optimizer update
+     * ({@link #afterOptimizerStep}), every MoE layer's selection bias (e_score_correction_bias) moves by
+     * speed * sign(mean load - load_i) per expert i, the load being the tokens routed to it in the backpropagated
+     * passes since the previous update. 0, the default, leaves the biases alone. Needs noaux_tc routing (a model
+     * with the bias) when the model has MoE layers.
+     */
+    public void setAuxFreeBiasUpdateSpeed(double speed) {
+        if (!(speed >= 0)) {
+            throw new IllegalArgumentException("aux_free_bias_update_speed must be >= 0, got " + speed);
+        }
+        List<MoeFeedForward> moe = moeLayers();
+        if (speed > 0 && !moe.isEmpty() && moe.stream().allMatch(m -> m.correctionBias() == null)) {
+            throw new IllegalArgumentException("aux_free_bias_update_speed needs DeepSeek-V3 routing (topk_method "
+                    + "noaux_tc, with e_score_correction_bias); this model routes with " + config.moe.topkMethod());
+        }
+        auxFreeBiasUpdateSpeed = speed;
+    }
+
+    /**
+     * Called by the trainer after each optimizer step (applied: the update was taken, not refused for a non-finite
+     * gradient): takes the expert loads of the step's backpropagated passes, adds their statistics to the load
+     * metrics ({@link #takeMoeLoadMetrics}) and, when applied and the speed is positive, updates the selection
+     * biases. Nothing happens for models without MoE layers.
+     */
+    public void afterOptimizerStep(boolean applied) {
+        List<MoeFeedForward> moe = moeLayers();
+        double maxSum = 0;
+        double cvSum = 0;
+        int counted = 0;
+        for (MoeFeedForward m : moe) {
+            long[] load = m.takeTrainLoad();
+            double[] stats = loadStats(load);
+            if (stats == null) {
+                continue;
+            }
+            maxSum += stats[0];
+            cvSum += stats[1];
+            counted++;
+            Parameter bias = m.correctionBias();
+            if (applied && auxFreeBiasUpdateSpeed > 0 && bias != null) {
+                double mean = stats[2];
+                double speed = auxFreeBiasUpdateSpeed;
+                INDArray b = bias.value();
+                ops.editOnHost(() -> {
+                    for (int e = 0; e < load.length; e++) {
+                        b.putScalar(e, b.getDouble(e) + speed * Math.signum(mean - load[e]));
+                    }
+                }, b);
+            }
+        }
+        if (counted > 0) {
+            loadMaxSum += maxSum / counted;
+            loadCvSum += cvSum / counted;
+            loadUpdates++;
+        }
+    }
+
+    /** max load / mean load, the coefficient of variation (population) and the mean; null when nothing was routed. */
+    static double[] loadStats(long[] load) {
+        double total = 0;
+        double max = 0;
+        for (long n : load) {
+            total += n;
+            max = Math.max(max, n);
+        }
+        if (total == 0) {
+            return null;
+        }
+        double mean = total / load.length;
+        double var = 0;
+        for (long n : load) {
+            var += (n - mean) * (n - mean);
+        }
+        return new double[] {max / mean, Math.sqrt(var / load.length) / mean, mean};
+    }
+
+    /**
+     * The expert-load metrics of the optimizer steps since the last call, averaged over the steps: {@code
+     * moe/load_max} (most-loaded expert / mean load) and {@code moe/load_cv} (standard deviation / mean of the
+     * per-expert loads), each first averaged over the MoE layers. Empty when no MoE layer routed a trained token.
+     */
+    public Map<String, Double> takeMoeLoadMetrics() {
+        Map<String, Double> out = new LinkedHashMap<>();
+        if (loadUpdates > 0) {
+            out.put("moe/load_max", loadMaxSum / loadUpdates);
+            out.put("moe/load_cv", loadCvSum / loadUpdates);
+        }
+        loadMaxSum = 0;
+        loadCvSum = 0;
+        loadUpdates = 0;
+        return out;
+    }
+
+    /** Whether the model has DeepSeekMoE layers. */
+    public boolean hasMoe() {
+        return !moeLayers().isEmpty();
+    }
+
+    /**
+     * Router recording: while on, every pass keeps its expert choices on the host ({@link #lastExpertChoices}),
+     * one small copy per MoE layer and pass.
+     */
+    public void setRecordingExpertChoices(boolean on) {
+        moeLayers().forEach(m -> m.setRecording(on));
+    }
+
+    /**
+     * The expert ids the last pass chose, per MoE layer: [moe layer][row * k + j] over the rows of that pass
+     * (its padded grid: batch row b, position t is row b * seq + t; a decoding step has one row per sequence), -1
+     * on padding; null when not recording.
+     */
+    public int[][] lastExpertChoices() {
+        List<MoeFeedForward> moe = moeLayers();
+        int[][] out = new int[moe.size()][];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = moe.get(i).lastChoices();
+            if (out[i] == null) {
+                return null;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Router replay: the following passes reuse these expert ids ([moe layer][row * k + j] over the pass's padded
+     * grid, as {@link #lastExpertChoices}) instead of choosing; null chooses again.
+     */
+    public void replayExpertChoices(int[][] choices) {
+        List<MoeFeedForward> moe = moeLayers();
+        if (choices != null && choices.length != moe.size()) {
+            throw new IllegalArgumentException("router replay has " + choices.length + " layers, the model "
+                    + moe.size() + " MoE layers");
+        }
+        for (int i = 0; i < moe.size(); i++) {
+            moe.get(i).replay(choices == null ? null : choices[i]);
+        }
+    }
+
+    /** Width of the padded grid a pass over this batch runs on: batch row b, position t is row b * width + t. */
+    public int gridWidth(TokenBatch batch) {
+        return roundUp(batch.width());
+    }
+
+    /** experts per token of the MoE layers (num_experts_per_tok), 0 without MoE. */
+    public int expertsPerToken() {
+        return config.moe == null ? 0 : config.moe.numExpertsPerTok();
     }
 
     private List<MoeFeedForward> moeLayers() {

@@ -75,8 +75,8 @@ public final class MemoryEstimate {
         long logits = (long) chunk * c.vocabSize;
         long weights = p * e + (r.bf16() ? p * BF16_BYTES : 0);
         long reference = r.reference() ? p * (r.bf16() ? BF16_BYTES : e) : 0;
-        return new MemoryEstimate(weights, p * e, 2 * p * e, reference, kv * e, activationElements(c, r) * e,
-                logits * e);
+        return new MemoryEstimate(weights, p * e, 2 * p * e, reference, kv * e,
+                activationElements(c, r) * e + moeIndexBytes(c, r), logits * e);
     }
 
     static long kvCacheElements(ModelConfig c, long rows, long length) {
@@ -117,6 +117,28 @@ public final class MemoryEstimate {
         return trunk + acts + grads;
     }
 
+    /**
+     * The INT32 buffers of the MoE layers' routing (expert ids [rows, k], the permutation and its inverse [rows * k],
+     * the per-expert offsets): one set per MoE layer, or one in all with gradient checkpointing.
+     */
+    static long moeIndexBytes(ModelConfig c, Run r) {
+        if (c.moe == null) {
+            return 0;
+        }
+        int moeLayers = 0;
+        for (int l = 0; l < c.numLayers; l++) {
+            if (c.moe.isMoeLayer(l)) {
+                moeLayers++;
+            }
+        }
+        if (moeLayers == 0) {
+            return 0;
+        }
+        long rows = (long) r.trainSequences() * r.trainLength();
+        long perLayer = 4L * (3 * rows * c.moe.numExpertsPerTok() + c.moe.nRoutedExperts() + 1);
+        return (r.gradientCheckpointing() ? 1 : moeLayers) * perLayer;
+    }
+
     /** An attention block's activations (grads false) or backward scratch (grads true). */
     private static long attention(ModelConfig c, long b, long t, boolean flash, boolean grads) {
         long rows = b * t;
@@ -155,7 +177,8 @@ public final class MemoryEstimate {
         MoeConfig m = c.moe;
         long slots = rows * m.numExpertsPerTok();
         long w = m.moeIntermediateSize();
-        return rows * m.nRoutedExperts() + slots * (2L * c.hiddenSize + 3 * w)
+        // logits, scores and the chosen weights (or their gradients), then the packed expert rows
+        return 2 * rows * m.nRoutedExperts() + slots + slots * (2L * c.hiddenSize + 3 * w)
                 + (m.nSharedExperts() > 0 ? 3 * rows * w * m.nSharedExperts() : 0);
     }
 

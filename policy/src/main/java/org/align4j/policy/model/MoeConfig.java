@@ -1,6 +1,7 @@
 package org.align4j.policy.model;
 
 import java.util.List;
+import org.align4j.policy.ops.MoeGate;
 
 /**
  * DeepSeekMoE feed-forward settings (DeepSeek-V2 section 2.2, DeepSeek-V3 section 2.1.2): after
@@ -61,6 +62,14 @@ public record MoeConfig(int firstKDenseReplace, int moeLayerFreq, int nRoutedExp
     /** Layer l has routed experts (the others have a dense SwiGLU of intermediate_size). */
     public boolean isMoeLayer(int layer) {
         return layer >= firstKDenseReplace && layer % moeLayerFreq == 0;
+    }
+
+    /** The gating rule as the routing ops take it. */
+    public MoeGate gate() {
+        MoeGate.GroupRank rank = topkMethod.equals(GREEDY) ? MoeGate.GroupRank.NONE
+                : topkMethod.equals(NOAUX_TC) ? MoeGate.GroupRank.TOP2_SUM : MoeGate.GroupRank.MAX;
+        return new MoeGate(nRoutedExperts, numExpertsPerTok, scoringFunc.equals(SIGMOID), nGroup, topkGroup, rank,
+                normTopkProb, routedScalingFactor);
     }
 
     /** Expert selection adds the per-expert e_score_correction_bias (DeepSeek-V3's auxiliary-loss-free balancing). */

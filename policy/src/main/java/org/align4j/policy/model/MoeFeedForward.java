@@ -3,19 +3,27 @@ package org.align4j.policy.model;
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 
+import java.util.Arrays;
 import java.util.List;
+import org.align4j.policy.ops.MoeGate;
 import org.align4j.policy.ops.Ops;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * DeepSeekMoE (DeepSeek-V2 section 2.2): out = sum over the token's top-k routed experts of weight_e * expert_e(x),
- * plus the shared experts (one SwiGLU of n_shared_experts x moe_intermediate_size). Tokens are packed by expert
- * (see {@link MoeRouter.Routing}) so that each expert runs one matrix product over exactly its rows; nothing is
- * computed for experts a token did not choose, nor for padding.
+ * plus the shared experts (one SwiGLU of n_shared_experts x moe_intermediate_size).
+ *
+ * <p>Everything stays with the backend (on the GPU: on the device): the {@code moeRoute} op scores and chooses,
+ * {@code moeSortByExpert} packs the (token, choice) pairs by expert (a permutation and per-expert offsets),
+ * {@code moeGather} copies each pair's token row into its slot, each expert runs its three matrix products over its
+ * contiguous slots, and {@code moeCombine} adds the weighted outputs back to their tokens. The only transfer is the
+ * per-expert offsets (experts + 1 ints) that drive the loop of matrix products: one small copy per layer and pass.
+ * Nothing is computed for experts a token did not choose, nor for padding.
  *
  * <p>The backward pass goes through the chosen experts and through the routing weights into the router; which
- * experts were chosen is a constant. Per-expert token counts accumulate for metrics ({@link #load()}).
+ * experts were chosen is a constant. Per-expert token counts accumulate for metrics ({@link #load()}). With
+ * {@link #replay} set, the pass reuses given expert choices (router replay) instead of choosing.
  */
 final class MoeFeedForward implements FeedForwardBlock {
     final Linear router;
@@ -25,14 +33,22 @@ final class MoeFeedForward implements FeedForwardBlock {
     /** The always-on experts; null when n_shared_experts is 0. */
     final SwiGluMlp shared;
     private final MoeRouter gating;
+    private final MoeGate gate;
     private final Ops ops;
     private final int hidden;
     private final int k;
     private final int width;
     private final long[] load;
+    /** Tokens routed to each expert in passes that were backpropagated, since the last {@link #takeTrainLoad()}. */
+    private final long[] trainLoad;
     private boolean countingLoad = true;
     private double auxWeight;
     private double lastAuxLoss;
+    /** Expert ids to reuse in the next passes [rows * k] (-1 on padding), or null to choose. */
+    private int[] replay;
+    /** The router's expert ids of the last pass [rows * k] when recording, else null. */
+    private int[] lastChoices;
+    private boolean recording;
 
     MoeFeedForward(Ops ops, MoeConfig c, Linear router, Parameter correctionBias, SwiGluMlp[] experts,
                    SwiGluMlp shared) {
@@ -42,10 +58,22 @@ final class MoeFeedForward implements FeedForwardBlock {
         this.experts = experts;
         this.shared = shared;
         this.gating = new MoeRouter(c);
+        this.gate = c.gate();
         this.hidden = Math.toIntExact(router.weight.value().size(1));
         this.k = c.numExpertsPerTok();
         this.width = c.moeIntermediateSize();
         this.load = new long[experts.length];
+        this.trainLoad = new long[experts.length];
+    }
+
+    /**
+     * Tokens routed to each expert in the backward passes since the last call (each trained token once, also with
+     * gradient checkpointing), and resets them: the load that DeepSeek-V3's bias update balances.
+     */
+    long[] takeTrainLoad() {
+        long[] out = trainLoad.clone();
+        Arrays.fill(trainLoad, 0);
+        return out;
     }
 
     /** Tokens routed to each expert since the last {@link #resetLoad()} (every pass, decoding included). */
@@ -54,7 +82,7 @@ final class MoeFeedForward implements FeedForwardBlock {
     }
 
     void resetLoad() {
-        java.util.Arrays.fill(load, 0);
+        Arrays.fill(load, 0);
     }
 
     /**
@@ -75,6 +103,40 @@ final class MoeFeedForward implements FeedForwardBlock {
         return lastAuxLoss;
     }
 
+    /**
+     * Router replay: the following passes use these expert ids ([rows * k], row-major over the pass's rows) instead
+     * of choosing; rows given -1 choose; null goes back to choosing. While recording, {@link #lastChoices()} are
+     * still the router's own choices (one more routing op per pass), so that replay's effect can be measured.
+     */
+    void replay(int[] expertIds) {
+        replay = expertIds;
+    }
+
+    /** Whether passes keep their expert ids on the host for {@link #lastChoices()} (one extra copy per pass). */
+    void setRecording(boolean on) {
+        recording = on;
+        lastChoices = null;
+    }
+
+    /** The router's own expert ids in the last pass [rows * k] (-1 on padding), when recording; else null. */
+    int[] lastChoices() {
+        return lastChoices;
+    }
+
+    /**
+     * A host copy of expert ids, taken now: decoding steps share one MoE layer's buffers among layers, so a later
+     * read would see the last layer's. On a GPU this waits for the layer (recording only).
+     */
+    private int[] hostIds(INDArray ids) {
+        ops.toHost(ids);
+        return ids.ravel().toIntVector();
+    }
+
+    /** The DeepSeek-V3 selection bias (e_score_correction_bias), or null for V2 routing. */
+    Parameter correctionBias() {
+        return correctionBias;
+    }
+
     @Override
     public Object scratchKey() {
         return List.of(MoeFeedForward.class, experts.length, k, width, shared == null ? 0 : shared.width());
@@ -90,20 +152,39 @@ final class MoeFeedForward implements FeedForwardBlock {
         return new Grads(s, this);
     }
 
-    /** Packed buffers hold rows * k expert rows; the first routing.slots() of them are used. */
+    /** Packed buffers hold rows * k expert rows; the first start[experts] of them are used. */
     static final class Acts implements FeedForwardBlock.Acts {
         final INDArray logits;
+        final INDArray scores;
+        final INDArray topExpert;
+        final INDArray topWeight;
+        final INDArray order;
+        final INDArray slotOf;
+        final INDArray offsets;
         final INDArray xe;
         final INDArray gate;
         final INDArray up;
         final INDArray act;
         final INDArray ye;
         final SwiGluMlp.Acts shared;
-        MoeRouter.Routing routing;
+        /** The router's own choice (with its scores and weights) while a replayed pass records; made on first use. */
+        INDArray freeScores;
+        INDArray freeTop;
+        INDArray freeWeight;
+        /** Host copy of offsets: the first slot of each expert, and the slots in use at the end. */
+        int[] start;
+        /** The balance loss's routing (host copies), when its weight is positive. */
+        MoeRouter.Routing auxRouting;
 
         Acts(Shape s, MoeFeedForward m) {
             long slots = (long) s.rows * m.k;
             logits = s.zeros(s.rows, m.experts.length);
+            scores = s.zeros(s.rows, m.experts.length);
+            topExpert = s.ints(s.rows, m.k);
+            topWeight = s.zeros(s.rows, m.k);
+            order = s.ints(slots);
+            slotOf = s.ints(slots);
+            offsets = s.ints(m.experts.length + 1);
             xe = s.zeros(slots, m.hidden);
             gate = s.zeros(slots, m.width);
             up = s.zeros(slots, m.width);
@@ -119,6 +200,8 @@ final class MoeFeedForward implements FeedForwardBlock {
         final INDArray dGate;
         final INDArray dUp;
         final INDArray dxe;
+        final INDArray dTopWeight;
+        final INDArray dScores;
         final INDArray dLogits;
         final SwiGluMlp.Grads shared;
 
@@ -129,6 +212,8 @@ final class MoeFeedForward implements FeedForwardBlock {
             dGate = s.zeros(slots, m.width);
             dUp = s.zeros(slots, m.width);
             dxe = s.zeros(slots, m.hidden);
+            dTopWeight = s.zeros(s.rows, m.k);
+            dScores = s.zeros(s.rows, m.experts.length);
             dLogits = s.zeros(s.rows, m.experts.length);
             shared = m.shared == null ? null : m.shared.newGrads(s);
         }
@@ -143,24 +228,53 @@ final class MoeFeedForward implements FeedForwardBlock {
     public void forward(Shape s, INDArray x, FeedForwardBlock.Acts acts, INDArray residual, boolean[] valid) {
         Acts a = (Acts) acts;
         router.forward(x, a.logits, false);
-        ops.toHost(a.logits);
-        double[] bias = null;
-        if (correctionBias != null) {
-            ops.toHost(correctionBias.value());
-            bias = correctionBias.value().toDoubleVector();
+        int[] given = replay;
+        if (given != null) {
+            if (given.length != s.rows * k) {
+                throw new IllegalArgumentException("router replay holds " + given.length + " expert ids, the pass needs "
+                        + s.rows * k);
+            }
+            ops.editOnHost(() -> a.topExpert.assign(Nd4j.createFromArray(given).reshape(a.topExpert.shape())), a.topExpert);
         }
-        MoeRouter.Routing r = gating.route(a.logits.ravel().toDoubleVector(), s.rows, bias, valid, s.seq, auxWeight);
-        a.routing = r;
-        lastAuxLoss = r.auxLoss;
-        int slots = r.slots();
+        INDArray bias = correctionBias == null ? null : correctionBias.value();
+        if (recording && given != null) {
+            // record what the router would choose, while the pass uses the replayed experts
+            if (a.freeTop == null) {
+                a.freeScores = s.zeros(s.rows, experts.length);
+                a.freeTop = s.ints(s.rows, k);
+                a.freeWeight = s.zeros(s.rows, k);
+            }
+            ops.moeRoute(a.logits, bias, gate, valid, false, a.freeScores, a.freeTop, a.freeWeight);
+            lastChoices = hostIds(a.freeTop);
+        } else if (recording) {
+            lastChoices = null;
+        }
+        ops.moeRoute(a.logits, bias, gate, valid, given != null, a.scores, a.topExpert, a.topWeight);
+        ops.moeSortByExpert(a.topExpert, experts.length, a.order, a.slotOf, a.offsets);
+        ops.toHost(a.offsets); // the one copy: experts + 1 ints drive the experts' matrix products
+        int[] start = a.offsets.toIntVector();
+        a.start = start;
+        int slots = start[experts.length];
         for (int e = 0; countingLoad && e < experts.length; e++) {
-            load[e] += r.start[e + 1] - r.start[e];
+            load[e] += start[e + 1] - start[e];
+        }
+        if (recording && given == null) {
+            lastChoices = hostIds(a.topExpert);
+        }
+        a.auxRouting = null;
+        lastAuxLoss = 0;
+        if (auxWeight > 0) {
+            ops.toHost(a.scores);
+            ops.toHost(a.topExpert);
+            a.auxRouting = new MoeRouter.Routing(s.rows, a.scores.ravel().toDoubleVector(), a.topExpert.ravel().toIntVector(),
+                    valid, s.seq, auxWeight);
+            lastAuxLoss = gating.balanceLoss(a.auxRouting, null);
         }
         if (slots > 0) {
-            ops.gatherRows(x, r.rowOf, null, a.xe);
+            ops.moeGather(x, a.order, k, null, slots, a.xe);
             for (int e = 0; e < experts.length; e++) {
-                int from = r.start[e];
-                int to = r.start[e + 1];
+                int from = start[e];
+                int to = start[e + 1];
                 if (from < to) {
                     experts[e].gate.forward(rows(a.xe, from, to), rows(a.gate, from, to), false);
                     experts[e].up.forward(rows(a.xe, from, to), rows(a.up, from, to), false);
@@ -168,13 +282,13 @@ final class MoeFeedForward implements FeedForwardBlock {
             }
             ops.swiGluForward(rows(a.gate, 0, slots), rows(a.up, 0, slots), rows(a.act, 0, slots));
             for (int e = 0; e < experts.length; e++) {
-                int from = r.start[e];
-                int to = r.start[e + 1];
+                int from = start[e];
+                int to = start[e + 1];
                 if (from < to) {
                     experts[e].down.forward(rows(a.act, from, to), rows(a.ye, from, to), false);
                 }
             }
-            ops.scatterAddRows(rows(a.ye, 0, slots), r.rowOf, r.weightOf, residual);
+            ops.moeCombine(a.ye, a.slotOf, a.topWeight, residual);
         }
         if (shared != null) {
             shared.forward(x, a.shared, residual);
@@ -186,20 +300,23 @@ final class MoeFeedForward implements FeedForwardBlock {
                          INDArray dOut, INDArray dx) {
         Acts a = (Acts) acts;
         Grads g = (Grads) grads;
-        MoeRouter.Routing r = a.routing;
-        int slots = r.slots();
+        int[] start = a.start;
+        int slots = start[experts.length];
+        for (int e = 0; e < experts.length; e++) {
+            trainLoad[e] += start[e + 1] - start[e];
+        }
         if (shared != null) {
             shared.backward(x, a.shared, g.shared, dOut, dx);
         } else {
             ops.zero(dx);
         }
-        double[] dWeight = new double[slots];
+        // d(loss)/d(weight) of every (token, choice): 0 for padding
+        ops.moeCombineWeightGrad(dOut, a.ye, a.slotOf, g.dTopWeight);
         if (slots > 0) {
-            dWeight = ops.gatheredRowDots(dOut, r.rowOf, rows(a.ye, 0, slots));
-            ops.gatherRows(dOut, r.rowOf, r.weightOf, g.dye);
+            ops.moeGather(dOut, a.order, k, a.topWeight, slots, g.dye);
             for (int e = 0; e < experts.length; e++) {
-                int from = r.start[e];
-                int to = r.start[e + 1];
+                int from = start[e];
+                int to = start[e + 1];
                 if (from < to) {
                     experts[e].down.backward(rows(a.act, from, to), rows(g.dye, from, to), rows(g.dAct, from, to),
                             false);
@@ -208,20 +325,25 @@ final class MoeFeedForward implements FeedForwardBlock {
             ops.swiGluBackward(rows(g.dAct, 0, slots), rows(a.gate, 0, slots), rows(a.up, 0, slots),
                     rows(g.dGate, 0, slots), rows(g.dUp, 0, slots));
             for (int e = 0; e < experts.length; e++) {
-                int from = r.start[e];
-                int to = r.start[e + 1];
+                int from = start[e];
+                int to = start[e + 1];
                 if (from < to) {
                     experts[e].gate.backward(rows(a.xe, from, to), rows(g.dGate, from, to), rows(g.dxe, from, to),
                             false);
                     experts[e].up.backward(rows(a.xe, from, to), rows(g.dUp, from, to), rows(g.dxe, from, to), true);
                 }
             }
-            ops.scatterAddRows(rows(g.dxe, 0, slots), r.rowOf, null, dx);
+            ops.moeCombine(g.dxe, a.slotOf, null, dx);
         }
-        double[] dLogits = gating.backward(r, dWeight);
-        // a new array: the backend uploads it at its first use
-        INDArray host = Nd4j.createFromArray(dLogits).reshape(g.dLogits.shape()).castTo(g.dLogits.dataType());
-        ops.copy(host, g.dLogits);
+        INDArray dScores = null;
+        if (a.auxRouting != null) {
+            double[] ds = new double[s.rows * experts.length];
+            gating.balanceLoss(a.auxRouting, ds);
+            ops.editOnHost(() -> g.dScores.assign(
+                    Nd4j.createFromArray(ds).reshape(g.dScores.shape())), g.dScores);
+            dScores = g.dScores;
+        }
+        ops.moeRouteBackward(a.scores, a.topExpert, g.dTopWeight, dScores, gate, g.dLogits);
         router.backward(x, g.dLogits, dx, true);
     }
 }

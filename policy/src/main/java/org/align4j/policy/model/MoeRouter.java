@@ -3,10 +3,11 @@ package org.align4j.policy.model;
 import java.util.Arrays;
 
 /**
- * DeepSeekMoE gating: from router logits to each token's top-k experts and their weights, and the gradient of the
- * logits given the gradient of those weights (the choice of experts is a constant, as usual). Runs on the host:
- * the expert lists decide which rows each expert's matrix products take, so they are needed there anyway, and the
- * work is tokens x experts.
+ * DeepSeekMoE gating on the host: from router logits to each token's top-k experts and their weights, and the
+ * gradient of the logits given the gradient of those weights (the choice of experts is a constant, as usual).
+ * The model routes with the {@code moeRoute} op of its backend ({@link MoeFeedForward}); this class is the
+ * independent reference the ops are tested against, and computes the balance loss (on the host, from the op's
+ * scores and choices, only when its weight is positive).
  *
  * <ul>
  *   <li>V3 ({@code sigmoid}, {@code noaux_tc}): s = sigmoid(logits); experts are chosen on s + e_score_correction_bias
@@ -70,6 +71,21 @@ final class MoeRouter {
             this.weightOf = new double[slots];
             this.start = new int[experts + 1];
             this.slotOf = new int[rows * k];
+            this.valid = valid;
+            this.seq = seq;
+            this.auxWeight = auxWeight;
+        }
+
+        /** The routing computed elsewhere (by the routing op), for the balance loss: scores and choices only. */
+        Routing(int rows, double[] scores, int[] chosen, boolean[] valid, int seq, double auxWeight) {
+            this.rows = rows;
+            this.scores = scores;
+            this.chosen = chosen;
+            this.rowOf = new int[0];
+            this.expertOf = new int[0];
+            this.weightOf = new double[0];
+            this.start = new int[0];
+            this.slotOf = new int[0];
             this.valid = valid;
             this.seq = seq;
             this.auxWeight = auxWeight;
@@ -216,7 +232,7 @@ final class MoeRouter {
      * The balance loss of a routing; when dScores is given, adds its gradient with respect to the scores
      * (the f_i counts are constants).
      */
-    private double balanceLoss(Routing r, double[] dScores) {
+    double balanceLoss(Routing r, double[] dScores) {
         int seq = r.seq;
         int sequences = (r.rows + seq - 1) / seq;
         double total = 0;

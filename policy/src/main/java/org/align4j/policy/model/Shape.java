@@ -26,6 +26,13 @@ final class Shape {
         return a;
     }
 
+    /** An INT32 buffer (expert ids, permutations), released with the others. */
+    INDArray ints(long... shape) {
+        INDArray a = Nd4j.create(DataType.INT, shape);
+        allocated.add(a);
+        return a;
+    }
+
     /** Bytes of the buffers allocated for this shape and not released. */
     long allocatedBytes() {
         long n = 0;

@@ -1033,4 +1033,38 @@ final class CpuOps implements Ops {
         z ^= z >>> 31;
         return (z >>> 11) * 0x1.0p-53;
     }
+
+    // ------------------------------------------------------------------ DeepSeekMoE (see MoeCpuKernels)
+
+    @Override
+    public void moeRoute(INDArray logits, INDArray bias, MoeGate gate, boolean[] valid, boolean replay, INDArray scores,
+                         INDArray topExpert, INDArray topWeight) {
+        MoeCpuKernels.route(logits, bias, gate, valid, replay, scores, topExpert, topWeight);
+    }
+
+    @Override
+    public void moeRouteBackward(INDArray scores, INDArray topExpert, INDArray dTopWeight, INDArray dScores,
+                                 MoeGate gate, INDArray dLogits) {
+        MoeCpuKernels.routeBackward(scores, topExpert, dTopWeight, dScores, gate, dLogits);
+    }
+
+    @Override
+    public void moeSortByExpert(INDArray topExpert, int experts, INDArray order, INDArray slotOf, INDArray offsets) {
+        MoeCpuKernels.sortByExpert(topExpert, experts, order, slotOf, offsets);
+    }
+
+    @Override
+    public void moeGather(INDArray src, INDArray order, int k, INDArray weight, int slots, INDArray dst) {
+        MoeCpuKernels.gather(src, order, k, weight, slots, dst);
+    }
+
+    @Override
+    public void moeCombine(INDArray src, INDArray slotOf, INDArray weight, INDArray dst) {
+        MoeCpuKernels.combine(src, slotOf, weight, dst);
+    }
+
+    @Override
+    public void moeCombineWeightGrad(INDArray dOut, INDArray src, INDArray slotOf, INDArray dWeight) {
+        MoeCpuKernels.combineWeightGrad(dOut, src, slotOf, dWeight);
+    }
 }

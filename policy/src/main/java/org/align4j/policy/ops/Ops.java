@@ -203,6 +203,59 @@ public interface Ops {
     void sampleRows(INDArray logits, int rows, double invTemperature, boolean greedy, double[] uniforms, int[] tokens,
                     double[] logProbs);
 
+    // ------------------------------------------------------------------ DeepSeekMoE routing and grouped experts
+    // Expert ids, permutations and offsets are INT32 arrays, so that a device backend keeps them where the
+    // experts run; the routing arithmetic is done in double on both backends.
+
+    /**
+     * DeepSeekMoE gating of logits [rows, experts]: scores [rows, experts] = sigmoid or softmax of the logits
+     * (overwritten for every row); then for each valid row (valid null: all) the k experts with the highest
+     * score + bias (bias [experts], e_score_correction_bias, or null), among the gate's topkGroup best groups when
+     * group-limited (the others compete with 0, as transformers' masked_fill; the lower index first among equals),
+     * into topExpert [rows, k] (INT32, descending order), and their weights into topWeight [rows, k]: the unbiased
+     * scores, divided by their sum + 1e-20 when normTopkProb, times the scaling. Invalid rows get expert -1 and
+     * weight 0. When replay is true, topExpert is an input (the experts chosen before) and only scores and weights
+     * are written, except on valid rows given expert -1, which choose as without replay.
+     */
+    void moeRoute(INDArray logits, INDArray bias, MoeGate gate, boolean[] valid, boolean replay, INDArray scores,
+                  INDArray topExpert, INDArray topWeight);
+
+    /**
+     * The backward pass of {@link #moeRoute} (which experts were chosen is a constant): dLogits [rows, experts]
+     * (overwritten) from dTopWeight [rows, k] and, when not null, a gradient dScores [rows, experts] that other
+     * terms (the balance loss) put on the scores directly.
+     */
+    void moeRouteBackward(INDArray scores, INDArray topExpert, INDArray dTopWeight, INDArray dScores, MoeGate gate,
+                          INDArray dLogits);
+
+    /**
+     * Sorts the (row, choice) pairs of topExpert [rows, k] (INT32; -1 entries are skipped) by expert, stably, so that
+     * each expert's tokens are contiguous: order [rows * k] receives for slot i the flat index row * k + j of its
+     * pair, slotOf [rows * k] the inverse (-1 for skipped pairs), and offsets [experts + 1] (its own array) the
+     * first slot of each expert and the number of slots at the end. All INT32, overwritten. The backend leaves the
+     * offsets where its ops read them; a caller that needs them on the host calls {@link #toHost} (one small copy).
+     */
+    void moeSortByExpert(INDArray topExpert, int experts, INDArray order, INDArray slotOf, INDArray offsets);
+
+    /**
+     * dst[i, :] = w * src[order[i] / k, :] for the first slots rows of dst, w = weight.flat[order[i]] or 1 when
+     * weight is null: each slot's token row, packed by expert.
+     */
+    void moeGather(INDArray src, INDArray order, int k, INDArray weight, int slots, INDArray dst);
+
+    /**
+     * dst[r, :] += sum over j with slotOf[r * k + j] >= 0 of w * src[slotOf[r * k + j], :], w = weight[r, j] or 1
+     * when weight is null (k = slotOf.length / dst rows): the experts' outputs back to their tokens, in a fixed
+     * order per row (no atomics: deterministic).
+     */
+    void moeCombine(INDArray src, INDArray slotOf, INDArray weight, INDArray dst);
+
+    /**
+     * dWeight[r, j] = dOut[r, :] . src[slotOf[r * k + j], :] (0 where slotOf is -1), overwritten: the gradient of the
+     * routing weights of {@link #moeCombine}.
+     */
+    void moeCombineWeightGrad(INDArray dOut, INDArray src, INDArray slotOf, INDArray dWeight);
+
     /**
      * Holds a float32 weight matrix (a whole buffer, not a view) in bf16 for the matrix products and embedding lookups
      * that read it (mixed precision, {@code bf16: true}). frozen (trainable false: a reference model, LoRA's base):

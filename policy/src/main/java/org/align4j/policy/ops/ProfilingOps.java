@@ -345,4 +345,48 @@ public final class ProfilingOps implements Ops {
         delegate.latentDecodeAttention(qLatent, qRope, latentCache, ropeCache, lengths, out, scale);
         record("latentDecodeAttention", start);
     }
+
+    @Override
+    public void moeRoute(INDArray logits, INDArray bias, MoeGate gate, boolean[] valid, boolean replay, INDArray scores,
+                         INDArray topExpert, INDArray topWeight) {
+        long start = System.nanoTime();
+        delegate.moeRoute(logits, bias, gate, valid, replay, scores, topExpert, topWeight);
+        record("moeRoute", start);
+    }
+
+    @Override
+    public void moeRouteBackward(INDArray scores, INDArray topExpert, INDArray dTopWeight, INDArray dScores,
+                                 MoeGate gate, INDArray dLogits) {
+        long start = System.nanoTime();
+        delegate.moeRouteBackward(scores, topExpert, dTopWeight, dScores, gate, dLogits);
+        record("moeRouteBackward", start);
+    }
+
+    @Override
+    public void moeSortByExpert(INDArray topExpert, int experts, INDArray order, INDArray slotOf, INDArray offsets) {
+        long start = System.nanoTime();
+        delegate.moeSortByExpert(topExpert, experts, order, slotOf, offsets);
+        record("moeSortByExpert", start);
+    }
+
+    @Override
+    public void moeGather(INDArray src, INDArray order, int k, INDArray weight, int slots, INDArray dst) {
+        long start = System.nanoTime();
+        delegate.moeGather(src, order, k, weight, slots, dst);
+        record("moeGather", start);
+    }
+
+    @Override
+    public void moeCombine(INDArray src, INDArray slotOf, INDArray weight, INDArray dst) {
+        long start = System.nanoTime();
+        delegate.moeCombine(src, slotOf, weight, dst);
+        record("moeCombine", start);
+    }
+
+    @Override
+    public void moeCombineWeightGrad(INDArray dOut, INDArray src, INDArray slotOf, INDArray dWeight) {
+        long start = System.nanoTime();
+        delegate.moeCombineWeightGrad(dOut, src, slotOf, dWeight);
+        record("moeCombineWeightGrad", start);
+    }
 }

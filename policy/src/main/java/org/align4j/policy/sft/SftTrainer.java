@@ -98,6 +98,7 @@ public final class SftTrainer implements TrainingStep {
         long stepsPerEpoch = (train.size() + perStep - 1) / perStep;
         long total = config.totalSteps(stepsPerEpoch);
         opt = new Optimization(model.parameters(), config, total, model.ops());
+        opt.afterEachStep(r -> model.afterOptimizerStep(!r.skipped()));
         resumeFrom.ifPresent(ck -> opt.load(ck.dir()));
         order = new DataOrder(train.size(), config.seed);
         log.printf("sft: %d examples, %d steps of %d examples, model of %,d parameters%n", train.size(), total,
@@ -132,6 +133,7 @@ public final class SftTrainer implements TrainingStep {
         double secs = (System.nanoTime() - logStartNs) / 1e9;
         m.put("tokens_per_s", tokensSinceLog / Math.max(secs, 1e-9));
         m.put("epoch", order.epochOf(position));
+        m.putAll(model.takeMoeLoadMetrics());
         tokensSinceLog = 0;
         logStartNs = System.nanoTime();
         return m;

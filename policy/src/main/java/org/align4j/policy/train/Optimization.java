@@ -18,6 +18,7 @@ public final class Optimization {
     private final Ops ops;
     private AdamW.Snapshot keep;
     private boolean kept;
+    private java.util.function.Consumer<StepResult> afterStep = r -> { };
 
     /**
      * What one step did: the gradient norm before clipping, the learning rate, whether the update was refused
@@ -51,7 +52,17 @@ public final class Optimization {
         for (Parameter p : params) {
             ops.zero(p.grad());
         }
-        return new StepResult(norm, lr, skipped, finite);
+        StepResult result = new StepResult(norm, lr, skipped, finite);
+        afterStep.accept(result);
+        return result;
+    }
+
+    /**
+     * Runs hook after every step, taken or refused (a model's work that follows its updates: DeepSeek-V3's
+     * selection-bias update and the expert-load metrics, {@code CausalLM.afterOptimizerStep}).
+     */
+    public void afterEachStep(java.util.function.Consumer<StepResult> hook) {
+        afterStep = hook;
     }
 
     /** Whether every weight is finite (a sum of squares that overflows counts as diverged too). */

@@ -78,6 +78,13 @@ public class TrainingConfig implements ConfigLoader.Validated {
      */
     public double moeAuxLossWeight = 0.0;
     /**
+     * DeepSeek-V3's auxiliary-loss-free load balancing (its bias update speed gamma): after each optimizer step every
+     * MoE layer's e_score_correction_bias moves by this much per expert, up for experts that got fewer than the
+     * mean number of the step's trained tokens, down for those that got more (DeepSeek-V3 pre-trained with 0.001).
+     * 0 (default): off. Needs noaux_tc routing (DeepSeek-V3-style models); models without MoE layers ignore it.
+     */
+    public double auxFreeBiasUpdateSpeed = 0.0;
+    /**
      * Tokens per chunk of the LM head in training passes: log-probs, entropies and their gradients are computed
      * chunk by chunk so that no [tokens, vocab] logits of the whole batch exist (as Liger's fused linear
      * cross-entropy). -1 (default) chooses from the shapes (whole batch while its logits stay under 16M
@@ -111,6 +118,7 @@ public class TrainingConfig implements ConfigLoader.Validated {
      */
     public void applyTo(CausalLM model) {
         model.setMoeAuxLossWeight(moeAuxLossWeight);
+        model.setAuxFreeBiasUpdateSpeed(auxFreeBiasUpdateSpeed);
         model.setLmHeadChunkSize(lmHeadChunkSize);
         model.setGradientCheckpointing(gradientCheckpointing);
         model.setAttnImplementation(attnImplementation);
@@ -233,6 +241,7 @@ public class TrainingConfig implements ConfigLoader.Validated {
         atLeast("max_loss_spike", maxLossSpike, 0);
         atLeast("warmup_steps", warmupSteps, 0);
         atLeast("moe_aux_loss_weight", moeAuxLossWeight, 0);
+        atLeast("aux_free_bias_update_speed", auxFreeBiasUpdateSpeed, 0);
         atLeast("lm_head_chunk_size", lmHeadChunkSize, -1);
         if (!CausalLM.EAGER.equals(attnImplementation) && !CausalLM.FLASH_ATTENTION_2.equals(attnImplementation)) {
             throw new BadInputException("unknown attn_implementation '" + attnImplementation + "' (known: "

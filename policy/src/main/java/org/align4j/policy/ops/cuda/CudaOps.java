@@ -28,6 +28,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.WeakHashMap;
 import org.align4j.policy.ops.Bf16;
+import org.align4j.policy.ops.MoeGate;
 import org.align4j.policy.ops.Ops;
 import org.align4j.policy.ops.RopeTable;
 import org.align4j.policy.ops.cuda.KernelModule.K;
@@ -1534,6 +1535,141 @@ public final class CudaOps implements Ops {
             return;
         }
         graphCounts[0]++;
+        exit();
+    }
+
+    // ------------------------------------------------------------------ DeepSeekMoE (moe.cu)
+
+    private MoeKernels moe32;
+    private MoeKernels moe64;
+
+    private MoeKernels moeKernels(INDArray a) {
+        return moeKernels(a.dataType());
+    }
+
+    private MoeKernels moeKernels(DataType t) {
+        if (t == DataType.FLOAT) {
+            if (moe32 == null) {
+                moe32 = new MoeKernels("float", gpu.major, gpu.minor);
+            }
+            return moe32;
+        }
+        if (t == DataType.DOUBLE) {
+            if (moe64 == null) {
+                moe64 = new MoeKernels("double", gpu.major, gpu.minor);
+            }
+            return moe64;
+        }
+        throw new IllegalArgumentException("unsupported data type " + t + " (float32 or float64)");
+    }
+
+    private static void requireInts(INDArray... arrays) {
+        for (INDArray a : arrays) {
+            if (a.dataType() != DataType.INT) {
+                throw new IllegalArgumentException("index array must be INT32, got " + a.dataType());
+            }
+        }
+    }
+
+    @Override
+    public synchronized void moeRoute(INDArray logits, INDArray bias, MoeGate gate, boolean[] valid, boolean replay,
+                                      INDArray scores, INDArray topExpert, INDArray topWeight) {
+        enter();
+        sameType(bias == null ? logits : bias, logits, scores, topWeight);
+        requireInts(topExpert);
+        if (gate.groups() > MoeKernels.MAX_GROUPS) {
+            throw new UnsupportedOperationException("cuda moeRoute supports n_group up to " + MoeKernels.MAX_GROUPS
+                    + ", got " + gate.groups());
+        }
+        int rowCount = rows(logits);
+        long v = 0;
+        if (valid != null) {
+            int[] flags = new int[rowCount];
+            for (int r = 0; r < rowCount; r++) {
+                flags[r] = valid[r] ? 1 : 0;
+            }
+            v = gpu.stageInts(flags);
+        }
+        int rank = gate.groupRank() == MoeGate.GroupRank.NONE ? 0 : gate.groupRank() == MoeGate.GroupRank.MAX ? 1 : 2;
+        MoeKernels k = moeKernels(logits);
+        long top = replay ? out(topExpert) : fresh(topExpert);
+        gpu.arg(in(logits)).arg(bias == null ? 0 : in(bias)).arg(v).argInt(replay ? 1 : 0).arg(fresh(scores)).arg(top)
+                .arg(fresh(topWeight)).argInt(rowCount).argInt(gate.experts()).argInt(gate.k())
+                .argInt(gate.sigmoid() ? 1 : 0).argInt(gate.groups()).argInt(gate.topkGroup()).argInt(rank)
+                .argInt(gate.normTopkProb() ? 1 : 0).argDouble(gate.scaling());
+        gpu.launch(k.get(MoeKernels.K.moe_route), rowCount, 1, 32, 1, 16 * gate.experts());
+        exit();
+    }
+
+    @Override
+    public synchronized void moeRouteBackward(INDArray scores, INDArray topExpert, INDArray dTopWeight,
+                                              INDArray dScores, MoeGate gate, INDArray dLogits) {
+        enter();
+        sameType(scores, dTopWeight, dScores == null ? scores : dScores, dLogits);
+        requireInts(topExpert);
+        int rowCount = rows(scores);
+        MoeKernels k = moeKernels(scores);
+        gpu.arg(in(scores)).arg(in(topExpert)).arg(in(dTopWeight)).arg(dScores == null ? 0 : in(dScores))
+                .arg(fresh(dLogits)).argInt(rowCount).argInt(gate.experts()).argInt(gate.k())
+                .argInt(gate.sigmoid() ? 1 : 0).argInt(gate.normTopkProb() ? 1 : 0).argDouble(gate.scaling());
+        gpu.launch(k.get(MoeKernels.K.moe_route_bwd), rowCount, 1, 32, 1, 8 * gate.experts());
+        exit();
+    }
+
+    @Override
+    public synchronized void moeSortByExpert(INDArray topExpert, int experts, INDArray order, INDArray slotOf,
+                                             INDArray offsets) {
+        enter();
+        requireInts(topExpert, order, slotOf, offsets);
+        if (offsets.length() != experts + 1L) {
+            throw new IllegalArgumentException("offsets must hold experts + 1 = " + (experts + 1) + " ints");
+        }
+        int n = Math.toIntExact(topExpert.length());
+        MoeKernels k = moeKernels(DataType.FLOAT); // moe_sort reads and writes ints only: either module has it
+        gpu.arg(in(topExpert)).argInt(n).argInt(experts).arg(fresh(order)).arg(fresh(slotOf)).arg(fresh(offsets));
+        gpu.launch(k.get(MoeKernels.K.moe_sort), 1, 1, MoeKernels.SORT_THREADS, 1, 4 * (experts + 1));
+        exit();
+    }
+
+    @Override
+    public synchronized void moeGather(INDArray src, INDArray order, int kk, INDArray weight, int slots,
+                                       INDArray dst) {
+        enter();
+        sameType(src, dst, weight == null ? src : weight);
+        requireInts(order);
+        int w = cols(src);
+        MoeKernels k = moeKernels(src);
+        gpu.arg(in(src)).arg(in(order)).argInt(kk).arg(weight == null ? 0 : in(weight)).arg(out(dst))
+                .arg((long) slots).argInt(w);
+        gpu.launch(k.get(MoeKernels.K.moe_gather), gpu.gridFor((long) slots * w, 256), 256);
+        exit();
+    }
+
+    @Override
+    public synchronized void moeCombine(INDArray src, INDArray slotOf, INDArray weight, INDArray dst) {
+        enter();
+        sameType(src, dst, weight == null ? src : weight);
+        requireInts(slotOf);
+        long rowCount = rows(dst);
+        int w = cols(dst);
+        int kk = Math.toIntExact(slotOf.length() / rowCount);
+        MoeKernels k = moeKernels(src);
+        gpu.arg(in(src)).arg(in(slotOf)).arg(weight == null ? 0 : in(weight)).arg(out(dst)).arg(rowCount).argInt(kk)
+                .argInt(w);
+        gpu.launch(k.get(MoeKernels.K.moe_combine), gpu.gridFor(rowCount * w, 256), 256);
+        exit();
+    }
+
+    @Override
+    public synchronized void moeCombineWeightGrad(INDArray dOut, INDArray src, INDArray slotOf, INDArray dWeight) {
+        enter();
+        sameType(dOut, src, dWeight);
+        requireInts(slotOf);
+        long pairs = dWeight.length();
+        int kk = cols(dWeight);
+        MoeKernels k = moeKernels(dOut);
+        gpu.arg(in(dOut)).arg(in(src)).arg(in(slotOf)).arg(fresh(dWeight)).arg(pairs).argInt(kk).argInt(cols(dOut));
+        gpu.launch(k.get(MoeKernels.K.moe_combine_wgrad), Math.toIntExact((pairs + 7) / 8), 256);
         exit();
     }
 

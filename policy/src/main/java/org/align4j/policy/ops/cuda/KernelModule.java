@@ -51,6 +51,11 @@ final class KernelModule {
 
     /** Another source file of this package compiled the same way; its kernels are looked up with {@link #function}. */
     KernelModule(String resource, String cType, int major, int minor) {
+        load(module, resource, cType, major, minor);
+    }
+
+    /** Compiles the resource (a .cu file beside this class) with NVRTC for one element type and loads it into module. */
+    static void load(CUmod_st module, String resource, String cType, int major, int minor) {
         String src = source(resource);
         _nvrtcProgram prog = new _nvrtcProgram();
         nv(nvrtcCreateProgram(prog, new BytePointer(src), new BytePointer("align4j_" + resource.replace(".cu", "")
@@ -59,8 +64,8 @@ final class KernelModule {
             String[] opts = {"--gpu-architecture=sm_" + major + minor, "-DA4J_REAL=" + cType, "--std=c++17"};
             int st = nvrtcCompileProgram(prog, opts.length, new PointerPointer(opts));
             if (st != NVRTC_SUCCESS) {
-                throw new CudaException("NVRTC could not compile the kernels (" + cType + ", sm_" + major + minor + "): "
-                        + nvrtcGetErrorString(st).getString() + "\n" + log(prog));
+                throw new CudaException("NVRTC could not compile " + resource + " (" + cType + ", sm_" + major + minor
+                        + "): " + nvrtcGetErrorString(st).getString() + "\n" + log(prog));
             }
             SizeTPointer size = new SizeTPointer(1);
             nv(nvrtcGetCUBINSize(prog, size), "nvrtcGetCUBINSize");
@@ -72,15 +77,19 @@ final class KernelModule {
         }
     }
 
+    static CUfunc_st function(CUmod_st module, String name) {
+        CUfunc_st f = new CUfunc_st();
+        Gpu.drv(cuModuleGetFunction(f, module, name), "cuModuleGetFunction " + name);
+        return f;
+    }
+
     CUfunc_st get(K k) {
         return functions.get(k);
     }
 
     /** The kernel of this name (looked up once per call: keep the result). */
     CUfunc_st function(String name) {
-        CUfunc_st f = new CUfunc_st();
-        Gpu.drv(cuModuleGetFunction(f, module, name), "cuModuleGetFunction " + name);
-        return f;
+        return function(module, name);
     }
 
     private static String log(_nvrtcProgram prog) {
@@ -97,6 +106,10 @@ final class KernelModule {
         if (status != NVRTC_SUCCESS) {
             throw new CudaException(what + ": " + nvrtcGetErrorString(status).getString());
         }
+    }
+
+    static String source() {
+        return source("kernels.cu");
     }
 
     static String source(String resource) {
