@@ -1,9 +1,11 @@
 package org.align4j.policy.train;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.align4j.policy.model.Parameter;
 import org.align4j.policy.ops.Ops;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * One optimizer step as every trainer takes it: clip the accumulated gradients by their global norm,
@@ -16,6 +18,7 @@ public final class Optimization {
     private final GradientClipper clipper;
     private final LrSchedule schedule;
     private final Ops ops;
+    private final Collective ranks;
     private AdamW.Snapshot keep;
     private boolean kept;
 
@@ -32,11 +35,23 @@ public final class Optimization {
         this.adamW = new AdamW(params, config.adamWOptions(), ops);
         this.clipper = config.gradientClipper(ops);
         this.schedule = config.schedule(totalSteps);
+        this.ranks = config.collective();
     }
 
-    /** Applies the gradients accumulated so far as optimizer step {@code step} (0-based), then zeroes them. */
+    /**
+     * Applies the gradients accumulated so far as optimizer step {@code step} (0-based), then zeroes them. With
+     * several ranks the gradients are first summed over them: each rank's loss is its share of the whole batch's
+     * (normalised by the whole batch's counts), so the sum is the gradient one rank would have computed on it.
+     */
     public StepResult step(long step) {
         double lr = schedule.lr(step);
+        if (ranks.size() > 1) {
+            List<INDArray> grads = new ArrayList<>(params.size());
+            for (Parameter p : params) {
+                grads.add(p.grad());
+            }
+            ranks.allReduceSum(grads, ops);
+        }
         double norm = clipper.clip(params);
         boolean skipped = !Double.isFinite(norm);
         boolean finite = true;

@@ -97,6 +97,19 @@ public class TrainingConfig implements ConfigLoader.Validated {
      */
     public String attnImplementation = CausalLM.EAGER;
 
+    /** The ranks this run is one of (not a config key: set by the distributed launcher). */
+    private transient Collective collective = Collective.SINGLE;
+
+    /** The ranks of a data-parallel run ({@link Collective#SINGLE} for one process). */
+    public Collective collective() {
+        return collective;
+    }
+
+    /** Makes this config's run one rank of {@code ranks} (data parallel; see docs/distributed.md). */
+    public void distributeOver(Collective ranks) {
+        this.collective = ranks;
+    }
+
     /**
      * Applies the settings that live in the trained model (balance loss weight, LM head chunk size, gradient
      * checkpointing, attention implementation).

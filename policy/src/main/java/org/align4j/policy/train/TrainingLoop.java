@@ -32,6 +32,11 @@ import org.align4j.policy.io.AtomicFiles;
  * <p>
  * A {@link StopRequest} (SIGINT, SIGTERM) is acted on after the step in progress: the steps done are logged and
  * saved as a checkpoint, and the run ends with a {@link TrainingInterruptedException}.
+ * <p>
+ * Data parallel ({@link TrainingConfig#collective()} of several ranks): every rank runs this loop on its share of
+ * each step's batch, the optimizer sums the gradients over the ranks, and rank 0 alone writes the run directory
+ * (config, metrics, checkpoints, final model, plot): the other ranks read the checkpoint they resume from and
+ * write nothing. Every rank has prepared (read and checked its inputs) before rank 0 writes anything.
  */
 public final class TrainingLoop {
     private final TrainingConfig config;
@@ -62,21 +67,31 @@ public final class TrainingLoop {
         try (trainer) {
             Optional<RunDirectory.Checkpoint> from = RunDirectory.startingPoint(dir, resume);
             long total = trainer.prepare(from);
+            config.collective().barrier();
+            if (!config.collective().writes()) {
+                return run(dir, null, trainer, from, total);
+            }
             try (RunDirectory run = RunDirectory.open(dir, resume)) {
-                return run(run, trainer, from, total);
+                return run(dir, run, trainer, from, total);
             }
         }
     }
 
-    private Outcome run(RunDirectory run, TrainingStep trainer, Optional<RunDirectory.Checkpoint> from, long total) {
+    /** run: the run directory, or null on a rank that writes nothing. */
+    private Outcome run(Path dir, RunDirectory run, TrainingStep trainer, Optional<RunDirectory.Checkpoint> from,
+                        long total) {
         long start = 0;
         if (from.isPresent()) {
             start = from.get().state().step();
-            log.println(trainer.name() + ": resuming " + run.dir() + " from step " + start);
-        } else {
+            if (run != null) {
+                log.println(trainer.name() + ": resuming " + dir + " from step " + start);
+            }
+        } else if (run != null) {
             run.writeConfig(ConfigLoader.dump(config));
         }
-        trainer.begin(run);
+        if (run != null) {
+            trainer.begin(run);
+        }
         DivergenceGuard guard = new DivergenceGuard(config);
         LastGood lastGood = new LastGood(from.orElse(null), trainer, start);
         ProgressBar bar = new ProgressBar(trainer.name(), start, total, trainer.unit());
@@ -115,18 +130,20 @@ public final class TrainingLoop {
                 lastLogged.put("grad_norm", r.gradNorm());
                 m.putAll(lastLogged);
             }
-            if (trainer.hasEval() && (done == total || (config.evalSteps > 0 && done % config.evalSteps == 0))) {
+            if (run != null && trainer.hasEval()
+                    && (done == total || (config.evalSteps > 0 && done % config.evalSteps == 0))) {
                 lastEval = trainer.evaluate();
                 m.putAll(lastEval);
             }
-            if (!m.isEmpty()) {
+            if (run != null && !m.isEmpty()) {
                 run.logMetrics(done, m);
                 loggedAt = done;
             }
             if (verdict.good()) {
                 lastGood.stepWasGood(run, done, config.saveTotalLimit);
             }
-            if (config.saveSteps > 0 && done % config.saveSteps == 0 && done < total && verdict.good()) {
+            if (run != null && config.saveSteps > 0 && done % config.saveSteps == 0 && done < total
+                    && verdict.good()) {
                 // kept beside the older ones until the next good step has tried its weights
                 int keep = config.saveTotalLimit == 0 ? 0 : config.saveTotalLimit + 1;
                 lastGood.savedUntried(run.saveCheckpoint(trainer.state(done), trainer::saveCheckpoint, keep));
@@ -134,13 +151,15 @@ public final class TrainingLoop {
             }
         }
         bar.finish();
-        run.prune(config.saveTotalLimit);
-        Path finalDir = run.dir().resolve("final");
-        trainer.saveFinal(finalDir);
-        MetricsPlotter.plotLogged(run.dir().resolve(RunDirectory.METRICS), run.dir().resolve("metrics.png"),
-                trainer.plotted());
-        log.println(trainer.name() + ": final model in " + finalDir);
-        return new Outcome(run.dir(), finalDir, total, last, lastLogged, lastEval);
+        Path finalDir = dir.resolve("final");
+        if (run != null) {
+            run.prune(config.saveTotalLimit);
+            trainer.saveFinal(finalDir);
+            MetricsPlotter.plotLogged(run.dir().resolve(RunDirectory.METRICS), run.dir().resolve("metrics.png"),
+                    trainer.plotted());
+            log.println(trainer.name() + ": final model in " + finalDir);
+        }
+        return new Outcome(dir, finalDir, total, last, lastLogged, lastEval);
     }
 
     /**
@@ -150,6 +169,9 @@ public final class TrainingLoop {
     private TrainingInterruptedException interrupted(RunDirectory run, TrainingStep trainer, StopRequest.Stop stop,
                                                      long done, TrainingStep.Report last, long savedAt, long loggedAt) {
         StopRequest.clear();
+        if (run == null) {
+            return new TrainingInterruptedException(stop.signal(), stop.exitCode(), done, null);
+        }
         Path checkpoint = run.resumedFrom().map(RunDirectory.Checkpoint::dir).orElse(null);
         if (last != null) {
             if (loggedAt != done) {
@@ -170,6 +192,10 @@ public final class TrainingLoop {
      */
     private TrainingDivergedException diverged(RunDirectory run, TrainingStep trainer, TrainingStep.Report r, long done,
                                                String reason, LastGood lastGood) {
+        if (run == null) {
+            return new TrainingDivergedException(done, trainer.name() + " diverged at step " + done + ": " + reason
+                    + " (rank " + config.collective().rank() + "; rank 0 keeps the last good checkpoint)");
+        }
         Map<String, Object> m = new LinkedHashMap<>(trainer.logs(done));
         m.put("learning_rate", r.learningRate());
         m.put("grad_norm", r.gradNorm());
@@ -236,7 +262,7 @@ public final class TrainingLoop {
 
         /** Step {@code done} was good: a checkpoint saved before it is confirmed, and the oldest pruned. */
         void stepWasGood(RunDirectory run, long done, int keepLast) {
-            if (untried != null && untried.step() < done) {
+            if (run != null && untried != null && untried.step() < done) {
                 saved(untried);
                 untried = null;
                 run.prune(keepLast);
