@@ -94,7 +94,10 @@ public final class TrainingLoop {
         }
         DivergenceGuard guard = new DivergenceGuard(config);
         LastGood lastGood = new LastGood(from.orElse(null), trainer, start);
-        ProgressBar bar = new ProgressBar(trainer.name(), start, total, trainer.unit());
+        // ranks other than 0 show no progress (rank 0's bar is the run's)
+        ProgressBar bar = run != null ? new ProgressBar(trainer.name(), start, total, trainer.unit())
+                : new ProgressBar(trainer.name(), start, total, trainer.unit(),
+                new PrintStream(java.io.OutputStream.nullOutputStream()), false, System::nanoTime, Long.MAX_VALUE);
         TrainingStep.Report last = null;
         Map<String, Object> lastLogged = Map.of();
         Map<String, Object> lastEval = Map.of();
