@@ -145,11 +145,13 @@ public final class TrainingLoop {
             if (verdict.good()) {
                 lastGood.stepWasGood(run, done, config.saveTotalLimit);
             }
-            if (run != null && config.saveSteps > 0 && done % config.saveSteps == 0 && done < total
-                    && verdict.good()) {
+            if (config.saveSteps > 0 && done % config.saveSteps == 0 && done < total && verdict.good()) {
+                // every rank together: a sharded optimizer state is gathered on rank 0, which writes it
+                trainer.optimization().gatherState();
                 // kept beside the older ones until the next good step has tried its weights
                 int keep = config.saveTotalLimit == 0 ? 0 : config.saveTotalLimit + 1;
-                lastGood.savedUntried(run.saveCheckpoint(trainer.state(done), trainer::saveCheckpoint, keep));
+                lastGood.savedUntried(run == null ? new RunDirectory.Checkpoint(done, null)
+                        : run.saveCheckpoint(trainer.state(done), trainer::saveCheckpoint, keep));
                 savedAt = done;
             }
         }
@@ -172,8 +174,11 @@ public final class TrainingLoop {
     private TrainingInterruptedException interrupted(RunDirectory run, TrainingStep trainer, StopRequest.Stop stop,
                                                      long done, TrainingStep.Report last, long savedAt, long loggedAt) {
         StopRequest.clear();
-        if (run == null) {
-            return new TrainingInterruptedException(stop.signal(), stop.exitCode(), done, null);
+        if (config.collective().size() > 1) {
+            // a signal reaches the ranks' processes at different steps: no rank can save a checkpoint with the others
+            return new TrainingInterruptedException(stop.signal(), stop.exitCode(), done,
+                    run == null ? null : RunDirectory.latestCheckpoint(run.dir()).map(RunDirectory.Checkpoint::dir)
+                            .orElse(null));
         }
         Path checkpoint = run.resumedFrom().map(RunDirectory.Checkpoint::dir).orElse(null);
         if (last != null) {
@@ -196,6 +201,7 @@ public final class TrainingLoop {
     private TrainingDivergedException diverged(RunDirectory run, TrainingStep trainer, TrainingStep.Report r, long done,
                                                String reason, LastGood lastGood) {
         if (run == null) {
+            lastGood.onDisk(null, config.saveTotalLimit); // with rank 0, which writes it
             return new TrainingDivergedException(done, trainer.name() + " diverged at step " + done + ": " + reason
                     + " (rank " + config.collective().rank() + "; rank 0 keeps the last good checkpoint)");
         }
@@ -265,23 +271,29 @@ public final class TrainingLoop {
 
         /** Step {@code done} was good: a checkpoint saved before it is confirmed, and the oldest pruned. */
         void stepWasGood(RunDirectory run, long done, int keepLast) {
-            if (run != null && untried != null && untried.step() < done) {
+            if (untried != null && untried.step() < done) {
                 saved(untried);
                 untried = null;
-                run.prune(keepLast);
+                if (run != null) {
+                    run.prune(keepLast);
+                }
             }
         }
 
-        /** The last good checkpoint, written now from memory if none was saved. */
+        /** The last good checkpoint, written now from memory if none was saved (by rank 0; run null elsewhere). */
         RunDirectory.Checkpoint onDisk(RunDirectory run, int keepLast) {
             if (untried != null) {
                 // the weights the diverged step (or the skipped ones before it) started from
-                AtomicFiles.deleteRecursively(untried.dir());
+                if (run != null) {
+                    AtomicFiles.deleteRecursively(untried.dir());
+                }
                 untried = null;
             }
             if (snapshot != null) {
                 snapshot.restore();
-                saved(run.saveCheckpoint(snapshotState, trainer::saveCheckpoint, keepLast));
+                trainer.optimization().gatherState(); // every rank together (run null: not rank 0)
+                saved(run == null ? new RunDirectory.Checkpoint(snapshotState.step(), null)
+                        : run.saveCheckpoint(snapshotState, trainer::saveCheckpoint, keepLast));
             }
             return saved;
         }
