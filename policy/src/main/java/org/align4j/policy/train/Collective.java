@@ -173,13 +173,6 @@ public interface Collective {
         return rank() == 0;
     }
 
-    /** Rank {@code rank}'s share [from, to) of {@code n} items split into size() contiguous, near-equal parts. */
-    default int[] share(int n) {
-        int from = (int) ((long) n * rank() / size());
-        int to = (int) ((long) n * (rank() + 1) / size());
-        return new int[] {from, to};
-    }
-
     /** The one rank of a run that is not distributed: every operation returns its input. */
     Collective SINGLE = new Collective() {
         @Override
