@@ -40,10 +40,9 @@ public final class NcclCollective implements Collective, AutoCloseable {
     public NcclCollective(Collective bootstrap, CudaOps ops) {
         this.bootstrap = bootstrap;
         this.ops = ops;
-        try {
-            Loader.load(org.bytedeco.cuda.global.nccl.class);
-        } catch (Throwable t) {
-            throw new CudaException("cannot load NCCL (libnccl.so.2 on LD_LIBRARY_PATH?): " + t);
+        String why = unavailableReason();
+        if (why != null) {
+            throw new CudaException(why);
         }
         ncclUniqueId id = new ncclUniqueId();
         byte[] idBytes = new byte[NCCL_UNIQUE_ID_BYTES];
@@ -60,6 +59,17 @@ public final class NcclCollective implements Collective, AutoCloseable {
         // ncclCommInitRank uses the calling thread's current device: the backend's, bound by inPlace
         ops.inPlace(List.of(), (stream, addresses) ->
                 check(ncclCommInitRank(comm, bootstrap.size(), id, bootstrap.rank()), "ncclCommInitRank"));
+    }
+
+    /** Why NCCL cannot be used in this process, or null when it can (its library loads). */
+    public static String unavailableReason() {
+        try {
+            Loader.load(org.bytedeco.cuda.global.nccl.class);
+            return null;
+        } catch (Throwable t) {
+            return "cannot load NCCL (libnccl.so.2 must be on LD_LIBRARY_PATH, e.g. the lib folder of the "
+                    + "nvidia-nccl-cu13 wheel): " + t;
+        }
     }
 
     @Override

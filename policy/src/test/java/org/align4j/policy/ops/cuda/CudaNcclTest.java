@@ -26,6 +26,15 @@ import org.nd4j.linalg.factory.Nd4j;
 @EnabledIf("org.align4j.policy.ops.cuda.CudaOps#available")
 class CudaNcclTest {
 
+    @org.junit.jupiter.api.BeforeAll
+    static void ncclLoads() {
+        String why = NcclCollective.unavailableReason();
+        if (why != null) {
+            System.out.println("CudaNcclTest skipped: " + why);
+        }
+        Assumptions.assumeTrue(why == null, why);
+    }
+
     @Test
     void oneRankOnOneGpuSumsToItsOwnArrays() {
         CudaOps ops = CudaTesting.ops();
