@@ -57,14 +57,21 @@ final class DpoCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue the run in output_dir from its latest checkpoint.")
     boolean resume;
 
+    @Mixin
+    RanksOption ranks;
+
     @Override
     public Integer call() {
-        device.apply();
         List<String> all = new ArrayList<>();
         if (preset != null) {
             all.addAll(DpoPreset.parse(preset).overrides());
         }
         all.addAll(overrides);
+        if (ranks.distributed()) {
+            System.out.println(ranks.launch("dpo", config, all, resume, device.device));
+            return 0;
+        }
+        device.apply();
         DpoConfig c = ConfigLoader.load(config, DpoConfig.class, all);
         DpoTrainer.Result r = new DpoTrainer(c, resume, System.err).train();
         ObjectNode out = JSON.createObjectNode();

@@ -48,8 +48,15 @@ final class GrpoCommand implements Callable<Integer> {
     @Mixin
     RunOptions run;
 
+    @Mixin
+    RanksOption ranks;
+
     @Override
     public Integer call() {
+        if (ranks.distributed()) {
+            spec.commandLine().getOut().println(ranks.launch("grpo", run.config, run.overrides, run.resume, device.device));
+            return 0;
+        }
         device.apply();
         GrpoConfig c = run.load(GrpoConfig.class);
         if (c.iterative != null) {

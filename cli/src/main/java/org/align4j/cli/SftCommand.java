@@ -36,8 +36,15 @@ final class SftCommand implements Callable<Integer> {
     @Mixin
     RunOptions run;
 
+    @Mixin
+    RanksOption ranks;
+
     @Override
     public Integer call() {
+        if (ranks.distributed()) {
+            spec.commandLine().getOut().println(ranks.launch("sft", run.config, run.overrides, run.resume, device.device));
+            return 0;
+        }
         device.apply();
         SftConfig c = run.load(SftConfig.class);
         SftTrainer.Result r = new SftTrainer(c, run.resume, System.err).train();

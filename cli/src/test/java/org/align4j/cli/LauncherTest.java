@@ -46,4 +46,33 @@ class LauncherTest {
         assertFalse(stderr.contains("\u001b") || out.contains("\u001b"), "escape codes: " + stderr.replace("\u001b", "ESC"));
         assertEquals("align4j " + VersionProvider.version(), out.strip());
     }
+
+    @Test
+    void ranksRunTheJarBuiltWithTheDistributedModule(@TempDir Path root) throws Exception {
+        Files.copy(Paths.get("../align4j"), root.resolve("align4j"));
+        PathingJar.write(root.resolve("prepared.jar"));
+        Files.createDirectories(root.resolve("bin"));
+        // the stand-in build makes only the jar its profile names, and records its arguments
+        Path mvn = Files.writeString(root.resolve("bin/mvn"), "#!/usr/bin/env bash\n"
+                + "echo \"$*\" >> mvn-args.txt\n"
+                + "mkdir -p cli/target\n"
+                + "if [[ \"$*\" == *-Pdistributed* ]]; then cp prepared.jar cli/target/align4j-distributed.jar; "
+                + "else cp prepared.jar cli/target/align4j.jar; fi\n");
+        mvn.toFile().setExecutable(true);
+
+        ProcessBuilder pb = new ProcessBuilder("bash", root.resolve("align4j").toString(), "sft", "--help",
+                "--ranks", "2").directory(root.toFile());
+        String jdkBin = Paths.get(System.getProperty("java.home"), "bin").toString();
+        pb.environment().put("PATH", root.resolve("bin") + File.pathSeparator + jdkBin + File.pathSeparator
+                + pb.environment().get("PATH"));
+        pb.environment().remove("ALIGN4J_JAR");
+        Path err = root.resolve("stderr.txt");
+        Process p = pb.redirectError(err.toFile()).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), Files.readString(err));
+        assertTrue(out.contains("--ranks=N"), out);
+        assertTrue(Files.readString(root.resolve("mvn-args.txt")).contains("-Pdistributed"));
+        assertTrue(Files.exists(root.resolve("cli/target/align4j-distributed.jar")));
+        assertFalse(Files.exists(root.resolve("cli/target/align4j.jar")), "the plain jar is not built for --ranks");
+    }
 }

@@ -3,6 +3,7 @@ package org.align4j.dpo;
 import java.util.List;
 import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.Forward;
+import org.align4j.policy.train.Collective;
 import org.align4j.policy.train.Optimization;
 
 /**
@@ -17,6 +18,7 @@ public final class DpoBatchTrainer {
     private final DpoLoss loss;
     private final int microBatchSize;
     private final Optimization optimization;
+    private final Collective ranks;
 
     /** totalSteps sets the learning-rate schedule's length. */
     public DpoBatchTrainer(DpoConfig config, CausalLM policy, ReferenceLogProbs reference, long totalSteps) {
@@ -26,6 +28,7 @@ public final class DpoBatchTrainer {
         this.microBatchSize = config.batchSize;
         this.optimization = new Optimization(policy.parameters(), config, totalSteps, policy.ops());
         optimization.afterEachStep(r -> policy.afterOptimizerStep(!r.skipped()));
+        this.ranks = config.collective();
     }
 
     /** The optimizer (its state is saved with checkpoints). */
@@ -35,7 +38,9 @@ public final class DpoBatchTrainer {
 
     /**
      * Optimizer step number {@code step} (0-based, for the schedule) on pairs, whose statistics are added to
-     * metrics. A step with a non-finite gradient norm changes no weight (see {@link Optimization}).
+     * metrics. A step with a non-finite gradient norm changes no weight (see {@link Optimization}). With several
+     * ranks, pairs is this rank's share (every rank's the same size) and the loss is the mean over every rank's
+     * pairs; metrics then hold the whole step's statistics.
      */
     public Optimization.StepResult step(List<PreferencePair> pairs, long step, DpoMetrics metrics) {
         boolean mean = loss.type().averagesTokens();
@@ -50,10 +55,11 @@ public final class DpoBatchTrainer {
             double[][] lp = f.tokenLogProbs();
             double[] chosen = batch.chosen(lp);
             double[] rejected = batch.rejected(lp);
-            DpoLoss.Result r = loss.compute(chosen, rejected, ref[0], ref[1], pairs.size());
+            DpoLoss.Result r = loss.compute(chosen, rejected, ref[0], ref[1], pairs.size() * ranks.size());
             f.backward(batch.spread(r.dChosen, r.dRejected));
             metrics.add(r, chosen, rejected);
         }
+        metrics.sumOver(ranks);
         return optimization.step(step);
     }
 

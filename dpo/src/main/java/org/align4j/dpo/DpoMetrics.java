@@ -2,6 +2,7 @@ package org.align4j.dpo;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.align4j.policy.train.Collective;
 
 /**
  * Running means of what TRL's DPOTrainer logs, over every pair seen since the last {@link #reset()}:
@@ -40,6 +41,22 @@ public final class DpoMetrics {
         correct += other.correct;
         chosenLogp += other.chosenLogp;
         rejectedLogp += other.rejectedLogp;
+    }
+
+    /** Sums every statistic over the ranks of a data-parallel step (all ranks call it together). */
+    public void sumOver(Collective ranks) {
+        if (ranks.size() == 1) {
+            return;
+        }
+        double[] v = {pairs, loss, chosenReward, rejectedReward, correct, chosenLogp, rejectedLogp};
+        ranks.allReduceSum(v);
+        pairs = Math.round(v[0]);
+        loss = v[1];
+        chosenReward = v[2];
+        rejectedReward = v[3];
+        correct = v[4];
+        chosenLogp = v[5];
+        rejectedLogp = v[6];
     }
 
     public long pairs() {

@@ -126,7 +126,7 @@ public final class DpoTrainer implements TrainingStep {
             reference = ReferenceLogProbs.onTheFly(referenceModel);
         }
 
-        int perStep = perStep();
+        int perStep = perStep() * config.collective().size();
         long stepsPerEpoch = (train.size() + perStep - 1) / perStep;
         long total = config.totalSteps(stepsPerEpoch);
         trainer = new DpoBatchTrainer(config, policy, reference, total);
@@ -145,10 +145,13 @@ public final class DpoTrainer implements TrainingStep {
     @Override
     public Report step(long step) {
         int perStep = perStep();
+        // this rank's contiguous share of the step's pairs (every rank's is perStep: TRL's per-device batch)
+        long first = position + (long) config.collective().rank() * perStep;
         List<PreferencePair> batch = new ArrayList<>(perStep);
         for (int i = 0; i < perStep; i++) {
-            batch.add(train.get(order.at(position++)));
+            batch.add(train.get(order.at(first + i)));
         }
+        position += (long) perStep * config.collective().size();
         DpoMetrics stepMetrics = new DpoMetrics();
         Optimization.StepResult r = trainer.step(batch, step, stepMetrics);
         window.add(stepMetrics);

@@ -21,6 +21,7 @@ import org.align4j.policy.model.CausalLM;
 import org.align4j.policy.model.Forward;
 import org.align4j.policy.model.TokenBatch;
 import org.align4j.policy.tokenizer.Tokenizer;
+import org.align4j.policy.train.Collective;
 import org.align4j.policy.train.Optimization;
 import org.align4j.reward.ProcessReward;
 import org.align4j.reward.RewardInput;
@@ -142,7 +143,8 @@ final class GrpoStep {
      */
     Stats update(ScoredGroups s, long step, Map<String, Number> m) {
         int n = s.completions.size();
-        if (n == 0) {
+        Collective ranks = config.collective();
+        if (Math.round(ranks.sum(n)) == 0) {
             log.printf("grpo: step %d: no group with differing rewards; no update%n", step + 1);
             return new Stats(0, 0, 0, 0, 0, opt.learningRate(step * config.numIterations), 0, true);
         }
@@ -173,7 +175,11 @@ final class GrpoStep {
         ImportanceSamplingCorrection.Stats isStats = new ImportanceSamplingCorrection.Stats();
         double[][] isWeights = oldLogp == null ? new double[n][] : correction.weights(oldLogp, sampler, mask, isStats);
         int microBatches = (n + config.batchSize - 1) / config.batchSize;
-        BatchShape shape = new BatchShape(n, maskedTokens, 0, microBatches, config.maxCompletionLength);
+        // the whole step's sizes (over every rank): each rank's loss is then its share of the whole step's
+        double[] sizes = {n, maskedTokens, microBatches};
+        ranks.allReduceSum(sizes);
+        BatchShape shape = new BatchShape((int) Math.round(sizes[0]), Math.round(sizes[1]), 0,
+                (int) Math.round(sizes[2]), config.maxCompletionLength);
         double lossSum = 0;
         double klSum = 0;
         double low = 0;
@@ -223,7 +229,20 @@ final class GrpoStep {
             skipped += last.skipped() ? 1 : 0;
             weightsFinite &= last.weightsFinite();
         }
-        double tokens = Math.max(1, maskedTokens);
+        if (ranks.size() > 1) {
+            // the loss and KL the divergence guard watches are the whole step's, the same on every rank
+            double[] sums = {lossSum, klSum, low, high, clipCount, entropy, entropyMasked, entropyTokens};
+            ranks.allReduceSum(sums);
+            lossSum = sums[0];
+            klSum = sums[1];
+            low = sums[2];
+            high = sums[3];
+            clipCount = sums[4];
+            entropy = sums[5];
+            entropyMasked = Math.round(sums[6]);
+            entropyTokens = Math.round(sums[7]);
+        }
+        double tokens = Math.max(1, shape.tokens());
         double meanKl = config.klInReward ? klInRewardMean : klSum / tokens;
         m.put("loss", lossSum / config.numIterations);
         if (config.beta != 0) {
@@ -283,7 +302,9 @@ final class GrpoStep {
                 penaltySum += p;
             }
         }
-        klInRewardMean = klTokens == 0 ? 0 : klSum / klTokens;
+        double[] klOfStep = {klSum, klTokens};
+        config.collective().allReduceSum(klOfStep);
+        klInRewardMean = klOfStep[1] == 0 ? 0 : klOfStep[0] / klOfStep[1];
         if (overlong.enabled()) {
             m.put("rewards/overlong_penalty/mean", penaltySum / Math.max(1, n));
         }

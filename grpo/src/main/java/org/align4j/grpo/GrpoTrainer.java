@@ -98,6 +98,7 @@ public final class GrpoTrainer implements TrainingStep {
 
     @Override
     public long prepare(Optional<RunDirectory.Checkpoint> resumeFrom) {
+        requireRankLocalAdvantages(config);
         modelDir = Paths.get(config.modelNameOrPath);
         requireTokenizer(modelDir);
         tokenizer = Tokenizer.load(modelDir);
@@ -135,8 +136,9 @@ public final class GrpoTrainer implements TrainingStep {
         outcome = config.processSupervision() ? null : RewardFactory.weighted(config.rewards);
         process = config.processSupervision() ? RewardFactory.process(config.rewards.get(0)) : null;
         checker = eval.isEmpty() ? null : RewardFactory.outcome(Map.of("type", "math_answer"));
+        int promptsOfStep = config.promptsPerStep() * config.collective().size();
         total = config.maxSteps > 0 ? config.maxSteps
-                : config.totalSteps((train.size() + config.promptsPerStep() - 1) / config.promptsPerStep());
+                : config.totalSteps((train.size() + promptsOfStep - 1) / promptsOfStep);
         opt = new Optimization(policy.parameters(), config, total * config.numIterations, policy.ops());
         opt.afterEachStep(r -> policy.afterOptimizerStep(!r.skipped()));
         resumeFrom.ifPresent(ck -> opt.load(ck.dir()));
@@ -160,13 +162,13 @@ public final class GrpoTrainer implements TrainingStep {
         long t0 = System.nanoTime();
         List<CompletionGroup> groups = get(pending);
         List<PromptRow> rowsOfStep = stepRows;
-        position += rowsOfStep.size();
+        position += (long) rowsOfStep.size() * config.collective().size();
         long t1 = System.nanoTime();
         Map<String, Number> m = new LinkedHashMap<>();
         // dynamic sampling draws further prompts, sampled by the current policy, before the next batch's
         GrpoStep.MoreSamples more = genBatch -> {
             List<PromptRow> r = rows(train, order, position);
-            position += r.size();
+            position += (long) r.size() * config.collective().size();
             return new GrpoStep.Batch(get(submit(request(r, step, genBatch).forVersion(step))), r);
         };
         ScoredGroups scored = grpoStep.collect(new GrpoStep.Batch(groups, rowsOfStep), more, m);
@@ -267,10 +269,15 @@ public final class GrpoTrainer implements TrainingStep {
         }
     }
 
+    /**
+     * This rank's prompts of the generation batch that starts at data position {@code position}: the batch holds
+     * prompts_per_step prompts per rank, and each rank takes its contiguous share (a group never straddles ranks).
+     */
     private List<PromptRow> rows(List<PromptRow> train, DataOrder order, long position) {
         List<PromptRow> out = new ArrayList<>();
+        long first = position + (long) config.collective().rank() * config.promptsPerStep();
         for (int i = 0; i < config.promptsPerStep(); i++) {
-            out.add(train.get(order.at(position + i)));
+            out.add(train.get(order.at(first + i)));
         }
         return out;
     }
@@ -283,7 +290,9 @@ public final class GrpoTrainer implements TrainingStep {
         }
         SamplingParams p = new SamplingParams(config.temperature, config.topP, config.topK,
                 config.maxCompletionLength, config.stopStrings, config.seed * 1_000_003L + step + 7_919L * 1_000_003L * genBatch);
-        return RolloutRequest.of(prompts, config.numGenerations, p).withTools(toolRollout);
+        // a rank's prompts sample what they would in one process sampling the whole batch
+        return RolloutRequest.of(prompts, config.numGenerations, p).withTools(toolRollout)
+                .startingAtPrompt(config.collective().rank() * config.promptsPerStep());
     }
 
     private CompletableFuture<List<CompletionGroup>> submit(RolloutRequest r) {
@@ -319,6 +328,25 @@ public final class GrpoTrainer implements TrainingStep {
     static void requireTokenizer(Path modelDir) {
         if (!Files.isRegularFile(modelDir.resolve("tokenizer.json"))) {
             throw new BadInputException(modelDir + ": no tokenizer.json (GRPO needs text to score)");
+        }
+    }
+
+    /**
+     * Advantages are computed on each rank from its own groups: statistics over the whole batch (scale_rewards
+     * batch, REINFORCE++'s whitening) would differ from one rank's, so several ranks refuse them.
+     */
+    static void requireRankLocalAdvantages(GrpoConfig config) {
+        if (config.collective().size() == 1) {
+            return;
+        }
+        if (org.align4j.grpo.advantage.ScaleRewards.parse(config.scaleRewards)
+                == org.align4j.grpo.advantage.ScaleRewards.BATCH) {
+            throw new BadInputException("scale_rewards: batch normalises over the whole batch, which "
+                    + config.collective().size() + " data-parallel ranks do not share; use group or none");
+        }
+        if (config.advantageEstimator.startsWith("reinforce_plus_plus")) {
+            throw new BadInputException("advantage_estimator: " + config.advantageEstimator + " whitens over the "
+                    + "whole batch, which data-parallel ranks do not share; use grpo or rloo");
         }
     }
 }

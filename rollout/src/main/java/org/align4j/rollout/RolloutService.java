@@ -232,8 +232,7 @@ public final class RolloutService implements AutoCloseable {
                 task.future().complete(req.tools() != null
                         ? req.tools().sample(org.align4j.rollout.tool.ToolRollout.TurnSampler.of(replica.sampler),
                                 req.prompts(), req.numGenerations(), req.params(), replica.version)
-                        : replica.sampler.sample(req.prompts(), req.numGenerations(), req.params(),
-                        replica.version, SamplingProgress.NONE));
+                        : sampleOneTurn(replica.sampler, req, replica.version));
             } catch (RuntimeException | Error e) {
                 LOG.warn("rollout request failed: {}", e.toString());
                 task.future().completeExceptionally(e);
@@ -271,5 +270,12 @@ public final class RolloutService implements AutoCloseable {
         while ((t = queue.poll()) != null) {
             t.future().cancel(false);
         }
+    }
+
+    private static List<CompletionGroup> sampleOneTurn(Sampler sampler, RolloutRequest req, long version) {
+        List<CompletionGroup> out = new ArrayList<>(req.prompts().size());
+        sampler.sample(req.prompts(), req.firstPromptIndex(), req.numGenerations(), req.params(), version,
+                SamplingProgress.NONE, out::add);
+        return out;
     }
 }

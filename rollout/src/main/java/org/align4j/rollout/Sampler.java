@@ -102,11 +102,20 @@ public final class Sampler {
      */
     public void sample(List<Prompt> prompts, int numGenerations, SamplingParams params, long policyVersion,
                        SamplingProgress progress, Consumer<CompletionGroup> sink) {
+        sample(prompts, 0, numGenerations, params, policyVersion, progress, sink);
+    }
+
+    /**
+     * Like {@link #sample(List, int, SamplingParams, long, SamplingProgress, Consumer)} for prompts that start at
+     * index {@code firstPromptIndex} of a larger batch: each completion draws what it would in that batch.
+     */
+    public void sample(List<Prompt> prompts, int firstPromptIndex, int numGenerations, SamplingParams params,
+                       long policyVersion, SamplingProgress progress, Consumer<CompletionGroup> sink) {
         validate(prompts, numGenerations, params);
         int perBatch = Math.max(1, maxBatchSequences / numGenerations);
         for (int from = 0; from < prompts.size(); from += perBatch) {
             List<Prompt> chunk = prompts.subList(from, Math.min(prompts.size(), from + perBatch));
-            SampledSequence[] seqs = sampleBatch(chunk, from, numGenerations, params, progress, null);
+            SampledSequence[] seqs = sampleBatch(chunk, firstPromptIndex + from, numGenerations, params, progress, null);
             for (int p = 0; p < chunk.size(); p++) {
                 List<Completion> group = new ArrayList<>(numGenerations);
                 for (int g = 0; g < numGenerations; g++) {

@@ -6,12 +6,23 @@ package org.align4j.policy.ops;
  */
 public final class Backends {
     private static volatile Ops current = Ops.cpu();
+    /**
+     * A thread's own backend, inherited by the threads it starts (its rollout workers): the data-parallel ranks of
+     * Spark's local mode are threads of one process, each with its own device.
+     */
+    private static final InheritableThreadLocal<Ops> RANK = new InheritableThreadLocal<>();
 
     private Backends() {
     }
 
     public static Ops current() {
-        return current;
+        Ops mine = RANK.get();
+        return mine != null ? mine : current;
+    }
+
+    /** Makes ops the backend of this thread and of the threads it starts from now on (a data-parallel rank's). */
+    public static void useOnThisThread(Ops ops) {
+        RANK.set(ops);
     }
 
     public static void use(Ops ops) {

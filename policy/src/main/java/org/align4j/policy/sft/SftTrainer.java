@@ -28,8 +28,11 @@ import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * Supervised fine-tuning: minimise the mean negative log-likelihood of the loss tokens of each optimizer
- * batch (batch_size x gradient_accumulation_steps examples). The step of a {@link TrainingLoop}, which owns the
- * run directory, cadence, checkpoints and exact resume.
+ * batch (batch_size x gradient_accumulation_steps examples per rank; TRL's per-device batch, so N data-parallel
+ * ranks take N times as many examples a step). The step of a {@link TrainingLoop}, which owns the run directory,
+ * cadence, checkpoints and exact resume. With several ranks, each takes its contiguous share of the step's
+ * examples and normalises by the loss tokens of the whole step, so the summed gradients are those of one rank
+ * taking the whole step.
  */
 public final class SftTrainer implements TrainingStep {
     private final SftConfig config;
@@ -94,7 +97,7 @@ public final class SftTrainer implements TrainingStep {
                 : SftDataset.read(Paths.get(config.evalFile), tokenizer, config.maxLength, config.completionOnlyLoss,
                 config.assistantOnlyLoss, config.evalLimit);
         checkVocabulary(model, train);
-        int perStep = perStep();
+        int perStep = perStep() * config.collective().size();
         long stepsPerEpoch = (train.size() + perStep - 1) / perStep;
         long total = config.totalSteps(stepsPerEpoch);
         opt = new Optimization(model.parameters(), config, total, model.ops());
@@ -113,10 +116,12 @@ public final class SftTrainer implements TrainingStep {
     @Override
     public Report step(long step) {
         int perStep = perStep();
+        long first = position + (long) config.collective().rank() * perStep;
         List<SftExample> batch = new ArrayList<>(perStep);
         for (int i = 0; i < perStep; i++) {
-            batch.add(train.get(order.at(position++)));
+            batch.add(train.get(order.at(first + i)));
         }
+        position += (long) perStep * config.collective().size();
         model.setTraining(true);
         StepLoss sl = accumulate(model, batch);
         model.setTraining(false);
@@ -178,7 +183,10 @@ public final class SftTrainer implements TrainingStep {
     private record StepLoss(double loss, long tokens) {
     }
 
-    /** Forward and backward over the optimizer batch in micro-batches; returns the batch's mean NLL. */
+    /**
+     * Forward and backward over this rank's share of the optimizer batch in micro-batches; returns the whole
+     * batch's mean NLL (over every rank's loss tokens).
+     */
     private StepLoss accumulate(CausalLM model, List<SftExample> batch) {
         long lossTokens = 0;
         long tokens = 0;
@@ -186,6 +194,7 @@ public final class SftTrainer implements TrainingStep {
             lossTokens += e.lossTokens();
             tokens += e.ids().length;
         }
+        lossTokens = Math.round(config.collective().sum(lossTokens));
         if (lossTokens == 0) {
             return new StepLoss(0.0, tokens);
         }
@@ -211,7 +220,7 @@ public final class SftTrainer implements TrainingStep {
             }
             f.backward(grad);
         }
-        return new StepLoss(nll / lossTokens, tokens);
+        return new StepLoss(config.collective().sum(nll) / lossTokens, tokens);
     }
 
     /** Mean NLL over the loss tokens of the given examples. */

@@ -68,6 +68,8 @@ public final class AdamW {
     private final INDArray[] m;
     private final INDArray[] v;
     private final double[] decay;
+    /** The parameters this optimizer updates and keeps state for (ZeRO-1: a rank's share); null: all of them. */
+    private final boolean[] owned;
     private long step;
 
     public AdamW(List<Parameter> params) {
@@ -75,25 +77,68 @@ public final class AdamW {
     }
 
     public AdamW(List<Parameter> params, Options options, Ops ops) {
+        this(params, options, ops, null);
+    }
+
+    /**
+     * An optimizer that keeps state for, and updates, only the parameters marked in {@code owned} (null: all), the
+     * share of one rank of a ZeRO-1 data-parallel run; the other parameters' updates come from their owners.
+     */
+    public AdamW(List<Parameter> params, Options options, Ops ops, boolean[] owned) {
         this.params = List.copyOf(params);
         this.options = options;
         this.ops = ops;
+        this.owned = owned == null ? null : owned.clone();
         int n = this.params.size();
         m = new INDArray[n];
         v = new INDArray[n];
         decay = new double[n];
         for (int i = 0; i < n; i++) {
             INDArray value = this.params.get(i).value();
-            m[i] = Nd4j.zeros(value.dataType(), value.shape());
-            v[i] = Nd4j.zeros(value.dataType(), value.shape());
+            if (owns(i)) {
+                m[i] = Nd4j.zeros(value.dataType(), value.shape());
+                v[i] = Nd4j.zeros(value.dataType(), value.shape());
+            }
             decay[i] = value.rank() >= 2 || options.decayOneDimensional() ? options.weightDecay() : 0.0;
         }
     }
 
-    /** One update of every parameter from its current gradient, at learning rate lr. */
+    /** Whether this optimizer updates params.get(i) and keeps its state. */
+    public boolean owns(int i) {
+        return owned == null || owned[i];
+    }
+
+    /** The moments (exp_avg, exp_avg_sq) of an owned parameter, or those held by {@link #holdState}; else null. */
+    public INDArray[] state(int i) {
+        return m[i] == null ? null : new INDArray[] {m[i], v[i]};
+    }
+
+    /** Holds another rank's moments of params.get(i) until {@link #dropHeldState()}, for a checkpoint of all. */
+    public void holdState(int i, INDArray exp, INDArray expSq) {
+        if (owns(i)) {
+            throw new IllegalStateException(params.get(i).name() + " is this optimizer's own");
+        }
+        m[i] = exp;
+        v[i] = expSq;
+    }
+
+    /** Releases the moments held by {@link #holdState}. */
+    public void dropHeldState() {
+        for (int i = 0; i < params.size(); i++) {
+            if (!owns(i)) {
+                m[i] = null;
+                v[i] = null;
+            }
+        }
+    }
+
+    /** One update of every (owned) parameter from its current gradient, at learning rate lr. */
     public void step(double lr) {
         step++;
         for (int i = 0; i < params.size(); i++) {
+            if (!owns(i)) {
+                continue;
+            }
             Parameter p = params.get(i);
             ops.adamW(p.value(), p.grad(), m[i], v[i], lr, options.beta1(), options.beta2(), options.eps(), decay[i], step);
         }
@@ -113,12 +158,18 @@ public final class AdamW {
         return decay[index];
     }
 
-    /** Writes optimizer.safetensors and optimizer.json into dir (each atomically). */
+    /**
+     * Writes optimizer.safetensors and optimizer.json into dir (each atomically): the state of every parameter
+     * (a ZeRO-1 rank must hold the others' first, see {@link #holdState}).
+     */
     public void save(Path dir) {
         Map<String, INDArray> tensors = new LinkedHashMap<>();
         List<String> names = new ArrayList<>();
         for (int i = 0; i < params.size(); i++) {
             String name = params.get(i).name();
+            if (m[i] == null) {
+                throw new IllegalStateException("optimizer state of " + name + " is another rank's: gather it first");
+            }
             names.add(name);
             ops.toHost(m[i]);
             ops.toHost(v[i]);
@@ -163,6 +214,9 @@ public final class AdamW {
             throw new BadInputException(stateFile + ": holds " + saved.size() + " tensors, this optimizer has " + expected);
         }
         for (int i = 0; i < params.size(); i++) {
+            if (!owns(i)) {
+                continue; // another rank's share (a checkpoint holds all: any number of ranks resumes from it)
+            }
             copyInto(stateFile, params.get(i).name() + ".exp_avg", saved, m[i]);
             copyInto(stateFile, params.get(i).name() + ".exp_avg_sq", saved, v[i]);
         }
@@ -188,8 +242,10 @@ public final class AdamW {
             for (int i = 0; i < params.size(); i++) {
                 INDArray value = params.get(i).value();
                 w[i] = Nd4j.zeros(value.dataType(), value.shape());
-                sm[i] = Nd4j.zeros(value.dataType(), value.shape());
-                sv[i] = Nd4j.zeros(value.dataType(), value.shape());
+                if (owns(i)) {
+                    sm[i] = Nd4j.zeros(value.dataType(), value.shape());
+                    sv[i] = Nd4j.zeros(value.dataType(), value.shape());
+                }
             }
         }
 
@@ -197,8 +253,10 @@ public final class AdamW {
         public void take() {
             for (int i = 0; i < params.size(); i++) {
                 ops.copy(params.get(i).value(), w[i]);
-                ops.copy(m[i], sm[i]);
-                ops.copy(v[i], sv[i]);
+                if (owns(i)) {
+                    ops.copy(m[i], sm[i]);
+                    ops.copy(v[i], sv[i]);
+                }
             }
             savedStep = step;
         }
@@ -210,8 +268,10 @@ public final class AdamW {
             }
             for (int i = 0; i < params.size(); i++) {
                 ops.copy(w[i], params.get(i).value());
-                ops.copy(sm[i], m[i]);
-                ops.copy(sv[i], v[i]);
+                if (owns(i)) {
+                    ops.copy(sm[i], m[i]);
+                    ops.copy(sv[i], v[i]);
+                }
             }
             step = savedStep;
         }

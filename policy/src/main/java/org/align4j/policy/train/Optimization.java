@@ -1,14 +1,24 @@
 package org.align4j.policy.train;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.align4j.policy.model.Parameter;
 import org.align4j.policy.ops.Ops;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * One optimizer step as every trainer takes it: clip the accumulated gradients by their global norm,
  * refuse the step when the norm is not finite (the weights stay as they were, so the last good checkpoint
  * and the model agree), apply AdamW at the scheduled learning rate, and clear the gradients.
+ * <p>
+ * Data parallel: the gradients are first summed over the ranks. With {@code zero_stage: 1} (ZeRO-1) each rank keeps
+ * the AdamW state of its share of the parameters only (contiguous, split by size), updates those, and sends them to
+ * the other ranks; a checkpoint gathers every share on rank 0 first ({@link #gatherState}).
  */
 public final class Optimization {
     private final List<Parameter> params;
@@ -16,6 +26,9 @@ public final class Optimization {
     private final GradientClipper clipper;
     private final LrSchedule schedule;
     private final Ops ops;
+    private final Collective ranks;
+    /** ZeRO-1: the rank that updates each parameter; null when every rank updates all of them. */
+    private final int[] owner;
     private AdamW.Snapshot keep;
     private boolean kept;
     private java.util.function.Consumer<StepResult> afterStep = r -> { };
@@ -30,14 +43,49 @@ public final class Optimization {
     public Optimization(List<Parameter> params, TrainingConfig config, long totalSteps, Ops ops) {
         this.params = params;
         this.ops = ops;
-        this.adamW = new AdamW(params, config.adamWOptions(), ops);
+        this.ranks = config.collective();
+        this.owner = config.zeroStage == 1 && ranks.size() > 1 ? owners(params, ranks.size()) : null;
+        boolean[] mine = null;
+        if (owner != null) {
+            mine = new boolean[params.size()];
+            for (int i = 0; i < mine.length; i++) {
+                mine[i] = owner[i] == ranks.rank();
+            }
+        }
+        this.adamW = new AdamW(params, config.adamWOptions(), ops, mine);
         this.clipper = config.gradientClipper(ops);
         this.schedule = config.schedule(totalSteps);
     }
 
-    /** Applies the gradients accumulated so far as optimizer step {@code step} (0-based), then zeroes them. */
+    /** ZeRO-1's split: parameter i goes to the rank whose 1/n of all elements its first element falls in. */
+    static int[] owners(List<Parameter> params, int n) {
+        long total = 0;
+        for (Parameter p : params) {
+            total += p.size();
+        }
+        int[] owner = new int[params.size()];
+        long start = 0;
+        for (int i = 0; i < owner.length; i++) {
+            owner[i] = (int) Math.min(n - 1, start * n / Math.max(1, total));
+            start += params.get(i).size();
+        }
+        return owner;
+    }
+
+    /**
+     * Applies the gradients accumulated so far as optimizer step {@code step} (0-based), then zeroes them. With
+     * several ranks the gradients are first summed over them: each rank's loss is its share of the whole batch's
+     * (normalised by the whole batch's counts), so the sum is the gradient one rank would have computed on it.
+     */
     public StepResult step(long step) {
         double lr = schedule.lr(step);
+        if (ranks.size() > 1) {
+            List<INDArray> grads = new ArrayList<>(params.size());
+            for (Parameter p : params) {
+                grads.add(p.grad());
+            }
+            ranks.allReduceSum(grads, ops);
+        }
         double norm = clipper.clip(params);
         boolean skipped = !Double.isFinite(norm);
         boolean finite = true;
@@ -47,6 +95,9 @@ public final class Optimization {
                 kept = true;
             }
             adamW.step(lr);
+            if (owner != null) {
+                shareUpdatedWeights();
+            }
             finite = weightsFinite();
         }
         for (Parameter p : params) {
@@ -99,8 +150,89 @@ public final class Optimization {
         return adamW.newSnapshot();
     }
 
+    /** ZeRO-1: every rank's updated share of the weights to every rank (in owner order). */
+    private void shareUpdatedWeights() {
+        for (int r = 0; r < ranks.size(); r++) {
+            List<INDArray> values = new ArrayList<>();
+            for (int i = 0; i < params.size(); i++) {
+                if (owner[i] == r) {
+                    values.add(params.get(i).value());
+                }
+            }
+            ranks.broadcast(values, r, ops);
+        }
+    }
+
+    /**
+     * Before a checkpoint, on every rank together: with ZeRO-1, rank 0 receives the other ranks' shares of the
+     * optimizer state, which it holds until {@link #save} has written them (nothing otherwise).
+     */
+    public void gatherState() {
+        if (owner == null) {
+            return;
+        }
+        for (int r = 1; r < ranks.size(); r++) {
+            byte[] mine = new byte[0];
+            if (ranks.rank() == r) {
+                List<INDArray> state = new ArrayList<>();
+                for (int i = 0; i < params.size(); i++) {
+                    if (owner[i] == r) {
+                        state.addAll(List.of(adamW.state(i)));
+                    }
+                }
+                mine = pack(state);
+            }
+            byte[] got = ranks.broadcast(mine, r);
+            if (ranks.rank() == 0) {
+                ByteBuffer in = ByteBuffer.wrap(got).order(ByteOrder.LITTLE_ENDIAN);
+                for (int i = 0; i < params.size(); i++) {
+                    if (owner[i] == r) {
+                        INDArray value = params.get(i).value();
+                        adamW.holdState(i, unpack(in, value), unpack(in, value));
+                    }
+                }
+            }
+        }
+    }
+
+    private byte[] pack(List<INDArray> arrays) {
+        long bytes = 0;
+        for (INDArray a : arrays) {
+            bytes += a.length() * a.dataType().width();
+        }
+        ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(bytes)).order(ByteOrder.LITTLE_ENDIAN);
+        for (INDArray a : arrays) {
+            ops.toHost(a);
+            boolean dbl = a.dataType() == DataType.DOUBLE;
+            for (long k = 0; k < a.length(); k++) {
+                if (dbl) {
+                    out.putDouble(a.data().getDouble(a.offset() + k));
+                } else {
+                    out.putFloat(a.data().getFloat(a.offset() + k));
+                }
+            }
+        }
+        return out.array();
+    }
+
+    private static INDArray unpack(ByteBuffer in, INDArray like) {
+        INDArray a = Nd4j.zeros(like.dataType(), like.shape());
+        boolean dbl = like.dataType() == DataType.DOUBLE;
+        for (long k = 0; k < a.length(); k++) {
+            a.data().put(k, dbl ? in.getDouble() : in.getFloat());
+        }
+        return a;
+    }
+
+    /** Writes the optimizer state (with ZeRO-1, on rank 0 after {@link #gatherState}, which it then releases). */
     public void save(Path dir) {
-        adamW.save(dir);
+        try {
+            adamW.save(dir);
+        } finally {
+            if (owner != null) {
+                adamW.dropHeldState();
+            }
+        }
     }
 
     public void load(Path dir) {

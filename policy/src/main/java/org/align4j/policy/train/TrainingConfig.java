@@ -113,6 +113,26 @@ public class TrainingConfig implements ConfigLoader.Validated {
     public boolean bf16 = false;
 
     /**
+     * DeepSpeed's ZeRO stage of a data-parallel run (--ranks): 0 keeps the whole AdamW state on every rank; 1 shards
+     * it, each rank keeping and updating the state of its share of the parameters (contiguous, by size) and sending
+     * its updated weights to the others (docs/distributed.md). One rank ignores it.
+     */
+    public int zeroStage = 0;
+
+    /** The ranks this run is one of (not a config key: set by the distributed launcher). */
+    private transient Collective collective = Collective.SINGLE;
+
+    /** The ranks of a data-parallel run ({@link Collective#SINGLE} for one process). */
+    public Collective collective() {
+        return collective;
+    }
+
+    /** Makes this config's run one rank of {@code ranks} (data parallel; see docs/distributed.md). */
+    public void distributeOver(Collective ranks) {
+        this.collective = ranks;
+    }
+
+    /**
      * Applies the settings that live in the trained model (balance loss weight, LM head chunk size, gradient
      * checkpointing, attention implementation).
      */
@@ -231,6 +251,7 @@ public class TrainingConfig implements ConfigLoader.Validated {
         } else if (adapterNameOrPath != null) {
             throw new BadInputException("adapter_name_or_path needs use_peft: true (to train the adapter further)");
         }
+        between("zero_stage", zeroStage, 0, 1);
         atLeast("batch_size", batchSize, 1);
         atLeast("gradient_accumulation_steps", gradientAccumulationSteps, 1);
         atLeast("logging_steps", loggingSteps, 1);

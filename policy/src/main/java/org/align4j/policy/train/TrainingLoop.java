@@ -32,6 +32,11 @@ import org.align4j.policy.io.AtomicFiles;
  * <p>
  * A {@link StopRequest} (SIGINT, SIGTERM) is acted on after the step in progress: the steps done are logged and
  * saved as a checkpoint, and the run ends with a {@link TrainingInterruptedException}.
+ * <p>
+ * Data parallel ({@link TrainingConfig#collective()} of several ranks): every rank runs this loop on its share of
+ * each step's batch, the optimizer sums the gradients over the ranks, and rank 0 alone writes the run directory
+ * (config, metrics, checkpoints, final model, plot): the other ranks read the checkpoint they resume from and
+ * write nothing. Every rank has prepared (read and checked its inputs) before rank 0 writes anything.
  */
 public final class TrainingLoop {
     private final TrainingConfig config;
@@ -62,24 +67,37 @@ public final class TrainingLoop {
         try (trainer) {
             Optional<RunDirectory.Checkpoint> from = RunDirectory.startingPoint(dir, resume);
             long total = trainer.prepare(from);
+            config.collective().barrier();
+            if (!config.collective().writes()) {
+                return run(dir, null, trainer, from, total);
+            }
             try (RunDirectory run = RunDirectory.open(dir, resume)) {
-                return run(run, trainer, from, total);
+                return run(dir, run, trainer, from, total);
             }
         }
     }
 
-    private Outcome run(RunDirectory run, TrainingStep trainer, Optional<RunDirectory.Checkpoint> from, long total) {
+    /** run: the run directory, or null on a rank that writes nothing. */
+    private Outcome run(Path dir, RunDirectory run, TrainingStep trainer, Optional<RunDirectory.Checkpoint> from,
+                        long total) {
         long start = 0;
         if (from.isPresent()) {
             start = from.get().state().step();
-            log.println(trainer.name() + ": resuming " + run.dir() + " from step " + start);
-        } else {
+            if (run != null) {
+                log.println(trainer.name() + ": resuming " + dir + " from step " + start);
+            }
+        } else if (run != null) {
             run.writeConfig(ConfigLoader.dump(config));
         }
-        trainer.begin(run);
+        if (run != null) {
+            trainer.begin(run);
+        }
         DivergenceGuard guard = new DivergenceGuard(config);
         LastGood lastGood = new LastGood(from.orElse(null), trainer, start);
-        ProgressBar bar = new ProgressBar(trainer.name(), start, total, trainer.unit());
+        // ranks other than 0 show no progress (rank 0's bar is the run's)
+        ProgressBar bar = run != null ? new ProgressBar(trainer.name(), start, total, trainer.unit())
+                : new ProgressBar(trainer.name(), start, total, trainer.unit(),
+                new PrintStream(java.io.OutputStream.nullOutputStream()), false, System::nanoTime, Long.MAX_VALUE);
         TrainingStep.Report last = null;
         Map<String, Object> lastLogged = Map.of();
         Map<String, Object> lastEval = Map.of();
@@ -115,11 +133,12 @@ public final class TrainingLoop {
                 lastLogged.put("grad_norm", r.gradNorm());
                 m.putAll(lastLogged);
             }
-            if (trainer.hasEval() && (done == total || (config.evalSteps > 0 && done % config.evalSteps == 0))) {
+            if (run != null && trainer.hasEval()
+                    && (done == total || (config.evalSteps > 0 && done % config.evalSteps == 0))) {
                 lastEval = trainer.evaluate();
                 m.putAll(lastEval);
             }
-            if (!m.isEmpty()) {
+            if (run != null && !m.isEmpty()) {
                 run.logMetrics(done, m);
                 loggedAt = done;
             }
@@ -127,20 +146,25 @@ public final class TrainingLoop {
                 lastGood.stepWasGood(run, done, config.saveTotalLimit);
             }
             if (config.saveSteps > 0 && done % config.saveSteps == 0 && done < total && verdict.good()) {
+                // every rank together: a sharded optimizer state is gathered on rank 0, which writes it
+                trainer.optimization().gatherState();
                 // kept beside the older ones until the next good step has tried its weights
                 int keep = config.saveTotalLimit == 0 ? 0 : config.saveTotalLimit + 1;
-                lastGood.savedUntried(run.saveCheckpoint(trainer.state(done), trainer::saveCheckpoint, keep));
+                lastGood.savedUntried(run == null ? new RunDirectory.Checkpoint(done, null)
+                        : run.saveCheckpoint(trainer.state(done), trainer::saveCheckpoint, keep));
                 savedAt = done;
             }
         }
         bar.finish();
-        run.prune(config.saveTotalLimit);
-        Path finalDir = run.dir().resolve("final");
-        trainer.saveFinal(finalDir);
-        MetricsPlotter.plotLogged(run.dir().resolve(RunDirectory.METRICS), run.dir().resolve("metrics.png"),
-                trainer.plotted());
-        log.println(trainer.name() + ": final model in " + finalDir);
-        return new Outcome(run.dir(), finalDir, total, last, lastLogged, lastEval);
+        Path finalDir = dir.resolve("final");
+        if (run != null) {
+            run.prune(config.saveTotalLimit);
+            trainer.saveFinal(finalDir);
+            MetricsPlotter.plotLogged(run.dir().resolve(RunDirectory.METRICS), run.dir().resolve("metrics.png"),
+                    trainer.plotted());
+            log.println(trainer.name() + ": final model in " + finalDir);
+        }
+        return new Outcome(dir, finalDir, total, last, lastLogged, lastEval);
     }
 
     /**
@@ -150,6 +174,12 @@ public final class TrainingLoop {
     private TrainingInterruptedException interrupted(RunDirectory run, TrainingStep trainer, StopRequest.Stop stop,
                                                      long done, TrainingStep.Report last, long savedAt, long loggedAt) {
         StopRequest.clear();
+        if (config.collective().size() > 1) {
+            // a signal reaches the ranks' processes at different steps: no rank can save a checkpoint with the others
+            return new TrainingInterruptedException(stop.signal(), stop.exitCode(), done,
+                    run == null ? null : RunDirectory.latestCheckpoint(run.dir()).map(RunDirectory.Checkpoint::dir)
+                            .orElse(null));
+        }
         Path checkpoint = run.resumedFrom().map(RunDirectory.Checkpoint::dir).orElse(null);
         if (last != null) {
             if (loggedAt != done) {
@@ -170,6 +200,11 @@ public final class TrainingLoop {
      */
     private TrainingDivergedException diverged(RunDirectory run, TrainingStep trainer, TrainingStep.Report r, long done,
                                                String reason, LastGood lastGood) {
+        if (run == null) {
+            lastGood.onDisk(null, config.saveTotalLimit); // with rank 0, which writes it
+            return new TrainingDivergedException(done, trainer.name() + " diverged at step " + done + ": " + reason
+                    + " (rank " + config.collective().rank() + "; rank 0 keeps the last good checkpoint)");
+        }
         Map<String, Object> m = new LinkedHashMap<>(trainer.logs(done));
         m.put("learning_rate", r.learningRate());
         m.put("grad_norm", r.gradNorm());
@@ -239,20 +274,26 @@ public final class TrainingLoop {
             if (untried != null && untried.step() < done) {
                 saved(untried);
                 untried = null;
-                run.prune(keepLast);
+                if (run != null) {
+                    run.prune(keepLast);
+                }
             }
         }
 
-        /** The last good checkpoint, written now from memory if none was saved. */
+        /** The last good checkpoint, written now from memory if none was saved (by rank 0; run null elsewhere). */
         RunDirectory.Checkpoint onDisk(RunDirectory run, int keepLast) {
             if (untried != null) {
                 // the weights the diverged step (or the skipped ones before it) started from
-                AtomicFiles.deleteRecursively(untried.dir());
+                if (run != null) {
+                    AtomicFiles.deleteRecursively(untried.dir());
+                }
                 untried = null;
             }
             if (snapshot != null) {
                 snapshot.restore();
-                saved(run.saveCheckpoint(snapshotState, trainer::saveCheckpoint, keepLast));
+                trainer.optimization().gatherState(); // every rank together (run null: not rank 0)
+                saved(run == null ? new RunDirectory.Checkpoint(snapshotState.step(), null)
+                        : run.saveCheckpoint(snapshotState, trainer::saveCheckpoint, keepLast));
             }
             return saved;
         }

@@ -154,6 +154,11 @@ public final class CudaOps implements Ops {
     }
 
     public CudaOps(Options options) {
+        this(options, 0);
+    }
+
+    /** GPU {@code device} (a data-parallel rank's: each rank of a host drives one of its GPUs). */
+    public CudaOps(Options options, int device) {
         String why = unavailableReason();
         if (why != null) {
             throw new CudaException("no CUDA device (" + why + ")");
@@ -167,7 +172,7 @@ public final class CudaOps implements Ops {
         } catch (Throwable t) {
             throw new CudaException("no CUDA device (cannot load cuBLAS or NVRTC of CUDA 13: " + t + ")");
         }
-        gpu = new Gpu(0);
+        gpu = new Gpu(device);
         blas(cublasCreate_v2(blas), "cublasCreate");
         blas(cublasSetStream_v2(blas, gpu.stream), "cublasSetStream");
         // Default math mode: no TF32 unless asked for per call (the compute type below).
@@ -1708,5 +1713,30 @@ public final class CudaOps implements Ops {
             m.state = HOST_NEWER;
             m.version++;
         }
+    }
+
+    // ------------------------------------------------------------------ collectives (NcclCollective)
+
+    /** What runs on this backend's stream with its context bound: an NCCL call. */
+    interface StreamCall {
+        void run(org.bytedeco.cuda.cudart.CUstream_st stream, long[] addresses);
+    }
+
+    /**
+     * Runs call on this backend's stream with the device addresses of the arrays (uploaded first where the host copy
+     * is newer), which it reads and overwrites in place: they are device-newer after.
+     */
+    synchronized void inPlace(java.util.List<INDArray> arrays, StreamCall call) {
+        enter();
+        long[] addresses = new long[arrays.size()];
+        for (int i = 0; i < addresses.length; i++) {
+            addresses[i] = out(arrays.get(i));
+        }
+        call.run(gpu.stream, addresses);
+    }
+
+    /** The ordinal of this backend's GPU. */
+    int deviceOrdinal() {
+        return gpu.device;
     }
 }

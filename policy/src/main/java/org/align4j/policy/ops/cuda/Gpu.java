@@ -107,6 +107,15 @@ final class Gpu {
         }
     }
 
+    /** The CUDA devices of this machine (0 when none can be used). */
+    static int deviceCount() {
+        if (unavailableReason() != null) {
+            return 0;
+        }
+        int[] n = new int[1];
+        return cudaGetDeviceCount(n) == cudaSuccess ? n[0] : 0;
+    }
+
     /** Why no CUDA device can be used here, or null when one can. */
     static String unavailableReason() {
         try {

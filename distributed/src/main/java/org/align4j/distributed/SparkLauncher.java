@@ -1,0 +1,90 @@
+package org.align4j.distributed;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import org.align4j.policy.train.DistributedLauncher;
+import org.apache.spark.SparkConf;
+import org.apache.spark.SparkContext;
+import org.apache.spark.SparkException;
+import org.apache.spark.rdd.RDD;
+import scala.jdk.javaapi.CollectionConverters;
+import scala.reflect.ClassTag;
+import scala.reflect.ClassTag$;
+
+/**
+ * Runs a data-parallel job as one Spark barrier stage of {@code ranks} tasks (Horovod-on-Spark and XGBoost4J-Spark
+ * place their workers so): every task starts together, or none does, and when one fails Spark stops the others
+ * and the job fails with the failed task's error. Without a master the job runs in Spark's local mode, embedded
+ * in this process with {@code ranks} threads; under spark-submit the master and the GPU scheduling come from
+ * spark-submit's configuration.
+ */
+public final class SparkLauncher implements DistributedLauncher {
+
+    @Override
+    public String run(Job job, PrintStream log) {
+        SparkContext sc = SparkContext.getOrCreate(conf(job));
+        try {
+            return run(sc, job, -1, -1);
+        } finally {
+            sc.stop();
+        }
+    }
+
+    /** The Spark configuration of a job started here (spark-submit's settings win where given). */
+    static SparkConf conf(Job job) {
+        SparkConf conf = new SparkConf().setAppName("align4j " + job.trainer() + " x" + job.ranks());
+        if (!conf.contains("spark.master")) {
+            conf.setMaster(job.master() != null ? job.master() : "local[" + job.ranks() + "]");
+        }
+        conf.setIfMissing("spark.ui.enabled", "false");
+        // a failed rank fails the run: no second attempt of the barrier stage over a half-trained state
+        conf.setIfMissing("spark.task.maxFailures", "1");
+        conf.setIfMissing("spark.stage.maxConsecutiveAttempts", "1");
+        return conf;
+    }
+
+    /**
+     * Runs the job on {@code sc} (failRank, failStep: the test's injected failure, -1 for none); returns rank 0's
+     * result. A failed rank's error is rethrown as it was when it is a RuntimeException.
+     */
+    static String run(SparkContext sc, Job job, int failRank, long failStep) {
+        if (job.ranks() < 1) {
+            throw new IllegalArgumentException("--ranks must be >= 1, got " + job.ranks());
+        }
+        List<Integer> partitions = new ArrayList<>();
+        for (int i = 0; i < job.ranks(); i++) {
+            partitions.add(i);
+        }
+        ClassTag<Integer> ints = ClassTag$.MODULE$.apply(Integer.class);
+        ClassTag<String> strings = ClassTag$.MODULE$.apply(String.class);
+        RDD<Integer> rdd = sc.parallelize(CollectionConverters.asScala(partitions).toSeq(), job.ranks(), ints);
+        RDD<String> results = rdd.barrier().mapPartitions(new RankTask(job, failRank, failStep), false, strings);
+        String[] lines;
+        try {
+            lines = (String[]) results.collect();
+        } catch (RuntimeException e) {
+            throw rankError(e);
+        } catch (Exception e) {
+            // Scala methods throw checked exceptions undeclared (SparkException when a task failed)
+            throw rankError(e);
+        }
+        return lines[0];
+    }
+
+    /**
+     * The failed rank's own exception where Spark kept it (local mode passes the task's exception through), else
+     * Spark's, whose message names the task and its error.
+     */
+    private static RuntimeException rankError(Exception e) {
+        if (!(e instanceof SparkException)) {
+            return e instanceof RuntimeException r ? r : new IllegalStateException(e.getMessage(), e);
+        }
+        for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+            if (t instanceof RuntimeException && !(t instanceof SparkException)) {
+                return (RuntimeException) t;
+            }
+        }
+        return new IllegalStateException("a rank failed: " + e.getMessage(), e);
+    }
+}

@@ -1,0 +1,245 @@
+package org.align4j.distributed;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.align4j.policy.io.SafeTensors;
+import org.align4j.policy.model.CausalLM;
+import org.align4j.policy.model.HfCheckpoint;
+import org.align4j.policy.model.ModelConfig;
+import org.align4j.policy.train.DistributedLauncher;
+import org.align4j.policy.train.Rng;
+import org.apache.spark.SparkConf;
+import org.apache.spark.SparkContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * N CPU ranks in Spark's local mode take the step one rank takes on the whole batch: the same loss at every step
+ * and the same weights after it (within float rounding: the ranks' gradients are summed in another order), for
+ * sft, dpo and grpo; a failing rank fails the run with its error and leaves only complete checkpoints, from which
+ * a run resumes on another number of ranks. One SparkContext (local[4]) serves the class.
+ */
+class DataParallelTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static SparkContext sc;
+
+    @BeforeAll
+    static void start() {
+        sc = new SparkContext(new SparkConf().setMaster("local[4]").setAppName("DataParallelTest")
+                .set("spark.ui.enabled", "false"));
+    }
+
+    @AfterAll
+    static void stop() {
+        sc.stop();
+    }
+
+    @Test
+    void sftOnTwoAndFourRanksTakesTheStepsOfOne(@TempDir Path dir) throws Exception {
+        Path model = tinyModel(dir, 24, null);
+        Path data = write(dir.resolve("sft.jsonl"), sftRows(16));
+        Path yaml = write(dir.resolve("sft.yaml"), common(model, data) + "max_steps: 2\nmax_length: 16\n");
+        Path one = run("sft", yaml, dir.resolve("one"), 1, "batch_size=1", "gradient_accumulation_steps=4");
+        Path two = run("sft", yaml, dir.resolve("two"), 2, "batch_size=1", "gradient_accumulation_steps=2");
+        Path four = run("sft", yaml, dir.resolve("four"), 4, "batch_size=1", "gradient_accumulation_steps=1");
+        assertSameRun(one, two);
+        assertSameRun(one, four);
+    }
+
+    @Test
+    void dpoOnTwoRanksTakesTheStepsOfOne(@TempDir Path dir) throws Exception {
+        Path model = tinyModel(dir, 24, null);
+        Path data = write(dir.resolve("pairs.jsonl"), pairRows(16));
+        Path yaml = write(dir.resolve("dpo.yaml"), common(model, data) + "max_steps: 2\nbeta: 0.5\n");
+        Path one = run("dpo", yaml, dir.resolve("one"), 1, "batch_size=2", "gradient_accumulation_steps=2");
+        Path two = run("dpo", yaml, dir.resolve("two"), 2, "batch_size=2", "gradient_accumulation_steps=1");
+        assertSameRun(one, two);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"grpo", "bnpo", "dr_grpo"})
+    void grpoOnTwoRanksTakesTheStepsOfOne(String lossType, @TempDir Path dir) throws Exception {
+        Path tok = Paths.get(DataParallelTest.class.getResource("/digits/tokenizer.json").toURI()).getParent();
+        Path model = tinyModel(dir, 17, tok);
+        StringBuilder prompts = new StringBuilder();
+        for (String p : List.of("ab", "cd", "ef", "ba", "dc", "fe", "ac", "bd")) {
+            prompts.append("{\"prompt\": \"").append(p).append("\"}\n");
+        }
+        Path data = write(dir.resolve("prompts.jsonl"), prompts.toString());
+        Path yaml = write(dir.resolve("grpo.yaml"), common(model, data) + "max_steps: 2\nnum_generations: 4\n"
+                + "max_completion_length: 5\nbeta: 0.04\nrewards:\n  - class: " + DigitShare.class.getName() + "\n");
+        Path one = run("grpo", yaml, dir.resolve("one"), 1, "batch_size=4", "gradient_accumulation_steps=2",
+                "loss_type=" + lossType);
+        Path two = run("grpo", yaml, dir.resolve("two"), 2, "batch_size=4", "gradient_accumulation_steps=1",
+                "loss_type=" + lossType);
+        assertSameRun(one, two);
+    }
+
+    @Test
+    void aFailingRankFailsTheRunLeavingCompleteCheckpointsToResumeOnOtherRanks(@TempDir Path dir) throws Exception {
+        Path model = tinyModel(dir, 24, null);
+        Path data = write(dir.resolve("sft.jsonl"), sftRows(16));
+        Path yaml = write(dir.resolve("sft.yaml"), common(model, data) + "max_steps: 4\nsave_steps: 2\nmax_length: 16\n");
+        Path whole = run("sft", yaml, dir.resolve("whole"), 1, "batch_size=2", "gradient_accumulation_steps=2");
+
+        Path broken = dir.resolve("broken");
+        DistributedLauncher.Job job = job("sft", yaml, broken, 2, false, "batch_size=2", "gradient_accumulation_steps=1");
+        RuntimeException e = assertThrows(RuntimeException.class, () -> SparkLauncher.run(sc, job, 1, 2));
+        assertTrue(String.valueOf(e.getMessage()).contains("injected failure at optimizer step 2"), e.toString());
+        assertFalse(Files.exists(broken.resolve("final")), "no final model after a failed run");
+        try (Stream<Path> ck = Files.list(broken.resolve("checkpoints"))) {
+            assertEquals(List.of("step-000002"), ck.map(p -> p.getFileName().toString()).sorted().toList(),
+                    "only the complete checkpoint of step 2");
+        }
+        // resumed on one rank (twice the per-rank batch): the same run as one rank throughout
+        SparkLauncher.run(sc, job("sft", yaml, broken, 1, true, "batch_size=2", "gradient_accumulation_steps=2"),
+                -1, -1);
+        assertSameWeights(whole.resolve("final"), broken.resolve("final"));
+        List<JsonNode> m = metrics(broken);
+        assertEquals(4, m.get(m.size() - 1).get("step").asLong());
+    }
+
+    @Test
+    void zeroOneShardsTheOptimizerStateTakesTheSameStepsAndCheckpointsAllOfIt(@TempDir Path dir) throws Exception {
+        Path model = tinyModel(dir, 24, null);
+        Path data = write(dir.resolve("sft.jsonl"), sftRows(16));
+        Path yaml = write(dir.resolve("sft.yaml"), common(model, data) + "max_steps: 4\nsave_steps: 2\nmax_length: 16\n");
+        Path one = run("sft", yaml, dir.resolve("one"), 1, "batch_size=1", "gradient_accumulation_steps=4");
+        Path zero = run("sft", yaml, dir.resolve("zero"), 2, "batch_size=1", "gradient_accumulation_steps=2",
+                "zero_stage=1");
+        assertSameRun(one, zero);
+        // rank 0 gathered every rank's share of the AdamW state into the checkpoint
+        Path state = Paths.get("checkpoints", "step-000002", "optimizer.safetensors");
+        assertSameTensors(one.resolve(state), zero.resolve(state), 1e-6);
+
+        // stopped by a failing rank after the checkpoint of step 2, resumed on 4 sharded ranks
+        Path broken = dir.resolve("broken");
+        DistributedLauncher.Job job = job("sft", yaml, broken, 2, false, "batch_size=1",
+                "gradient_accumulation_steps=2", "zero_stage=1");
+        assertThrows(RuntimeException.class, () -> SparkLauncher.run(sc, job, 0, 2));
+        SparkLauncher.run(sc, job("sft", yaml, broken, 4, true, "batch_size=1", "gradient_accumulation_steps=1",
+                "zero_stage=1"), -1, -1);
+        assertSameWeights(one.resolve("final"), broken.resolve("final"));
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static Path run(String trainer, Path yaml, Path out, int ranks, String... overrides) {
+        String line = SparkLauncher.run(sc, job(trainer, yaml, out, ranks, false, overrides), -1, -1);
+        assertTrue(line.contains("\"ranks\":" + ranks), line);
+        return out;
+    }
+
+    private static DistributedLauncher.Job job(String trainer, Path yaml, Path out, int ranks, boolean resume,
+                                               String... overrides) {
+        List<String> all = new ArrayList<>(List.of(overrides));
+        all.add("output_dir=" + out);
+        return new DistributedLauncher.Job(trainer, yaml.toString(), all, resume, ranks, null, "cpu");
+    }
+
+    /** Settings of every test: a tiny model, a learning rate that moves it, every step logged. */
+    private static String common(Path model, Path data) {
+        return "model_name_or_path: " + model + "\ntrain_file: " + data + "\nlearning_rate: 0.01\n"
+                + "logging_steps: 1\nsave_steps: 0\nseed: 7\n"
+                // a large epsilon keeps AdamW's first steps (g / |g|) from amplifying rounding in tiny gradients
+                + "adam_epsilon: 0.001\n";
+    }
+
+    private static void assertSameRun(Path a, Path b) throws IOException {
+        List<JsonNode> ma = metrics(a);
+        List<JsonNode> mb = metrics(b);
+        assertEquals(ma.size(), mb.size());
+        for (int i = 0; i < ma.size(); i++) {
+            double la = ma.get(i).get("loss").asDouble();
+            double lb = mb.get(i).get("loss").asDouble();
+            assertEquals(la, lb, 1e-5 * Math.max(1, Math.abs(la)), "loss at step " + (i + 1));
+            assertEquals(ma.get(i).get("grad_norm").asDouble(), mb.get(i).get("grad_norm").asDouble(),
+                    1e-5 * Math.max(1, ma.get(i).get("grad_norm").asDouble()), "grad_norm at step " + (i + 1));
+        }
+        assertSameWeights(a.resolve("final"), b.resolve("final"));
+    }
+
+    private static void assertSameWeights(Path a, Path b) {
+        assertSameTensors(a.resolve("model.safetensors"), b.resolve("model.safetensors"), 2e-5);
+    }
+
+    private static void assertSameTensors(Path a, Path b, double tolerance) {
+        Map<String, INDArray> wa = SafeTensors.read(a, DataType.FLOAT);
+        Map<String, INDArray> wb = SafeTensors.read(b, DataType.FLOAT);
+        assertEquals(wa.keySet(), wb.keySet());
+        for (String k : wa.keySet()) {
+            double diff = wa.get(k).sub(wb.get(k)).amaxNumber().doubleValue();
+            assertTrue(diff < tolerance, k + " differs by " + diff);
+        }
+    }
+
+    private static List<JsonNode> metrics(Path run) throws IOException {
+        List<JsonNode> out = new ArrayList<>();
+        for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) {
+            out.add(JSON.readTree(line));
+        }
+        return out;
+    }
+
+    private static Path tinyModel(Path dir, int vocab, Path tokenizer) {
+        CausalLM m = CausalLM.initialize(ModelConfig.llama(vocab, 16, 32, 1, 2, 1, 64, null, new int[] {16}),
+                DataType.FLOAT, 3);
+        Path model = dir.resolve("model");
+        HfCheckpoint.save(m, model, tokenizer);
+        return model;
+    }
+
+    /** Pre-tokenized rows of different lengths (so that micro-batches pad). */
+    private static String sftRows(int n) {
+        Rng rng = new Rng(11);
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            sb.append("{\"prompt_ids\": ").append(ids(rng, 2 + rng.nextInt(3))).append(", \"completion_ids\": ")
+                    .append(ids(rng, 1 + rng.nextInt(4))).append("}\n");
+        }
+        return sb.toString();
+    }
+
+    private static String pairRows(int n) {
+        Rng rng = new Rng(13);
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            sb.append("{\"prompt_ids\": ").append(ids(rng, 2 + rng.nextInt(3))).append(", \"chosen_ids\": ")
+                    .append(ids(rng, 1 + rng.nextInt(3))).append(", \"rejected_ids\": ")
+                    .append(ids(rng, 1 + rng.nextInt(3))).append("}\n");
+        }
+        return sb.toString();
+    }
+
+    private static String ids(Rng rng, int len) {
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < len; i++) {
+            sb.append(i == 0 ? "" : ", ").append(3 + rng.nextInt(21));
+        }
+        return sb.append(']').toString();
+    }
+
+    private static Path write(Path file, String text) throws IOException {
+        Files.writeString(file, text);
+        return file;
+    }
+}
