@@ -10,7 +10,7 @@ import java.util.List;
  * hard-coded), {@code tests} (assert statements: the example and three other inputs, which a hard-coded
  * answer fails) and {@code solution} (the general solution, whatever the completion is).
  *
- * @param function which function it is (template and constants): the train/test split never shares one
+ * @param function which function it is (template and constants)
  */
 public record FunctionTask(@JsonProperty("id") String id,
                            @JsonProperty("prompt") String prompt,

@@ -15,14 +15,19 @@ import org.align4j.policy.util.BadInputException;
  * Write f(x): multiply x by 3, then add 1. Example: f(2) == 7
  * </pre>
  * answered by a one-line function ({@code def f(x):\n    return x * 3 + 1}). Seventeen templates over integers,
- * strings and lists, with constants drawn per task; each task has four assert tests (the example and three other
- * inputs, chosen so that returning the example's output fails at least one). A function (template and
- * constants) is train-side or test-side by a seeded hash, so no held-out task's function is ever trained on.
+ * strings and lists, with small constants drawn per task (a in 2..5, b in 1..4, a word of four), 140 functions in
+ * all; each task has four assert tests (the example and three other inputs, chosen so that returning the
+ * example's output fails at least one). A prompt is train-side or test-side by a seeded hash of its text, as the
+ * math problems are, so no held-out prompt (example call and tests) is ever trained on; the functions are shared,
+ * because a model this small, trained this briefly, learns the functions it sees rather than copying constants
+ * into code (with the split by function, held-out Pass@1 was 2%: the right template with a constant it had seen).
  * Output is a pure function of the seed.
  */
 public final class FunctionTasks {
 
     private static final int MAX_MISSES = 50_000;
+    /** The words of the string templates' constant {w}. */
+    private static final List<String> WORDS = List.of("ab", "xy", "ok", "zz");
     private static final int TESTS = 4;
 
     /** The kind of argument a template's function takes. */
@@ -94,14 +99,14 @@ public final class FunctionTasks {
         return generate(seed, n, false, new Rng(seed * 31 + 1));
     }
 
-    /** {@code n} test-side tasks (distinct prompts), none of whose functions is a train-side function. */
+    /** {@code n} test-side tasks (distinct prompts), none of which is a train-side prompt. */
     public static List<FunctionTask> test(long seed, int n) {
         return generate(seed, n, true, new Rng(seed * 31 + 2));
     }
 
-    /** Whether a function (template and constants) is held out for {@code seed}: about one in five. */
-    static boolean heldOut(long seed, String function) {
-        long h = seed * 0x9E3779B97F4A7C15L + function.hashCode();
+    /** Whether a prompt is held out for {@code seed}: about one in five. */
+    static boolean heldOut(long seed, String prompt) {
+        long h = seed * 0x9E3779B97F4A7C15L + prompt.hashCode();
         h ^= h >>> 33;
         h *= 0xff51afd7ed558ccdL;
         h ^= h >>> 33;
@@ -122,7 +127,7 @@ public final class FunctionTasks {
                         + "-side function tasks; ask for fewer than " + n);
             }
             FunctionTask t = draw(rng, prefix + out.size());
-            if (t == null || heldOut(seed, t.function()) != testSide || !seen.add(t.prompt())) {
+            if (t == null || heldOut(seed, t.prompt()) != testSide || !seen.add(t.prompt())) {
                 misses++;
                 continue;
             }
@@ -135,9 +140,9 @@ public final class FunctionTasks {
     /** One task of a random template, or null when its inputs cannot tell the function from a constant. */
     static FunctionTask draw(Rng rng, String id) {
         Template t = TEMPLATES.get(rng.nextInt(TEMPLATES.size()));
-        int a = 2 + rng.nextInt(8);
-        int b = 1 + rng.nextInt(9);
-        String w = "" + (char) ('a' + rng.nextInt(26)) + (char) ('a' + rng.nextInt(26));
+        int a = 2 + rng.nextInt(4);
+        int b = 1 + rng.nextInt(4);
+        String w = WORDS.get(rng.nextInt(WORDS.size()));
         String function = t.key() + "(" + (t.spec().contains("{w}") ? w : "")
                 + (t.spec().contains("{a}") ? "a=" + a : "") + (t.spec().contains("{b}") ? ",b=" + b : "") + ")";
         List<Object> inputs = new ArrayList<>(TESTS);
@@ -168,7 +173,7 @@ public final class FunctionTasks {
 
     private static Object input(Arg arg, Rng rng) {
         return switch (arg) {
-            case INT -> rng.nextInt(13);
+            case INT -> rng.nextInt(30);
             case STR -> {
                 int len = 2 + rng.nextInt(3);
                 StringBuilder s = new StringBuilder();

@@ -63,13 +63,13 @@ public class CodeDemoConfig implements ConfigLoader.Validated {
 
     // GRPO
     /** Optimizer steps of the GRPO phase. */
-    public long grpoSteps = 60;
+    public long grpoSteps = 40;
     /** Prompts per GRPO step; each gets num_generations completions. */
     public int grpoPromptsPerStep = 8;
     /** Completions sampled per GRPO prompt (the group). */
     public int numGenerations = 8;
     /** GRPO's learning rate. */
-    public double grpoLearningRate = 3e-5;
+    public double grpoLearningRate = 5e-5;
     /** GRPO's KL coefficient. */
     public double beta = 0.04;
     /** Sampling temperature of GRPO's rollouts. */
@@ -89,7 +89,7 @@ public class CodeDemoConfig implements ConfigLoader.Validated {
     /** K of Maj@K and Pass@K. */
     public int k = 8;
     /** Samples per held-out task (at least k; Pass@K is estimated from all of them). */
-    public int evalSamples = 16;
+    public int evalSamples = 8;
     /** Sampling temperature of the held-out evaluation's samples (greedy completions are also reported). */
     public double evalTemperature = 0.7;
 

@@ -111,7 +111,7 @@ public final class MiniCodeRl {
         Jsonl.write(out.testFile(), test);
         long shortcuts = train.stream().filter(FunctionTask::shortcut).count();
         phases.done(train.size() + " train (" + shortcuts + " answered by hard-coding the example's output), "
-                + dev.size() + " dev, " + test.size() + " held-out test tasks (functions never trained on) in "
+                + dev.size() + " dev, " + test.size() + " held-out test tasks (prompts never trained on) in "
                 + out.dir());
         return test;
     }
