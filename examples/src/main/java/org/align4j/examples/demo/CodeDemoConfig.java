@@ -55,7 +55,7 @@ public class CodeDemoConfig implements ConfigLoader.Validated {
 
     // SFT
     /** Optimizer steps of the SFT phase. */
-    public long sftSteps = 600;
+    public long sftSteps = 1000;
     /** Examples per SFT step. */
     public int sftBatchSize = 16;
     /** Peak learning rate of SFT (cosine schedule annealed to 0). */
