@@ -28,7 +28,8 @@ import picocli.CommandLine.Option;
                         + "the sandbox and the number of workers."},
         footer = {"", "Examples:",
                 "  ./align4j reward code-bench --batch 8 --rounds 1",
-                "  ./align4j reward code-bench --workers 1 --batch 8 --rounds 1 --sandbox unshare"})
+                "  ./align4j reward code-bench --workers 1 --batch 8 --rounds 1 --sandbox unshare",
+                "  ./align4j reward code-bench --per-sandbox 32 --rounds 1"})
 public final class RewardCodeBenchCommand implements Runnable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -45,6 +46,10 @@ public final class RewardCodeBenchCommand implements Runnable {
     @Option(names = "--rounds", defaultValue = "3", description = "Timed batches (default: ${DEFAULT-VALUE}).")
     int rounds;
 
+    @Option(names = "--per-sandbox", defaultValue = "1", description = "completions_per_sandbox: completions scored "
+            + "in one sandbox and one interpreter, each in a forked child (default: ${DEFAULT-VALUE}).")
+    int perSandbox;
+
     @Option(names = "--workers", description = "reward_workers: sandboxes run at once (default: the number of cores).")
     Integer workers;
 
@@ -59,6 +64,7 @@ public final class RewardCodeBenchCommand implements Runnable {
         }
         Map<String, Object> params = new LinkedHashMap<>();
         params.put("sandbox", sandbox);
+        params.put("completions_per_sandbox", perSandbox);
         if (workers != null) {
             params.put("reward_workers", workers);
         }
@@ -80,6 +86,7 @@ public final class RewardCodeBenchCommand implements Runnable {
             out.put("completions_per_second", round(sorted.get(sorted.size() / 2)));
             out.putPOJO("rounds", rates.stream().map(RewardCodeBenchCommand::round).toList());
             out.put("batch", batch);
+            out.put("completions_per_sandbox", perSandbox);
             out.put("tests_per_completion", tests);
             out.put("reward_workers", workers != null ? workers : Runtime.getRuntime().availableProcessors());
             out.put("sandbox", reward.runner().isolation().describe());

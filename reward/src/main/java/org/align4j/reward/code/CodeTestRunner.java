@@ -6,6 +6,7 @@ import java.util.List;
 import org.align4j.reward.sandbox.Isolation;
 import org.align4j.reward.sandbox.IsolationMode;
 import org.align4j.reward.sandbox.Sandbox;
+import org.align4j.reward.sandbox.SandboxJob;
 import org.align4j.reward.sandbox.SandboxLimits;
 import org.align4j.reward.sandbox.SandboxResult;
 
@@ -106,6 +107,42 @@ public final class CodeTestRunner {
             results.add(new TestResult(tests.get(i), Boolean.TRUE.equals(passed), detail));
         }
         return new CodeTestReport(results, status, sandbox.isolation().describe(), log);
+    }
+
+    /**
+     * Runs many completions, each against its own tests, like {@link #run} each, but Python's in one sandbox
+     * and one interpreter start (forked children, one per completion, each with the per-run time limit, its own
+     * CPU limit, directory and output bound, killed with all it started before the next one). The host is as
+     * protected as with {@link #run}; the completions of one batch are less protected from each other (they
+     * share the sandbox's uid and scratch space), so a hostile one may end the batch early: completions the
+     * batch did not report are then run one by one with {@link #run}. Other languages run one by one.
+     */
+    public List<CodeTestReport> runBatch(List<String> completions, List<List<String>> tests) {
+        if (completions.size() != tests.size()) {
+            throw new IllegalArgumentException(completions.size() + " completions but " + tests.size() + " test lists");
+        }
+        if (!(harness instanceof PythonHarness python) || completions.size() < 2) {
+            List<CodeTestReport> out = new ArrayList<>(completions.size());
+            for (int i = 0; i < completions.size(); i++) {
+                out.add(run(completions.get(i), tests.get(i)));
+            }
+            return out;
+        }
+        List<String> codes = completions.stream().map(c -> CodeBlocks.extract(c, language)).toList();
+        String nonce = HarnessProtocol.newNonce();
+        double perJob = sandbox.limits().timeout().toMillis() / 1000.0;
+        int totalTests = tests.stream().mapToInt(List::size).sum();
+        SandboxJob job = python.batchJob(codes, tests, nonce, perJob, sandbox.limits().maxOutputBytes(),
+                sandbox.isolation().namespaces());
+        java.time.Duration timeout = java.time.Duration.ofMillis(Math.round(1000 * (perJob * completions.size() + 10)));
+        SandboxResult result = sandbox.run(job, timeout, 512L * (totalTests + completions.size()) + 4096);
+        List<CodeTestReport> reports = BatchProtocol.parse(result.output(), nonce, tests, sandbox.isolation().describe());
+        List<CodeTestReport> out = new ArrayList<>(completions.size());
+        for (int i = 0; i < completions.size(); i++) {
+            CodeTestReport r = reports.get(i);
+            out.add(r != null ? r : run(completions.get(i), tests.get(i)));
+        }
+        return out;
     }
 
     private static String describe(CodeTestReport.Status status, SandboxResult result) {

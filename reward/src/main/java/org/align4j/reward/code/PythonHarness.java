@@ -22,7 +22,8 @@ import org.align4j.reward.sandbox.SandboxJob;
 final class PythonHarness implements TestHarness {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String HARNESS = loadHarness();
+    private static final String HARNESS = loadHarness("python_harness.py");
+    private static final String BATCH_HARNESS = loadHarness("python_batch_harness.py");
     private static final Map<String, String> ENV = Map.of(
             "PYTHONIOENCODING", "utf-8", "PYTHONDONTWRITEBYTECODE", "1", "PYTHONHASHSEED", "0");
 
@@ -51,6 +52,30 @@ final class PythonHarness implements TestHarness {
         }
         // -I: no user site-packages, no PYTHON* variables, no script directory on sys.path; -B: no .pyc files.
         return new SandboxJob(files, List.of(executable, "-I", "-B", "harness.py"), nonce + "\n", installation, ENV);
+    }
+
+    /**
+     * One job that runs many completions' code, each against its own tests, in forked children of one
+     * interpreter (python_batch_harness.py): each child has its own session, CPU limit, private directory,
+     * output bound and wall-clock limit, and is killed with all it started before the next one runs;
+     * {@code sweep} (only in a pid namespace) kills every other process of the namespace after each job.
+     */
+    SandboxJob batchJob(List<String> codes, List<List<String>> tests, String nonce, double timeoutSeconds,
+                        long maxOutputBytes, boolean sweep) {
+        List<List<Object>> jobs = new ArrayList<>(codes.size());
+        for (int i = 0; i < codes.size(); i++) {
+            jobs.add(List.of(codes.get(i), tests.get(i)));
+        }
+        Map<String, String> files = new LinkedHashMap<>();
+        files.put("batch_harness.py", BATCH_HARNESS);
+        try {
+            files.put("jobs.json", JSON.writeValueAsString(jobs));
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("jobs cannot be written as JSON: " + e.getMessage(), e);
+        }
+        return new SandboxJob(files, List.of(executable, "-I", "-B", "batch_harness.py",
+                Double.toString(timeoutSeconds), Long.toString(maxOutputBytes), sweep ? "sweep" : "nosweep"),
+                nonce + "\n", installation, ENV);
     }
 
     @Override
@@ -82,10 +107,10 @@ final class PythonHarness implements TestHarness {
         }
     }
 
-    private static String loadHarness() {
-        try (InputStream in = PythonHarness.class.getResourceAsStream("python_harness.py")) {
+    private static String loadHarness(String name) {
+        try (InputStream in = PythonHarness.class.getResourceAsStream(name)) {
             if (in == null) {
-                throw new IllegalStateException("python_harness.py is missing from the reward jar");
+                throw new IllegalStateException(name + " is missing from the reward jar");
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {

@@ -24,10 +24,15 @@ import org.align4j.reward.sandbox.SandboxLimits;
  * <p>Config ({@code python_tests}, {@code java_tests}, {@code cpp_tests} or {@code javascript_tests}):
  * <pre>{type: python_tests, mode: fraction|all, tests_key: tests, timeout_seconds: 10, memory_mb: 512,
  *  max_processes: 32, max_output_kb: 1024, reward_workers: 2, sandbox: auto|bwrap|unshare|none,
- *  interpreter: python3}</pre>
+ *  interpreter: python3, completions_per_sandbox: 1}</pre>
  * Without {@code tests_key} the tests are read from {@code tests}, else from MBPP's {@code test_list}.
  * Java's {@code interpreter} is a JDK home (default: the running JVM's); C++'s the compiler
  * ({@code g++}); JavaScript's Node.js ({@code node}).
+ *
+ * <p>{@code completions_per_sandbox} above 1 (Python) scores that many completions in one sandbox and one
+ * interpreter start ({@link CodeTestRunner#runBatch}): far faster, since starting the sandbox and the
+ * interpreter costs much more than running a short function's tests; each completion still gets its own
+ * forked process, limits and directory, but the completions of one sandbox are less isolated from each other.
  */
 public final class UnitTestReward implements OutcomeReward {
 
@@ -41,11 +46,13 @@ public final class UnitTestReward implements OutcomeReward {
     private final String testsKey;
     private final CodeTestRunner runner;
     private final ExecutorService pool;
+    private final int perSandbox;
+    private final int workers;
 
     public UnitTestReward(Language language, Map<String, Object> params) {
         this.name = typeOf(language);
         RewardParams p = new RewardParams(name, params).allowOnly("mode", "tests_key", "timeout_seconds", "memory_mb",
-                "max_processes", "max_output_kb", "reward_workers", "sandbox", "interpreter");
+                "max_processes", "max_output_kb", "reward_workers", "sandbox", "interpreter", "completions_per_sandbox");
         this.mode = p.choice("mode", RewardMode.FRACTION);
         this.testsKey = p.string("tests_key", null);
         SandboxLimits limits = CodeTestRunner.defaultLimits(language);
@@ -61,10 +68,12 @@ public final class UnitTestReward implements OutcomeReward {
         if (p.has("max_output_kb")) {
             limits = limits.withMaxOutputBytes(p.integer("max_output_kb", 0, 1, 1 << 20) * 1024L);
         }
+        this.perSandbox = p.integer("completions_per_sandbox", 1, 1, 4096);
         int workers = p.integer("reward_workers", Runtime.getRuntime().availableProcessors(), 1, 256);
         IsolationMode isolation = p.choice("sandbox", IsolationMode.AUTO);
         this.runner = CodeTestRunner.create(language, isolation, limits, p.string("interpreter", null));
         AtomicInteger threads = new AtomicInteger();
+        this.workers = workers;
         this.pool = Executors.newFixedThreadPool(workers, r -> {
             Thread t = new Thread(r, name + "-" + threads.incrementAndGet());
             t.setDaemon(true);
@@ -101,6 +110,9 @@ public final class UnitTestReward implements OutcomeReward {
 
     @Override
     public List<Double> score(List<RewardInput> batch) {
+        if (perSandbox > 1) {
+            return scoreInBatches(batch);
+        }
         List<Future<CodeTestReport>> futures = new ArrayList<>(batch.size());
         for (RewardInput input : batch) {
             List<String> tests = tests(input.row());
@@ -109,6 +121,42 @@ public final class UnitTestReward implements OutcomeReward {
         List<Double> out = new ArrayList<>(batch.size());
         for (Future<CodeTestReport> f : futures) {
             out.add(f == null ? null : await(f).reward(mode));
+        }
+        return out;
+    }
+
+    /**
+     * Completions with tests, split evenly over the workers in chunks of at most completions_per_sandbox,
+     * one sandbox per chunk.
+     */
+    private List<Double> scoreInBatches(List<RewardInput> batch) {
+        List<Integer> scored = new ArrayList<>();
+        List<String> completions = new ArrayList<>();
+        List<List<String>> testLists = new ArrayList<>();
+        for (int i = 0; i < batch.size(); i++) {
+            List<String> tests = tests(batch.get(i).row());
+            if (tests != null && !tests.isEmpty()) {
+                scored.add(i);
+                completions.add(batch.get(i).completion());
+                testLists.add(tests);
+            }
+        }
+        int n = completions.size();
+        int chunks = Math.max(Math.min(workers, n), (n + perSandbox - 1) / Math.max(1, perSandbox));
+        List<Future<List<CodeTestReport>>> futures = new ArrayList<>(chunks);
+        for (int c = 0; c < chunks && n > 0; c++) {
+            int from = (int) ((long) n * c / chunks);
+            int to = (int) ((long) n * (c + 1) / chunks);
+            List<String> part = completions.subList(from, to);
+            List<List<String>> partTests = testLists.subList(from, to);
+            futures.add(pool.submit(() -> runner.runBatch(part, partTests)));
+        }
+        List<Double> out = new ArrayList<>(java.util.Collections.nCopies(batch.size(), (Double) null));
+        int next = 0;
+        for (Future<List<CodeTestReport>> f : futures) {
+            for (CodeTestReport r : await(f)) {
+                out.set(scored.get(next++), r.reward(mode));
+            }
         }
         return out;
     }
@@ -130,7 +178,7 @@ public final class UnitTestReward implements OutcomeReward {
                 + value.getClass().getSimpleName());
     }
 
-    private static CodeTestReport await(Future<CodeTestReport> f) {
+    private static <T> T await(Future<T> f) {
         try {
             return f.get();
         } catch (InterruptedException e) {

@@ -160,6 +160,14 @@ public final class Sandbox {
         return run(job, limits);
     }
 
+    /**
+     * Runs {@code job} as {@link #run(SandboxJob)} does, under this sandbox's limits but another wall-clock
+     * timeout (and the CPU limit that follows it): for a job that runs many pieces of code one after another.
+     */
+    public SandboxResult run(SandboxJob job, java.time.Duration timeout, long maxOutputBytes) {
+        return run(job, limits.withTimeout(timeout).withMaxOutputBytes(Math.max(maxOutputBytes, limits.maxOutputBytes())));
+    }
+
     private SandboxResult run(SandboxJob job, SandboxLimits limits) {
         Path dir = null;
         try {
