@@ -77,7 +77,7 @@ class ConfigLoaderTest {
         Path f = write("c.yaml", "lerning_rate: 1e-5\n");
         BadInputException e = assertThrows(BadInputException.class, () -> ConfigLoader.load(f, TestConfig.class));
         assertTrue(e.getMessage().startsWith(f + ": unknown key 'lerning_rate' (known: adam_beta1, adam_beta2, "), e.getMessage());
-        assertTrue(e.getMessage().contains("learning_rate") && e.getMessage().endsWith("warmup_steps, weight_decay)"), e.getMessage());
+        assertTrue(e.getMessage().contains("learning_rate") && e.getMessage().endsWith("warmup_steps, weight_decay, zero_stage)"), e.getMessage());
 
         Path nested = write("n.yaml", "generation:\n  temprature: 0.5\n");
         assertEquals(nested + ": unknown key 'generation.temprature' (known: max_new_tokens, temperature)",
