@@ -4,13 +4,26 @@ import org.align4j.policy.util.BadInputException;
 import org.align4j.reward.code.CodeTestExecutor;
 import org.apache.spark.SparkContext;
 import org.apache.spark.SparkContext$;
+import org.apache.spark.TaskContext;
 import scala.Option;
 
 /**
- * Finds {@code reward_executor: spark} for the reward module ({@link java.util.ServiceLoader}): the executor runs
- * on the Spark context of this process, the one {@code --ranks} or {@code --master} started.
+ * Finds {@code reward_executor: spark} for the reward module ({@link java.util.ServiceLoader}). On a rank of a
+ * {@code --ranks} run (a barrier task, which cannot start Spark jobs), the batches go to the driver's
+ * {@link RewardService}; on the driver itself they run on its Spark context directly.
  */
 public final class SparkCodeTestExecutorFactory implements CodeTestExecutor.Factory {
+
+    /** The driver's reward service (host:port) of the rank running on this thread; set by {@link RankTask}. */
+    private static final ThreadLocal<String> SERVICE = new ThreadLocal<>();
+
+    static void useService(String address) {
+        if (address == null) {
+            SERVICE.remove();
+        } else {
+            SERVICE.set(address);
+        }
+    }
 
     @Override
     public String name() {
@@ -19,8 +32,12 @@ public final class SparkCodeTestExecutorFactory implements CodeTestExecutor.Fact
 
     @Override
     public CodeTestExecutor create(String owner) {
+        String service = SERVICE.get();
+        if (service != null) {
+            return new RewardServiceClient(service);
+        }
         Option<SparkContext> active = SparkContext$.MODULE$.getActive();
-        if (active.isEmpty()) {
+        if (active.isEmpty() || TaskContext.get() != null) {
             throw new BadInputException(owner + ": reward_executor: spark runs the sandboxes on a Spark cluster: "
                     + "start the run with --ranks N or --master URL (or use reward_executor: local)");
         }
