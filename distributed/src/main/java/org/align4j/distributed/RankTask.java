@@ -42,15 +42,27 @@ final class RankTask extends AbstractFunction1<Iterator<Integer>, Iterator<Strin
     /** Test only: the rank that throws instead of taking its step failStep (0-based); -1: none. */
     private final int failRank;
     private final long failStep;
+    /** The driver's {@link RewardService} (host:port) for reward_executor: spark; null: none. */
+    private final String rewardService;
 
-    RankTask(DistributedLauncher.Job job, int failRank, long failStep) {
+    RankTask(DistributedLauncher.Job job, int failRank, long failStep, String rewardService) {
         this.job = job;
         this.failRank = failRank;
         this.failStep = failStep;
+        this.rewardService = rewardService;
     }
 
     @Override
     public Iterator<String> apply(Iterator<Integer> partition) {
+        SparkCodeTestExecutorFactory.useService(rewardService);
+        try {
+            return CollectionConverters.asScala(List.of(rank()).iterator());
+        } finally {
+            SparkCodeTestExecutorFactory.useService(null);
+        }
+    }
+
+    private String rank() {
         BarrierTaskContext context = BarrierTaskContext.get();
         SparkBarrierCollective barrier = new SparkBarrierCollective(context);
         String result;
@@ -67,7 +79,7 @@ final class RankTask extends AbstractFunction1<Iterator<Integer>, Iterator<Strin
                 result = run(job, injected(tcp), Ops.cpu());
             }
         }
-        return CollectionConverters.asScala(List.of(result).iterator());
+        return result;
     }
 
     /** The test's failing rank, where this is it. */

@@ -16,7 +16,8 @@ import scala.reflect.ClassTag$;
  * Runs a data-parallel job as one Spark barrier stage of {@code ranks} tasks (Horovod-on-Spark and XGBoost4J-Spark
  * place their workers so): every task starts together, or none does, and when one fails Spark stops the others
  * and the job fails with the failed task's error. Without a master the job runs in Spark's local mode, embedded
- * in this process with {@code ranks} threads; under spark-submit the master and the GPU scheduling come from
+ * in this process with {@code ranks} threads (and one per core for the code-reward tasks of
+ * {@code reward_executor: spark}, which the driver runs for the ranks through its {@link RewardService}); under spark-submit the master and the GPU scheduling come from
  * spark-submit's configuration.
  */
 public final class SparkLauncher implements DistributedLauncher {
@@ -35,7 +36,9 @@ public final class SparkLauncher implements DistributedLauncher {
     static SparkConf conf(Job job) {
         SparkConf conf = new SparkConf().setAppName("align4j " + job.trainer() + " x" + job.ranks());
         if (!conf.contains("spark.master")) {
-            conf.setMaster(job.master() != null ? job.master() : "local[" + job.ranks() + "]");
+            // beyond the ranks' slots, one per core for the tasks of reward_executor: spark
+            int slots = job.ranks() + Runtime.getRuntime().availableProcessors();
+            conf.setMaster(job.master() != null ? job.master() : "local[" + slots + "]");
         }
         conf.setIfMissing("spark.ui.enabled", "false");
         // a failed rank fails the run: no second attempt of the barrier stage over a half-trained state
@@ -59,9 +62,10 @@ public final class SparkLauncher implements DistributedLauncher {
         ClassTag<Integer> ints = ClassTag$.MODULE$.apply(Integer.class);
         ClassTag<String> strings = ClassTag$.MODULE$.apply(String.class);
         RDD<Integer> rdd = sc.parallelize(CollectionConverters.asScala(partitions).toSeq(), job.ranks(), ints);
-        RDD<String> results = rdd.barrier().mapPartitions(new RankTask(job, failRank, failStep), false, strings);
         String[] lines;
-        try {
+        try (RewardService rewards = new RewardService(sc)) {
+            RDD<String> results = rdd.barrier().mapPartitions(new RankTask(job, failRank, failStep, rewards.address()),
+                    false, strings);
             lines = (String[]) results.collect();
         } catch (RuntimeException e) {
             throw rankError(e);

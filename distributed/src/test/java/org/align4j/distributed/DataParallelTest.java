@@ -95,6 +95,29 @@ class DataParallelTest {
     }
 
     @Test
+    void codeRewardsRunAsSparkTasksWithTheRewardsOfTheLocalPool(@TempDir Path dir) throws Exception {
+        Path tok = Paths.get(DataParallelTest.class.getResource("/digits/tokenizer.json").toURI()).getParent();
+        Path model = tinyModel(dir, 17, tok);
+        StringBuilder prompts = new StringBuilder();
+        for (String p : List.of("ab", "cd", "ef", "ba")) {
+            // a completion of digits is a Python expression that runs; one with letters fails with a NameError
+            prompts.append("{\"prompt\": \"").append(p).append("\", \"tests\": [\"assert True\"]}\n");
+        }
+        Path data = write(dir.resolve("prompts.jsonl"), prompts.toString());
+        Path yaml = write(dir.resolve("grpo.yaml"), common(model, data) + "max_steps: 1\nnum_generations: 4\n"
+                + "max_completion_length: 5\nbeta: 0.04\nbatch_size: 4\nrewards:\n"
+                + "  - {type: python_tests, timeout_seconds: 5, reward_workers: 2}\n");
+        int jobsBefore = sc.statusTracker().getJobIdsForGroup(null).length;
+        Path local = run("grpo", yaml, dir.resolve("local"), 2);
+        int localJobs = sc.statusTracker().getJobIdsForGroup(null).length - jobsBefore;
+        Path spark = run("grpo", yaml, dir.resolve("spark"), 2, "reward_executor=spark");
+        int sparkJobs = sc.statusTracker().getJobIdsForGroup(null).length - jobsBefore - localJobs;
+        assertEquals(1, localJobs, "the barrier stage only");
+        assertEquals(1 + 2, sparkJobs, "the barrier stage and one job per rank and step");
+        assertSameRun(local, spark);
+    }
+
+    @Test
     void aFailingRankFailsTheRunLeavingCompleteCheckpointsToResumeOnOtherRanks(@TempDir Path dir) throws Exception {
         Path model = tinyModel(dir, 24, null);
         Path data = write(dir.resolve("sft.jsonl"), sftRows(16));

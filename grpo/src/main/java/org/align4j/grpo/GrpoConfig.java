@@ -16,6 +16,7 @@ import org.align4j.policy.train.TrainingConfig;
 import org.align4j.policy.util.BadInputException;
 import org.align4j.reward.EnvironmentReward;
 import org.align4j.reward.RewardFactory;
+import org.align4j.reward.code.UnitTestReward;
 
 /**
  * GRPO settings with TRL's names; defaults are DeepSeekMath's where the paper reports them (beta 0.04,
@@ -127,6 +128,15 @@ public class GrpoConfig extends TrainingConfig {
     public List<Map<String, Object>> rewards = new ArrayList<>(List.of(new LinkedHashMap<>(Map.of("type", "math_answer"))));
 
     /**
+     * Where the sandboxes of the code rewards (python_tests, java_tests, cpp_tests, javascript_tests) run: local, a
+     * pool of reward_workers sandboxes on the trainer's machine; spark, one Spark task per chunk of the step's
+     * completions on the cluster's executors (needs --ranks or --master, the distributed module's jar). A code
+     * reward's own reward_executor wins over this.
+     */
+    @AllowedValues(RewardExecutor.class)
+    public String rewardExecutor = "local";
+
+    /**
      * Tools the policy may call while it completes a prompt (TRL's tools), each a name or a class with its
      * settings: [python], [{type: python, timeout_seconds: 10}], [python, com.example.MyTool] or
      * [{class: com.example.MyTool, ...settings}] (a public org.align4j.rollout.tool.Tool on the classpath:
@@ -211,6 +221,27 @@ public class GrpoConfig extends TrainingConfig {
 
     /** The values of supervision. */
     public enum Supervision { OUTCOME, PROCESS }
+
+    /** The values of reward_executor. */
+    public enum RewardExecutor { LOCAL, SPARK }
+
+    /**
+     * The reward functions with reward_executor given to the code rewards that do not set their own (the other
+     * rewards run where the trainer runs).
+     */
+    public List<Map<String, Object>> rewardsWithExecutor() {
+        List<Map<String, Object>> out = new ArrayList<>(rewards.size());
+        for (Map<String, Object> r : rewards) {
+            if (r != null && UnitTestReward.isType(r.get("type")) && !r.containsKey("reward_executor")) {
+                Map<String, Object> withExecutor = new LinkedHashMap<>(r);
+                withExecutor.put("reward_executor", rewardExecutor);
+                out.add(withExecutor);
+            } else {
+                out.add(r);
+            }
+        }
+        return out;
+    }
 
     /** The built-in reward types of {@link RewardFactory} (a rewards entry may also name a class). */
     public static final class RewardTypes implements Supplier<List<String>> {
@@ -308,6 +339,9 @@ public class GrpoConfig extends TrainingConfig {
         }
         if (vllmImportanceSamplingClipMin != null) {
             atLeast("vllm_importance_sampling_clip_min", vllmImportanceSamplingClipMin, 0);
+        }
+        if (!rewardExecutor.equals("local") && !rewardExecutor.equals("spark")) {
+            throw new BadInputException("reward_executor must be local or spark, got '" + rewardExecutor + "'");
         }
         if (!supervision.equals("outcome") && !supervision.equals("process")) {
             throw new BadInputException("supervision must be outcome or process, got '" + supervision + "'");

@@ -133,8 +133,8 @@ public final class GrpoTrainer implements TrainingStep {
         eval = config.evalFile == null ? List.of()
                 : PromptRow.read(Paths.get(config.evalFile), tokenizer, config.maxPromptLength, config.evalLimit,
                 ToolUse.schemas(toolRollout));
-        outcome = config.processSupervision() ? null : RewardFactory.weighted(config.rewards);
-        process = config.processSupervision() ? RewardFactory.process(config.rewards.get(0)) : null;
+        outcome = config.processSupervision() ? null : RewardFactory.weighted(config.rewardsWithExecutor());
+        process = config.processSupervision() ? RewardFactory.process(config.rewardsWithExecutor().get(0)) : null;
         checker = eval.isEmpty() ? null : RewardFactory.outcome(Map.of("type", "math_answer"));
         int promptsOfStep = config.promptsPerStep() * config.collective().size();
         total = config.maxSteps > 0 ? config.maxSteps

@@ -212,6 +212,22 @@ class GrpoTrainerTest {
     }
 
     @Test
+    void rewardExecutorGoesToTheCodeRewardsThatDoNotSetTheirOwn() {
+        List<String> o = new ArrayList<>(List.of("model_name_or_path=m", "train_file=t", "reward_executor=spark"));
+        GrpoConfig c = org.align4j.policy.train.ConfigLoader.load(null, GrpoConfig.class, o);
+        c.rewards = List.of(Map.of("type", "math_answer"), Map.of("type", "python_tests"),
+                Map.of("type", "cpp_tests", "reward_executor", "local"));
+        List<Map<String, Object>> r = c.rewardsWithExecutor();
+        assertFalse(r.get(0).containsKey("reward_executor"));
+        assertEquals("spark", r.get(1).get("reward_executor"));
+        assertEquals("local", r.get(2).get("reward_executor"));
+        o.set(2, "reward_executor=ray");
+        org.align4j.policy.util.BadInputException e = assertThrows(org.align4j.policy.util.BadInputException.class,
+                () -> org.align4j.policy.train.ConfigLoader.load(null, GrpoConfig.class, o));
+        assertTrue(e.getMessage().contains("reward_executor"), e.getMessage());
+    }
+
+    @Test
     void aBlownUpPolicyStopsTheRunAndKeepsTheLastGoodState(@TempDir Path dir) throws Exception {
         Path model = tinyPolicy(dir);
         GrpoConfig c = config(dir, model, prompts(dir));

@@ -1,5 +1,6 @@
 package org.align4j.reward.code;
 
+import java.io.Serializable;
 import java.util.List;
 
 /**
@@ -10,7 +11,10 @@ import java.util.List;
  * @param isolation  the sandbox isolation it ran under ({@code bwrap+uid+rlimits}, ...)
  * @param log        the tail of the run's output, for diagnosis
  */
-public record CodeTestReport(List<TestResult> results, Status status, String isolation, String log) {
+public record CodeTestReport(List<TestResult> results, Status status, String isolation, String log)
+        implements Serializable {
+    private static final long serialVersionUID = 1L;
+
 
     /** How a run ended. */
     public enum Status {

@@ -1,5 +1,7 @@
 package org.align4j.reward.code;
 
+import java.io.Serializable;
+
 /**
  * The outcome of one unit test.
  *
@@ -7,5 +9,6 @@ package org.align4j.reward.code;
  * @param passed  whether it passed
  * @param detail  why it failed ({@code AssertionError}, {@code not run: timeout}, ...); empty when passed
  */
-public record TestResult(String test, boolean passed, String detail) {
+public record TestResult(String test, boolean passed, String detail) implements Serializable {
+    private static final long serialVersionUID = 1L;
 }

@@ -2,6 +2,7 @@ package org.align4j.reward.code;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -19,12 +20,14 @@ import org.align4j.reward.sandbox.SandboxLimits;
  * Runs each completion's code against its row's unit tests in the sandbox and rewards the fraction
  * of tests passed (or 1/0 for all-or-nothing). Abstains on rows without tests. A batch runs in
  * parallel through a pool of {@code reward_workers} sandboxes (default: the number of cores), each
- * run with its own time limit, so a batch takes as long as its slowest run, not the sum.
+ * run with its own time limit, so a batch takes as long as its slowest run, not the sum; with
+ * {@code reward_executor: spark} (GRPO's key of the same name, under --ranks) the batch runs as Spark
+ * tasks on the cluster's executors instead ({@link CodeTestExecutor}).
  *
  * <p>Config ({@code python_tests}, {@code java_tests}, {@code cpp_tests} or {@code javascript_tests}):
  * <pre>{type: python_tests, mode: fraction|all, tests_key: tests, timeout_seconds: 10, memory_mb: 512,
- *  max_processes: 32, max_output_kb: 1024, reward_workers: 2, sandbox: auto|bwrap|unshare|none,
- *  interpreter: python3, completions_per_sandbox: 1}</pre>
+ *  max_processes: 32, max_output_kb: 1024, reward_workers: 2, reward_executor: local|spark,
+ *  sandbox: auto|bwrap|unshare|none, interpreter: python3, completions_per_sandbox: 1}</pre>
  * Without {@code tests_key} the tests are read from {@code tests}, else from MBPP's {@code test_list}.
  * Java's {@code interpreter} is a JDK home (default: the running JVM's); C++'s the compiler
  * ({@code g++}); JavaScript's Node.js ({@code node}).
@@ -44,7 +47,10 @@ public final class UnitTestReward implements OutcomeReward {
     private final String name;
     private final RewardMode mode;
     private final String testsKey;
+    private final CodeTestSpec spec;
     private final CodeTestRunner runner;
+    private final CodeTestExecutor executor;
+    /** completions_per_sandbox > 1: batches of completions share a sandbox, on this pool (local only). */
     private final ExecutorService pool;
     private final int perSandbox;
     private final int workers;
@@ -52,7 +58,8 @@ public final class UnitTestReward implements OutcomeReward {
     public UnitTestReward(Language language, Map<String, Object> params) {
         this.name = typeOf(language);
         RewardParams p = new RewardParams(name, params).allowOnly("mode", "tests_key", "timeout_seconds", "memory_mb",
-                "max_processes", "max_output_kb", "reward_workers", "sandbox", "interpreter", "completions_per_sandbox");
+                "max_processes", "max_output_kb", "reward_workers", "reward_executor", "sandbox", "interpreter",
+                "completions_per_sandbox");
         this.mode = p.choice("mode", RewardMode.FRACTION);
         this.testsKey = p.string("tests_key", null);
         SandboxLimits limits = CodeTestRunner.defaultLimits(language);
@@ -71,11 +78,18 @@ public final class UnitTestReward implements OutcomeReward {
         this.perSandbox = p.integer("completions_per_sandbox", 1, 1, 4096);
         int workers = p.integer("reward_workers", Runtime.getRuntime().availableProcessors(), 1, 256);
         IsolationMode isolation = p.choice("sandbox", IsolationMode.AUTO);
-        this.runner = CodeTestRunner.create(language, isolation, limits, p.string("interpreter", null));
+        this.spec = new CodeTestSpec(language, isolation, limits, p.string("interpreter", null));
+        this.runner = spec.runner();
+        this.executor = CodeTestExecutor.create(p.string("reward_executor", CodeTestExecutor.LOCAL), name, workers);
+        if (perSandbox > 1 && !CodeTestExecutor.LOCAL.equals(executor.name())) {
+            executor.close();
+            throw new IllegalArgumentException(name + ": completions_per_sandbox > 1 runs on the local pool only; "
+                    + "with reward_executor: " + executor.name() + " leave it at 1");
+        }
         AtomicInteger threads = new AtomicInteger();
         this.workers = workers;
-        this.pool = Executors.newFixedThreadPool(workers, r -> {
-            Thread t = new Thread(r, name + "-" + threads.incrementAndGet());
+        this.pool = perSandbox <= 1 ? null : Executors.newFixedThreadPool(workers, r -> {
+            Thread t = new Thread(r, name + "-batch-" + threads.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
@@ -89,6 +103,11 @@ public final class UnitTestReward implements OutcomeReward {
             case CPP -> CPP_TYPE;
             case JAVASCRIPT -> JAVASCRIPT_TYPE;
         };
+    }
+
+    /** Whether a config type is a unit-test reward's ({@code python_tests}, ...). */
+    public static boolean isType(Object type) {
+        return PYTHON_TYPE.equals(type) || JAVA_TYPE.equals(type) || CPP_TYPE.equals(type) || JAVASCRIPT_TYPE.equals(type);
     }
 
     private static double positive(RewardParams p, String owner, String key) {
@@ -108,19 +127,29 @@ public final class UnitTestReward implements OutcomeReward {
         return runner;
     }
 
+    /** Where the sandboxes run ({@code local}, {@code spark}). */
+    public String executor() {
+        return executor.name();
+    }
+
     @Override
     public List<Double> score(List<RewardInput> batch) {
         if (perSandbox > 1) {
             return scoreInBatches(batch);
         }
-        List<Future<CodeTestReport>> futures = new ArrayList<>(batch.size());
-        for (RewardInput input : batch) {
-            List<String> tests = tests(input.row());
-            futures.add(tests == null || tests.isEmpty() ? null : pool.submit(() -> runner.run(input.completion(), tests)));
+        List<CodeTestJob> jobs = new ArrayList<>(batch.size());
+        List<Integer> rows = new ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            List<String> tests = tests(batch.get(i).row());
+            if (tests != null && !tests.isEmpty()) {
+                jobs.add(new CodeTestJob(batch.get(i).completion(), tests));
+                rows.add(i);
+            }
         }
-        List<Double> out = new ArrayList<>(batch.size());
-        for (Future<CodeTestReport> f : futures) {
-            out.add(f == null ? null : await(f).reward(mode));
+        List<CodeTestReport> reports = jobs.isEmpty() ? List.of() : executor.run(spec, runner, jobs);
+        List<Double> out = new ArrayList<>(Collections.nCopies(batch.size(), (Double) null));
+        for (int k = 0; k < rows.size(); k++) {
+            out.set(rows.get(k), reports.get(k).reward(mode));
         }
         return out;
     }
@@ -192,6 +221,9 @@ public final class UnitTestReward implements OutcomeReward {
 
     @Override
     public void close() {
-        pool.shutdownNow();
+        executor.close();
+        if (pool != null) {
+            pool.shutdownNow();
+        }
     }
 }

@@ -1,5 +1,6 @@
 package org.align4j.reward.sandbox;
 
+import java.io.Serializable;
 import java.time.Duration;
 
 /**
@@ -15,7 +16,10 @@ import java.time.Duration;
  * @param maxOpenFiles    RLIMIT_NOFILE
  */
 public record SandboxLimits(Duration timeout, int cpuSeconds, long memoryBytes, int maxProcesses,
-                            long maxOutputBytes, long maxFileBytes, long scratchBytes, int maxOpenFiles) {
+                            long maxOutputBytes, long maxFileBytes, long scratchBytes, int maxOpenFiles)
+        implements Serializable {
+    private static final long serialVersionUID = 1L;
+
 
     private static final long MIB = 1024L * 1024L;
 

@@ -134,6 +134,18 @@ class PythonUnitTestsTest {
     }
 
     @Test
+    void rewardExecutorSparkWithoutTheDistributedModuleIsOneLineNamingTheKey() {
+        // the reward module's tests have no distributed module on the classpath, as the plain launcher jar
+        Exception e = org.junit.jupiter.api.Assertions.assertThrows(org.align4j.policy.util.BadInputException.class,
+                () -> new UnitTestReward(Language.PYTHON, Map.of("reward_executor", "spark")));
+        assertTrue(e.getMessage().startsWith("python_tests: unknown reward_executor 'spark', known: local"), e.getMessage());
+        assertTrue(e.getMessage().contains("-Pdistributed") && !e.getMessage().contains("\n"), e.getMessage());
+        try (UnitTestReward local = new UnitTestReward(Language.PYTHON, Map.of("reward_executor", "local"))) {
+            assertEquals("local", local.executor());
+        }
+    }
+
+    @Test
     void isolationIsReported() {
         assertFalse(runner.run("def add(a, b):\n    return a + b\n", TESTS).isolation().isEmpty());
         assertEquals(runner.isolation().describe(), runner.run("x = 1", List.of("assert x == 1")).isolation());
