@@ -1,14 +1,11 @@
 package org.align4j.cli;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.Callable;
+import org.align4j.dpo.PreferenceTrainer;
 import org.align4j.dpo.kto.KtoConfig;
 import org.align4j.dpo.kto.KtoTrainer;
 import org.align4j.policy.train.ConfigLoader;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "kto",
@@ -32,27 +29,13 @@ import picocli.CommandLine.Option;
                 "  beta: 0.1",
                 "  desirable_weight: 1.0",
                 "  undesirable_weight: 1.0"})
-final class KtoCommand implements Callable<Integer> {
-    @Mixin
-    ListKeysOption listKeys;
-
-    @Mixin
-    DeviceOption device;
-
+final class KtoCommand extends PreferenceTrainerCommand {
     @Option(names = "--config", required = true, description = "YAML (or JSON) file of KTOConfig keys (TRL's names).")
     Path config;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a config key (repeatable).")
-    List<String> overrides = new ArrayList<>();
-
-    @Option(names = "--resume", description = "Continue the run in output_dir from its latest checkpoint.")
-    boolean resume;
-
     @Override
-    public Integer call() {
-        device.apply();
+    PreferenceTrainer.Result train() {
         KtoConfig c = ConfigLoader.load(config, KtoConfig.class, overrides);
-        PreferenceRunOutput.print(new KtoTrainer(c, resume, System.err).train());
-        return 0;
+        return new KtoTrainer(c, resume, System.err).train();
     }
 }

@@ -1,14 +1,11 @@
 package org.align4j.cli;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.Callable;
+import org.align4j.dpo.PreferenceTrainer;
 import org.align4j.dpo.orpo.OrpoConfig;
 import org.align4j.dpo.orpo.OrpoTrainer;
 import org.align4j.policy.train.ConfigLoader;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "orpo",
@@ -27,27 +24,13 @@ import picocli.CommandLine.Option;
                 "  model_name_or_path: runs/demo/sft/final",
                 "  train_file: runs/data/dpo.jsonl",
                 "  beta: 0.1                         # the paper's lambda"})
-final class OrpoCommand implements Callable<Integer> {
-    @Mixin
-    ListKeysOption listKeys;
-
-    @Mixin
-    DeviceOption device;
-
+final class OrpoCommand extends PreferenceTrainerCommand {
     @Option(names = "--config", required = true, description = "YAML (or JSON) file of ORPOConfig keys (TRL's names).")
     Path config;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a config key (repeatable).")
-    List<String> overrides = new ArrayList<>();
-
-    @Option(names = "--resume", description = "Continue the run in output_dir from its latest checkpoint.")
-    boolean resume;
-
     @Override
-    public Integer call() {
-        device.apply();
+    PreferenceTrainer.Result train() {
         OrpoConfig c = ConfigLoader.load(config, OrpoConfig.class, overrides);
-        PreferenceRunOutput.print(new OrpoTrainer(c, resume, System.err).train());
-        return 0;
+        return new OrpoTrainer(c, resume, System.err).train();
     }
 }

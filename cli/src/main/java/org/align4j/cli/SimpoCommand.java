@@ -1,14 +1,11 @@
 package org.align4j.cli;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.Callable;
+import org.align4j.dpo.PreferenceTrainer;
 import org.align4j.dpo.simpo.SimpoConfig;
 import org.align4j.dpo.simpo.SimpoTrainer;
 import org.align4j.policy.train.ConfigLoader;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "simpo",
@@ -33,27 +30,13 @@ import picocli.CommandLine.Option;
                 "  beta: 2.0",
                 "  simpo_gamma: 0.5",
                 "  cpo_alpha: 0.0                    # > 0: CPO-SimPO"})
-final class SimpoCommand implements Callable<Integer> {
-    @Mixin
-    ListKeysOption listKeys;
-
-    @Mixin
-    DeviceOption device;
-
+final class SimpoCommand extends PreferenceTrainerCommand {
     @Option(names = "--config", required = true, description = "YAML (or JSON) file of CPOConfig keys (TRL's names).")
     Path config;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a config key (repeatable).")
-    List<String> overrides = new ArrayList<>();
-
-    @Option(names = "--resume", description = "Continue the run in output_dir from its latest checkpoint.")
-    boolean resume;
-
     @Override
-    public Integer call() {
-        device.apply();
+    PreferenceTrainer.Result train() {
         SimpoConfig c = ConfigLoader.load(config, SimpoConfig.class, overrides);
-        PreferenceRunOutput.print(new SimpoTrainer(c, resume, System.err).train());
-        return 0;
+        return new SimpoTrainer(c, resume, System.err).train();
     }
 }

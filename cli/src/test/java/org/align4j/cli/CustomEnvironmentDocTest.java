@@ -1,12 +1,7 @@
 package org.align4j.cli;
 
-import org.align4j.policy.model.CausalLM;
-import org.align4j.policy.model.HfCheckpoint;
-import org.align4j.policy.model.ModelConfig;
-import org.align4j.policy.testing.TestFixtures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.nd4j.linalg.api.buffer.DataType;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -18,6 +13,8 @@ import java.util.Map;
 
 import static org.align4j.cli.CustomRewardDocTest.bash;
 import static org.align4j.cli.CustomRewardDocTest.blocks;
+import static org.align4j.cli.CustomRewardDocTest.demoWorkspace;
+import static org.align4j.cli.CustomRewardDocTest.launcherEnv;
 import static org.align4j.cli.CustomRewardDocTest.repoFile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -39,27 +36,15 @@ class CustomEnvironmentDocTest {
         assertEquals(1, java.size());
         assertEquals(2, bash.size());
 
-        Files.copy(repoFile("align4j"), root.resolve("align4j"));
-        root.resolve("align4j").toFile().setExecutable(true);
         Files.writeString(root.resolve("RetryMath.java"), java.get(0));
         Files.writeString(root.resolve("my-retry.yaml"), yaml);
-        Path model = root.resolve("runs/demo/sft/final");
-        HfCheckpoint.save(CausalLM.initialize(ModelConfig.llama(266, 16, 32, 1, 2, 2, 512, 1, new int[] {2}),
-                DataType.FLOAT, 3), model, TestFixtures.tinyTokenizer());
+        Path model = demoWorkspace(root);
         ObjectMapper json = new ObjectMapper();
         ObjectNode tokConfig = (ObjectNode) json.readTree(model.resolve("tokenizer_config.json").toFile());
         tokConfig.put("chat_template", "{% for m in messages %}{{ '<|' + m.role + '|>' + m.content + eos_token }}{% endfor %}"
                 + "{% if add_generation_prompt %}{{ '<|assistant|>' }}{% endif %}");
         Files.writeString(model.resolve("tokenizer_config.json"), json.writeValueAsString(tokConfig));
-        Files.writeString(root.resolve("runs/demo/train.jsonl"), """
-                {"prompt": "What is 2 + 3?", "answer": "5"}
-                {"prompt": "What is 4 * 2?", "answer": "8"}
-                """);
-        // written last: the launcher rebuilds a jar older than a .java file beside it
-        Path appJar = PathingJar.write(root.resolve("cli/target/align4j.jar"));
-
-        Map<String, String> env = Map.of("ALIGN4J_JAR", appJar.toString(), "ALIGN4J_JAVA_OPTS", "-Xmx1g",
-                "OMP_NUM_THREADS", "1");
+        Map<String, String> env = launcherEnv(root);
         CustomRewardDocTest.Run compile = bash(root, bash.get(0), env);
         assertEquals(0, compile.exit(), compile.output());
         assertTrue(Files.isRegularFile(root.resolve("plugins/retry-math.jar")), compile.output());

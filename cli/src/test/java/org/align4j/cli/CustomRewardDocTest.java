@@ -42,6 +42,32 @@ class CustomRewardDocTest {
         throw new IllegalStateException(name + " not found");
     }
 
+    /**
+     * What the page assumes is in place: a copy of the launcher script, a tiny model saved where the demo's SFT
+     * leaves its own ({@code runs/demo/sft/final}) and the demo's {@code train.jsonl}. Returns the model folder.
+     */
+    static Path demoWorkspace(Path root) throws IOException {
+        Files.copy(repoFile("align4j"), root.resolve("align4j"));
+        root.resolve("align4j").toFile().setExecutable(true);
+        Path model = root.resolve("runs/demo/sft/final");
+        HfCheckpoint.save(CausalLM.initialize(ModelConfig.llama(266, 16, 32, 1, 2, 2, 512, 1, new int[] {2}),
+                DataType.FLOAT, 3), model, TestFixtures.tinyTokenizer());
+        Files.writeString(root.resolve("runs/demo/train.jsonl"), """
+                {"prompt": "What is 2 + 3?", "answer": "5"}
+                {"prompt": "What is 4 * 2?", "answer": "8"}
+                """);
+        return model;
+    }
+
+    /**
+     * The launcher's environment: ALIGN4J_JAR names a pathing jar of this JVM's classpath. Call it after
+     * writing the page's .java files: the launcher rebuilds a jar older than a .java file beside it.
+     */
+    static Map<String, String> launcherEnv(Path root) throws IOException {
+        Path appJar = PathingJar.write(root.resolve("cli/target/align4j.jar"));
+        return Map.of("ALIGN4J_JAR", appJar.toString(), "ALIGN4J_JAVA_OPTS", "-Xmx1g", "OMP_NUM_THREADS", "1");
+    }
+
     /** The page's fenced blocks of one language, in order. */
     static List<String> blocks(String doc, String language) {
         List<String> out = new ArrayList<>();
@@ -64,22 +90,10 @@ class CustomRewardDocTest {
         assertEquals(2, bash.size());
         assertEquals(1, yaml.size());
 
-        Files.copy(repoFile("align4j"), root.resolve("align4j"));
-        root.resolve("align4j").toFile().setExecutable(true);
         Files.writeString(root.resolve("LengthReward.java"), java.get(0));
         Files.writeString(root.resolve("my-grpo.yaml"), yaml.get(0));
-        Path tok = TestFixtures.tinyTokenizer();
-        HfCheckpoint.save(CausalLM.initialize(ModelConfig.llama(266, 16, 32, 1, 2, 2, 512, 1, new int[] {2}),
-                DataType.FLOAT, 3), root.resolve("runs/demo/sft/final"), tok);
-        Files.writeString(root.resolve("runs/demo/train.jsonl"), """
-                {"prompt": "What is 2 + 3?", "answer": "5"}
-                {"prompt": "What is 4 * 2?", "answer": "8"}
-                """);
-        // written last: the launcher rebuilds a jar older than a .java file beside it
-        Path appJar = PathingJar.write(root.resolve("cli/target/align4j.jar"));
-
-        Map<String, String> env = Map.of("ALIGN4J_JAR", appJar.toString(), "ALIGN4J_JAVA_OPTS", "-Xmx1g",
-                "OMP_NUM_THREADS", "1");
+        demoWorkspace(root);
+        Map<String, String> env = launcherEnv(root);
         Run compile = bash(root, bash.get(0), env);
         assertEquals(0, compile.exit, compile.output);
         assertTrue(Files.isRegularFile(root.resolve("plugins/length-reward.jar")), compile.output);

@@ -9,6 +9,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,6 +19,28 @@ import org.junit.jupiter.api.io.TempDir;
  * the launcher strips. A stand-in mvn on the PATH prints what the real one prints and "builds" the jar.
  */
 class LauncherTest {
+
+    private record Launch(int exit, String out, String err) {
+    }
+
+    /**
+     * Runs root's copy of the launcher with args, root/bin (the stand-in mvn) first on the PATH, then this JDK, and
+     * no ALIGN4J_JAR, so that the launcher builds its jar.
+     */
+    private static Launch launch(Path root, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("bash", root.resolve("align4j").toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).directory(root.toFile());
+        String jdkBin = Paths.get(System.getProperty("java.home"), "bin").toString();
+        pb.environment().put("PATH", root.resolve("bin") + File.pathSeparator + jdkBin + File.pathSeparator
+                + pb.environment().get("PATH"));
+        pb.environment().remove("ALIGN4J_JAR");
+        Path err = root.resolve("stderr.txt");
+        Process p = pb.redirectError(err.toFile()).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        int exit = p.waitFor();
+        return new Launch(exit, out, Files.readString(err));
+    }
 
     @Test
     void theBuildPrintsNoEscapeCodesAndTheJarThenRuns(@TempDir Path root) throws Exception {
@@ -31,17 +55,10 @@ class LauncherTest {
         Files.createDirectories(root.resolve("cli/src/main/java"));
         Files.writeString(root.resolve("cli/src/main/java/Changed.java"), "class Changed {}\n");
 
-        ProcessBuilder pb = new ProcessBuilder("bash", root.resolve("align4j").toString(), "--version")
-                .directory(root.toFile());
-        String jdkBin = Paths.get(System.getProperty("java.home"), "bin").toString();
-        pb.environment().put("PATH", root.resolve("bin") + File.pathSeparator + jdkBin + File.pathSeparator
-                + pb.environment().get("PATH"));
-        pb.environment().remove("ALIGN4J_JAR");
-        Path err = root.resolve("stderr.txt");
-        Process p = pb.redirectError(err.toFile()).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor(), Files.readString(err));
-        String stderr = Files.readString(err);
+        Launch run = launch(root, "--version");
+        assertEquals(0, run.exit(), run.err());
+        String out = run.out();
+        String stderr = run.err();
         assertTrue(stderr.contains("align4j: building"), stderr);
         assertFalse(stderr.contains("\u001b") || out.contains("\u001b"), "escape codes: " + stderr.replace("\u001b", "ESC"));
         assertEquals("align4j " + VersionProvider.version(), out.strip());
@@ -60,16 +77,9 @@ class LauncherTest {
                 + "else cp prepared.jar cli/target/align4j.jar; fi\n");
         mvn.toFile().setExecutable(true);
 
-        ProcessBuilder pb = new ProcessBuilder("bash", root.resolve("align4j").toString(), "sft", "--help",
-                "--ranks", "2").directory(root.toFile());
-        String jdkBin = Paths.get(System.getProperty("java.home"), "bin").toString();
-        pb.environment().put("PATH", root.resolve("bin") + File.pathSeparator + jdkBin + File.pathSeparator
-                + pb.environment().get("PATH"));
-        pb.environment().remove("ALIGN4J_JAR");
-        Path err = root.resolve("stderr.txt");
-        Process p = pb.redirectError(err.toFile()).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor(), Files.readString(err));
+        Launch run = launch(root, "sft", "--help", "--ranks", "2");
+        assertEquals(0, run.exit(), run.err());
+        String out = run.out();
         assertTrue(out.contains("--ranks=N"), out);
         assertTrue(Files.readString(root.resolve("mvn-args.txt")).contains("-Pdistributed"));
         assertTrue(Files.exists(root.resolve("cli/target/align4j-distributed.jar")));

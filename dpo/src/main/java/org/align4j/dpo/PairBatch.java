@@ -43,6 +43,15 @@ public final class PairBatch {
         return tokens;
     }
 
+    /** The number of tokens of each chosen completion. */
+    public int[] chosenLengths() {
+        int[] out = new int[pairs.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = pairs.get(i).chosen().length;
+        }
+        return out;
+    }
+
     /** Sequence log-probs of the chosen completions, from the forward's tokenLogProbs(). */
     public double[] chosen(double[][] tokenLogProbs) {
         return reduce(tokenLogProbs, 0);

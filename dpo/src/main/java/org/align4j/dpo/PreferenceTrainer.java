@@ -74,13 +74,19 @@ public abstract class PreferenceTrainer<E> implements TrainingStep {
     }
 
     /**
-     * Forward and backward passes over the step's examples in micro-batches of batch_size (gradients accumulate so
-     * that the step minimizes the mean loss over all of them); per-example metrics go into sums. Returns the loss.
+     * Forward passes over the examples in micro-batches of batch_size, per-example metrics into sums; returns the
+     * loss. With backward (the step's examples) also the backward passes: gradients accumulate so that the step
+     * minimizes the mean loss over all of them. Without (the eval set) only the metrics.
      */
-    protected abstract double accumulate(List<E> batch, StepSums sums);
+    protected abstract double run(List<E> examples, StepSums sums, boolean backward);
 
-    /** The same metrics over examples without a backward pass (the eval set). */
-    protected abstract void measure(List<E> examples, StepSums sums);
+    /** The pairs of a JSONL file ({@code {prompt, chosen, rejected}} rows), truncated to max_length. */
+    protected List<PreferencePair> readPairs(Path file) {
+        PreferenceDataset d = PreferenceDataset.read(file, tokenizer, config.truncation(), policy.config().vocabSize);
+        log.printf("%s: %s: %d pairs, %d truncated to max_length %d%n", name(), file, d.size(), d.truncated(),
+                config.maxLength);
+        return d.pairs();
+    }
 
     /** What the progress bar shows of a step's sums. */
     protected abstract Map<String, Double> progress(StepSums sums);
@@ -140,7 +146,7 @@ public abstract class PreferenceTrainer<E> implements TrainingStep {
             batch.add(train.get(order.at(position++)));
         }
         StepSums sums = new StepSums();
-        double loss = accumulate(batch, sums);
+        double loss = run(batch, sums, true);
         Optimization.StepResult r = opt.step(step);
         window.add(sums.means(""));
         return Report.of(loss, r, batch.size(), progress(sums));
@@ -163,7 +169,7 @@ public abstract class PreferenceTrainer<E> implements TrainingStep {
     @Override
     public Map<String, Object> evaluate() {
         StepSums sums = new StepSums();
-        measure(eval, sums);
+        run(eval, sums, false);
         return new LinkedHashMap<>(sums.means("eval_"));
     }
 

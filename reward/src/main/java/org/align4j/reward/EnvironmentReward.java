@@ -1,7 +1,5 @@
 package org.align4j.reward;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -12,7 +10,7 @@ import java.util.Map;
  *
  * <p>Config: {@code {type: environment, weight: 1.0}} (no other keys).
  */
-public final class EnvironmentReward implements OutcomeReward {
+public final class EnvironmentReward implements PerCompletionReward {
 
     public static final String TYPE = "environment";
 
@@ -26,11 +24,7 @@ public final class EnvironmentReward implements OutcomeReward {
     }
 
     @Override
-    public List<Double> score(List<RewardInput> batch) {
-        List<Double> out = new ArrayList<>(batch.size());
-        for (RewardInput in : batch) {
-            out.add(in.environmentReward());
-        }
-        return out;
+    public Double scoreOne(RewardInput input) {
+        return input.environmentReward();
     }
 }

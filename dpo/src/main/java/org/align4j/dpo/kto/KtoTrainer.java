@@ -57,16 +57,7 @@ public final class KtoTrainer extends PreferenceTrainer<KtoExample> {
     }
 
     @Override
-    protected double accumulate(List<KtoExample> batch, StepSums sums) {
-        return run(batch, sums, true);
-    }
-
-    @Override
-    protected void measure(List<KtoExample> examples, StepSums sums) {
-        run(examples, sums, false);
-    }
-
-    private double run(List<KtoExample> examples, StepSums sums, boolean backward) {
+    protected double run(List<KtoExample> examples, StepSums sums, boolean backward) {
         double total = 0;
         for (List<KtoExample> mb : microBatches(examples)) {
             int n = mb.size();

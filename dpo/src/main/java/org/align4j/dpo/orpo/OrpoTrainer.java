@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.align4j.dpo.PairBatch;
-import org.align4j.dpo.PreferenceDataset;
 import org.align4j.dpo.PreferencePair;
 import org.align4j.dpo.PreferenceTrainer;
 import org.align4j.dpo.StepSums;
@@ -37,10 +36,7 @@ public final class OrpoTrainer extends PreferenceTrainer<PreferencePair> {
 
     @Override
     protected List<PreferencePair> read(Path file) {
-        PreferenceDataset d = PreferenceDataset.read(file, tokenizer, config.truncation(), policy.config().vocabSize);
-        log.printf("orpo: %s: %d pairs, %d truncated to max_length %d%n", file, d.size(), d.truncated(),
-                config.maxLength);
-        return d.pairs();
+        return readPairs(file);
     }
 
     @Override
@@ -49,16 +45,7 @@ public final class OrpoTrainer extends PreferenceTrainer<PreferencePair> {
     }
 
     @Override
-    protected double accumulate(List<PreferencePair> batch, StepSums sums) {
-        return run(batch, sums, true);
-    }
-
-    @Override
-    protected void measure(List<PreferencePair> examples, StepSums sums) {
-        run(examples, sums, false);
-    }
-
-    private double run(List<PreferencePair> pairs, StepSums sums, boolean backward) {
+    protected double run(List<PreferencePair> pairs, StepSums sums, boolean backward) {
         long chosenTokens = 0;
         for (PreferencePair p : pairs) {
             chosenTokens += p.chosen().length;
@@ -70,10 +57,7 @@ public final class OrpoTrainer extends PreferenceTrainer<PreferencePair> {
             double[][] lp = f.tokenLogProbs();
             double[] c = b.chosen(lp);
             double[] r = b.rejected(lp);
-            int[] lens = new int[mb.size()];
-            for (int i = 0; i < lens.length; i++) {
-                lens[i] = mb.get(i).chosen().length;
-            }
+            int[] lens = b.chosenLengths();
             OrpoLoss.Result res = loss.compute(c, r, lens, pairs.size(), chosenTokens);
             if (backward) {
                 f.backward(b.spread(res.dChosen, res.dRejected));

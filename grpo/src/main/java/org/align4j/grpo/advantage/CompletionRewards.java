@@ -69,6 +69,28 @@ public final class CompletionRewards {
         return stepRewards[i] != null;
     }
 
+    /** How many completions of group p were scored (did not abstain). */
+    public int scoredCount(int p) {
+        int k = 0;
+        for (int i = p * groupSize; i < (p + 1) * groupSize; i++) {
+            if (scored(i)) {
+                k++;
+            }
+        }
+        return k;
+    }
+
+    /** The sum of the sequence rewards ({@link #total}) of the scored completions of group p. */
+    public double scoredSum(int p) {
+        double sum = 0;
+        for (int i = p * groupSize; i < (p + 1) * groupSize; i++) {
+            if (scored(i)) {
+                sum += total(i);
+            }
+        }
+        return sum;
+    }
+
     /** Whether every scored completion has at most one step (outcome supervision). */
     public boolean outcomeOnly() {
         for (double[] r : stepRewards) {

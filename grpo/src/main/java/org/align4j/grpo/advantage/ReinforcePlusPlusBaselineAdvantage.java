@@ -30,14 +30,8 @@ public final class ReinforcePlusPlusBaselineAdvantage implements AdvantageEstima
         int g = r.groupSize();
         double[][] adv = new double[r.size()][];
         for (int p = 0; p < r.groups(); p++) {
-            double sum = 0;
-            int k = 0;
-            for (int i = p * g; i < (p + 1) * g; i++) {
-                if (r.scored(i)) {
-                    sum += r.total(i);
-                    k++;
-                }
-            }
+            double sum = r.scoredSum(p);
+            int k = r.scoredCount(p);
             // verl: a group of one keeps its reward (baseline 0)
             double mean = k > 1 ? sum / k : 0;
             for (int i = p * g; i < (p + 1) * g; i++) {

@@ -31,14 +31,8 @@ public final class RlooAdvantage implements AdvantageEstimator {
         int g = r.groupSize();
         double[][] adv = new double[r.size()][];
         for (int p = 0; p < r.groups(); p++) {
-            double sum = 0;
-            int k = 0;
-            for (int i = p * g; i < (p + 1) * g; i++) {
-                if (r.scored(i)) {
-                    sum += r.total(i);
-                    k++;
-                }
-            }
+            double sum = r.scoredSum(p);
+            int k = r.scoredCount(p);
             for (int i = p * g; i < (p + 1) * g; i++) {
                 adv[i] = new double[r.lengths[i]];
                 if (!r.scored(i)) {

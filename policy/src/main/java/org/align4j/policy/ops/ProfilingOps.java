@@ -23,6 +23,13 @@ public final class ProfilingOps implements Ops {
         s[1]++;
     }
 
+    /** Runs one call of the backend, adding its wall time and the call to op's totals. */
+    private void timed(String op, Runnable call) {
+        long start = System.nanoTime();
+        call.run();
+        record(op, start);
+    }
+
     /** Milliseconds and calls per operation since the last reset, largest time first. */
     public Map<String, double[]> report() {
         Map<String, double[]> out = new LinkedHashMap<>();
@@ -37,16 +44,12 @@ public final class ProfilingOps implements Ops {
 
     @Override
     public void toHost(INDArray x) {
-        long start = System.nanoTime();
-        delegate.toHost(x);
-        record("toHost", start);
+        timed("toHost", () -> delegate.toHost(x));
     }
 
     @Override
     public void editOnHost(Runnable edit, INDArray... arrays) {
-        long start = System.nanoTime();
-        delegate.editOnHost(edit, arrays);
-        record("editOnHost", start);
+        timed("editOnHost", () -> delegate.editOnHost(edit, arrays));
     }
 
     @Override
@@ -66,172 +69,125 @@ public final class ProfilingOps implements Ops {
 
     @Override
     public void gemm(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB, double alpha, double beta) {
-        long start = System.nanoTime();
-        delegate.gemm(a, b, c, transA, transB, alpha, beta);
-        record("gemm", start);
+        timed("gemm", () -> delegate.gemm(a, b, c, transA, transB, alpha, beta));
     }
 
     @Override
     public void holdInBf16(INDArray weight, boolean trainable) {
-        long start = System.nanoTime();
-        delegate.holdInBf16(weight, trainable);
-        record("holdInBf16", start);
+        timed("holdInBf16", () -> delegate.holdInBf16(weight, trainable));
     }
 
     @Override
     public void bmm(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB) {
-        long start = System.nanoTime();
-        delegate.bmm(a, b, c, transA, transB);
-        record("bmm", start);
+        timed("bmm", () -> delegate.bmm(a, b, c, transA, transB));
     }
 
     @Override
     public void embeddingForward(int[] ids, INDArray table, INDArray out) {
-        long start = System.nanoTime();
-        delegate.embeddingForward(ids, table, out);
-        record("embeddingForward", start);
+        timed("embeddingForward", () -> delegate.embeddingForward(ids, table, out));
     }
 
     @Override
     public void embeddingBackward(int[] ids, INDArray dOut, INDArray dTable) {
-        long start = System.nanoTime();
-        delegate.embeddingBackward(ids, dOut, dTable);
-        record("embeddingBackward", start);
+        timed("embeddingBackward", () -> delegate.embeddingBackward(ids, dOut, dTable));
     }
 
     @Override
     public void rmsNormForward(INDArray x, INDArray w, INDArray out, INDArray rstd, double eps) {
-        long start = System.nanoTime();
-        delegate.rmsNormForward(x, w, out, rstd, eps);
-        record("rmsNormForward", start);
+        timed("rmsNormForward", () -> delegate.rmsNormForward(x, w, out, rstd, eps));
     }
 
     @Override
     public void rmsNormBackward(INDArray dOut, INDArray x, INDArray w, INDArray rstd, INDArray dx, INDArray dw) {
-        long start = System.nanoTime();
-        delegate.rmsNormBackward(dOut, x, w, rstd, dx, dw);
-        record("rmsNormBackward", start);
+        timed("rmsNormBackward", () -> delegate.rmsNormBackward(dOut, x, w, rstd, dx, dw));
     }
 
     @Override
     public void addBias(INDArray y, INDArray b) {
-        long start = System.nanoTime();
-        delegate.addBias(y, b);
-        record("addBias", start);
+        timed("addBias", () -> delegate.addBias(y, b));
     }
 
     @Override
     public void biasBackward(INDArray dy, INDArray db) {
-        long start = System.nanoTime();
-        delegate.biasBackward(dy, db);
-        record("biasBackward", start);
+        timed("biasBackward", () -> delegate.biasBackward(dy, db));
     }
 
     @Override
     public void flashAttentionForward(INDArray q, INDArray k, INDArray v, int[] lengths, int seq, double scale,
                                       INDArray out, INDArray lse) {
-        long start = System.nanoTime();
-        delegate.flashAttentionForward(q, k, v, lengths, seq, scale, out, lse);
-        record("flashAttentionForward", start);
+        timed("flashAttentionForward", () -> delegate.flashAttentionForward(q, k, v, lengths, seq, scale, out, lse));
     }
 
     @Override
     public void flashAttentionBackward(INDArray q, INDArray k, INDArray v, INDArray out, INDArray lse, INDArray dOut,
                                        int[] lengths, int seq, double scale, INDArray dq, INDArray dk, INDArray dv) {
-        long start = System.nanoTime();
-        delegate.flashAttentionBackward(q, k, v, out, lse, dOut, lengths, seq, scale, dq, dk, dv);
-        record("flashAttentionBackward", start);
+        timed("flashAttentionBackward", () ->
+                delegate.flashAttentionBackward(q, k, v, out, lse, dOut, lengths, seq, scale, dq, dk, dv));
     }
 
     @Override
     public void rope(INDArray x, int[] positions, RopeTable table, boolean inverse) {
-        long start = System.nanoTime();
-        delegate.rope(x, positions, table, inverse);
-        record("rope", start);
+        timed("rope", () -> delegate.rope(x, positions, table, inverse));
     }
 
     @Override
     public void regroupHeads(INDArray rows, INDArray grouped, int batch, int seq, int kvHeads, int group, boolean toGrouped) {
-        long start = System.nanoTime();
-        delegate.regroupHeads(rows, grouped, batch, seq, kvHeads, group, toGrouped);
-        record("regroupHeads", start);
+        timed("regroupHeads", () -> delegate.regroupHeads(rows, grouped, batch, seq, kvHeads, group, toGrouped));
     }
 
     @Override
     public void causalSoftmax(INDArray scores, int seq, double scale) {
-        long start = System.nanoTime();
-        delegate.causalSoftmax(scores, seq, scale);
-        record("causalSoftmax", start);
+        timed("causalSoftmax", () -> delegate.causalSoftmax(scores, seq, scale));
     }
 
     @Override
     public void softmaxBackward(INDArray p, INDArray dScores, double scale) {
-        long start = System.nanoTime();
-        delegate.softmaxBackward(p, dScores, scale);
-        record("softmaxBackward", start);
+        timed("softmaxBackward", () -> delegate.softmaxBackward(p, dScores, scale));
     }
 
     @Override
     public void swiGluForward(INDArray gate, INDArray up, INDArray h) {
-        long start = System.nanoTime();
-        delegate.swiGluForward(gate, up, h);
-        record("swiGluForward", start);
+        timed("swiGluForward", () -> delegate.swiGluForward(gate, up, h));
     }
 
     @Override
     public void swiGluBackward(INDArray dh, INDArray gate, INDArray up, INDArray dGate, INDArray dUp) {
-        long start = System.nanoTime();
-        delegate.swiGluBackward(dh, gate, up, dGate, dUp);
-        record("swiGluBackward", start);
+        timed("swiGluBackward", () -> delegate.swiGluBackward(dh, gate, up, dGate, dUp));
     }
 
     @Override
     public void logProbsAndEntropy(INDArray logits, int[] targets, INDArray logProb, INDArray entropy) {
-        long start = System.nanoTime();
-        delegate.logProbsAndEntropy(logits, targets, logProb, entropy);
-        record("logProbsAndEntropy", start);
+        timed("logProbsAndEntropy", () -> delegate.logProbsAndEntropy(logits, targets, logProb, entropy));
     }
 
     @Override
     public void logProbsBackward(INDArray logits, int[] targets, INDArray dLogProb) {
-        long start = System.nanoTime();
-        delegate.logProbsBackward(logits, targets, dLogProb);
-        record("logProbsBackward", start);
+        timed("logProbsBackward", () -> delegate.logProbsBackward(logits, targets, dLogProb));
     }
 
     @Override
     public void copy(INDArray src, INDArray dst) {
-        long start = System.nanoTime();
-        delegate.copy(src, dst);
-        record("copy", start);
+        timed("copy", () -> delegate.copy(src, dst));
     }
 
     @Override
     public void addInPlace(INDArray y, INDArray x) {
-        long start = System.nanoTime();
-        delegate.addInPlace(y, x);
-        record("addInPlace", start);
+        timed("addInPlace", () -> delegate.addInPlace(y, x));
     }
 
     @Override
     public void dropout(INDArray x, INDArray out, double p, long seed) {
-        long start = System.nanoTime();
-        delegate.dropout(x, out, p, seed);
-        record("dropout", start);
+        timed("dropout", () -> delegate.dropout(x, out, p, seed));
     }
 
     @Override
     public void zero(INDArray x) {
-        long start = System.nanoTime();
-        delegate.zero(x);
-        record("zero", start);
+        timed("zero", () -> delegate.zero(x));
     }
 
     @Override
     public void scale(INDArray x, double s) {
-        long start = System.nanoTime();
-        delegate.scale(x, s);
-        record("scale", start);
+        timed("scale", () -> delegate.scale(x, s));
     }
 
     @Override
@@ -252,38 +208,30 @@ public final class ProfilingOps implements Ops {
 
     @Override
     public void adamW(INDArray param, INDArray grad, INDArray m, INDArray v, double lr, double beta1, double beta2, double eps, double weightDecay, long t) {
-        long start = System.nanoTime();
-        delegate.adamW(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, t);
-        record("adamW", start);
+        timed("adamW", () -> delegate.adamW(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, t));
     }
 
     @Override
     public void writeKv(INDArray rows, INDArray cache, int batch, int seq, int[] startPos) {
-        long start = System.nanoTime();
-        delegate.writeKv(rows, cache, batch, seq, startPos);
-        record("writeKv", start);
+        timed("writeKv", () -> delegate.writeKv(rows, cache, batch, seq, startPos));
     }
 
     @Override
     public void decodeAttention(INDArray q, INDArray kCache, INDArray vCache, int[] lengths, INDArray out, int group, double scale, INDArray scratch) {
-        long start = System.nanoTime();
-        delegate.decodeAttention(q, kCache, vCache, lengths, out, group, scale, scratch);
-        record("decodeAttention", start);
+        timed("decodeAttention", () ->
+                delegate.decodeAttention(q, kCache, vCache, lengths, out, group, scale, scratch));
     }
 
     @Override
     public void copyCacheRow(INDArray src, int srcRow, INDArray dst, int dstRow, int len) {
-        long start = System.nanoTime();
-        delegate.copyCacheRow(src, srcRow, dst, dstRow, len);
-        record("copyCacheRow", start);
+        timed("copyCacheRow", () -> delegate.copyCacheRow(src, srcRow, dst, dstRow, len));
     }
 
     @Override
     public void sampleRows(INDArray logits, int rows, double invTemperature, boolean greedy, double[] uniforms,
                            int[] tokens, double[] logProbs) {
-        long start = System.nanoTime();
-        delegate.sampleRows(logits, rows, invTemperature, greedy, uniforms, tokens, logProbs);
-        record("sampleRows", start);
+        timed("sampleRows", () ->
+                delegate.sampleRows(logits, rows, invTemperature, greedy, uniforms, tokens, logProbs));
     }
 
     /** Runs the step's ops one by one, as their own times are what a profile reports (no graph replay). */
@@ -295,39 +243,31 @@ public final class ProfilingOps implements Ops {
     @Override
     public void sampleTokens(INDArray logits, int rows, double invTemperature, boolean greedy, int topK, double topP,
                              double[] uniforms, int[] tokens, double[] logProbs) {
-        long start = System.nanoTime();
-        delegate.sampleTokens(logits, rows, invTemperature, greedy, topK, topP, uniforms, tokens, logProbs);
-        record("sampleTokens", start);
+        timed("sampleTokens", () ->
+                delegate.sampleTokens(logits, rows, invTemperature, greedy, topK, topP, uniforms, tokens, logProbs));
     }
 
     @Override
     public void gatherHeads(INDArray rows, int rowCol, int rowHeadStride, INDArray heads, int headCol, int width,
                             int batch, int seq, boolean toHeads) {
-        long start = System.nanoTime();
-        delegate.gatherHeads(rows, rowCol, rowHeadStride, heads, headCol, width, batch, seq, toHeads);
-        record("gatherHeads", start);
+        timed("gatherHeads", () ->
+                delegate.gatherHeads(rows, rowCol, rowHeadStride, heads, headCol, width, batch, seq, toHeads));
     }
 
     @Override
     public void ropeSlice(INDArray x, int[] positions, RopeTable table, int headStride, int col, boolean interleaved,
                           boolean inverse) {
-        long start = System.nanoTime();
-        delegate.ropeSlice(x, positions, table, headStride, col, interleaved, inverse);
-        record("ropeSlice", start);
+        timed("ropeSlice", () -> delegate.ropeSlice(x, positions, table, headStride, col, interleaved, inverse));
     }
 
     @Override
     public void gatherRows(INDArray src, int[] rows, double[] scales, INDArray dst) {
-        long start = System.nanoTime();
-        delegate.gatherRows(src, rows, scales, dst);
-        record("gatherRows", start);
+        timed("gatherRows", () -> delegate.gatherRows(src, rows, scales, dst));
     }
 
     @Override
     public void scatterAddRows(INDArray src, int[] rows, double[] scales, INDArray dst) {
-        long start = System.nanoTime();
-        delegate.scatterAddRows(src, rows, scales, dst);
-        record("scatterAddRows", start);
+        timed("scatterAddRows", () -> delegate.scatterAddRows(src, rows, scales, dst));
     }
 
     @Override
@@ -341,52 +281,40 @@ public final class ProfilingOps implements Ops {
     @Override
     public void latentDecodeAttention(INDArray qLatent, INDArray qRope, INDArray latentCache, INDArray ropeCache,
                                       int[] lengths, INDArray out, double scale) {
-        long start = System.nanoTime();
-        delegate.latentDecodeAttention(qLatent, qRope, latentCache, ropeCache, lengths, out, scale);
-        record("latentDecodeAttention", start);
+        timed("latentDecodeAttention", () ->
+                delegate.latentDecodeAttention(qLatent, qRope, latentCache, ropeCache, lengths, out, scale));
     }
 
     @Override
     public void moeRoute(INDArray logits, INDArray bias, MoeGate gate, boolean[] valid, boolean replay, INDArray scores,
                          INDArray topExpert, INDArray topWeight) {
-        long start = System.nanoTime();
-        delegate.moeRoute(logits, bias, gate, valid, replay, scores, topExpert, topWeight);
-        record("moeRoute", start);
+        timed("moeRoute", () -> delegate.moeRoute(logits, bias, gate, valid, replay, scores, topExpert, topWeight));
     }
 
     @Override
     public void moeRouteBackward(INDArray scores, INDArray topExpert, INDArray dTopWeight, INDArray dScores,
                                  MoeGate gate, INDArray dLogits) {
-        long start = System.nanoTime();
-        delegate.moeRouteBackward(scores, topExpert, dTopWeight, dScores, gate, dLogits);
-        record("moeRouteBackward", start);
+        timed("moeRouteBackward", () ->
+                delegate.moeRouteBackward(scores, topExpert, dTopWeight, dScores, gate, dLogits));
     }
 
     @Override
     public void moeSortByExpert(INDArray topExpert, int experts, INDArray order, INDArray slotOf, INDArray offsets) {
-        long start = System.nanoTime();
-        delegate.moeSortByExpert(topExpert, experts, order, slotOf, offsets);
-        record("moeSortByExpert", start);
+        timed("moeSortByExpert", () -> delegate.moeSortByExpert(topExpert, experts, order, slotOf, offsets));
     }
 
     @Override
     public void moeGather(INDArray src, INDArray order, int k, INDArray weight, int slots, INDArray dst) {
-        long start = System.nanoTime();
-        delegate.moeGather(src, order, k, weight, slots, dst);
-        record("moeGather", start);
+        timed("moeGather", () -> delegate.moeGather(src, order, k, weight, slots, dst));
     }
 
     @Override
     public void moeCombine(INDArray src, INDArray slotOf, INDArray weight, INDArray dst) {
-        long start = System.nanoTime();
-        delegate.moeCombine(src, slotOf, weight, dst);
-        record("moeCombine", start);
+        timed("moeCombine", () -> delegate.moeCombine(src, slotOf, weight, dst));
     }
 
     @Override
     public void moeCombineWeightGrad(INDArray dOut, INDArray src, INDArray slotOf, INDArray dWeight) {
-        long start = System.nanoTime();
-        delegate.moeCombineWeightGrad(dOut, src, slotOf, dWeight);
-        record("moeCombineWeightGrad", start);
+        timed("moeCombineWeightGrad", () -> delegate.moeCombineWeightGrad(dOut, src, slotOf, dWeight));
     }
 }

@@ -2,11 +2,9 @@ package org.align4j.reward.math;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.align4j.reward.OutcomeReward;
+import org.align4j.reward.PerCompletionReward;
 import org.align4j.reward.RewardInput;
 import org.align4j.reward.RewardParams;
 
@@ -18,7 +16,7 @@ import org.align4j.reward.RewardParams;
  *
  * <p>Config: {@code {type: math_answer, answer_key: answer}}.
  */
-public final class MathAnswerReward implements OutcomeReward {
+public final class MathAnswerReward implements PerCompletionReward {
 
     public static final String TYPE = "math_answer";
 
@@ -39,18 +37,13 @@ public final class MathAnswerReward implements OutcomeReward {
     }
 
     @Override
-    public List<Double> score(List<RewardInput> batch) {
-        List<Double> out = new ArrayList<>(batch.size());
-        for (RewardInput input : batch) {
-            Object reference = input.row().get(answerKey);
-            if (reference == null) {
-                out.add(null);
-                continue;
-            }
-            Optional<FinalAnswer> answer = FinalAnswer.extract(input.completion());
-            out.add(answer.isPresent() && sameAnswer(answer.get().text(), reference) ? 1.0 : 0.0);
+    public Double scoreOne(RewardInput input) {
+        Object reference = input.row().get(answerKey);
+        if (reference == null) {
+            return null;
         }
-        return out;
+        Optional<FinalAnswer> answer = FinalAnswer.extract(input.completion());
+        return answer.isPresent() && sameAnswer(answer.get().text(), reference) ? 1.0 : 0.0;
     }
 
     /** Whether an extracted answer text equals a reference (a number or a string). */

@@ -1,10 +1,9 @@
 package org.align4j.reward.math;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.align4j.reward.OutcomeReward;
+import org.align4j.reward.PerCompletionReward;
 import org.align4j.reward.RewardInput;
 import org.align4j.reward.RewardParams;
 
@@ -16,7 +15,7 @@ import org.align4j.reward.RewardParams;
  *
  * <p>Config: {@code {type: math_format, marker: any|boxed|hashes|answer_is, min_reasoning_chars: 1}}.
  */
-public final class MathFormatReward implements OutcomeReward {
+public final class MathFormatReward implements PerCompletionReward {
 
     public static final String TYPE = "math_format";
 
@@ -42,12 +41,8 @@ public final class MathFormatReward implements OutcomeReward {
     }
 
     @Override
-    public List<Double> score(List<RewardInput> batch) {
-        List<Double> out = new ArrayList<>(batch.size());
-        for (RewardInput input : batch) {
-            out.add(follows(input.completion()) ? 1.0 : 0.0);
-        }
-        return out;
+    public Double scoreOne(RewardInput input) {
+        return follows(input.completion()) ? 1.0 : 0.0;
     }
 
     /** Whether {@code completion} follows the reasoning-then-one-answer format. */
