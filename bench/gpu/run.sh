@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine (CUDA 13, PyTorch, no Java), from the two parts bench/gpu/stage.sh packed:
 #   run.sh PART_A_DIR PART_B_DIR STEP...
-# steps: tests grpo bench-small bench-100m bench-bf16 bench-profile torch-small torch-100m torch-bf16 nocuda
+# steps: tests grpo peaks bench-small bench-100m bench-bf16 bench-profile torch-small torch-100m torch-bf16 nocuda
 # Logs and JSON results go to /tmp/a4j-out, packed after every step into $OUT/logs.tgz (the device tool
 # returns at most 8 files). Each step runs even when an earlier one failed.
 set -uo pipefail
@@ -103,6 +103,10 @@ PY
       script=$a/torch_gpu_bench.py; [[ -f bench/torch_gpu_bench.py ]] && script=bench/torch_gpu_bench.py
       python3 "$script" ${!var} > "$out/torch-$name.json" 2> "$out/torch-$name.err"
       echo "torch-$name rc=$?" | tee -a "$out/steps.log"; cat "$out/torch-$name.json"; tail -3 "$out/torch-$name.err" ;;
+    peaks)
+      # The GPU's bf16 GEMM rate and copy bandwidth, the denominators of MFU and of the decoding bound.
+      script=$a/peaks.py; [[ -f bench/gpu/peaks.py ]] && script=bench/gpu/peaks.py
+      python3 "$script" > "$out/peaks.json" 2> "$out/peaks.err"; cat "$out/peaks.json"; tail -3 "$out/peaks.err" ;;
     nocuda)
       # The error where no GPU is visible.
       CUDA_VISIBLE_DEVICES= align4j bench --device cuda 2>&1 | tail -2 ;;
