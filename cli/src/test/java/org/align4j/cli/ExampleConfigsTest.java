@@ -28,7 +28,8 @@ class ExampleConfigsTest {
 
     @ParameterizedTest
     @CsvSource({"dpo.yaml,dpo", "kto.yaml,kto", "orpo.yaml,orpo", "simpo.yaml,simpo", "grpo-math.yaml,grpo",
-            "grpo-code.yaml,grpo", "grpo-process.yaml,grpo", "grpo-dapo.yaml,grpo"})
+            "grpo-code.yaml,grpo", "grpo-process.yaml,grpo", "grpo-dapo.yaml,grpo",
+            "grpo-qwen2.5-1.5b-gpu.yaml,grpo"})
     void loads(String file, String trainer) {
         Class<?> type = switch (trainer) {
             case "dpo" -> DpoConfig.class;
