@@ -25,7 +25,7 @@ import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.SizeTPointer;
 
 /**
- * kernels.cu (or another .cu file of this package) compiled by NVRTC for one element type (float or double) and the device's architecture
+ * kernels.cu (or another .cu file of this package, after common.cuh) compiled by NVRTC for one element type (float or double) and the device's architecture
  * (sm_90 on Hopper), loaded as a module; its kernels by name.
  */
 final class KernelModule {
@@ -56,7 +56,7 @@ final class KernelModule {
 
     /** Compiles the resource (a .cu file beside this class) with NVRTC for one element type and loads it into module. */
     static void load(CUmod_st module, String resource, String cType, int major, int minor) {
-        String src = source(resource);
+        String src = compiledSource(resource);
         _nvrtcProgram prog = new _nvrtcProgram();
         nv(nvrtcCreateProgram(prog, new BytePointer(src), new BytePointer("align4j_" + resource.replace(".cu", "")
                 + "_" + cType + ".cu"), 0, (PointerPointer) null, (PointerPointer) null), "nvrtcCreateProgram");
@@ -110,6 +110,14 @@ final class KernelModule {
 
     static String source() {
         return source("kernels.cu");
+    }
+
+    /**
+     * What NVRTC compiles for a .cu file: common.cuh (the types and block reductions every file uses) then the file,
+     * its lines numbered as in the file so that compiler messages point at them.
+     */
+    static String compiledSource(String resource) {
+        return source("common.cuh") + "\n#line 1 \"" + resource + "\"\n" + source(resource);
     }
 
     static String source(String resource) {

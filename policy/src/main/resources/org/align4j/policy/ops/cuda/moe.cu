@@ -4,24 +4,7 @@
 // are int arrays. Written for clarity over speed: the per-row selection is serial in one lane, as k and the
 // expert count are small (DeepSeek-V3: 8 of 256).
 
-typedef A4J_REAL real;
-typedef double acc;
-typedef long long i64;
-
-#define NEG_INF __longlong_as_double(0xfff0000000000000ULL)
-#define GRID_STRIDE(i, n) \
-    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (i64)gridDim.x * blockDim.x)
 #define MAX_GROUPS 64
-
-__device__ __forceinline__ acc moe_warp_sum(acc v) {
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    return v;
-}
-
-__device__ __forceinline__ acc moe_warp_max(acc v) {
-    for (int o = 16; o > 0; o >>= 1) v = fmax(v, __shfl_xor_sync(0xffffffffu, v, o));
-    return v;
-}
 
 // One warp (blockDim.x == 32) per row. Scores s = sigmoid or softmax of the logits; lane 0 then masks the groups
 // outside the topkGroup best (groupRank 1: a group's best biased score, 2: the sum of its two best), picks the k
@@ -43,14 +26,14 @@ extern "C" __global__ void moe_route(const real* logits, const real* bias, const
     } else {
         acc m = NEG_INF;
         for (int e = lane; e < experts; e += 32) m = fmax(m, (acc)l[e]);
-        m = moe_warp_max(m);
+        m = warp_max(m);
         acc sum = 0;
         for (int e = lane; e < experts; e += 32) {
             acc v = exp((acc)l[e] - m);
             s[e] = v;
             sum += v;
         }
-        sum = moe_warp_sum(sum);
+        sum = warp_sum(sum);
         for (int e = lane; e < experts; e += 32) s[e] /= sum;
     }
     for (int e = lane; e < experts; e += 32) {
@@ -162,7 +145,7 @@ extern "C" __global__ void moe_route_bwd(const real* scores, const int* top, con
     } else {
         acc dot = 0;
         for (int e = lane; e < experts; e += 32) dot += ds[e] * (acc)s[e];
-        dot = moe_warp_sum(dot);
+        dot = warp_sum(dot);
         for (int e = lane; e < experts; e += 32) out[e] = (real)((acc)s[e] * (ds[e] - dot));
     }
 }
@@ -275,6 +258,6 @@ extern "C" __global__ void moe_combine_wgrad(const real* dOut, const real* src, 
         const real* b = src + (i64)slot * w;
         for (int j = lane; j < w; j += 32) s += (acc)a[j] * (acc)b[j];
     }
-    s = moe_warp_sum(s);
+    s = warp_sum(s);
     if (lane == 0) dW[p] = (real)s;
 }

@@ -6,55 +6,6 @@
 // the most significant byte: a 256-bin histogram of counts and masses per pass over the row, one pass per byte,
 // stopping as soon as the chosen bin holds a single token. One block per row.
 
-typedef A4J_REAL real;
-typedef double acc;
-typedef long long i64;
-typedef unsigned long long u64;
-
-#define NEG_INF __longlong_as_double(0xfff0000000000000ULL)
-
-__device__ __forceinline__ acc warp_sum(acc v) {
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    return v;
-}
-
-__device__ __forceinline__ acc warp_max(acc v) {
-    for (int o = 16; o > 0; o >>= 1) v = fmax(v, __shfl_xor_sync(0xffffffffu, v, o));
-    return v;
-}
-
-// Block-wide sum and max (blockDim.x a multiple of 32, at most 1024); every thread gets the result. The leading
-// barrier lets callers reuse sh for consecutive reductions.
-__device__ acc block_sum(acc v, acc* sh) {
-    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = blockDim.x >> 5;
-    v = warp_sum(v);
-    __syncthreads();
-    if (lane == 0) sh[w] = v;
-    __syncthreads();
-    if (w == 0) {
-        acc t = lane < nw ? sh[lane] : 0.0;
-        t = warp_sum(t);
-        if (lane == 0) sh[32] = t;
-    }
-    __syncthreads();
-    return sh[32];
-}
-
-__device__ acc block_max(acc v, acc* sh) {
-    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = blockDim.x >> 5;
-    v = warp_max(v);
-    __syncthreads();
-    if (lane == 0) sh[w] = v;
-    __syncthreads();
-    if (w == 0) {
-        acc t = lane < nw ? sh[lane] : NEG_INF;
-        t = warp_max(t);
-        if (lane == 0) sh[32] = t;
-    }
-    __syncthreads();
-    return sh[32];
-}
-
 __device__ __forceinline__ acc weight_of(const real* l, int j, acc mx, acc invT) {
     return exp(((acc)(float)l[j] - mx) * invT);
 }
