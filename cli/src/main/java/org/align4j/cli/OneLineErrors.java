@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.util.List;
 import org.align4j.policy.train.TrainingDivergedException;
 import org.align4j.policy.train.TrainingInterruptedException;
+import org.align4j.policy.train.TrainingOutOfMemoryException;
 import picocli.CommandLine;
 
 /**
@@ -25,6 +26,9 @@ final class OneLineErrors implements CommandLine.IExecutionExceptionHandler {
             msg = ex.getClass().getSimpleName();
         }
         cl.getErr().println(cl.getCommandSpec().qualifiedName() + ": error: " + msg);
+        if (ex instanceof TrainingOutOfMemoryException) {
+            return TrainingOutOfMemoryException.EXIT_CODE;
+        }
         return ex instanceof TrainingDivergedException ? TrainingDivergedException.EXIT_CODE : 2;
     }
 

@@ -157,9 +157,18 @@ public final class GrpoTrainer implements TrainingStep {
         return total;
     }
 
+    /** What step() is doing (read by the loop's out-of-memory message). */
+    private volatile String phase = "rollout: sampling the completions";
+
+    @Override
+    public String phase() {
+        return phase;
+    }
+
     @Override
     public Report step(long step) {
         long t0 = System.nanoTime();
+        phase = "rollout: sampling the completions";
         List<CompletionGroup> groups = get(pending);
         List<PromptRow> rowsOfStep = stepRows;
         position += (long) rowsOfStep.size() * config.collective().size();
@@ -171,6 +180,7 @@ public final class GrpoTrainer implements TrainingStep {
             position += (long) r.size() * config.collective().size();
             return new GrpoStep.Batch(get(submit(request(r, step, genBatch).forVersion(step))), r);
         };
+        phase = "reward: scoring the completions (with dynamic_sampling, sampling more)";
         ScoredGroups scored = grpoStep.collect(new GrpoStep.Batch(groups, rowsOfStep), more, m);
         long t2 = System.nanoTime();
         if (config.asyncRollouts && step + 1 < total) {
@@ -178,6 +188,7 @@ public final class GrpoTrainer implements TrainingStep {
             stepRows = rows(train, order, position);
             pending = submit(request(stepRows, step + 1, 0).forVersion(step + 1));
         }
+        phase = "update: log-probs, loss, backward and optimizer step";
         GrpoStep.Stats u = grpoStep.update(scored, step, m);
         long t3 = System.nanoTime();
         rollouts.publish(policy, step + 1);

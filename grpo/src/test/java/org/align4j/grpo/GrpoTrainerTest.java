@@ -22,6 +22,7 @@ import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.ModelConfig;
 import org.align4j.policy.train.RunDirectory;
 import org.align4j.policy.train.TrainingDivergedException;
+import org.align4j.policy.train.TrainingOutOfMemoryException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -121,6 +122,32 @@ class GrpoTrainerTest {
         new GrpoTrainer(straight, false, new PrintStream(new ByteArrayOutputStream())).train();
         List<JsonNode> s = metrics(dir.resolve("straight"));
         assertEquals(s.get(2).get("reward").asDouble(), m.get(2).get("reward").asDouble(), 1e-12);
+    }
+
+    @Test
+    void aStepOutOfMemoryNamesItsPhaseAndLeavesTheCheckpointToResume(@TempDir Path dir) throws Exception {
+        Path model = tinyPolicy(dir);
+        Path prompts = prompts(dir);
+        GrpoConfig a = config(dir, model, prompts);
+        a.maxSteps = 4;
+        a.saveSteps = 2;
+        a.rewards = new ArrayList<>(List.of(Map.of("class", OutOfMemoryReward.class.getName())));
+        TrainingOutOfMemoryException e = assertThrows(TrainingOutOfMemoryException.class,
+                () -> new GrpoTrainer(a, false, new PrintStream(new ByteArrayOutputStream())).train());
+        assertEquals(3, e.step());
+        assertTrue(e.phase().startsWith("reward"), e.phase());
+        assertTrue(e.getMessage().contains("GPU out of memory: 3.00 GiB requested with 70.00 GiB in use"),
+                e.getMessage());
+        Path checkpoint = dir.resolve("run").resolve(RunDirectory.CHECKPOINTS).resolve("step-000002");
+        assertTrue(e.getMessage().contains(checkpoint + " (step 2) is intact"), e.getMessage());
+        assertTrue(Files.isDirectory(checkpoint));
+        assertFalse(Files.exists(dir.resolve("run").resolve("final")), "no final model after an out-of-memory");
+        GrpoConfig b = config(dir, model, prompts);
+        b.maxSteps = 4;
+        new GrpoTrainer(b, true, new PrintStream(new ByteArrayOutputStream())).train();
+        List<JsonNode> m = metrics(dir.resolve("run"));
+        assertEquals(4, m.size(), "steps 1-2 kept, 3-4 taken after the resume");
+        assertEquals(4, m.get(3).get("step").asInt());
     }
 
     @Test

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import org.align4j.policy.io.AtomicFiles;
+import org.align4j.policy.ops.DeviceOutOfMemoryException;
 
 /**
  * The one training loop every trainer runs (see {@link TrainingStep} for what a trainer supplies). It opens the
@@ -32,6 +33,10 @@ import org.align4j.policy.io.AtomicFiles;
  * <p>
  * A {@link StopRequest} (SIGINT, SIGTERM) is acted on after the step in progress: the steps done are logged and
  * saved as a checkpoint, and the run ends with a {@link TrainingInterruptedException}.
+ * <p>
+ * A step that runs out of memory (the GPU's, {@link DeviceOutOfMemoryException}, or the Java heap) ends the run with
+ * a {@link TrainingOutOfMemoryException} naming the step, its {@link TrainingStep#phase() phase} and the newest
+ * checkpoint; nothing is written after it, so the checkpoints on disk stay as they were for {@code --resume}.
  * <p>
  * Data parallel ({@link TrainingConfig#collective()} of several ranks): every rank runs this loop on its share of
  * each step's batch, the optimizer sums the gradients over the ranks, and rank 0 alone writes the run directory
@@ -111,7 +116,17 @@ public final class TrainingLoop {
                 throw interrupted(run, trainer, stop.get(), step, last, savedAt, loggedAt);
             }
             lastGood.beforeStep(step);
-            TrainingStep.Report r = trainer.step(step);
+            TrainingStep.Report r;
+            try {
+                r = trainer.step(step);
+            } catch (RuntimeException | OutOfMemoryError e) {
+                Throwable oom = outOfMemoryCause(e);
+                if (oom == null) {
+                    throw e;
+                }
+                bar.finish();
+                throw outOfMemory(dir, trainer, step + 1, oom);
+            }
             lastGood.afterStep();
             last = r;
             long done = step + 1;
@@ -192,6 +207,33 @@ public final class TrainingLoop {
                     : run.saveCheckpoint(trainer.state(done), trainer::saveCheckpoint, config.saveTotalLimit).dir();
         }
         return new TrainingInterruptedException(stop.signal(), stop.exitCode(), done, checkpoint);
+    }
+
+    /** The out-of-memory error behind {@code e} (a rollout thread's arrives wrapped), or null. */
+    private static Throwable outOfMemoryCause(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof DeviceOutOfMemoryException || t instanceof OutOfMemoryError) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The exception ending a run whose step {@code done} ran out of memory: which phase, what ran out, the newest
+     * checkpoint on disk (untouched: nothing is written after an out-of-memory) and what to lower.
+     */
+    private TrainingOutOfMemoryException outOfMemory(Path dir, TrainingStep trainer, long done, Throwable oom) {
+        String phase = trainer.phase();
+        String what = oom instanceof OutOfMemoryError ? "the Java heap ran out (" + oom.getMessage()
+                + "; raise -Xmx through JAVA_OPTS)" : oom.getMessage();
+        String kept = RunDirectory.latestCheckpoint(dir)
+                .map(c -> "the last checkpoint " + c.dir() + " (step " + c.step() + ") is intact; continue with --resume")
+                .orElse("no checkpoint was saved yet");
+        return new TrainingOutOfMemoryException(done, phase, trainer.name() + " ran out of memory in step " + done
+                + " (" + phase + "; rank " + config.collective().rank() + "): " + what + "; no final model written; "
+                + kept + " after lowering the batch (batch_size, gradient_accumulation_steps), the lengths "
+                + "(max_prompt_length, max_completion_length) or setting gradient_checkpointing, bf16 or use_peft", oom);
     }
 
     /**

@@ -67,6 +67,15 @@ public interface TrainingStep extends AutoCloseable {
     Report step(long step);
 
     /**
+     * What the step under way is doing, for the message of a step that runs out of memory (GRPO: "rollout",
+     * "reward", "update"). Read from the loop's thread while the step runs; a trainer with one kind of work keeps
+     * the default.
+     */
+    default String phase() {
+        return "forward/backward and update";
+    }
+
+    /**
      * The metrics of the steps since the last call (TRL averages over the logging window), logged with the
      * loop's learning_rate and grad_norm at step {@code stepsDone}.
      */

@@ -35,6 +35,7 @@ import java.nio.DoubleBuffer;
 import java.nio.IntBuffer;
 import java.util.ArrayDeque;
 import java.util.TreeMap;
+import org.align4j.policy.ops.DeviceOutOfMemoryException;
 import org.bytedeco.cuda.cudart.CUctx_st;
 import org.bytedeco.cuda.cudart.CUfunc_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
@@ -248,6 +249,10 @@ final class Gpu {
             onLowMemory.run();
             releaseCache();
             st = cudaMalloc(p, size);
+            if (st == cudaErrorMemoryAllocation) {
+                cudaGetLastError();
+                throw new DeviceOutOfMemoryException("GPU", size, liveBytes);
+            }
         }
         check(st, "cudaMalloc(" + size + " bytes; " + liveBytes + " in use)");
         return p.address();
