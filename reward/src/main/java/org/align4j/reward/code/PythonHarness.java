@@ -22,8 +22,10 @@ import org.align4j.reward.sandbox.SandboxJob;
 final class PythonHarness implements TestHarness {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String HARNESS = loadHarness("python_harness.py");
-    private static final String BATCH_HARNESS = loadHarness("python_batch_harness.py");
+    /** The test loop both harnesses run (python_test_loop.py), put in front of each: -I leaves nothing to import from. */
+    private static final String TEST_LOOP = loadHarness("python_test_loop.py");
+    private static final String HARNESS = TEST_LOOP + "\n" + loadHarness("python_harness.py");
+    private static final String BATCH_HARNESS = TEST_LOOP + "\n" + loadHarness("python_batch_harness.py");
     private static final Map<String, String> ENV = Map.of(
             "PYTHONIOENCODING", "utf-8", "PYTHONDONTWRITEBYTECODE", "1", "PYTHONHASHSEED", "0");
 

@@ -1,4 +1,4 @@
-# align4j batch unit-test harness (generated run directory, sandboxed). Scores many completions in one
+# align4j batch unit-test harness (generated run directory, sandboxed; after python_test_loop.py). Scores many completions in one
 # sandbox and one interpreter start: jobs.json holds [[code, [test, ...]], ...]. Each job runs in a
 # forked child of its own: a new session, its own rlimits (CPU seconds, file size), a fresh private
 # directory, stdin from /dev/null and stdout/stderr into a pipe only this parent reads (bounded). The
@@ -26,14 +26,6 @@ def _nondumpable():
         pass
 
 
-def _describe(error):
-    try:
-        text = type(error).__name__ + ": " + str(error)
-    except BaseException:
-        text = type(error).__name__
-    return " ".join(text.split())[:300]
-
-
 def _child(code, tests, child_nonce, write_fd, cpu_seconds, work):
     # In the child: everything but the pipe is closed; the code runs in the namespace the harness made.
     try:
@@ -49,30 +41,7 @@ def _child(code, tests, child_nonce, write_fd, cpu_seconds, work):
         sys.stdout = os.fdopen(1, "w", buffering=1, encoding="utf-8", errors="replace")
         sys.stderr = sys.stdout
         report_fd = os.dup(1)
-
-        def report(*fields):
-            line = "\n" + child_nonce + " " + " ".join(fields) + "\n"
-            try:
-                os.write(report_fd, line.encode("utf-8", "replace"))
-            except OSError:
-                pass
-
-        namespace = {"__name__": "solution", "__builtins__": __builtins__}
-        try:
-            exec(compile(code, "solution.py", "exec"), namespace)
-        except BaseException as error:
-            reason = "solution failed: " + _describe(error)
-            for index in range(len(tests)):
-                report(str(index), "FAIL", reason)
-            report("DONE")
-            return
-        for index, test in enumerate(tests):
-            try:
-                exec(compile(test, "test_%d" % index, "exec"), namespace)
-                report(str(index), "PASS")
-            except BaseException as error:
-                report(str(index), "FAIL", _describe(error))
-        report("DONE")
+        _run_tests(code, tests, report_fd, child_nonce)
     finally:
         os._exit(0)
 
