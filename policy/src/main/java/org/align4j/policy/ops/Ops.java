@@ -273,9 +273,10 @@ public interface Ops {
      * checkpoint tensor's values, widened exactly, reading the source in chunks of at most
      * {@link Bf16Source#CHUNK_ELEMENTS} values, so that loading never builds a float32 copy of a tensor beside the
      * weight. The host copy receives the widened values on every backend (the model keeps float32 host copies). A
-     * device backend also sends the bf16 bytes themselves: into the bf16-only copy of a weight held frozen
-     * ({@link #holdInBf16}) as they are, or widened on the device into the float32 copy of any other weight; both
-     * copies are then current.
+     * device backend also sends the bf16 bytes themselves to a weight it already holds (one {@link #holdInBf16} was
+     * called for before the load): as they are into a frozen weight's bf16-only copy, widened on the device into a
+     * trainable weight's float32 copy; both copies are then current. Any other weight is uploaded when an op first
+     * reads it, as a new array is.
      */
     void loadBf16(INDArray weight, Bf16Source source);
 

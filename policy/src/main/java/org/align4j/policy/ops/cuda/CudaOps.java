@@ -667,11 +667,12 @@ public final class CudaOps implements Ops {
     private long loadScratch;
 
     /**
-     * Reads each chunk into host staging, widens it into the host copy, and sends the bf16 bytes: as they are into a
-     * frozen weight's bf16-only copy, or to device scratch and widened there (real_from_bf16, exact) into the float32
-     * copy of any other weight (a trainable master, whose bf16 working copy is recast before its next product). The
-     * host sends half the bytes of a float32 upload, and no float32 array of the tensor is built on the host besides
-     * the weight's own copy.
+     * Reads each chunk into host staging and widens it into the host copy. A weight with a device copy (held in bf16
+     * before the load: {@link org.align4j.policy.model.HfCheckpoint#loadHeldInBf16}) is also sent the bf16 bytes: as
+     * they are into a frozen weight's bf16-only copy, or to device scratch and widened there (real_from_bf16, exact)
+     * into the float32 copy (a trainable master, whose bf16 working copy is recast before its next product): half the
+     * bytes of a float32 upload. A weight without a device copy stays on the host until an op first reads it, as any
+     * new array, so that loading a model takes no device memory before it is held.
      */
     @Override
     public synchronized void loadBf16(INDArray weight, Bf16Source source) {
@@ -679,9 +680,6 @@ public final class CudaOps implements Ops {
         Bf16.requireLoadable(weight, source);
         DataBuffer root = root(weight.data());
         Mirror m = existing(weight);
-        if (m == null) {
-            m = mirror(root);
-        }
         if (loadStaging == null) {
             loadStaging = new BytePointer(2L * Bf16Source.CHUNK_ELEMENTS);
             loadChunk = loadStaging.asByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN);
@@ -692,6 +690,9 @@ public final class CudaOps implements Ops {
             gpu.sync(); // the staging buffer's previous chunk has left
             int len = Bf16.readChunk(source, off, loadChunk);
             Bf16.widen(loadChunk, host, Math.toIntExact(off));
+            if (m == null) {
+                continue;
+            }
             if (m.bf16Only) {
                 gpu.upload(m.dev + 2 * off, loadStaging.address(), 2L * len);
             } else {
@@ -704,8 +705,10 @@ public final class CudaOps implements Ops {
             }
         }
         gpu.sync();
-        m.state = SYNCED; // both copies hold the widened values now
-        m.version++; // a trainable weight's working copy is recast before its next product
+        if (m != null) {
+            m.state = SYNCED; // both copies hold the widened values now
+            m.version++; // a trainable weight's working copy is recast before its next product
+        }
         exit();
     }
 
