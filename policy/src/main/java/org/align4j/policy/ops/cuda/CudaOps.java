@@ -682,7 +682,8 @@ public final class CudaOps implements Ops {
         Mirror m = existing(weight);
         if (loadStaging == null) {
             loadStaging = new BytePointer(2L * Bf16Source.CHUNK_ELEMENTS);
-            loadChunk = loadStaging.asByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            loadChunk = loadStaging.position(0).limit(2L * Bf16Source.CHUNK_ELEMENTS).asByteBuffer()
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN);
         }
         java.nio.FloatBuffer host = root.asNioFloat();
         long n = source.elements();
