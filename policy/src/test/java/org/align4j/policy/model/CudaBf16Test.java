@@ -10,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.align4j.policy.ops.Bf16;
-import org.align4j.policy.ops.Bf16Source;
 import org.align4j.policy.ops.Ops;
 import org.align4j.policy.ops.cuda.CudaOps;
 import org.align4j.policy.ops.cuda.CudaTesting;
@@ -414,48 +413,5 @@ class CudaBf16Test {
             }
         }
         assertLoadedAsTheReference(ref, oldPath, loaded, "trainable bf16 load" + (heldFirst ? " (held first)" : ""));
-    }
-
-    /**
-     * loadBf16 over a tensor of several chunks (the offsets a tiny model never reaches): a frozen weight's bf16 copy
-     * and a trainable weight's float32 copy hold the CPU backend's widened values, bit for bit.
-     */
-    @ParameterizedTest
-    @ValueSource(booleans = {true, false})
-    void loadBf16FillsEveryChunkOnTheDevice(boolean frozen) {
-        int n = 2 * Bf16Source.CHUNK_ELEMENTS + 4099;
-        Bf16Source source = new Bf16Source() {
-            @Override
-            public long elements() {
-                return n;
-            }
-
-            @Override
-            public void read(long offset, java.nio.ByteBuffer dst) {
-                java.nio.ByteBuffer le = dst.order(java.nio.ByteOrder.LITTLE_ENDIAN);
-                for (long i = offset; le.hasRemaining(); i++) {
-                    // finite bf16 values of every magnitude and sign (exponent field 0..254), scrambled
-                    int bits = (int) ((i * 40503L) & 0xffff);
-                    if ((bits & 0x7f80) == 0x7f80) {
-                        bits &= ~0x0080; // not infinity or NaN
-                    }
-                    le.putShort((short) bits);
-                }
-            }
-        };
-        INDArray want = Nd4j.create(DataType.FLOAT, n);
-        Ops.cpu().loadBf16(want, source);
-        INDArray w = Nd4j.create(DataType.FLOAT, n);
-        gpu.holdInBf16(w, !frozen);
-        gpu.loadBf16(w, source);
-        assertEquals(frozen ? 2L * n : 6L * n, gpu.deviceBytesOf(w));
-        assertSameBits(want.data().asFloat(), onDevice(w), (frozen ? "frozen" : "trainable") + " device copy");
-        assertSameBits(want.data().asFloat(), w.data().asFloat(), "host copy");
-        // a weight not held: filled on the host only (no device memory at load), uploaded when first read
-        INDArray plain = Nd4j.create(DataType.FLOAT, n);
-        gpu.loadBf16(plain, source);
-        assertEquals(0L, gpu.deviceBytesOf(plain));
-        assertSameBits(want.data().asFloat(), onDevice(plain), "plain device copy");
-        assertEquals(4L * n, gpu.deviceBytesOf(plain));
     }
 }
