@@ -112,10 +112,17 @@ public final class CausalLM {
 
     /** Removes DeepSeek-V3's MTP modules (layers num_hidden_layers and beyond), which are not part of the LM. */
     private void dropMultiTokenPredictionLayers(Map<String, INDArray> w) {
+        w.keySet().removeIf(name -> isMultiTokenPrediction(config, name));
+    }
+
+    /** Whether a checkpoint tensor belongs to DeepSeek-V3's MTP modules, which the model drops (a loader may skip it). */
+    static boolean isMultiTokenPrediction(ModelConfig config, String name) {
         for (int i = 0; i < config.nextnPredictLayers; i++) {
-            String prefix = "model.layers." + (config.numLayers + i) + ".";
-            w.keySet().removeIf(name -> name.startsWith(prefix));
+            if (name.startsWith("model.layers." + (config.numLayers + i) + ".")) {
+                return true;
+            }
         }
+        return false;
     }
 
     private Attention attention(Map<String, INDArray> w, String p) {

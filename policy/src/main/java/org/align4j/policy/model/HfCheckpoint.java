@@ -80,7 +80,7 @@ public final class HfCheckpoint {
                 && located.values().stream().allMatch(t -> t.info().dtype() == SafeTensors.Dtype.BF16);
         try {
             CausalLM m = stream
-                    ? CausalLM.adoptingWeights(config, streamBf16(located, ops, bf16Frozen), dtype, ops)
+                    ? CausalLM.adoptingWeights(config, streamBf16(config, located, ops, bf16Frozen), dtype, ops)
                     : CausalLM.fromWeights(config, ShardedSafeTensors.read(dir, dtype), dtype, ops);
             m.setCheckpointDtype(stored);
             if (bf16Frozen != null) {
@@ -95,14 +95,17 @@ public final class HfCheckpoint {
     /**
      * Every tensor of a BF16 checkpoint in a new float32 array filled by the backend from its stored bytes (one chunk
      * at a time); matrices are held in bf16 first when bf16Frozen is not null, as {@link CausalLM#storeInBf16} would
-     * hold them (every tensor is trainable at load).
+     * hold them (every tensor is trainable at load). DeepSeek-V3's MTP modules, which the model drops, are not read.
      */
-    private static Map<String, INDArray> streamBf16(Map<String, ShardedSafeTensors.Located> located, Ops ops,
-                                                   Boolean bf16Frozen) {
+    private static Map<String, INDArray> streamBf16(ModelConfig config, Map<String, ShardedSafeTensors.Located> located,
+                                                   Ops ops, Boolean bf16Frozen) {
         Map<Path, SafeTensors.Reader> readers = new LinkedHashMap<>();
         try {
             Map<String, INDArray> out = new LinkedHashMap<>();
             for (Map.Entry<String, ShardedSafeTensors.Located> e : located.entrySet()) {
+                if (CausalLM.isMultiTokenPrediction(config, e.getKey())) {
+                    continue;
+                }
                 SafeTensors.TensorInfo info = e.getValue().info();
                 SafeTensors.Reader reader = readers.computeIfAbsent(e.getValue().file(), SafeTensors.Reader::open);
                 INDArray w = info.shape().length == 0 ? Nd4j.scalar(0f) : Nd4j.create(DataType.FLOAT, info.shape(), 'c');

@@ -176,6 +176,23 @@ class Bf16LoadTest {
         assertEquals(0, none.filled.size());
     }
 
+    /** DeepSeek-V3's MTP modules (dropped by the model) are not read from a BF16 checkpoint at all. */
+    @Test
+    void multiTokenPredictionTensorsAreNotRead(@TempDir Path tmp) throws IOException {
+        Path src = HfConformanceTest.fixture("model_deepseek_v3");
+        Path dir = tmp.resolve("bf16");
+        bf16Copy("model_deepseek_v3", dir, 0);
+        Map<String, INDArray> w = new java.util.LinkedHashMap<>(SafeTensors.read(src.resolve(ShardedSafeTensors.SINGLE_FILE)));
+        w.put("model.layers.3.eh_proj.weight", Nd4j.rand(DataType.FLOAT, 64, 128)); // layer num_hidden_layers: MTP
+        SafeTensors.write(dir.resolve(ShardedSafeTensors.SINGLE_FILE), w, SafeTensors.Dtype.BF16, SafeTensors.PT_METADATA);
+        Recorded r = new Recorded();
+        CausalLM m = HfCheckpoint.load(dir, DataType.FLOAT, recording(r));
+        assertEquals(w.size() - 1, r.filled.size(), "every tensor but the MTP one");
+        assertEquals(w.size(), SafeTensors.readHeader(dir.resolve(ShardedSafeTensors.SINGLE_FILE)).tensors().size(),
+                "the file holds the MTP tensor");
+        assertBitIdentical(widened(dir, Ops.cpu()), m);
+    }
+
     /** Every bf16 bit pattern, over a tensor of several chunks: widened exactly, read a chunk at a time. */
     @Test
     void cpuLoadWidensEveryBitPatternChunkByChunk() {
