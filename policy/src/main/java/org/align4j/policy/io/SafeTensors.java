@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.align4j.policy.util.BadInputException;
 import org.align4j.policy.ops.Bf16;
+import org.align4j.policy.ops.Bf16Source;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -105,6 +106,81 @@ public final class SafeTensors {
             return readHeader(file, channel);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * An open safetensors file whose tensors are read piece by piece, in their stored bytes: a bf16 checkpoint's
+     * tensors go to {@link org.align4j.policy.ops.Ops#loadBf16} without a float32 copy of the tensor (or of the model)
+     * on the host. The reads are positional reads into the caller's chunk buffer rather than a memory map: Java 17
+     * cannot unmap, and mapped pages would count towards the process's resident memory until the GC dropped them.
+     */
+    public static final class Reader implements AutoCloseable {
+        private final Path file;
+        private final FileChannel channel;
+        private final Header header;
+
+        private Reader(Path file) throws IOException {
+            this.file = file;
+            this.channel = SafeTensors.open(file);
+            try {
+                this.header = readHeader(file, channel);
+            } catch (IOException | RuntimeException e) {
+                channel.close();
+                throw e;
+            }
+        }
+
+        /** Opens file and parses its header (a bad header is refused as {@link #readHeader(Path)} does). */
+        public static Reader open(Path file) {
+            try {
+                return new Reader(file);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+            }
+        }
+
+        public Header header() {
+            return header;
+        }
+
+        /** The stored bf16 values of tensor info (one of this file's, stored as BF16), read while this is open. */
+        public Bf16Source bf16(TensorInfo info) {
+            if (info.dtype() != Dtype.BF16) {
+                throw new IllegalArgumentException(file + ": tensor '" + info.name() + "' is " + info.dtype() + ", not BF16");
+            }
+            long start = header.dataStart() + info.begin();
+            long n = info.elements();
+            return new Bf16Source() {
+                @Override
+                public long elements() {
+                    return n;
+                }
+
+                @Override
+                public void read(long offset, ByteBuffer dst) {
+                    if (offset < 0 || dst.remaining() % 2 != 0 || offset + dst.remaining() / 2 > n) {
+                        throw new IllegalArgumentException("bytes [" + 2 * offset + ", +" + dst.remaining()
+                                + ") outside tensor '" + info.name() + "' of " + n + " bf16 values");
+                    }
+                    try {
+                        readFully(channel, dst, start + 2 * offset);
+                    } catch (EOFException e) {
+                        throw new BadInputException(file + ": truncated inside tensor '" + info.name() + "'");
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+                    }
+                }
+            };
+        }
+
+        @Override
+        public void close() {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot close " + file + ": " + e.getMessage(), e);
+            }
         }
     }
 

@@ -43,19 +43,67 @@ public final class ShardedSafeTensors {
      * names a .safetensors file or an index file directly.
      */
     public static LinkedHashMap<String, INDArray> read(Path path, DataType type) {
+        Path file = weightsFile(path);
+        return file.getFileName().toString().endsWith(".json") ? readIndexed(file, type) : SafeTensors.read(file, type);
+    }
+
+    /**
+     * The file that holds path's weights, as {@link #read} chooses it: a .safetensors file, or an index file (its name
+     * ends in .json).
+     */
+    public static Path weightsFile(Path path) {
         if (Files.isRegularFile(path)) {
-            return path.getFileName().toString().endsWith(".json") ? readIndexed(path, type) : SafeTensors.read(path, type);
+            return path;
         }
         if (!Files.isDirectory(path)) {
             throw new BadInputException(path + ": no such file or directory");
         }
         if (Files.isRegularFile(path.resolve(SINGLE_FILE))) {
-            return SafeTensors.read(path.resolve(SINGLE_FILE), type);
+            return path.resolve(SINGLE_FILE);
         }
         if (Files.isRegularFile(path.resolve(INDEX_FILE))) {
-            return readIndexed(path.resolve(INDEX_FILE), type);
+            return path.resolve(INDEX_FILE);
         }
         throw new BadInputException(path + ": holds neither " + SINGLE_FILE + " nor " + INDEX_FILE);
+    }
+
+    /** Where one tensor is stored: its file and that file's header entry for it. */
+    public record Located(Path file, SafeTensors.TensorInfo info) {
+    }
+
+    /**
+     * Where each tensor of path (as {@link #read} takes it) is stored, in the order read returns them, from the headers
+     * alone: what a loader that streams tensors one by one ({@link SafeTensors.Reader}) needs. The same tensors and the
+     * same errors as read.
+     */
+    public static LinkedHashMap<String, Located> locate(Path path) {
+        Path file = weightsFile(path);
+        LinkedHashMap<String, Located> out = new LinkedHashMap<>();
+        if (!file.getFileName().toString().endsWith(".json")) {
+            SafeTensors.readHeader(file).tensors().forEach(t -> out.put(t.name(), new Located(file, t)));
+            return out;
+        }
+        Map<String, String> weightMap = weightMap(file);
+        Map<String, Map<String, SafeTensors.TensorInfo>> shards = new LinkedHashMap<>();
+        for (String shard : weightMap.values()) {
+            if (!shards.containsKey(shard)) {
+                Path shardFile = file.resolveSibling(shard);
+                if (!Files.isRegularFile(shardFile)) {
+                    throw new BadInputException(file + ": shard '" + shard + "' does not exist");
+                }
+                Map<String, SafeTensors.TensorInfo> infos = new LinkedHashMap<>();
+                SafeTensors.readHeader(shardFile).tensors().forEach(t -> infos.put(t.name(), t));
+                shards.put(shard, infos);
+            }
+        }
+        for (Map.Entry<String, String> e : weightMap.entrySet()) {
+            SafeTensors.TensorInfo t = shards.get(e.getValue()).get(e.getKey());
+            if (t == null) {
+                throw new BadInputException(file + ": tensor '" + e.getKey() + "' is not in its shard '" + e.getValue() + "'");
+            }
+            out.put(e.getKey(), new Located(file.resolveSibling(e.getValue()), t));
+        }
+        return out;
     }
 
     /** Reads the shards an index names, returning tensors in weight_map order. */

@@ -35,6 +35,8 @@ public final class CausalLM {
     private final Map<String, Parameter> buffers = new LinkedHashMap<>();
     /** Whether tensors are created (initialize) rather than taken from a checkpoint. */
     private final boolean randomInit;
+    /** Whether the given weight arrays become the parameters themselves (a loader's fresh arrays) instead of copies. */
+    private final boolean adopt;
     private final Parameter embed;
     private final Parameter head;
     private final DecoderLayer[] layers;
@@ -69,6 +71,11 @@ public final class CausalLM {
 
     /** From named weights, or (weights null) freshly initialised ones (see {@link #initialize}). */
     private CausalLM(ModelConfig config, DataType dtype, Ops ops, Map<String, INDArray> weights) {
+        this(config, dtype, ops, weights, false);
+    }
+
+    private CausalLM(ModelConfig config, DataType dtype, Ops ops, Map<String, INDArray> weights, boolean adopt) {
+        this.adopt = adopt;
         this.config = config;
         this.dtype = dtype;
         this.ops = ops;
@@ -105,10 +112,17 @@ public final class CausalLM {
 
     /** Removes DeepSeek-V3's MTP modules (layers num_hidden_layers and beyond), which are not part of the LM. */
     private void dropMultiTokenPredictionLayers(Map<String, INDArray> w) {
+        w.keySet().removeIf(name -> isMultiTokenPrediction(config, name));
+    }
+
+    /** Whether a checkpoint tensor belongs to DeepSeek-V3's MTP modules, which the model drops (a loader may skip it). */
+    static boolean isMultiTokenPrediction(ModelConfig config, String name) {
         for (int i = 0; i < config.nextnPredictLayers; i++) {
-            String prefix = "model.layers." + (config.numLayers + i) + ".";
-            w.keySet().removeIf(name -> name.startsWith(prefix));
+            if (name.startsWith("model.layers." + (config.numLayers + i) + ".")) {
+                return true;
+            }
         }
+        return false;
     }
 
     private Attention attention(Map<String, INDArray> w, String p) {
@@ -174,6 +188,15 @@ public final class CausalLM {
         return new CausalLM(config, dtype, ops, weights);
     }
 
+    /**
+     * As {@link #fromWeights(ModelConfig, Map, DataType, Ops)}, but the arrays that are already of type dtype and whole
+     * C-ordered buffers become the parameters themselves, not copies (a loader's fresh arrays, filled through the
+     * backend: no second copy of the model exists while it loads). The caller must not use them afterwards.
+     */
+    static CausalLM adoptingWeights(ModelConfig config, Map<String, INDArray> weights, DataType dtype, Ops ops) {
+        return new CausalLM(config, dtype, ops, weights, true);
+    }
+
     /** {@link #fromWeights(ModelConfig, Map, DataType, Ops)} on the CPU backend. */
     public static CausalLM fromWeights(ModelConfig config, Map<String, INDArray> weights, DataType dtype) {
         return fromWeights(config, weights, dtype, Ops.cpu());
@@ -234,7 +257,9 @@ public final class CausalLM {
             throw new IllegalArgumentException("tensor '" + name + "' has shape " + Arrays.toString(a.shape())
                     + ", expected " + Arrays.toString(shape));
         }
-        INDArray value = a.castTo(dtype).dup('c');
+        boolean whole = a.dataType() == dtype && !a.isView() && a.offset() == 0 && a.ordering() == 'c'
+                && a.data().length() == a.length();
+        INDArray value = adopt && whole ? a : a.castTo(dtype).dup('c');
         return new Parameter(name, value, Nd4j.zeros(dtype, shape));
     }
 

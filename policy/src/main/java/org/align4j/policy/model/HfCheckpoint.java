@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,6 +16,7 @@ import org.align4j.policy.io.ShardedSafeTensors;
 import org.align4j.policy.ops.Ops;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A model directory in Hugging Face layout: {@code config.json} plus {@code model.safetensors} (or shards
@@ -43,7 +45,27 @@ public final class HfCheckpoint {
         return load(dir, dtype, Ops.cpu());
     }
 
+    /**
+     * A model of the given element type on the given backend. A checkpoint stored wholly in BF16 loaded as float32 is
+     * streamed: each tensor's bf16 bytes go, chunk by chunk, into the model's own array through
+     * {@link Ops#loadBf16}, so that loading holds no float32 copy of a tensor or of the model beside the model (the
+     * result is bit-identical to widening every tensor first). Other checkpoints, and float64 models, are read whole
+     * and copied into the model.
+     */
     public static CausalLM load(Path dir, DataType dtype, Ops ops) {
+        return load(dir, dtype, ops, null);
+    }
+
+    /**
+     * A float32 model whose weight matrices are held in bf16 ({@link CausalLM#storeInBf16}: frozen, or trainable with
+     * bf16 working copies) from before their values are read, so that a device backend receives a bf16 checkpoint's
+     * bytes as they are into a frozen weight's bf16-only copy (no float32 round trip through the device).
+     */
+    public static CausalLM loadHeldInBf16(Path dir, Ops ops, boolean frozen) {
+        return load(dir, DataType.FLOAT, ops, frozen);
+    }
+
+    private static CausalLM load(Path dir, DataType dtype, Ops ops, Boolean bf16Frozen) {
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException(dir + ": not a model directory");
         }
@@ -53,13 +75,51 @@ public final class HfCheckpoint {
         }
         ModelConfig config = ModelConfig.read(configFile);
         TorchDtype stored = TorchDtype.of(readJson(configFile));
-        Map<String, INDArray> weights = ShardedSafeTensors.read(dir, dtype);
+        Map<String, ShardedSafeTensors.Located> located = ShardedSafeTensors.locate(dir);
+        boolean stream = dtype == DataType.FLOAT
+                && located.values().stream().allMatch(t -> t.info().dtype() == SafeTensors.Dtype.BF16);
         try {
-            CausalLM m = CausalLM.fromWeights(config, weights, dtype, ops);
+            CausalLM m = stream
+                    ? CausalLM.adoptingWeights(config, streamBf16(config, located, ops, bf16Frozen), dtype, ops)
+                    : CausalLM.fromWeights(config, ShardedSafeTensors.read(dir, dtype), dtype, ops);
             m.setCheckpointDtype(stored);
+            if (bf16Frozen != null) {
+                m.storeInBf16(bf16Frozen);
+            }
             return m;
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Every tensor of a BF16 checkpoint in a new float32 array filled by the backend from its stored bytes (one chunk
+     * at a time); matrices are held in bf16 first when bf16Frozen is not null, as {@link CausalLM#storeInBf16} would
+     * hold them (every tensor is trainable at load). DeepSeek-V3's MTP modules, which the model drops, are not read.
+     */
+    private static Map<String, INDArray> streamBf16(ModelConfig config, Map<String, ShardedSafeTensors.Located> located,
+                                                   Ops ops, Boolean bf16Frozen) {
+        Map<Path, SafeTensors.Reader> readers = new LinkedHashMap<>();
+        try {
+            Map<String, INDArray> out = new LinkedHashMap<>();
+            for (Map.Entry<String, ShardedSafeTensors.Located> e : located.entrySet()) {
+                if (CausalLM.isMultiTokenPrediction(config, e.getKey())) {
+                    continue;
+                }
+                SafeTensors.TensorInfo info = e.getValue().info();
+                SafeTensors.Reader reader = readers.computeIfAbsent(e.getValue().file(), SafeTensors.Reader::open);
+                INDArray w = info.shape().length == 0 ? Nd4j.scalar(0f) : Nd4j.create(DataType.FLOAT, info.shape(), 'c');
+                if (info.elements() > 0) {
+                    if (bf16Frozen != null && w.rank() == 2) {
+                        ops.holdInBf16(w, !bf16Frozen);
+                    }
+                    ops.loadBf16(w, reader.bf16(info));
+                }
+                out.put(e.getKey(), w);
+            }
+            return out;
+        } finally {
+            readers.values().forEach(SafeTensors.Reader::close);
         }
     }
 

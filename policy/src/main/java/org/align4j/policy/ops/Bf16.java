@@ -1,5 +1,7 @@
 package org.align4j.policy.ops;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -58,6 +60,44 @@ public final class Bf16 {
         if (a.isView() || a.offset() != 0 || a.ordering() != 'c' || a.data().length() != a.length()) {
             throw new IllegalArgumentException("bf16 storage needs a contiguous array that is its whole buffer, got "
                     + a.shapeInfoToString());
+        }
+    }
+
+    /** Refuses a weight that {@link Ops#loadBf16} cannot fill from source: not a whole float32 buffer, or another size. */
+    public static void requireLoadable(INDArray weight, Bf16Source source) {
+        requireWholeFloatBuffer(weight);
+        if (weight.length() != source.elements()) {
+            throw new IllegalArgumentException("a bf16 tensor of " + source.elements() + " values cannot fill a weight of "
+                    + weight.length() + " elements " + weight.shapeInfoToString());
+        }
+    }
+
+    /** A direct little-endian buffer for one chunk of {@link Bf16Source#CHUNK_ELEMENTS} bf16 values. */
+    public static ByteBuffer chunkBuffer() {
+        return ByteBuffer.allocateDirect(2 * Bf16Source.CHUNK_ELEMENTS).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * Reads the chunk of source that starts at element offset (at most {@link Bf16Source#CHUNK_ELEMENTS} values, fewer
+     * at the end) into chunk (cleared first); chunk then holds its bytes from position 0 to its limit, little-endian.
+     */
+    public static int readChunk(Bf16Source source, long offset, ByteBuffer chunk) {
+        int len = (int) Math.min(Bf16Source.CHUNK_ELEMENTS, source.elements() - offset);
+        chunk.clear().limit(2 * len);
+        source.read(offset, chunk);
+        if (chunk.hasRemaining()) {
+            throw new IllegalStateException("a bf16 source left " + chunk.remaining() + " bytes of a chunk unread");
+        }
+        chunk.flip();
+        return len;
+    }
+
+    /** host[at + i] = the float of the i-th bf16 value of chunk (little-endian, from 0 to its limit): exact. */
+    public static void widen(ByteBuffer chunk, FloatBuffer host, int at) {
+        ByteBuffer le = chunk.order() == ByteOrder.LITTLE_ENDIAN ? chunk : chunk.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        int len = le.limit() / 2;
+        for (int i = 0; i < len; i++) {
+            host.put(at + i, toFloat(le.getShort(2 * i)));
         }
     }
 }

@@ -1,5 +1,7 @@
 package org.align4j.policy.ops;
 
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -20,6 +22,22 @@ final class CpuOps implements Ops {
 
     private static int cols(INDArray a) {
         return Math.toIntExact(a.size(a.rank() - 1));
+    }
+
+    /** One reusable chunk buffer per loading thread (direct memory is freed late by the GC: allocate it once). */
+    private static final ThreadLocal<ByteBuffer> BF16_CHUNK = ThreadLocal.withInitial(Bf16::chunkBuffer);
+
+    /** Widens chunk by chunk into the host copy: this backend computes in float32, bf16 values are exact in it. */
+    @Override
+    public void loadBf16(INDArray weight, Bf16Source source) {
+        Bf16.requireLoadable(weight, source);
+        FloatBuffer host = weight.data().asNioFloat();
+        ByteBuffer chunk = BF16_CHUNK.get();
+        long n = source.elements();
+        for (long off = 0; off < n; off += Bf16Source.CHUNK_ELEMENTS) {
+            Bf16.readChunk(source, off, chunk);
+            Bf16.widen(chunk, host, Math.toIntExact(off));
+        }
     }
 
     /** Frozen weights are rounded to bf16 values (emulation: products stay float32); trainable ones are left exact. */

@@ -269,6 +269,18 @@ public interface Ops {
     void holdInBf16(INDArray weight, boolean trainable);
 
     /**
+     * Fills a float32 weight (a whole buffer, not a view, with weight.length() == source.elements()) with a bf16
+     * checkpoint tensor's values, widened exactly, reading the source in chunks of at most
+     * {@link Bf16Source#CHUNK_ELEMENTS} values, so that loading never builds a float32 copy of a tensor beside the
+     * weight. The host copy receives the widened values on every backend (the model keeps float32 host copies). A
+     * device backend also sends the bf16 bytes themselves to a weight it already holds (one {@link #holdInBf16} was
+     * called for before the load): as they are into a frozen weight's bf16-only copy, widened on the device into a
+     * trainable weight's float32 copy; both copies are then current. Any other weight is uploaded when an op first
+     * reads it, as a new array is.
+     */
+    void loadBf16(INDArray weight, Bf16Source source);
+
+    /**
      * Draws the next token of each row r < rows of logits [>= rows, vocab] from one caller-supplied uniform per row
      * (so that every backend picks the same tokens for the same draws), as Hugging Face's logits warpers in their
      * order: logits are read as float32, divided by the temperature, and then

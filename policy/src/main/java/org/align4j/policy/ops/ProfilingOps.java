@@ -78,6 +78,11 @@ public final class ProfilingOps implements Ops {
     }
 
     @Override
+    public void loadBf16(INDArray weight, Bf16Source source) {
+        timed("loadBf16", () -> delegate.loadBf16(weight, source));
+    }
+
+    @Override
     public void bmm(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB) {
         timed("bmm", () -> delegate.bmm(a, b, c, transA, transB));
     }

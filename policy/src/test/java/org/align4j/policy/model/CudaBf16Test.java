@@ -10,12 +10,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.align4j.policy.ops.Bf16;
+import org.align4j.policy.ops.Ops;
 import org.align4j.policy.ops.cuda.CudaOps;
 import org.align4j.policy.ops.cuda.CudaTesting;
 import org.align4j.policy.train.AdamW;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -319,5 +321,97 @@ class CudaBf16Test {
         assertEquals(2L * base.length(), gpu.deviceBytesOf(base), "a LoRA base holds bf16 only");
         assertEquals(0.0, base.sub(onCpu.weights().get("model.layers.0.self_attn.q_proj.weight")).amaxNumber()
                 .doubleValue(), "rounded alike on both backends");
+    }
+
+    // ------------------------------------------------------------------ bf16 checkpoints loaded as bf16 (loadBf16)
+
+    /** What the device holds for w, read back through a device copy (a frozen weight's bf16 values widened). */
+    private static float[] onDevice(INDArray w) {
+        INDArray out = Nd4j.create(DataType.FLOAT, w.shape());
+        gpu.copy(w, out);
+        gpu.toHost(out);
+        return out.data().asFloat();
+    }
+
+    private static void assertSameBits(float[] want, float[] got, String what) {
+        assertEquals(want.length, got.length, what);
+        for (int i = 0; i < want.length; i++) {
+            if (Float.floatToIntBits(want[i]) != Float.floatToIntBits(got[i])) {
+                throw new AssertionError(what + ": element " + i + " is " + got[i] + ", expected " + want[i]);
+            }
+        }
+    }
+
+    /**
+     * Every weight of model on the device and on the host is the CPU reference's (today's widening load, bit for bit),
+     * and the logits are the old GPU path's.
+     */
+    private static void assertLoadedAsTheReference(CausalLM ref, CausalLM oldPath, CausalLM loaded, String what) {
+        Map<String, INDArray> want = ref.weights();
+        Map<String, INDArray> old = oldPath.weights();
+        loaded.weights().forEach((name, w) -> {
+            float[] cpu = want.get(name).data().asFloat();
+            assertSameBits(cpu, w.data().asFloat(), what + " host copy of " + name);
+            assertSameBits(cpu, onDevice(w), what + " device copy of " + name);
+            assertSameBits(onDevice(old.get(name)), onDevice(w), what + " device copy of " + name + " vs the old path");
+        });
+        TokenBatch b = TokenBatch.of(new int[] {1, 5, 300, 7, 42, 9});
+        INDArray lo = oldPath.forward(b).logits().dup();
+        gpu.toHost(lo);
+        INDArray ln = loaded.forward(b).logits().dup();
+        gpu.toHost(ln);
+        double e = relErr(lo, ln);
+        System.out.printf("%s: logits %.2e from the old path's%n", what, e);
+        assertTrue(e < 1e-6, what + ": logits vs the old path: " + e);
+    }
+
+    /**
+     * A BF16 checkpoint loaded into frozen weights (a reference model): the bytes go to the device as they are, the
+     * matrices take 2 bytes an element there (no float32 mirror), and the device and host values are those of today's
+     * path (widen on the host, then hold frozen) and of the CPU reference, bit for bit.
+     */
+    @Test
+    void aBf16CheckpointLoadsIntoFrozenWeightsAsItsBytes(@TempDir Path tmp) throws IOException {
+        Path dir = Bf16LoadTest.bf16Copy("model_qwen2", tmp.resolve("bf16"), 0);
+        CausalLM ref = Bf16LoadTest.widened(dir, Ops.cpu());
+        ref.storeInBf16(true);
+        CausalLM oldPath = Bf16LoadTest.widened(dir, gpu);
+        oldPath.storeInBf16(true);
+        CausalLM loaded = HfCheckpoint.loadHeldInBf16(dir, gpu, true);
+        for (Parameter p : loaded.parameters()) {
+            if (p.value().rank() == 2) {
+                assertEquals(2L * p.size(), gpu.deviceBytesOf(p.value()), p.name() + " is held as bf16 only");
+            }
+        }
+        assertLoadedAsTheReference(ref, oldPath, loaded, "frozen bf16 load");
+    }
+
+    /**
+     * A BF16 checkpoint loaded into trainable weights, held from the start (each float32 master widened on the device
+     * from the bytes) or held after the load as TrainingConfig does (filled on the host, uploaded when first read):
+     * bit for bit the old path's and the CPU's on the device and the host, and the products read working copies made
+     * from them.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void aBf16CheckpointLoadsIntoTrainableMastersWidenedOnTheDevice(boolean heldFirst, @TempDir Path tmp)
+            throws IOException {
+        Path dir = Bf16LoadTest.bf16Copy("model_qwen2", tmp.resolve("bf16"), 0);
+        CausalLM ref = Bf16LoadTest.widened(dir, Ops.cpu());
+        CausalLM oldPath = Bf16LoadTest.widened(dir, gpu);
+        oldPath.storeInBf16(false);
+        CausalLM loaded;
+        if (heldFirst) {
+            loaded = HfCheckpoint.loadHeldInBf16(dir, gpu, false);
+        } else {
+            loaded = HfCheckpoint.load(dir, gpu);
+            loaded.storeInBf16(false);
+        }
+        for (Parameter p : loaded.parameters()) {
+            if (p.value().rank() == 2) {
+                assertEquals(6L * p.size(), gpu.deviceBytesOf(p.value()), p.name() + ": float32 master + bf16 copy");
+            }
+        }
+        assertLoadedAsTheReference(ref, oldPath, loaded, "trainable bf16 load" + (heldFirst ? " (held first)" : ""));
     }
 }

@@ -28,6 +28,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.WeakHashMap;
 import org.align4j.policy.ops.Bf16;
+import org.align4j.policy.ops.Bf16Source;
 import org.align4j.policy.ops.MoeGate;
 import org.align4j.policy.ops.Ops;
 import org.align4j.policy.ops.RopeTable;
@@ -35,6 +36,7 @@ import org.align4j.policy.ops.cuda.KernelModule.K;
 import org.bytedeco.cuda.cublas.cublasContext;
 import org.bytedeco.cuda.global.cublas;
 import org.bytedeco.cuda.global.nvrtc;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Loader;
@@ -656,6 +658,59 @@ public final class CudaOps implements Ops {
             gpu.upload(m.dev + 2 * off, bf16Staging.address(), 2L * len);
         }
         gpu.sync();
+    }
+
+    /** Host staging for {@link #loadBf16}: one chunk of bf16 bytes read from the checkpoint (JavaCPP memory). */
+    private BytePointer loadStaging;
+    private java.nio.ByteBuffer loadChunk;
+    /** Device memory for one chunk of bf16 values that a trainable weight's float32 copy is widened from. */
+    private long loadScratch;
+
+    /**
+     * Reads each chunk into host staging and widens it into the host copy. A weight with a device copy (held in bf16
+     * before the load: {@link org.align4j.policy.model.HfCheckpoint#loadHeldInBf16}) is also sent the bf16 bytes: as
+     * they are into a frozen weight's bf16-only copy, or to device scratch and widened there (real_from_bf16, exact)
+     * into the float32 copy (a trainable master, whose bf16 working copy is recast before its next product): half the
+     * bytes of a float32 upload. A weight without a device copy stays on the host until an op first reads it, as any
+     * new array, so that loading a model takes no device memory before it is held.
+     */
+    @Override
+    public synchronized void loadBf16(INDArray weight, Bf16Source source) {
+        enter();
+        Bf16.requireLoadable(weight, source);
+        DataBuffer root = root(weight.data());
+        Mirror m = existing(weight);
+        if (loadStaging == null) {
+            loadStaging = new BytePointer(2L * Bf16Source.CHUNK_ELEMENTS);
+            loadChunk = loadStaging.position(0).limit(2L * Bf16Source.CHUNK_ELEMENTS).asByteBuffer()
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        }
+        java.nio.FloatBuffer host = root.asNioFloat();
+        long n = source.elements();
+        for (long off = 0; off < n; off += Bf16Source.CHUNK_ELEMENTS) {
+            gpu.sync(); // the staging buffer's previous chunk has left
+            int len = Bf16.readChunk(source, off, loadChunk);
+            Bf16.widen(loadChunk, host, Math.toIntExact(off));
+            if (m == null) {
+                continue;
+            }
+            if (m.bf16Only) {
+                gpu.upload(m.dev + 2 * off, loadStaging.address(), 2L * len);
+            } else {
+                if (loadScratch == 0) {
+                    loadScratch = gpu.alloc(2L * Bf16Source.CHUNK_ELEMENTS);
+                }
+                gpu.upload(loadScratch, loadStaging.address(), 2L * len);
+                gpu.arg(loadScratch).arg(m.dev + 4 * off).arg((long) len);
+                gpu.launch(kernels(weight).get(K.real_from_bf16), gpu.gridFor(len, 256), 256);
+            }
+        }
+        gpu.sync();
+        if (m != null) {
+            m.state = SYNCED; // both copies hold the widened values now
+            m.version++; // a trainable weight's working copy is recast before its next product
+        }
+        exit();
     }
 
     /** a (float32) cast to bf16 into scratch buffer slot (0 or 1, one per gemm operand); its device address. */

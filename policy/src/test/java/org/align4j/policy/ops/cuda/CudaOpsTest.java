@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
+import org.align4j.policy.ops.Bf16Source;
 import org.align4j.policy.ops.Ops;
 import org.align4j.policy.ops.RopeTable;
 import org.junit.jupiter.api.BeforeAll;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -501,5 +503,67 @@ class CudaOpsTest {
         assertThrows(IllegalStateException.class, () -> gpu.scale(onGpu, 2.0));
         gpu.toHost(onGpu);
         assertEquals(0.0, onCpu.sub(onGpu).amaxNumber().doubleValue(), "unchanged after the refused write");
+    }
+
+    /** Bits of each element, NaN canonicalised. */
+    private static void assertSameBits(float[] want, float[] got, String what) {
+        assertEquals(want.length, got.length, what);
+        for (int i = 0; i < want.length; i++) {
+            if (Float.floatToIntBits(want[i]) != Float.floatToIntBits(got[i])) {
+                throw new AssertionError(what + ": element " + i + " is " + got[i] + ", expected " + want[i]);
+            }
+        }
+    }
+
+    /** What the device holds for w, read back through a device copy (a frozen weight's bf16 values widened). */
+    private static float[] onDevice(INDArray w) {
+        INDArray out = Nd4j.create(DataType.FLOAT, w.shape());
+        gpu.copy(w, out);
+        gpu.toHost(out);
+        return out.data().asFloat();
+    }
+
+    /**
+     * loadBf16 over a tensor of several chunks (offsets a tiny model never reaches): a frozen weight's bf16 copy and a
+     * trainable weight's float32 copy (widened on the device) hold the CPU backend's widened values bit for bit, and so
+     * do the host copies; a weight not held takes no device memory until first read. CudaBf16Test loads checkpoints.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void loadBf16FillsEveryChunkAsTheCpuDoes(boolean frozen) {
+        int n = 2 * Bf16Source.CHUNK_ELEMENTS + 4099;
+        Bf16Source source = new Bf16Source() {
+            @Override
+            public long elements() {
+                return n;
+            }
+
+            @Override
+            public void read(long offset, java.nio.ByteBuffer dst) {
+                java.nio.ByteBuffer le = dst.order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                for (long i = offset; le.hasRemaining(); i++) {
+                    // finite bf16 values of every magnitude and sign (exponent field 0..254), scrambled
+                    int bits = (int) ((i * 40503L) & 0xffff);
+                    if ((bits & 0x7f80) == 0x7f80) {
+                        bits &= ~0x0080; // not infinity or NaN
+                    }
+                    le.putShort((short) bits);
+                }
+            }
+        };
+        INDArray want = Nd4j.create(DataType.FLOAT, n);
+        cpu.loadBf16(want, source);
+        INDArray w = Nd4j.create(DataType.FLOAT, n);
+        gpu.holdInBf16(w, !frozen);
+        gpu.loadBf16(w, source);
+        assertEquals(frozen ? 2L * n : 6L * n, gpu.deviceBytesOf(w));
+        assertSameBits(want.data().asFloat(), onDevice(w), (frozen ? "frozen" : "trainable") + " device copy");
+        assertSameBits(want.data().asFloat(), w.data().asFloat(), "host copy");
+        // a weight not held: filled on the host only, uploaded when an op first reads it
+        INDArray plain = Nd4j.create(DataType.FLOAT, n);
+        gpu.loadBf16(plain, source);
+        assertEquals(0L, gpu.deviceBytesOf(plain));
+        assertSameBits(want.data().asFloat(), onDevice(plain), "plain device copy");
+        assertEquals(4L * n, gpu.deviceBytesOf(plain));
     }
 }
