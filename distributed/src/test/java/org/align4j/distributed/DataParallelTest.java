@@ -142,26 +142,46 @@ class DataParallelTest {
     }
 
     @Test
-    void zeroOneShardsTheOptimizerStateTakesTheSameStepsAndCheckpointsAllOfIt(@TempDir Path dir) throws Exception {
+    void zeroOneCheckpointsOneShardPerRankAndResumesOnTwoFourOrOneRanks(@TempDir Path dir) throws Exception {
         Path model = tinyModel(dir, 24, null);
         Path data = write(dir.resolve("sft.jsonl"), sftRows(16));
-        Path yaml = write(dir.resolve("sft.yaml"), common(model, data) + "max_steps: 4\nsave_steps: 2\nmax_length: 16\n");
+        Path yaml = write(dir.resolve("sft.yaml"), common(model, data) + "max_steps: 4\nsave_steps: 1\nmax_length: 16\n");
         Path one = run("sft", yaml, dir.resolve("one"), 1, "batch_size=1", "gradient_accumulation_steps=4");
         Path zero = run("sft", yaml, dir.resolve("zero"), 2, "batch_size=1", "gradient_accumulation_steps=2",
                 "zero_stage=1");
         assertSameRun(one, zero);
-        // rank 0 gathered every rank's share of the AdamW state into the checkpoint
-        Path state = Paths.get("checkpoints", "step-000002", "optimizer.safetensors");
-        assertSameTensors(one.resolve(state), zero.resolve(state), 1e-6);
+        // each rank wrote its share of the AdamW state; together they are one rank's state
+        assertEquals(List.of("optimizer-rank-00000-of-00002.safetensors", "optimizer-rank-00001-of-00002.safetensors"),
+                optimizerFiles(zero.resolve(checkpoint(2))));
+        assertSameState(one.resolve(checkpoint(2)), zero.resolve(checkpoint(2)));
 
-        // stopped by a failing rank after the checkpoint of step 2, resumed on 4 sharded ranks
+        // stopped by a failing rank in the step after the checkpoint of step 2
         Path broken = dir.resolve("broken");
         DistributedLauncher.Job job = job("sft", yaml, broken, 2, false, "batch_size=1",
                 "gradient_accumulation_steps=2", "zero_stage=1");
         assertThrows(RuntimeException.class, () -> SparkLauncher.run(sc, job, 0, 2));
-        SparkLauncher.run(sc, job("sft", yaml, broken, 4, true, "batch_size=1", "gradient_accumulation_steps=1",
-                "zero_stage=1"), -1, -1);
-        assertSameWeights(one.resolve("final"), broken.resolve("final"));
+        assertEquals(List.of("step-000001", "step-000002"), listing(broken.resolve("checkpoints")));
+        // resumed on 2 sharded ranks (each reads its shard), 4 sharded ranks and one rank (re-sliced from the shards)
+        List<List<String>> resumes = List.of(
+                List.of("2", "batch_size=1", "gradient_accumulation_steps=2", "zero_stage=1"),
+                List.of("4", "batch_size=1", "gradient_accumulation_steps=1", "zero_stage=1"),
+                List.of("1", "batch_size=1", "gradient_accumulation_steps=4", "zero_stage=1"));
+        for (List<String> r : resumes) {
+            int ranks = Integer.parseInt(r.get(0));
+            Path resumed = copy(broken, dir.resolve("resumed-" + ranks));
+            SparkLauncher.run(sc, job("sft", yaml, resumed, ranks, true, r.subList(1, r.size()).toArray(String[]::new)),
+                    -1, -1);
+            assertSameWeights(one.resolve("final"), resumed.resolve("final"));
+            // the state after a resumed step is the uninterrupted run's: the moments were restored
+            assertSameState(one.resolve(checkpoint(3)), resumed.resolve(checkpoint(3)));
+            assertEquals(ranks == 1 ? List.of("optimizer.safetensors")
+                            : ranks == 2 ? optimizerFiles(zero.resolve(checkpoint(3)))
+                            : List.of("optimizer-rank-00000-of-00004.safetensors",
+                                    "optimizer-rank-00001-of-00004.safetensors",
+                                    "optimizer-rank-00002-of-00004.safetensors",
+                                    "optimizer-rank-00003-of-00004.safetensors"),
+                    optimizerFiles(resumed.resolve(checkpoint(3))), ranks + " ranks");
+        }
     }
 
     // ------------------------------------------------------------------ helpers
@@ -213,6 +233,57 @@ class DataParallelTest {
             double diff = wa.get(k).sub(wb.get(k)).amaxNumber().doubleValue();
             assertTrue(diff < tolerance, k + " differs by " + diff);
         }
+    }
+
+    private static Path checkpoint(int step) {
+        return Paths.get("checkpoints", String.format("step-%06d", step));
+    }
+
+    /** A checkpoint's optimizer state files, by name. */
+    private static List<String> optimizerFiles(Path checkpoint) throws IOException {
+        return listing(checkpoint).stream().filter(n -> n.startsWith("optimizer") && n.endsWith(".safetensors"))
+                .toList();
+    }
+
+    /** The AdamW moments of two checkpoints (one file or one per rank) are the same. */
+    private static void assertSameState(Path a, Path b) throws IOException {
+        assertEquals(optimizerState(a).keySet(), optimizerState(b).keySet());
+        Map<String, INDArray> sa = optimizerState(a);
+        Map<String, INDArray> sb = optimizerState(b);
+        for (String k : sa.keySet()) {
+            double diff = sa.get(k).sub(sb.get(k)).amaxNumber().doubleValue();
+            assertTrue(diff < 1e-6, k + " differs by " + diff);
+        }
+        assertEquals(JSON.readTree(a.resolve("optimizer.json").toFile()).get("step"),
+                JSON.readTree(b.resolve("optimizer.json").toFile()).get("step"));
+    }
+
+    private static Map<String, INDArray> optimizerState(Path checkpoint) throws IOException {
+        Map<String, INDArray> all = new java.util.TreeMap<>();
+        for (String f : optimizerFiles(checkpoint)) {
+            all.putAll(SafeTensors.read(checkpoint.resolve(f), DataType.FLOAT));
+        }
+        return all;
+    }
+
+    private static List<String> listing(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    private static Path copy(Path from, Path to) throws IOException {
+        try (Stream<Path> all = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) all::iterator) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target);
+                }
+            }
+        }
+        return to;
     }
 
     private static List<JsonNode> metrics(Path run) throws IOException {

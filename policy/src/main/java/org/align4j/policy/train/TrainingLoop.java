@@ -93,7 +93,8 @@ public final class TrainingLoop {
             trainer.begin(run);
         }
         DivergenceGuard guard = new DivergenceGuard(config);
-        LastGood lastGood = new LastGood(from.orElse(null), trainer, start);
+        LastGood lastGood = new LastGood(from.orElse(null), trainer, start,
+                (state, keep) -> checkpoint(run, dir, trainer, state, keep));
         // ranks other than 0 show no progress (rank 0's bar is the run's)
         ProgressBar bar = run != null ? new ProgressBar(trainer.name(), start, total, trainer.unit())
                 : new ProgressBar(trainer.name(), start, total, trainer.unit(),
@@ -146,12 +147,9 @@ public final class TrainingLoop {
                 lastGood.stepWasGood(run, done, config.saveTotalLimit);
             }
             if (config.saveSteps > 0 && done % config.saveSteps == 0 && done < total && verdict.good()) {
-                // every rank together: a sharded optimizer state is gathered on rank 0, which writes it
-                trainer.optimization().gatherState();
                 // kept beside the older ones until the next good step has tried its weights
                 int keep = config.saveTotalLimit == 0 ? 0 : config.saveTotalLimit + 1;
-                lastGood.savedUntried(run == null ? new RunDirectory.Checkpoint(done, null)
-                        : run.saveCheckpoint(trainer.state(done), trainer::saveCheckpoint, keep));
+                lastGood.savedUntried(checkpoint(run, dir, trainer, trainer.state(done), keep));
                 savedAt = done;
             }
         }
@@ -165,6 +163,28 @@ public final class TrainingLoop {
             log.println(trainer.name() + ": final model in " + finalDir);
         }
         return new Outcome(dir, finalDir, total, last, lastLogged, lastEval);
+    }
+
+    /**
+     * Saves a checkpoint of state, on every rank together (run: null except on rank 0, which alone writes unless the
+     * optimizer state is sharded). ZeRO-1: rank 0 starts the checkpoint's .tmp folder, every rank writes its shard
+     * of the optimizer state into it, and once all have (a barrier) rank 0 writes the rest and renames the folder
+     * into place: the checkpoint appears complete, or not at all. Returns the checkpoint (its dir null off rank 0).
+     */
+    private RunDirectory.Checkpoint checkpoint(RunDirectory run, Path dir, TrainingStep trainer, TrainerState state,
+                                               int keepLast) {
+        Optimization opt = trainer.optimization();
+        if (opt.sharded()) {
+            Collective ranks = config.collective();
+            if (run != null) {
+                run.startCheckpoint(state.step());
+            }
+            ranks.barrier(); // the folder is there
+            opt.saveShard(RunDirectory.checkpointInProgress(dir, state.step()));
+            ranks.barrier(); // every shard is written
+        }
+        return run == null ? new RunDirectory.Checkpoint(state.step(), null)
+                : run.finishCheckpoint(state, trainer::saveCheckpoint, keepLast);
     }
 
     /**
@@ -229,9 +249,13 @@ public final class TrainingLoop {
         private TrainerState snapshotState;
         private TrainerState beforeStep;
         private RunDirectory.Checkpoint untried;
+        /** Saves a checkpoint of a state, on every rank together (see {@link TrainingLoop#checkpoint}). */
+        private final java.util.function.BiFunction<TrainerState, Integer, RunDirectory.Checkpoint> save;
 
-        LastGood(RunDirectory.Checkpoint resumedFrom, TrainingStep trainer, long start) {
+        LastGood(RunDirectory.Checkpoint resumedFrom, TrainingStep trainer, long start,
+                 java.util.function.BiFunction<TrainerState, Integer, RunDirectory.Checkpoint> save) {
             this.trainer = trainer;
+            this.save = save;
             this.saved = resumedFrom;
             if (resumedFrom == null) {
                 snapshot = trainer.optimization().newSnapshot();
@@ -291,9 +315,7 @@ public final class TrainingLoop {
             }
             if (snapshot != null) {
                 snapshot.restore();
-                trainer.optimization().gatherState(); // every rank together (run null: not rank 0)
-                saved(run == null ? new RunDirectory.Checkpoint(snapshotState.step(), null)
-                        : run.saveCheckpoint(snapshotState, trainer::saveCheckpoint, keepLast));
+                saved(save.apply(snapshotState, keepLast)); // every rank together
             }
             return saved;
         }
