@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import org.align4j.policy.train.DistributedLauncher;
+import org.align4j.policy.train.TrainingInterruptedException;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkContext;
 import org.apache.spark.SparkException;
@@ -26,7 +27,7 @@ public final class SparkLauncher implements DistributedLauncher {
     public String run(Job job, PrintStream log) {
         SparkContext sc = SparkContext.getOrCreate(conf(job));
         try {
-            return run(sc, job, -1, -1);
+            return run(sc, job, InjectedFault.NONE);
         } finally {
             sc.stop();
         }
@@ -47,11 +48,16 @@ public final class SparkLauncher implements DistributedLauncher {
         return conf;
     }
 
-    /**
-     * Runs the job on {@code sc} (failRank, failStep: the test's injected failure, -1 for none); returns rank 0's
-     * result. A failed rank's error is rethrown as it was when it is a RuntimeException.
-     */
+    /** Runs the job on {@code sc} with rank failRank failing in the gradient sum of step failStep (tests; -1: none). */
     static String run(SparkContext sc, Job job, int failRank, long failStep) {
+        return run(sc, job, new InjectedFault(failRank, failStep, InjectedFault.Kind.FAILS_IN_GRADIENT_SUM));
+    }
+
+    /**
+     * Runs the job on {@code sc} (fault: the test's, {@link InjectedFault#NONE} for none); returns rank 0's result. A
+     * failed rank's error is rethrown as it was when it is a RuntimeException.
+     */
+    static String run(SparkContext sc, Job job, InjectedFault fault) {
         if (job.ranks() < 1) {
             throw new IllegalArgumentException("--ranks must be >= 1, got " + job.ranks());
         }
@@ -64,7 +70,7 @@ public final class SparkLauncher implements DistributedLauncher {
         RDD<Integer> rdd = sc.parallelize(CollectionConverters.asScala(partitions).toSeq(), job.ranks(), ints);
         String[] lines;
         try (RewardService rewards = new RewardService(sc)) {
-            RDD<String> results = rdd.barrier().mapPartitions(new RankTask(job, failRank, failStep, rewards.address()),
+            RDD<String> results = rdd.barrier().mapPartitions(new RankTask(job, fault, rewards.address()),
                     false, strings);
             lines = (String[]) results.collect();
         } catch (RuntimeException e) {
@@ -72,6 +78,10 @@ public final class SparkLauncher implements DistributedLauncher {
         } catch (Exception e) {
             // Scala methods throw checked exceptions undeclared (SparkException when a task failed)
             throw rankError(e);
+        }
+        TrainingInterruptedException stopped = RankTask.interruption(lines[0]);
+        if (stopped != null) {
+            throw stopped;
         }
         return lines[0];
     }

@@ -21,6 +21,9 @@ import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.ModelConfig;
 import org.align4j.policy.train.DistributedLauncher;
 import org.align4j.policy.train.Rng;
+import org.align4j.policy.train.RunDirectory;
+import org.align4j.policy.train.StopRequest;
+import org.align4j.policy.train.TrainingInterruptedException;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkContext;
 import org.junit.jupiter.api.AfterAll;
@@ -182,6 +185,47 @@ class DataParallelTest {
                                     "optimizer-rank-00003-of-00004.safetensors"),
                     optimizerFiles(resumed.resolve(checkpoint(3))), ranks + " ranks");
         }
+    }
+
+    @Test
+    void aStopRequestStopsEveryRankAfterOneStepWithOneCheckpointAndAFailedSaveLeavesNone(@TempDir Path dir)
+            throws Exception {
+        Path model = tinyModel(dir, 24, null);
+        Path data = write(dir.resolve("sft.jsonl"), sftRows(16));
+        Path yaml = write(dir.resolve("sft.yaml"), common(model, data) + "max_steps: 4\nsave_steps: 1\nmax_length: 16\n");
+        Path one = run("sft", yaml, dir.resolve("one"), 1, "batch_size=1", "gradient_accumulation_steps=4");
+        String[] sharded = {"batch_size=1", "gradient_accumulation_steps=2", "zero_stage=1", "save_steps=0"};
+
+        // Ctrl-C seen by rank 1 during step 2: both ranks stop after step 2 and save its checkpoint together
+        Path stopped = dir.resolve("stopped");
+        TrainingInterruptedException stop;
+        try {
+            stop = assertThrows(TrainingInterruptedException.class, () -> SparkLauncher.run(sc,
+                    job("sft", yaml, stopped, 2, false, sharded),
+                    new InjectedFault(1, 1, InjectedFault.Kind.REQUESTS_STOP)));
+        } finally {
+            StopRequest.clear();
+        }
+        assertEquals(130, stop.exitCode());
+        assertEquals(2, stop.step());
+        assertEquals(stopped.resolve(checkpoint(2)), stop.checkpoint());
+        assertEquals(List.of("step-000002"), listing(stopped.resolve("checkpoints")));
+        assertEquals(2, optimizerFiles(stopped.resolve(checkpoint(2))).size());
+        assertSameState(one.resolve(checkpoint(2)), stopped.resolve(checkpoint(2)));
+        List<JsonNode> m = metrics(stopped);
+        assertEquals(2, m.get(m.size() - 1).get("step").asLong(), "the steps done are logged");
+        SparkLauncher.run(sc, job("sft", yaml, stopped, 2, true, sharded), InjectedFault.NONE);
+        assertSameWeights(one.resolve("final"), stopped.resolve("final"));
+
+        // rank 1 fails after writing its shard of the checkpoint of step 2: rank 0 does not complete it
+        Path broken = dir.resolve("broken");
+        RuntimeException e = assertThrows(RuntimeException.class, () -> SparkLauncher.run(sc,
+                job("sft", yaml, broken, 2, false, "batch_size=1", "gradient_accumulation_steps=2", "zero_stage=1"),
+                new InjectedFault(1, 1, InjectedFault.Kind.FAILS_IN_CHECKPOINT)));
+        assertTrue(String.valueOf(e.getMessage()).contains("injected failure in the checkpoint"), e.toString());
+        assertEquals(List.of("step-000001", "step-000002.tmp"), listing(broken.resolve("checkpoints")));
+        assertTrue(Files.exists(broken.resolve("checkpoints/step-000002.tmp/optimizer-rank-00001-of-00002.safetensors")));
+        assertEquals(1, RunDirectory.latestCheckpoint(broken).orElseThrow().step(), "step 2's is never read");
     }
 
     // ------------------------------------------------------------------ helpers

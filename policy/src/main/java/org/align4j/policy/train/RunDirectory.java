@@ -223,7 +223,7 @@ public final class RunDirectory implements Closeable {
      */
     public Checkpoint finishCheckpoint(TrainerState state, Checkpointable content, int keepLast) {
         Path tmp = checkpointInProgress(dir, state.step());
-        Path target = dir.resolve(CHECKPOINTS).resolve(checkpointName(state.step()));
+        Path target = checkpointDir(dir, state.step());
         try {
             content.save(tmp);
         } catch (IOException e) {
@@ -243,6 +243,11 @@ public final class RunDirectory implements Closeable {
     /** The folder a checkpoint of step is built in until it is complete (never read as a checkpoint). */
     public static Path checkpointInProgress(Path dir, long step) {
         return dir.resolve(CHECKPOINTS).resolve(checkpointName(step) + ".tmp");
+    }
+
+    /** The folder of the complete checkpoint of step. */
+    public static Path checkpointDir(Path dir, long step) {
+        return dir.resolve(CHECKPOINTS).resolve(checkpointName(step));
     }
 
     private static String checkpointName(long step) {
