@@ -183,9 +183,6 @@ final class RankTask extends AbstractFunction1<Iterator<Integer>, Iterator<Strin
             }
             case "grpo" -> {
                 GrpoConfig c = ConfigLoader.load(config, GrpoConfig.class, job.overrides());
-                if (c.iterative != null) {
-                    throw new BadInputException("iterative GRPO runs on one rank (drop --ranks)");
-                }
                 distribute(c, ranks);
                 GrpoTrainer.Result r = new GrpoTrainer(c, job.resume(), log).train();
                 out.put("run_dir", r.runDir().toString());
@@ -196,10 +193,37 @@ final class RankTask extends AbstractFunction1<Iterator<Integer>, Iterator<Strin
                     out.put("eval_accuracy", r.lastEvalAccuracy());
                 }
             }
-            default -> throw new BadInputException("--ranks runs sft, dpo or grpo, not " + job.trainer());
+            default -> throw new BadInputException(refusal(job.trainer()));
         }
         out.put("ranks", ranks.size());
         return ranks.writes() ? FiniteJson.object(out).toString() : "";
+    }
+
+    /** The trainers that run data-parallel. */
+    static final String DATA_PARALLEL = "sft, dpo and grpo";
+
+    /**
+     * Refuses, on the driver before any rank starts, a job that does not run data-parallel: another trainer, or
+     * iterative GRPO (its reward model's training between the GRPO phases runs on one process).
+     */
+    static void check(DistributedLauncher.Job job) {
+        switch (job.trainer()) {
+            case "sft", "dpo" -> { }
+            case "grpo" -> {
+                Path config = job.configFile() == null ? null : Paths.get(job.configFile());
+                if (ConfigLoader.load(config, GrpoConfig.class, job.overrides()).iterative != null) {
+                    throw new BadInputException("iterative GRPO (grpo with an iterative: section) trains on one rank: "
+                            + "--ranks and --master (data-parallel training) are for " + DATA_PARALLEL
+                            + " without iterative (docs/distributed.md)");
+                }
+            }
+            default -> throw new BadInputException(refusal(job.trainer()));
+        }
+    }
+
+    private static String refusal(String trainer) {
+        return trainer + " trains on one rank: --ranks and --master (data-parallel training) are for " + DATA_PARALLEL
+                + " (docs/distributed.md)";
     }
 
     private static void distribute(TrainingConfig c, Collective ranks) {

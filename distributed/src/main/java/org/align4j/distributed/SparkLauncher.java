@@ -25,6 +25,7 @@ public final class SparkLauncher implements DistributedLauncher {
 
     @Override
     public String run(Job job, PrintStream log) {
+        RankTask.check(job); // before Spark starts
         SparkContext sc = SparkContext.getOrCreate(conf(job));
         try {
             return run(sc, job, InjectedFault.NONE);
@@ -61,6 +62,7 @@ public final class SparkLauncher implements DistributedLauncher {
         if (job.ranks() < 1) {
             throw new IllegalArgumentException("--ranks must be >= 1, got " + job.ranks());
         }
+        RankTask.check(job);
         List<Integer> partitions = new ArrayList<>();
         for (int i = 0; i < job.ranks(); i++) {
             partitions.add(i);

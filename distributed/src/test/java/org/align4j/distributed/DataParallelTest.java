@@ -21,6 +21,7 @@ import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.ModelConfig;
 import org.align4j.policy.train.DistributedLauncher;
 import org.align4j.policy.train.Rng;
+import org.align4j.policy.util.BadInputException;
 import org.align4j.policy.train.RunDirectory;
 import org.align4j.policy.train.StopRequest;
 import org.align4j.policy.train.TrainingInterruptedException;
@@ -226,6 +227,27 @@ class DataParallelTest {
         assertEquals(List.of("step-000001", "step-000002.tmp"), listing(broken.resolve("checkpoints")));
         assertTrue(Files.exists(broken.resolve("checkpoints/step-000002.tmp/optimizer-rank-00001-of-00002.safetensors")));
         assertEquals(1, RunDirectory.latestCheckpoint(broken).orElseThrow().step(), "step 2's is never read");
+    }
+
+    @Test
+    void trainersThatAreNotDataParallelAreRefusedBeforeAnyRankStarts(@TempDir Path dir) throws Exception {
+        Path yaml = write(dir.resolve("grpo.yaml"), "model_name_or_path: " + dir.resolve("model") + "\ntrain_file: "
+                + dir.resolve("prompts.jsonl") + "\nrewards:\n  - class: " + DigitShare.class.getName()
+                + "\niterative:\n  reward_model: " + dir.resolve("rm") + "\n");
+        int jobsBefore = sc.statusTracker().getJobIdsForGroup(null).length;
+        BadInputException iterative = assertThrows(BadInputException.class,
+                () -> SparkLauncher.run(sc, job("grpo", yaml, dir.resolve("run"), 2, false), InjectedFault.NONE));
+        assertEquals("iterative GRPO (grpo with an iterative: section) trains on one rank: --ranks and --master "
+                + "(data-parallel training) are for sft, dpo and grpo without iterative (docs/distributed.md)",
+                iterative.getMessage());
+        for (String trainer : List.of("kto", "orpo", "simpo", "rm")) {
+            BadInputException e = assertThrows(BadInputException.class,
+                    () -> SparkLauncher.run(sc, job(trainer, yaml, dir.resolve("run"), 2, false), InjectedFault.NONE));
+            assertEquals(trainer + " trains on one rank: --ranks and --master (data-parallel training) are for sft, "
+                    + "dpo and grpo (docs/distributed.md)", e.getMessage());
+        }
+        assertEquals(jobsBefore, sc.statusTracker().getJobIdsForGroup(null).length, "no rank started");
+        assertFalse(Files.exists(dir.resolve("run")));
     }
 
     // ------------------------------------------------------------------ helpers
