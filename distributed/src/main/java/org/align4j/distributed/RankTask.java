@@ -44,18 +44,25 @@ final class RankTask extends AbstractFunction1<Iterator<Integer>, Iterator<Strin
     private final InjectedFault fault;
     /** The driver's {@link RewardService} (host:port) for reward_executor: spark; null: none. */
     private final String rewardService;
+    /** The driver's {@link StopForwarding}. */
+    private final String stops;
 
-    RankTask(DistributedLauncher.Job job, InjectedFault fault, String rewardService) {
+    RankTask(DistributedLauncher.Job job, InjectedFault fault, String rewardService, String stops) {
         this.job = job;
         this.fault = fault;
         this.rewardService = rewardService;
+        this.stops = stops;
     }
 
     @Override
     public Iterator<String> apply(Iterator<Integer> partition) {
         SparkCodeTestExecutorFactory.useService(rewardService);
-        try {
+        try (AutoCloseable driverStops = StopForwarding.receive(stops)) {
             return CollectionConverters.asScala(List.of(rank()).iterator());
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e.getMessage(), e); // closing a socket
         } finally {
             SparkCodeTestExecutorFactory.useService(null);
         }

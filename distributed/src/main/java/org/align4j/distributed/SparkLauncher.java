@@ -71,9 +71,10 @@ public final class SparkLauncher implements DistributedLauncher {
         ClassTag<String> strings = ClassTag$.MODULE$.apply(String.class);
         RDD<Integer> rdd = sc.parallelize(CollectionConverters.asScala(partitions).toSeq(), job.ranks(), ints);
         String[] lines;
-        try (RewardService rewards = new RewardService(sc)) {
-            RDD<String> results = rdd.barrier().mapPartitions(new RankTask(job, fault, rewards.address()),
-                    false, strings);
+        try (RewardService rewards = new RewardService(sc);
+             StopForwarding stops = new StopForwarding(sc.getConf().get("spark.driver.host", "127.0.0.1"))) {
+            RDD<String> results = rdd.barrier().mapPartitions(new RankTask(job, fault, rewards.address(),
+                    stops.address()), false, strings);
             lines = (String[]) results.collect();
         } catch (RuntimeException e) {
             throw rankError(e);
