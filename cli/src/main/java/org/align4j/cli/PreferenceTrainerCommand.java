@@ -23,6 +23,9 @@ abstract class PreferenceTrainerCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
+    @Mixin
+    OneRankOption oneRank;
+
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a config key (repeatable).")
     List<String> overrides = new ArrayList<>();
 
@@ -34,6 +37,7 @@ abstract class PreferenceTrainerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        oneRank.requireOneRank();
         device.apply();
         PreferenceTrainer.Result r = train();
         ObjectNode out = JSON.createObjectNode();

@@ -38,8 +38,12 @@ final class RmTrainCommand implements Callable<Integer> {
     @Mixin
     RunOptions run;
 
+    @Mixin
+    OneRankOption oneRank;
+
     @Override
     public Integer call() {
+        oneRank.requireOneRank();
         RewardConfig c = run.load(RewardConfig.class);
         RewardTrainer.Result r = new RewardTrainer(c, run.resume, System.err).train();
         Map<String, Object> out = new LinkedHashMap<>();

@@ -84,5 +84,14 @@ class LauncherTest {
         assertTrue(Files.readString(root.resolve("mvn-args.txt")).contains("-Pdistributed"));
         assertTrue(Files.exists(root.resolve("cli/target/align4j-distributed.jar")));
         assertFalse(Files.exists(root.resolve("cli/target/align4j.jar")), "the plain jar is not built for --ranks");
+
+        // a trainer that is not data-parallel refuses --ranks from the plain jar: Spark is not built for it
+        Launch kto = launch(root, "kto", "--config", "kto.yaml", "--ranks", "2");
+        assertEquals(2, kto.exit(), kto.err());
+        assertTrue(kto.err().contains("kto trains on one rank"), kto.err());
+        List<String> builds = Files.readAllLines(root.resolve("mvn-args.txt"));
+        assertEquals(2, builds.size(), builds.toString());
+        assertFalse(builds.get(1).contains("-Pdistributed"), builds.toString());
+        assertTrue(Files.exists(root.resolve("cli/target/align4j.jar")));
     }
 }

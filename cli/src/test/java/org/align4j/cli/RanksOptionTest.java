@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,5 +27,26 @@ class RanksOptionTest {
             assertEquals(1, r.err().strip().lines().count(), r.err());
         }
         assertFalse(Files.exists(dir.resolve("run")));
+    }
+
+    @Test
+    void trainersThatAreNotDataParallelRefuseRanksInOneLine(@TempDir Path dir) throws Exception {
+        Path yaml = Files.writeString(dir.resolve("c.yaml"), "output_dir: " + dir.resolve("run") + "\n");
+        String[][] commands = {{"kto"}, {"orpo"}, {"simpo"}, {"rm", "train"}};
+        for (String[] command : commands) {
+            for (String[] option : new String[][] {{"--ranks", "2"}, {"--master", "local[2]"}}) {
+                List<String> args = new ArrayList<>(List.of(command));
+                args.addAll(List.of("--config", yaml.toString(), option[0], option[1]));
+                CliRun r = CliRun.of(args.toArray(String[]::new));
+                assertEquals(2, r.exit(), r.err());
+                String name = String.join(" ", command);
+                assertEquals("align4j " + name + ": error: " + name + " trains on one rank: --ranks and --master "
+                        + "(data-parallel training) are for sft, dpo and grpo (docs/distributed.md)", r.err().strip());
+            }
+        }
+        // one rank is the default
+        CliRun one = CliRun.of("kto", "--config", yaml.toString(), "--ranks", "1");
+        assertFalse(one.err().contains("trains on one rank"), one.err());
+        assertFalse(Files.exists(dir.resolve("run").resolve("metrics.jsonl")));
     }
 }

@@ -3,21 +3,25 @@ package org.align4j.distributed;
 import java.util.List;
 import org.align4j.policy.ops.Ops;
 import org.align4j.policy.train.Collective;
+import org.align4j.policy.train.StopRequest;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A rank that fails in the gradient sum of optimizer step {@code failStep} (0-based): the injected failure of the
- * tests that a failing rank fails the whole run with its error and leaves nothing half-written. Every other
- * operation is the wrapped collective's own (the ranks must run the same implementation of each).
+ * A rank that carries out an {@link InjectedFault} (fails in the gradient sum of an optimizer step, or in the
+ * checkpoint saved after it, or files a stop request there): the tests that a failing rank fails the whole run with
+ * its error, and that a stopped run saves one complete checkpoint, leaving nothing half-written. Every operation is
+ * the wrapped collective's own (the ranks must run the same implementation of each).
  */
 final class FailingRank implements Collective {
     private final Collective ranks;
-    private final long failStep;
+    private final InjectedFault fault;
     private long gradientSums;
+    /** Barriers since the gradient sum of the fault's step (a sharded checkpoint's second one waits for the shards). */
+    private int barriersAfter;
 
-    FailingRank(Collective ranks, long failStep) {
+    FailingRank(Collective ranks, InjectedFault fault) {
         this.ranks = ranks;
-        this.failStep = failStep;
+        this.fault = fault;
     }
 
     @Override
@@ -37,6 +41,11 @@ final class FailingRank implements Collective {
 
     @Override
     public void barrier() {
+        if (fault.kind() == InjectedFault.Kind.FAILS_IN_CHECKPOINT && gradientSums > fault.step()
+                && ++barriersAfter == 2) {
+            throw new IllegalStateException("rank " + rank() + ": injected failure in the checkpoint after optimizer "
+                    + "step " + fault.step() + ", its optimizer shard written");
+        }
         ranks.barrier();
     }
 
@@ -62,8 +71,13 @@ final class FailingRank implements Collective {
 
     @Override
     public void allReduceSum(List<INDArray> arrays, Ops ops) {
-        if (gradientSums++ == failStep) {
-            throw new IllegalStateException("rank " + rank() + ": injected failure at optimizer step " + failStep);
+        if (gradientSums++ == fault.step()) {
+            if (fault.kind() == InjectedFault.Kind.FAILS_IN_GRADIENT_SUM) {
+                throw new IllegalStateException("rank " + rank() + ": injected failure at optimizer step " + fault.step());
+            }
+            if (fault.kind() == InjectedFault.Kind.REQUESTS_STOP) {
+                StopRequest.request("SIGINT", 130);
+            }
         }
         ranks.allReduceSum(arrays, ops);
     }

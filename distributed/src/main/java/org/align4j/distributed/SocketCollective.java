@@ -105,7 +105,7 @@ final class SocketCollective implements Collective, AutoCloseable {
             }
             return all;
         } catch (IOException e) {
-            throw new UncheckedIOException("rank " + rank + ": a rank left the run (" + e.getMessage() + ")", e);
+            throw new RankLeftException(rank, e);
         }
     }
 
@@ -156,7 +156,7 @@ final class SocketCollective implements Collective, AutoCloseable {
             }
             return sum;
         } catch (IOException e) {
-            throw new UncheckedIOException("rank " + rank + ": a rank left the run (" + e.getMessage() + ")", e);
+            throw new RankLeftException(rank, e);
         }
     }
 

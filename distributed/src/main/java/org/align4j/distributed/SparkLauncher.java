@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import org.align4j.policy.train.DistributedLauncher;
+import org.align4j.policy.train.TrainingInterruptedException;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkContext;
 import org.apache.spark.SparkException;
@@ -24,9 +25,10 @@ public final class SparkLauncher implements DistributedLauncher {
 
     @Override
     public String run(Job job, PrintStream log) {
+        RankTask.check(job); // before Spark starts
         SparkContext sc = SparkContext.getOrCreate(conf(job));
         try {
-            return run(sc, job, -1, -1);
+            return run(sc, job, InjectedFault.NONE);
         } finally {
             sc.stop();
         }
@@ -47,14 +49,20 @@ public final class SparkLauncher implements DistributedLauncher {
         return conf;
     }
 
-    /**
-     * Runs the job on {@code sc} (failRank, failStep: the test's injected failure, -1 for none); returns rank 0's
-     * result. A failed rank's error is rethrown as it was when it is a RuntimeException.
-     */
+    /** Runs the job on {@code sc} with rank failRank failing in the gradient sum of step failStep (tests; -1: none). */
     static String run(SparkContext sc, Job job, int failRank, long failStep) {
+        return run(sc, job, new InjectedFault(failRank, failStep, InjectedFault.Kind.FAILS_IN_GRADIENT_SUM));
+    }
+
+    /**
+     * Runs the job on {@code sc} (fault: the test's, {@link InjectedFault#NONE} for none); returns rank 0's result. A
+     * failed rank's error is rethrown as it was when it is a RuntimeException.
+     */
+    static String run(SparkContext sc, Job job, InjectedFault fault) {
         if (job.ranks() < 1) {
             throw new IllegalArgumentException("--ranks must be >= 1, got " + job.ranks());
         }
+        RankTask.check(job);
         List<Integer> partitions = new ArrayList<>();
         for (int i = 0; i < job.ranks(); i++) {
             partitions.add(i);
@@ -63,15 +71,20 @@ public final class SparkLauncher implements DistributedLauncher {
         ClassTag<String> strings = ClassTag$.MODULE$.apply(String.class);
         RDD<Integer> rdd = sc.parallelize(CollectionConverters.asScala(partitions).toSeq(), job.ranks(), ints);
         String[] lines;
-        try (RewardService rewards = new RewardService(sc)) {
-            RDD<String> results = rdd.barrier().mapPartitions(new RankTask(job, failRank, failStep, rewards.address()),
-                    false, strings);
+        try (RewardService rewards = new RewardService(sc);
+             StopForwarding stops = new StopForwarding(sc.getConf().get("spark.driver.host", "127.0.0.1"))) {
+            RDD<String> results = rdd.barrier().mapPartitions(new RankTask(job, fault, rewards.address(),
+                    stops.address()), false, strings);
             lines = (String[]) results.collect();
         } catch (RuntimeException e) {
             throw rankError(e);
         } catch (Exception e) {
             // Scala methods throw checked exceptions undeclared (SparkException when a task failed)
             throw rankError(e);
+        }
+        TrainingInterruptedException stopped = RankTask.interruption(lines[0]);
+        if (stopped != null) {
+            throw stopped;
         }
         return lines[0];
     }

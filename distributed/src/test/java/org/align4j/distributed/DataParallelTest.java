@@ -21,6 +21,10 @@ import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.ModelConfig;
 import org.align4j.policy.train.DistributedLauncher;
 import org.align4j.policy.train.Rng;
+import org.align4j.policy.util.BadInputException;
+import org.align4j.policy.train.RunDirectory;
+import org.align4j.policy.train.StopRequest;
+import org.align4j.policy.train.TrainingInterruptedException;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkContext;
 import org.junit.jupiter.api.AfterAll;
@@ -142,26 +146,108 @@ class DataParallelTest {
     }
 
     @Test
-    void zeroOneShardsTheOptimizerStateTakesTheSameStepsAndCheckpointsAllOfIt(@TempDir Path dir) throws Exception {
+    void zeroOneCheckpointsOneShardPerRankAndResumesOnTwoFourOrOneRanks(@TempDir Path dir) throws Exception {
         Path model = tinyModel(dir, 24, null);
         Path data = write(dir.resolve("sft.jsonl"), sftRows(16));
-        Path yaml = write(dir.resolve("sft.yaml"), common(model, data) + "max_steps: 4\nsave_steps: 2\nmax_length: 16\n");
+        Path yaml = write(dir.resolve("sft.yaml"), common(model, data) + "max_steps: 4\nsave_steps: 1\nmax_length: 16\n");
         Path one = run("sft", yaml, dir.resolve("one"), 1, "batch_size=1", "gradient_accumulation_steps=4");
         Path zero = run("sft", yaml, dir.resolve("zero"), 2, "batch_size=1", "gradient_accumulation_steps=2",
                 "zero_stage=1");
         assertSameRun(one, zero);
-        // rank 0 gathered every rank's share of the AdamW state into the checkpoint
-        Path state = Paths.get("checkpoints", "step-000002", "optimizer.safetensors");
-        assertSameTensors(one.resolve(state), zero.resolve(state), 1e-6);
+        // each rank wrote its share of the AdamW state; together they are one rank's state
+        assertEquals(List.of("optimizer-rank-00000-of-00002.safetensors", "optimizer-rank-00001-of-00002.safetensors"),
+                optimizerFiles(zero.resolve(checkpoint(2))));
+        assertSameState(one.resolve(checkpoint(2)), zero.resolve(checkpoint(2)));
 
-        // stopped by a failing rank after the checkpoint of step 2, resumed on 4 sharded ranks
+        // stopped by a failing rank in the step after the checkpoint of step 2
         Path broken = dir.resolve("broken");
         DistributedLauncher.Job job = job("sft", yaml, broken, 2, false, "batch_size=1",
                 "gradient_accumulation_steps=2", "zero_stage=1");
         assertThrows(RuntimeException.class, () -> SparkLauncher.run(sc, job, 0, 2));
-        SparkLauncher.run(sc, job("sft", yaml, broken, 4, true, "batch_size=1", "gradient_accumulation_steps=1",
-                "zero_stage=1"), -1, -1);
-        assertSameWeights(one.resolve("final"), broken.resolve("final"));
+        assertEquals(List.of("step-000001", "step-000002"), listing(broken.resolve("checkpoints")));
+        // resumed on 2 sharded ranks (each reads its shard), 4 sharded ranks and one rank (re-sliced from the shards)
+        List<List<String>> resumes = List.of(
+                List.of("2", "batch_size=1", "gradient_accumulation_steps=2", "zero_stage=1"),
+                List.of("4", "batch_size=1", "gradient_accumulation_steps=1", "zero_stage=1"),
+                List.of("1", "batch_size=1", "gradient_accumulation_steps=4", "zero_stage=1"));
+        for (List<String> r : resumes) {
+            int ranks = Integer.parseInt(r.get(0));
+            Path resumed = copy(broken, dir.resolve("resumed-" + ranks));
+            SparkLauncher.run(sc, job("sft", yaml, resumed, ranks, true, r.subList(1, r.size()).toArray(String[]::new)),
+                    -1, -1);
+            assertSameWeights(one.resolve("final"), resumed.resolve("final"));
+            // the state after a resumed step is the uninterrupted run's: the moments were restored
+            assertSameState(one.resolve(checkpoint(3)), resumed.resolve(checkpoint(3)));
+            assertEquals(ranks == 1 ? List.of("optimizer.safetensors")
+                            : ranks == 2 ? optimizerFiles(zero.resolve(checkpoint(3)))
+                            : List.of("optimizer-rank-00000-of-00004.safetensors",
+                                    "optimizer-rank-00001-of-00004.safetensors",
+                                    "optimizer-rank-00002-of-00004.safetensors",
+                                    "optimizer-rank-00003-of-00004.safetensors"),
+                    optimizerFiles(resumed.resolve(checkpoint(3))), ranks + " ranks");
+        }
+    }
+
+    @Test
+    void aStopRequestStopsEveryRankAfterOneStepWithOneCheckpointAndAFailedSaveLeavesNone(@TempDir Path dir)
+            throws Exception {
+        Path model = tinyModel(dir, 24, null);
+        Path data = write(dir.resolve("sft.jsonl"), sftRows(16));
+        Path yaml = write(dir.resolve("sft.yaml"), common(model, data) + "max_steps: 4\nsave_steps: 1\nmax_length: 16\n");
+        Path one = run("sft", yaml, dir.resolve("one"), 1, "batch_size=1", "gradient_accumulation_steps=4");
+        String[] sharded = {"batch_size=1", "gradient_accumulation_steps=2", "zero_stage=1", "save_steps=0"};
+
+        // Ctrl-C seen by rank 1 during step 2: both ranks stop after step 2 and save its checkpoint together
+        Path stopped = dir.resolve("stopped");
+        TrainingInterruptedException stop;
+        try {
+            stop = assertThrows(TrainingInterruptedException.class, () -> SparkLauncher.run(sc,
+                    job("sft", yaml, stopped, 2, false, sharded),
+                    new InjectedFault(1, 1, InjectedFault.Kind.REQUESTS_STOP)));
+        } finally {
+            StopRequest.clear();
+        }
+        assertEquals(130, stop.exitCode());
+        assertEquals(2, stop.step());
+        assertEquals(stopped.resolve(checkpoint(2)), stop.checkpoint());
+        assertEquals(List.of("step-000002"), listing(stopped.resolve("checkpoints")));
+        assertEquals(2, optimizerFiles(stopped.resolve(checkpoint(2))).size());
+        assertSameState(one.resolve(checkpoint(2)), stopped.resolve(checkpoint(2)));
+        List<JsonNode> m = metrics(stopped);
+        assertEquals(2, m.get(m.size() - 1).get("step").asLong(), "the steps done are logged");
+        SparkLauncher.run(sc, job("sft", yaml, stopped, 2, true, sharded), InjectedFault.NONE);
+        assertSameWeights(one.resolve("final"), stopped.resolve("final"));
+
+        // rank 1 fails after writing its shard of the checkpoint of step 2: rank 0 does not complete it
+        Path broken = dir.resolve("broken");
+        RuntimeException e = assertThrows(RuntimeException.class, () -> SparkLauncher.run(sc,
+                job("sft", yaml, broken, 2, false, "batch_size=1", "gradient_accumulation_steps=2", "zero_stage=1"),
+                new InjectedFault(1, 1, InjectedFault.Kind.FAILS_IN_CHECKPOINT)));
+        assertTrue(String.valueOf(e.getMessage()).contains("injected failure in the checkpoint"), e.toString());
+        assertEquals(List.of("step-000001", "step-000002.tmp"), listing(broken.resolve("checkpoints")));
+        assertTrue(Files.exists(broken.resolve("checkpoints/step-000002.tmp/optimizer-rank-00001-of-00002.safetensors")));
+        assertEquals(1, RunDirectory.latestCheckpoint(broken).orElseThrow().step(), "step 2's is never read");
+    }
+
+    @Test
+    void trainersThatAreNotDataParallelAreRefusedBeforeAnyRankStarts(@TempDir Path dir) throws Exception {
+        Path yaml = write(dir.resolve("grpo.yaml"), "model_name_or_path: " + dir.resolve("model") + "\ntrain_file: "
+                + dir.resolve("prompts.jsonl") + "\nrewards:\n  - class: " + DigitShare.class.getName()
+                + "\niterative:\n  reward_model: " + dir.resolve("rm") + "\n");
+        int jobsBefore = sc.statusTracker().getJobIdsForGroup(null).length;
+        BadInputException iterative = assertThrows(BadInputException.class,
+                () -> SparkLauncher.run(sc, job("grpo", yaml, dir.resolve("run"), 2, false), InjectedFault.NONE));
+        assertEquals("iterative GRPO (grpo with an iterative: section) trains on one rank: --ranks and --master "
+                + "(data-parallel training) are for sft, dpo and grpo without iterative (docs/distributed.md)",
+                iterative.getMessage());
+        for (String trainer : List.of("kto", "orpo", "simpo", "rm")) {
+            BadInputException e = assertThrows(BadInputException.class,
+                    () -> SparkLauncher.run(sc, job(trainer, yaml, dir.resolve("run"), 2, false), InjectedFault.NONE));
+            assertEquals(trainer + " trains on one rank: --ranks and --master (data-parallel training) are for sft, "
+                    + "dpo and grpo (docs/distributed.md)", e.getMessage());
+        }
+        assertEquals(jobsBefore, sc.statusTracker().getJobIdsForGroup(null).length, "no rank started");
+        assertFalse(Files.exists(dir.resolve("run")));
     }
 
     // ------------------------------------------------------------------ helpers
@@ -213,6 +299,57 @@ class DataParallelTest {
             double diff = wa.get(k).sub(wb.get(k)).amaxNumber().doubleValue();
             assertTrue(diff < tolerance, k + " differs by " + diff);
         }
+    }
+
+    private static Path checkpoint(int step) {
+        return Paths.get("checkpoints", String.format("step-%06d", step));
+    }
+
+    /** A checkpoint's optimizer state files, by name. */
+    private static List<String> optimizerFiles(Path checkpoint) throws IOException {
+        return listing(checkpoint).stream().filter(n -> n.startsWith("optimizer") && n.endsWith(".safetensors"))
+                .toList();
+    }
+
+    /** The AdamW moments of two checkpoints (one file or one per rank) are the same. */
+    private static void assertSameState(Path a, Path b) throws IOException {
+        assertEquals(optimizerState(a).keySet(), optimizerState(b).keySet());
+        Map<String, INDArray> sa = optimizerState(a);
+        Map<String, INDArray> sb = optimizerState(b);
+        for (String k : sa.keySet()) {
+            double diff = sa.get(k).sub(sb.get(k)).amaxNumber().doubleValue();
+            assertTrue(diff < 1e-6, k + " differs by " + diff);
+        }
+        assertEquals(JSON.readTree(a.resolve("optimizer.json").toFile()).get("step"),
+                JSON.readTree(b.resolve("optimizer.json").toFile()).get("step"));
+    }
+
+    private static Map<String, INDArray> optimizerState(Path checkpoint) throws IOException {
+        Map<String, INDArray> all = new java.util.TreeMap<>();
+        for (String f : optimizerFiles(checkpoint)) {
+            all.putAll(SafeTensors.read(checkpoint.resolve(f), DataType.FLOAT));
+        }
+        return all;
+    }
+
+    private static List<String> listing(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    private static Path copy(Path from, Path to) throws IOException {
+        try (Stream<Path> all = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) all::iterator) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target);
+                }
+            }
+        }
+        return to;
     }
 
     private static List<JsonNode> metrics(Path run) throws IOException {

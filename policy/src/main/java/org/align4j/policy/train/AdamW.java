@@ -2,6 +2,7 @@ package org.align4j.policy.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.align4j.policy.io.AtomicFiles;
 import org.align4j.policy.io.SafeTensors;
@@ -26,7 +27,8 @@ import java.util.Map;
  * AdamW (decoupled weight decay, Loshchilov and Hutter) over a fixed list of parameters. The moment buffers
  * are allocated once, with each parameter's shape and type, and updated in place by {@link Ops#adamW}.
  * State (moments and the step count) is saved as {@code optimizer.safetensors} (tensors named
- * {@code <param>.exp_avg} and {@code <param>.exp_avg_sq}, as PyTorch calls them) and {@code optimizer.json}.
+ * {@code <param>.exp_avg} and {@code <param>.exp_avg_sq}, as PyTorch calls them) and {@code optimizer.json}; a
+ * ZeRO-1 rank's share as {@code optimizer-rank-RRRRR-of-NNNNN.safetensors} ({@link #saveShard}).
  */
 public final class AdamW {
 
@@ -108,28 +110,9 @@ public final class AdamW {
         return owned == null || owned[i];
     }
 
-    /** The moments (exp_avg, exp_avg_sq) of an owned parameter, or those held by {@link #holdState}; else null. */
+    /** The moments (exp_avg, exp_avg_sq) of an owned parameter; null for another rank's. */
     public INDArray[] state(int i) {
         return m[i] == null ? null : new INDArray[] {m[i], v[i]};
-    }
-
-    /** Holds another rank's moments of params.get(i) until {@link #dropHeldState()}, for a checkpoint of all. */
-    public void holdState(int i, INDArray exp, INDArray expSq) {
-        if (owns(i)) {
-            throw new IllegalStateException(params.get(i).name() + " is this optimizer's own");
-        }
-        m[i] = exp;
-        v[i] = expSq;
-    }
-
-    /** Releases the moments held by {@link #holdState}. */
-    public void dropHeldState() {
-        for (int i = 0; i < params.size(); i++) {
-            if (!owns(i)) {
-                m[i] = null;
-                v[i] = null;
-            }
-        }
     }
 
     /** One update of every (owned) parameter from its current gradient, at learning rate lr. */
@@ -158,27 +141,61 @@ public final class AdamW {
         return decay[index];
     }
 
-    /**
-     * Writes optimizer.safetensors and optimizer.json into dir (each atomically): the state of every parameter
-     * (a ZeRO-1 rank must hold the others' first, see {@link #holdState}).
-     */
+    /** Writes optimizer.safetensors and optimizer.json into dir (each atomically): the state of every parameter. */
     public void save(Path dir) {
         Map<String, INDArray> tensors = new LinkedHashMap<>();
-        List<String> names = new ArrayList<>();
         for (int i = 0; i < params.size(); i++) {
-            String name = params.get(i).name();
-            if (m[i] == null) {
-                throw new IllegalStateException("optimizer state of " + name + " is another rank's: gather it first");
+            if (!owns(i)) {
+                throw new IllegalStateException("optimizer state of " + params.get(i).name()
+                        + " is another rank's: each rank saves its shard (saveShard)");
             }
-            names.add(name);
-            ops.toHost(m[i]);
-            ops.toHost(v[i]);
-            tensors.put(name + ".exp_avg", m[i]);
-            tensors.put(name + ".exp_avg_sq", v[i]);
+            putState(i, tensors);
         }
+        writeTensors(dir.resolve(STATE_FILE), tensors);
+        writeMeta(dir, 0);
+    }
+
+    /**
+     * ZeRO-1: writes this rank's share of the state (the moments of the parameters it owns) into dir as
+     * {@link #shardFile shardFile(rank, ranks)}, atomically. optimizer.json ({@link #saveShardedMeta}) completes the
+     * ranks' shards into a state that {@link #load} reads on any number of ranks.
+     */
+    public void saveShard(Path dir, int rank, int ranks) {
+        Map<String, INDArray> tensors = new LinkedHashMap<>();
+        for (int i = 0; i < params.size(); i++) {
+            if (owns(i)) {
+                putState(i, tensors);
+            }
+        }
+        writeTensors(dir.resolve(shardFile(rank, ranks)), tensors);
+    }
+
+    /** ZeRO-1: writes optimizer.json of a state saved as {@code ranks} shards ({@link #saveShard}). */
+    public void saveShardedMeta(Path dir, int ranks) {
+        writeMeta(dir, ranks);
+    }
+
+    /** The file of rank {@code rank}'s share of a state sharded over {@code ranks} ranks. */
+    public static String shardFile(int rank, int ranks) {
+        return String.format("optimizer-rank-%05d-of-%05d.safetensors", rank, ranks);
+    }
+
+    private void putState(int i, Map<String, INDArray> tensors) {
+        String name = params.get(i).name();
+        ops.toHost(m[i]);
+        ops.toHost(v[i]);
+        tensors.put(name + ".exp_avg", m[i]);
+        tensors.put(name + ".exp_avg_sq", v[i]);
+    }
+
+    private void writeTensors(Path file, Map<String, INDArray> tensors) {
         boolean dbl = !params.isEmpty() && params.get(0).value().dataType() == DataType.DOUBLE;
-        SafeTensors.write(dir.resolve(STATE_FILE), tensors, dbl ? SafeTensors.Dtype.F64 : SafeTensors.Dtype.F32,
+        SafeTensors.write(file, tensors, dbl ? SafeTensors.Dtype.F64 : SafeTensors.Dtype.F32,
                 SafeTensors.PT_METADATA);
+    }
+
+    /** optimizer.json: the step count, the hyperparameters, the parameters, and (shards > 0) the shard count. */
+    private void writeMeta(Path dir, int shards) {
         ObjectNode meta = JSON.createObjectNode();
         meta.put("step", step);
         meta.put("beta1", options.beta1());
@@ -186,13 +203,19 @@ public final class AdamW {
         meta.put("eps", options.eps());
         meta.put("weight_decay", options.weightDecay());
         meta.put("decay_one_dimensional", options.decayOneDimensional());
-        names.forEach(meta.putArray("params")::add);
+        if (shards > 0) {
+            meta.put("shards", shards);
+        }
+        ArrayNode names = meta.putArray("params");
+        params.forEach(p -> names.add(p.name()));
         AtomicFiles.writeJson(dir.resolve(META_FILE), meta);
     }
 
     /**
-     * Restores the moments and the step count saved by {@link #save} for the same parameters (same names and
-     * shapes); the hyperparameters stay those this optimizer was built with.
+     * Restores the moments and the step count saved by {@link #save} (or by the ranks' {@link #saveShard} of a ZeRO-1
+     * run, on any number of ranks) for the same parameters (same names and shapes); the hyperparameters stay those
+     * this optimizer was built with. Only the parameters this optimizer owns are read: from a sharded state, only
+     * the shard files that hold them (with the same ranks as the run that saved it, a rank's own file).
      */
     public void load(Path dir) {
         Path metaFile = dir.resolve(META_FILE);
@@ -206,21 +229,80 @@ public final class AdamW {
         if (stepNode == null || !stepNode.canConvertToLong() || stepNode.asLong() < 0) {
             throw new BadInputException(metaFile + ": missing or bad 'step'");
         }
-        Path stateFile = dir.resolve(STATE_FILE);
-        DataType type = params.isEmpty() ? DataType.FLOAT : params.get(0).value().dataType();
-        Map<String, INDArray> saved = SafeTensors.read(stateFile, type);
-        int expected = 2 * params.size();
-        if (saved.size() != expected) {
-            throw new BadInputException(stateFile + ": holds " + saved.size() + " tensors, this optimizer has " + expected);
+        JsonNode shardsNode = meta.get("shards");
+        if (shardsNode != null && (!shardsNode.canConvertToInt() || shardsNode.asInt() < 1)) {
+            throw new BadInputException(metaFile + ": bad 'shards' " + shardsNode + " (a count of ranks >= 1)");
         }
-        for (int i = 0; i < params.size(); i++) {
-            if (!owns(i)) {
-                continue; // another rank's share (a checkpoint holds all: any number of ranks resumes from it)
+        DataType type = params.isEmpty() ? DataType.FLOAT : params.get(0).value().dataType();
+        if (shardsNode == null) {
+            Path stateFile = dir.resolve(STATE_FILE);
+            Map<String, INDArray> saved = SafeTensors.read(stateFile, type);
+            int expected = 2 * params.size();
+            if (saved.size() != expected) {
+                throw new BadInputException(stateFile + ": holds " + saved.size() + " tensors, this optimizer has "
+                        + expected);
             }
-            copyInto(stateFile, params.get(i).name() + ".exp_avg", saved, m[i]);
-            copyInto(stateFile, params.get(i).name() + ".exp_avg_sq", saved, v[i]);
+            for (int i = 0; i < params.size(); i++) {
+                if (owns(i)) { // another rank's share is not kept (ZeRO-1)
+                    copyInto(stateFile, params.get(i).name() + ".exp_avg", saved, m[i]);
+                    copyInto(stateFile, params.get(i).name() + ".exp_avg_sq", saved, v[i]);
+                }
+            }
+        } else {
+            loadShards(dir, shardsNode.asInt(), type);
         }
         step = stepNode.asLong();
+    }
+
+    /** The owned parameters' moments from the {@code shards} files of a sharded state, reading only those needed. */
+    private void loadShards(Path dir, int shards, DataType type) {
+        Map<String, Path> where = new LinkedHashMap<>();
+        for (int r = 0; r < shards; r++) {
+            Path file = dir.resolve(shardFile(r, shards));
+            if (!Files.isRegularFile(file)) {
+                throw new BadInputException(file + ": missing (" + dir.resolve(META_FILE) + " says the state is in "
+                        + shards + " shards)");
+            }
+            for (SafeTensors.TensorInfo t : SafeTensors.readHeader(file).tensors()) {
+                Path other = where.put(t.name(), file);
+                if (other != null) {
+                    throw new BadInputException(file + ": tensor '" + t.name() + "' is in " + other + " too");
+                }
+            }
+        }
+        int expected = 2 * params.size();
+        if (where.size() != expected) {
+            throw new BadInputException(dir + ": the " + shards + " optimizer shards hold " + where.size()
+                    + " tensors, this optimizer has " + expected);
+        }
+        Map<Path, List<Integer>> needed = new LinkedHashMap<>();
+        for (int i = 0; i < params.size(); i++) {
+            if (!owns(i)) {
+                continue;
+            }
+            for (String key : List.of(params.get(i).name() + ".exp_avg", params.get(i).name() + ".exp_avg_sq")) {
+                Path file = where.get(key);
+                if (file == null) {
+                    throw new BadInputException(dir + ": no optimizer shard holds tensor '" + key + "'");
+                }
+                List<Integer> of = needed.computeIfAbsent(file, f -> new ArrayList<>());
+                if (of.isEmpty() || of.get(of.size() - 1) != i) {
+                    of.add(i);
+                }
+            }
+        }
+        for (Map.Entry<Path, List<Integer>> e : needed.entrySet()) {
+            Map<String, INDArray> saved = SafeTensors.read(e.getKey(), type);
+            for (int i : e.getValue()) {
+                String name = params.get(i).name();
+                if (e.getKey().equals(where.get(name + ".exp_avg"))) {
+                    copyInto(e.getKey(), name + ".exp_avg", saved, m[i]);
+                }
+                if (e.getKey().equals(where.get(name + ".exp_avg_sq"))) {
+                    copyInto(e.getKey(), name + ".exp_avg_sq", saved, v[i]);
+                }
+            }
+        }
     }
 
     /** A place to keep this optimizer's parameters and state as they are now, and to return to them later. */

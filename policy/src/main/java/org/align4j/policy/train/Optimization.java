@@ -1,15 +1,11 @@
 package org.align4j.policy.train;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.align4j.policy.model.Parameter;
 import org.align4j.policy.ops.Ops;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * One optimizer step as every trainer takes it: clip the accumulated gradients by their global norm,
@@ -18,7 +14,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>
  * Data parallel: the gradients are first summed over the ranks. With {@code zero_stage: 1} (ZeRO-1) each rank keeps
  * the AdamW state of its share of the parameters only (contiguous, split by size), updates those, and sends them to
- * the other ranks; a checkpoint gathers every share on rank 0 first ({@link #gatherState}).
+ * the other ranks; a checkpoint holds one file per rank's share ({@link #saveShard}), which any number of ranks
+ * resumes from ({@link AdamW#load}).
  */
 public final class Optimization {
     private final List<Parameter> params;
@@ -163,75 +160,30 @@ public final class Optimization {
         }
     }
 
+    /** Whether the optimizer state is sharded over the ranks (ZeRO-1 on several ranks): each rank saves its share. */
+    public boolean sharded() {
+        return owner != null;
+    }
+
     /**
-     * Before a checkpoint, on every rank together: with ZeRO-1, rank 0 receives the other ranks' shares of the
-     * optimizer state, which it holds until {@link #save} has written them (nothing otherwise).
+     * ZeRO-1, on every rank: writes this rank's share of the optimizer state into the checkpoint folder dir
+     * ({@link AdamW#saveShard}); nothing when the state is not sharded.
      */
-    public void gatherState() {
-        if (owner == null) {
-            return;
-        }
-        for (int r = 1; r < ranks.size(); r++) {
-            byte[] mine = new byte[0];
-            if (ranks.rank() == r) {
-                List<INDArray> state = new ArrayList<>();
-                for (int i = 0; i < params.size(); i++) {
-                    if (owner[i] == r) {
-                        state.addAll(List.of(adamW.state(i)));
-                    }
-                }
-                mine = pack(state);
-            }
-            byte[] got = ranks.broadcast(mine, r);
-            if (ranks.rank() == 0) {
-                ByteBuffer in = ByteBuffer.wrap(got).order(ByteOrder.LITTLE_ENDIAN);
-                for (int i = 0; i < params.size(); i++) {
-                    if (owner[i] == r) {
-                        INDArray value = params.get(i).value();
-                        adamW.holdState(i, unpack(in, value), unpack(in, value));
-                    }
-                }
-            }
+    public void saveShard(Path dir) {
+        if (owner != null) {
+            adamW.saveShard(dir, ranks.rank(), ranks.size());
         }
     }
 
-    private byte[] pack(List<INDArray> arrays) {
-        long bytes = 0;
-        for (INDArray a : arrays) {
-            bytes += a.length() * a.dataType().width();
-        }
-        ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(bytes)).order(ByteOrder.LITTLE_ENDIAN);
-        for (INDArray a : arrays) {
-            ops.toHost(a);
-            boolean dbl = a.dataType() == DataType.DOUBLE;
-            for (long k = 0; k < a.length(); k++) {
-                if (dbl) {
-                    out.putDouble(a.data().getDouble(a.offset() + k));
-                } else {
-                    out.putFloat(a.data().getFloat(a.offset() + k));
-                }
-            }
-        }
-        return out.array();
-    }
-
-    private static INDArray unpack(ByteBuffer in, INDArray like) {
-        INDArray a = Nd4j.zeros(like.dataType(), like.shape());
-        boolean dbl = like.dataType() == DataType.DOUBLE;
-        for (long k = 0; k < a.length(); k++) {
-            a.data().put(k, dbl ? in.getDouble() : in.getFloat());
-        }
-        return a;
-    }
-
-    /** Writes the optimizer state (with ZeRO-1, on rank 0 after {@link #gatherState}, which it then releases). */
+    /**
+     * Writes the optimizer state into dir (rank 0): all of it, or with ZeRO-1 optimizer.json, which names the shards
+     * every rank writes ({@link #saveShard}).
+     */
     public void save(Path dir) {
-        try {
+        if (owner != null) {
+            adamW.saveShardedMeta(dir, ranks.size());
+        } else {
             adamW.save(dir);
-        } finally {
-            if (owner != null) {
-                adamW.dropHeldState();
-            }
         }
     }
 

@@ -200,13 +200,30 @@ public final class RunDirectory implements Closeable {
      * If content throws, the .tmp directory stays behind, is never read, and is removed by the next save.
      */
     public Checkpoint saveCheckpoint(TrainerState state, Checkpointable content, int keepLast) {
+        startCheckpoint(state.step());
+        return finishCheckpoint(state, content, keepLast);
+    }
+
+    /**
+     * The first half of {@link #saveCheckpoint}, for a checkpoint that several ranks write into: removes interrupted
+     * saves and creates the empty folder {@link #checkpointInProgress} of step, which the ranks then write into.
+     */
+    public Path startCheckpoint(long step) {
         Path root = dir.resolve(CHECKPOINTS);
         createDirectories(root);
         removeStaleTemporaries(root);
-        String name = String.format("step-%06d", state.step());
-        Path tmp = root.resolve(name + ".tmp");
-        Path target = root.resolve(name);
+        Path tmp = checkpointInProgress(dir, step);
         createDirectories(tmp);
+        return tmp;
+    }
+
+    /**
+     * The second half of {@link #saveCheckpoint}, once everything else is in the folder of {@link #startCheckpoint}:
+     * content writes the rest, then trainer_state.json, the rename into place and the pruning.
+     */
+    public Checkpoint finishCheckpoint(TrainerState state, Checkpointable content, int keepLast) {
+        Path tmp = checkpointInProgress(dir, state.step());
+        Path target = checkpointDir(dir, state.step());
         try {
             content.save(tmp);
         } catch (IOException e) {
@@ -221,6 +238,20 @@ public final class RunDirectory implements Closeable {
         AtomicFiles.replaceDirectory(tmp, target);
         prune(keepLast);
         return new Checkpoint(state.step(), target);
+    }
+
+    /** The folder a checkpoint of step is built in until it is complete (never read as a checkpoint). */
+    public static Path checkpointInProgress(Path dir, long step) {
+        return dir.resolve(CHECKPOINTS).resolve(checkpointName(step) + ".tmp");
+    }
+
+    /** The folder of the complete checkpoint of step. */
+    public static Path checkpointDir(Path dir, long step) {
+        return dir.resolve(CHECKPOINTS).resolve(checkpointName(step));
+    }
+
+    private static String checkpointName(long step) {
+        return String.format("step-%06d", step);
     }
 
     /** Deletes all but the newest keepLast complete checkpoints (keepLast <= 0 keeps all). */

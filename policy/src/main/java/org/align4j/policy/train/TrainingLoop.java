@@ -32,7 +32,8 @@ import org.align4j.policy.ops.DeviceOutOfMemoryException;
  * A skipped step is never checkpointed.
  * <p>
  * A {@link StopRequest} (SIGINT, SIGTERM) is acted on after the step in progress: the steps done are logged and
- * saved as a checkpoint, and the run ends with a {@link TrainingInterruptedException}.
+ * saved as a checkpoint, and the run ends with a {@link TrainingInterruptedException}. With several ranks, all stop
+ * after the same step (the first where any rank has seen the request) and save that checkpoint together.
  * <p>
  * A step that runs out of memory (the GPU's, {@link DeviceOutOfMemoryException}, or the Java heap) ends the run with
  * a {@link TrainingOutOfMemoryException} naming the step, its {@link TrainingStep#phase() phase} and the newest
@@ -98,7 +99,8 @@ public final class TrainingLoop {
             trainer.begin(run);
         }
         DivergenceGuard guard = new DivergenceGuard(config);
-        LastGood lastGood = new LastGood(from.orElse(null), trainer, start);
+        LastGood lastGood = new LastGood(from.orElse(null), trainer, start,
+                (state, keep) -> checkpoint(run, dir, trainer, state, keep));
         // ranks other than 0 show no progress (rank 0's bar is the run's)
         ProgressBar bar = run != null ? new ProgressBar(trainer.name(), start, total, trainer.unit())
                 : new ProgressBar(trainer.name(), start, total, trainer.unit(),
@@ -108,12 +110,12 @@ public final class TrainingLoop {
         Map<String, Object> lastEval = Map.of();
         long units = 0;
         long savedAt = -1;
-        long loggedAt = -1;
+        long trainLoggedAt = -1;
         for (long step = start; step < total; step++) {
-            Optional<StopRequest.Stop> stop = StopRequest.pending();
+            Optional<StopRequest.Stop> stop = stopRequested();
             if (stop.isPresent()) {
                 bar.finish();
-                throw interrupted(run, trainer, stop.get(), step, last, savedAt, loggedAt);
+                throw interrupted(run, dir, from, trainer, stop.get(), step, last, savedAt, trainLoggedAt);
             }
             lastGood.beforeStep(step);
             TrainingStep.Report r;
@@ -147,6 +149,7 @@ public final class TrainingLoop {
                 lastLogged.put("learning_rate", r.learningRate());
                 lastLogged.put("grad_norm", r.gradNorm());
                 m.putAll(lastLogged);
+                trainLoggedAt = done;
             }
             if (run != null && trainer.hasEval()
                     && (done == total || (config.evalSteps > 0 && done % config.evalSteps == 0))) {
@@ -155,18 +158,14 @@ public final class TrainingLoop {
             }
             if (run != null && !m.isEmpty()) {
                 run.logMetrics(done, m);
-                loggedAt = done;
             }
             if (verdict.good()) {
                 lastGood.stepWasGood(run, done, config.saveTotalLimit);
             }
             if (config.saveSteps > 0 && done % config.saveSteps == 0 && done < total && verdict.good()) {
-                // every rank together: a sharded optimizer state is gathered on rank 0, which writes it
-                trainer.optimization().gatherState();
                 // kept beside the older ones until the next good step has tried its weights
                 int keep = config.saveTotalLimit == 0 ? 0 : config.saveTotalLimit + 1;
-                lastGood.savedUntried(run == null ? new RunDirectory.Checkpoint(done, null)
-                        : run.saveCheckpoint(trainer.state(done), trainer::saveCheckpoint, keep));
+                lastGood.savedUntried(checkpoint(run, dir, trainer, trainer.state(done), keep));
                 savedAt = done;
             }
         }
@@ -183,29 +182,78 @@ public final class TrainingLoop {
     }
 
     /**
-     * Acts on a stop request after {@code done} steps: logs the steps since the last logged one, saves a checkpoint
-     * of them (unless one was just saved, or no step was taken) and returns the exception that ends the run.
+     * Saves a checkpoint of state, on every rank together (run: null except on rank 0, which alone writes unless the
+     * optimizer state is sharded). ZeRO-1: rank 0 starts the checkpoint's .tmp folder, every rank writes its shard
+     * of the optimizer state into it, and once all have (a barrier) rank 0 writes the rest and renames the folder
+     * into place: the checkpoint appears complete, or not at all. Returns the checkpoint (its dir null off rank 0).
      */
-    private TrainingInterruptedException interrupted(RunDirectory run, TrainingStep trainer, StopRequest.Stop stop,
-                                                     long done, TrainingStep.Report last, long savedAt, long loggedAt) {
-        StopRequest.clear();
-        if (config.collective().size() > 1) {
-            // a signal reaches the ranks' processes at different steps: no rank can save a checkpoint with the others
-            return new TrainingInterruptedException(stop.signal(), stop.exitCode(), done,
-                    run == null ? null : RunDirectory.latestCheckpoint(run.dir()).map(RunDirectory.Checkpoint::dir)
-                            .orElse(null));
+    private RunDirectory.Checkpoint checkpoint(RunDirectory run, Path dir, TrainingStep trainer, TrainerState state,
+                                               int keepLast) {
+        Optimization opt = trainer.optimization();
+        if (!opt.sharded()) {
+            return run == null ? new RunDirectory.Checkpoint(state.step(), null)
+                    : run.saveCheckpoint(state, trainer::saveCheckpoint, keepLast);
         }
-        Path checkpoint = run.resumedFrom().map(RunDirectory.Checkpoint::dir).orElse(null);
+        Collective ranks = config.collective();
+        if (run != null) {
+            run.startCheckpoint(state.step());
+        }
+        ranks.barrier(); // the folder is there
+        opt.saveShard(RunDirectory.checkpointInProgress(dir, state.step()));
+        ranks.barrier(); // every shard is written
+        return run == null ? new RunDirectory.Checkpoint(state.step(), null)
+                : run.finishCheckpoint(state, trainer::saveCheckpoint, keepLast);
+    }
+
+    /**
+     * The stop request to act on before the next step. With several ranks, every rank says whether it has seen one
+     * (a sum over the ranks, each step): a signal reaches the ranks at different steps, and they all stop at the
+     * first step where any has seen it, so that they save one checkpoint together.
+     */
+    private Optional<StopRequest.Stop> stopRequested() {
+        Optional<StopRequest.Stop> mine = StopRequest.pending();
+        Collective ranks = config.collective();
+        if (ranks.size() == 1) {
+            return mine;
+        }
+        double[] seen = {mine.isPresent() ? 1 : 0, mine.map(StopRequest.Stop::exitCode).orElse(0)};
+        ranks.allReduceSum(seen);
+        if (seen[0] == 0) {
+            return Optional.empty();
+        }
+        if (mine.isPresent()) {
+            return mine;
+        }
+        int exitCode = (int) Math.round(seen[1] / seen[0]); // the others' signal
+        return Optional.of(new StopRequest.Stop(exitCode == 143 ? "SIGTERM" : "SIGINT", exitCode));
+    }
+
+    /**
+     * Acts on a stop request after {@code done} steps, on every rank together: logs the steps since the last logged
+     * one, saves a checkpoint of them (unless one was just saved, or no step was taken) and returns the exception
+     * that ends the run. With several ranks, no rank returns before the checkpoint is complete (a rank that ends the
+     * run ends the others).
+     */
+    private TrainingInterruptedException interrupted(RunDirectory run, Path dir, Optional<RunDirectory.Checkpoint> from,
+                                                     TrainingStep trainer, StopRequest.Stop stop, long done,
+                                                     TrainingStep.Report last, long savedAt, long trainLoggedAt) {
+        StopRequest.clear();
+        Path checkpoint = from.map(RunDirectory.Checkpoint::dir).orElse(null);
         if (last != null) {
-            if (loggedAt != done) {
+            if (trainLoggedAt != done) {
                 Map<String, Object> m = new LinkedHashMap<>(trainer.logs(done));
                 m.put("learning_rate", last.learningRate());
                 m.put("grad_norm", last.gradNorm());
-                run.logMetrics(done, m);
+                if (run != null) {
+                    run.logMetrics(done, m);
+                }
             }
-            checkpoint = savedAt == done ? RunDirectory.latestCheckpoint(run.dir()).orElseThrow().dir()
-                    : run.saveCheckpoint(trainer.state(done), trainer::saveCheckpoint, config.saveTotalLimit).dir();
+            if (savedAt != done) {
+                checkpoint(run, dir, trainer, trainer.state(done), config.saveTotalLimit);
+            }
+            checkpoint = RunDirectory.checkpointDir(dir, done);
         }
+        config.collective().barrier();
         return new TrainingInterruptedException(stop.signal(), stop.exitCode(), done, checkpoint);
     }
 
@@ -244,6 +292,7 @@ public final class TrainingLoop {
                                                String reason, LastGood lastGood) {
         if (run == null) {
             lastGood.onDisk(null, config.saveTotalLimit); // with rank 0, which writes it
+            config.collective().barrier(); // ending now would stop rank 0 while it writes
             return new TrainingDivergedException(done, trainer.name() + " diverged at step " + done + ": " + reason
                     + " (rank " + config.collective().rank() + "; rank 0 keeps the last good checkpoint)");
         }
@@ -253,6 +302,7 @@ public final class TrainingLoop {
         m.put("diverged", reason);
         run.logMetrics(done, m);
         RunDirectory.Checkpoint kept = lastGood.onDisk(run, config.saveTotalLimit);
+        config.collective().barrier();
         return new TrainingDivergedException(done, trainer.name() + " diverged at step " + done + ": " + reason
                 + "; no final model written; last good checkpoint " + kept.dir() + " (step " + kept.step() + ")");
     }
@@ -271,9 +321,13 @@ public final class TrainingLoop {
         private TrainerState snapshotState;
         private TrainerState beforeStep;
         private RunDirectory.Checkpoint untried;
+        /** Saves a checkpoint of a state, on every rank together (see {@link TrainingLoop#checkpoint}). */
+        private final java.util.function.BiFunction<TrainerState, Integer, RunDirectory.Checkpoint> save;
 
-        LastGood(RunDirectory.Checkpoint resumedFrom, TrainingStep trainer, long start) {
+        LastGood(RunDirectory.Checkpoint resumedFrom, TrainingStep trainer, long start,
+                 java.util.function.BiFunction<TrainerState, Integer, RunDirectory.Checkpoint> save) {
             this.trainer = trainer;
+            this.save = save;
             this.saved = resumedFrom;
             if (resumedFrom == null) {
                 snapshot = trainer.optimization().newSnapshot();
@@ -333,9 +387,7 @@ public final class TrainingLoop {
             }
             if (snapshot != null) {
                 snapshot.restore();
-                trainer.optimization().gatherState(); // every rank together (run null: not rank 0)
-                saved(run == null ? new RunDirectory.Checkpoint(snapshotState.step(), null)
-                        : run.saveCheckpoint(snapshotState, trainer::saveCheckpoint, keepLast));
+                saved(save.apply(snapshotState, keepLast)); // every rank together
             }
             return saved;
         }

@@ -110,4 +110,45 @@ class AdamWTest {
         BadInputException e = assertThrows(BadInputException.class, () -> new AdamW(other).load(tmp));
         assertEquals(tmp.resolve("optimizer.safetensors") + ": missing tensor 'v.exp_avg'", e.getMessage());
     }
+
+    /** ZeRO-1 on two ranks: each keeps and saves its share; one optimizer, or others split otherwise, resume from the shards. */
+    @Test
+    void shardedStateResumesOnOneRankOrTheSameShares() throws Exception {
+        List<Parameter> whole = params();
+        AdamW one = new AdamW(whole);
+        List<Parameter> shared = params();
+        AdamW rank0 = new AdamW(shared, AdamW.Options.defaults(), Ops.cpu(), new boolean[] {true, false});
+        AdamW rank1 = new AdamW(shared, AdamW.Options.defaults(), Ops.cpu(), new boolean[] {false, true});
+        for (int t = 1; t <= 3; t++) {
+            setGrads(whole, t);
+            setGrads(shared, t);
+            one.step(1e-2);
+            rank0.step(1e-2);
+            rank1.step(1e-2);
+        }
+        assertThrows(IllegalStateException.class, () -> rank0.save(tmp), "a share is not the whole state");
+        rank0.saveShard(tmp, 0, 2);
+        rank1.saveShard(tmp, 1, 2);
+        rank0.saveShardedMeta(tmp, 2);
+        assertTrue(Files.exists(tmp.resolve("optimizer-rank-00000-of-00002.safetensors")));
+        assertTrue(Files.exists(tmp.resolve("optimizer-rank-00001-of-00002.safetensors")));
+        assertFalse(Files.exists(tmp.resolve("optimizer.safetensors")));
+
+        AdamW all = new AdamW(params());
+        all.load(tmp); // every share, from both files
+        AdamW second = new AdamW(params(), AdamW.Options.defaults(), Ops.cpu(), new boolean[] {false, true});
+        second.load(tmp); // rank 1's share, from its file
+        assertEquals(3, all.stepCount());
+        for (int k = 0; k < 2; k++) {
+            assertEquals(one.state(k)[0], all.state(k)[0]);
+            assertEquals(one.state(k)[1], all.state(k)[1]);
+        }
+        assertNull(second.state(0));
+        assertEquals(one.state(1)[1], second.state(1)[1]);
+
+        Files.delete(tmp.resolve("optimizer-rank-00001-of-00002.safetensors"));
+        BadInputException e = assertThrows(BadInputException.class, () -> new AdamW(params()).load(tmp));
+        assertTrue(e.getMessage().startsWith(tmp.resolve("optimizer-rank-00001-of-00002.safetensors") + ": missing"),
+                e.getMessage());
+    }
 }
