@@ -17,6 +17,7 @@ import static org.bytedeco.cuda.global.nccl.ncclSum;
 import java.util.List;
 import org.align4j.policy.ops.Ops;
 import org.align4j.policy.train.Collective;
+import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.nccl.ncclComm;
 import org.bytedeco.cuda.nccl.ncclUniqueId;
 import org.bytedeco.javacpp.Loader;
@@ -95,43 +96,13 @@ public final class NcclCollective implements Collective, AutoCloseable {
     /** The arrays (the gradients) summed in place on the GPU, one grouped NCCL call. */
     @Override
     public void allReduceSum(List<INDArray> arrays, Ops backend) {
-        if (arrays.isEmpty()) {
-            return;
-        }
-        ops.inPlace(arrays, (stream, addresses) -> {
-            Gpu.Addr p = new Gpu.Addr();
-            check(ncclGroupStart(), "ncclGroupStart");
-            try {
-                for (int i = 0; i < addresses.length; i++) {
-                    INDArray a = arrays.get(i);
-                    p.at(addresses[i]);
-                    check(ncclAllReduce(p, p, a.length(), type(a), ncclSum, comm, stream), "ncclAllReduce");
-                }
-            } finally {
-                check(ncclGroupEnd(), "ncclGroupEnd");
-            }
-        });
+        grouped(arrays, "ncclAllReduce", (p, a, stream) -> ncclAllReduce(p, p, a.length(), type(a), ncclSum, comm, stream));
     }
 
     /** Rank root's arrays on every rank (the weights of ZeRO-1's owners), one grouped NCCL call. */
     @Override
     public void broadcast(List<INDArray> arrays, int root, Ops backend) {
-        if (arrays.isEmpty()) {
-            return;
-        }
-        ops.inPlace(arrays, (stream, addresses) -> {
-            Gpu.Addr p = new Gpu.Addr();
-            check(ncclGroupStart(), "ncclGroupStart");
-            try {
-                for (int i = 0; i < addresses.length; i++) {
-                    INDArray a = arrays.get(i);
-                    p.at(addresses[i]);
-                    check(ncclBroadcast(p, p, a.length(), type(a), root, comm, stream), "ncclBroadcast");
-                }
-            } finally {
-                check(ncclGroupEnd(), "ncclGroupEnd");
-            }
-        });
+        grouped(arrays, "ncclBroadcast", (p, a, stream) -> ncclBroadcast(p, p, a.length(), type(a), root, comm, stream));
     }
 
     /** Host numbers (the step's counts and loss) through a small device array. */
@@ -140,9 +111,7 @@ public final class NcclCollective implements Collective, AutoCloseable {
         if (values.length == 0) {
             return;
         }
-        INDArray a = Nd4j.createFromArray(values.clone());
-        allReduceSum(List.of(a), ops);
-        ops.toHost(a);
+        INDArray a = summed(Nd4j.createFromArray(values.clone()));
         for (int i = 0; i < values.length; i++) {
             values[i] = a.getDouble(i);
         }
@@ -153,12 +122,40 @@ public final class NcclCollective implements Collective, AutoCloseable {
         if (values.length == 0) {
             return;
         }
-        INDArray a = Nd4j.createFromArray(values.clone());
-        allReduceSum(List.of(a), ops);
-        ops.toHost(a);
+        INDArray a = summed(Nd4j.createFromArray(values.clone()));
         for (int i = 0; i < values.length; i++) {
             values[i] = a.getFloat(i);
         }
+    }
+
+    /** a summed over the ranks, back on the host. */
+    private INDArray summed(INDArray a) {
+        allReduceSum(List.of(a), ops);
+        ops.toHost(a);
+        return a;
+    }
+
+    /** One NCCL operation on one array, in place at its device address p, on the backend's stream. */
+    private interface ArrayCall {
+        int call(Gpu.Addr p, INDArray a, CUstream_st stream);
+    }
+
+    /** call on every array's device copy, between ncclGroupStart and ncclGroupEnd: one launch for them all. */
+    private void grouped(List<INDArray> arrays, String what, ArrayCall call) {
+        if (arrays.isEmpty()) {
+            return;
+        }
+        ops.inPlace(arrays, (stream, addresses) -> {
+            Gpu.Addr p = new Gpu.Addr();
+            check(ncclGroupStart(), "ncclGroupStart");
+            try {
+                for (int i = 0; i < addresses.length; i++) {
+                    check(call.call(p.at(addresses[i]), arrays.get(i), stream), what);
+                }
+            } finally {
+                check(ncclGroupEnd(), "ncclGroupEnd");
+            }
+        });
     }
 
     @Override
