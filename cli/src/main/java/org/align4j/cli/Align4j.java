@@ -1,6 +1,7 @@
 package org.align4j.cli;
 
 import org.align4j.policy.train.StopRequest;
+import org.align4j.policy.util.BadInputException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -61,7 +62,11 @@ public final class Align4j implements Runnable {
         for (CommandLine.Model.CommandSpec mixin : last.commandSpec().mixins().values()) {
             if (mixin.userObject() instanceof ListKeysOption o && o.requested) {
                 CommandLine cl = last.commandSpec().commandLine();
-                ConfigKeys.print(o.trainer(), cl.getOut());
+                try {
+                    ConfigKeys.print(o.trainer(), cl.getOut());
+                } catch (BadInputException e) { // an option that picks the config is wrong (demo --task foo)
+                    throw new CommandLine.ExecutionException(cl, e.getMessage(), e);
+                }
                 return 0;
             }
         }

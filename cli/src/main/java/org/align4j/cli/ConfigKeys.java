@@ -15,6 +15,7 @@ import org.align4j.dpo.DpoConfig;
 import org.align4j.dpo.kto.KtoConfig;
 import org.align4j.dpo.orpo.OrpoConfig;
 import org.align4j.dpo.simpo.SimpoConfig;
+import org.align4j.examples.demo.CodeDemoConfig;
 import org.align4j.examples.demo.DemoConfig;
 import org.align4j.grpo.GrpoConfig;
 import org.align4j.policy.sft.SftConfig;
@@ -29,7 +30,10 @@ import org.align4j.reward.model.train.RewardConfig;
  */
 final class ConfigKeys {
 
-    /** Trainer commands (names below the root command) and the config class each one loads. */
+    /**
+     * Trainer commands (names below the root command) and the config class each one loads; a command whose config
+     * depends on an option has one entry per config, the option after the name ("demo --task code").
+     */
     static final Map<String, Class<?>> TRAINERS = new LinkedHashMap<>();
 
     static {
@@ -41,6 +45,7 @@ final class ConfigKeys {
         TRAINERS.put("orpo", OrpoConfig.class);
         TRAINERS.put("simpo", SimpoConfig.class);
         TRAINERS.put("demo", DemoConfig.class); // not a trainer: its keys are set with --set only
+        TRAINERS.put("demo --task code", CodeDemoConfig.class); // the demo's code task (ListKeysOption.ConfigVariant)
     }
 
     /** The command that regenerates the resources and docs/config-reference.md. */
@@ -66,9 +71,9 @@ final class ConfigKeys {
     private ConfigKeys() {
     }
 
-    /** The resource holding trainer's keys, e.g. "rm train" -> config-keys/rm-train.tsv. */
+    /** The resource holding trainer's keys, e.g. "rm train" -> config-keys/rm-train.tsv, "demo --task code" -> demo-task-code.tsv. */
     static String resource(String trainer) {
-        return "config-keys/" + trainer.replace(' ', '-') + ".tsv";
+        return "config-keys/" + trainer.replace(" --", " ").replace(' ', '-') + ".tsv";
     }
 
     static List<Key> of(String trainer) {

@@ -5,11 +5,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.align4j.examples.demo.CodeDemoConfig;
-import org.align4j.examples.demo.CodeDemoSummary;
 import org.align4j.examples.demo.DemoConfig;
 import org.align4j.examples.demo.DemoOutput;
 import org.align4j.examples.demo.DemoReport;
-import org.align4j.examples.demo.DemoSummary;
 import org.align4j.examples.demo.MiniCodeRl;
 import org.align4j.examples.demo.MiniDeepSeekMath;
 import org.align4j.policy.util.BadInputException;
@@ -37,12 +35,13 @@ import picocli.CommandLine.Spec;
                 "  ./align4j demo                                 # writes runs/demo",
                 "  ./align4j demo --quick --out runs/demo-quick   # a smoke test",
                 "  ./align4j demo --task code --out runs/code-demo",
+                "  ./align4j demo --task code --list-keys          # the code demo's settings",
                 "  ./align4j demo --process --seed 2 --out runs/demo-process",
                 "  ./align4j demo --set grpo_steps=120 --set beta=0.02 \\",
                 "      --out runs/demo-long --force",
                 "  ./align4j demo --set terse_share=0 --set train_problems=16000 \\",
                 "      --set sft_steps=1600 --out runs/demo-control   # no bare answers"})
-final class DemoCommand implements Callable<Integer> {
+final class DemoCommand implements Callable<Integer>, ListKeysOption.ConfigVariant {
 
     @Mixin
     ListKeysOption listKeys;
@@ -84,46 +83,59 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (task.equals("code")) {
-            return code();
+        DemoOutput output;
+        String report;
+        switch (task) {
+            case "math" -> {
+                List<String> flags = new ArrayList<>();
+                if (process) {
+                    flags.add("supervision=process");
+                }
+                if (iterative) {
+                    flags.add("iterative=true");
+                }
+                DemoConfig config = load(DemoConfig.class, DemoConfig.QUICK, flags);
+                output = DemoOutput.prepare(out, force);
+                report = DemoReport.render(new MiniDeepSeekMath(config, output, System.err).run(), output);
+            }
+            case "code" -> {
+                if (process || iterative) {
+                    throw new BadInputException("--process and --iterative are math demo options; the code demo's "
+                            + "reward is the unit tests");
+                }
+                CodeDemoConfig config = load(CodeDemoConfig.class, CodeDemoConfig.QUICK, List.of());
+                output = DemoOutput.prepare(out, force);
+                report = DemoReport.render(new MiniCodeRl(config, output, System.err).run(), output);
+            }
+            default -> throw badTask();
         }
-        if (!task.equals("math")) {
-            throw new BadInputException("--task must be math or code, got '" + task + "'");
-        }
-        List<String> settings = new ArrayList<>(quick ? DemoConfig.QUICK : List.of());
-        if (seed != null) {
-            settings.add("seed=" + seed);
-        }
-        if (process) {
-            settings.add("supervision=process");
-        }
-        if (iterative) {
-            settings.add("iterative=true");
-        }
-        settings.addAll(overrides);
-        DemoConfig config = ConfigLoader.load(null, DemoConfig.class, settings);
-        DemoOutput output = DemoOutput.prepare(out, force);
-        DemoSummary summary = new MiniDeepSeekMath(config, output, System.err).run();
-        spec.commandLine().getOut().print(DemoReport.render(summary, output));
+        spec.commandLine().getOut().print(report);
         spec.commandLine().getOut().flush();
         return 0;
     }
 
-    private int code() {
-        if (process || iterative) {
-            throw new BadInputException("--process and --iterative are math demo options; the code demo's reward is "
-                    + "the unit tests");
-        }
-        List<String> settings = new ArrayList<>(quick ? CodeDemoConfig.QUICK : List.of());
+    /** The task's config: the --quick preset, --seed, the task's flags, then the user's --set, in that order. */
+    private <C> C load(Class<C> type, List<String> quickPreset, List<String> taskFlags) {
+        List<String> settings = new ArrayList<>(quick ? quickPreset : List.of());
         if (seed != null) {
             settings.add("seed=" + seed);
         }
+        settings.addAll(taskFlags);
         settings.addAll(overrides);
-        CodeDemoConfig config = ConfigLoader.load(null, CodeDemoConfig.class, settings);
-        DemoOutput output = DemoOutput.prepare(out, force);
-        CodeDemoSummary summary = new MiniCodeRl(config, output, System.err).run();
-        spec.commandLine().getOut().print(DemoReport.render(summary, output));
-        spec.commandLine().getOut().flush();
-        return 0;
+        return ConfigLoader.load(null, type, settings);
+    }
+
+    /** The code task's keys are listed as their own config ("demo --task code"); the math task's as "demo". */
+    @Override
+    public String configVariant() {
+        return switch (task == null ? "math" : task) {
+            case "math" -> "";
+            case "code" -> "--task code";
+            default -> throw badTask();
+        };
+    }
+
+    private BadInputException badTask() {
+        return new BadInputException("--task must be math or code, got '" + task + "'");
     }
 }

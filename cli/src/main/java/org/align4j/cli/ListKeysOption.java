@@ -20,10 +20,27 @@ final class ListKeysOption {
             description = "Print the config keys (type, default, allowed values, help) and exit.")
     boolean requested;
 
-    /** The trainer name of the command, its path below the root command, e.g. "rm train". */
+    /**
+     * A command whose config class depends on one of its options (the demo's --task): the option names which of
+     * its configs --list-keys prints, as it is keyed in {@link ConfigKeys#TRAINERS} after the command's name.
+     */
+    interface ConfigVariant {
+        /** The option as written, e.g. "--task code"; empty for the command's default config. */
+        String configVariant();
+    }
+
+    /** The trainer name of the command, its path below the root command, e.g. "rm train" or "demo --task code". */
     String trainer() {
         String q = command.qualifiedName(" ");
         int space = q.indexOf(' ');
-        return space < 0 ? q : q.substring(space + 1);
+        String name = space < 0 ? q : q.substring(space + 1);
+        String variant = command.userObject() instanceof ConfigVariant v ? v.configVariant() : "";
+        return variant.isEmpty() ? name : name + " " + variant;
+    }
+
+    /** The command part of a trainer name: "demo --task code" -> "demo". */
+    static String command(String trainer) {
+        int option = trainer.indexOf(" --");
+        return option < 0 ? trainer : trainer.substring(0, option);
     }
 }

@@ -69,8 +69,9 @@ class ConfigReferenceTest {
     void everyTrainerCommandListsItsKeys() {
         Set<String> withOption = new TreeSet<>();
         collect(Align4j.commandLine(), withOption);
-        assertEquals(new TreeSet<>(ConfigKeys.TRAINERS.keySet()), withOption,
-                "commands with ListKeysOption must be the trainers of ConfigKeys.TRAINERS");
+        Set<String> commands = new TreeSet<>();
+        ConfigKeys.TRAINERS.keySet().forEach(t -> commands.add(ListKeysOption.command(t)));
+        assertEquals(commands, withOption, "commands with ListKeysOption must be the trainers of ConfigKeys.TRAINERS");
     }
 
     private static void collect(CommandLine cl, Set<String> into) {
@@ -94,6 +95,24 @@ class ConfigReferenceTest {
         assertEquals(0, g.exit(), g.err());
         assertTrue(g.out().contains("iterative.replay_fraction"), g.out());
         assertTrue(g.out().contains("math_answer"), g.out());
+    }
+
+    @Test
+    void listKeysOfTheDemoFollowsItsTask() {
+        CliRun code = CliRun.of("demo", "--task", "code", "--list-keys");
+        assertEquals(0, code.exit(), code.err());
+        assertTrue(code.out().matches("(?s).*shortcut_share\\s+float\\s+default: 0\\.5.*"), code.out());
+        assertTrue(code.out().matches("(?s).*max_position_embeddings\\s+int\\s+default: 128.*"), code.out());
+        assertTrue(!code.out().contains("terse_share"), code.out());
+        CliRun math = CliRun.of("demo", "--list-keys");
+        assertEquals(0, math.exit(), math.err());
+        assertTrue(math.out().matches("(?s).*max_position_embeddings\\s+int\\s+default: 256.*"), math.out());
+        assertTrue(math.out().contains("terse_share") && !math.out().contains("shortcut_share"), math.out());
+        CliRun bad = CliRun.of("demo", "--task", "poetry", "--list-keys");
+        assertEquals(2, bad.exit(), bad.err());
+        assertTrue(bad.err().contains("--task must be math or code") && bad.err().strip().lines().count() == 1, bad.err());
+        String docs = new ConfigReference(root).markdown();
+        assertTrue(docs.contains("## demo --task code") && docs.contains("| `completions_per_sandbox` |"), "no code demo section");
     }
 
     @Test

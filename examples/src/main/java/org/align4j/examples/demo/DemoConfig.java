@@ -4,11 +4,11 @@ import java.util.List;
 import org.align4j.examples.math.Difficulty;
 import org.align4j.grpo.GrpoConfig;
 import org.align4j.policy.train.AllowedValues;
-import org.align4j.policy.train.ConfigLoader;
 import org.align4j.policy.util.BadInputException;
 
 /**
- * Settings of the mini DeepSeekMath demo, snake_case keys as every align4j config ({@code --set
+ * Settings of the mini DeepSeekMath demo ({@code ./align4j demo}): the shared ones of {@link DemoPipelineConfig} and
+ * the math task's data, LoRA and iterative-RL settings; snake_case keys as every align4j config ({@code --set
  * grpo_steps=200}). The defaults are the full demo, sized for about seven minutes on two CPU cores (404 s measured);
  * {@link #QUICK} overrides them for a run of a minute or two (CI).
  *
@@ -21,7 +21,7 @@ import org.align4j.policy.util.BadInputException;
  * stopping SFT at a high learning rate leaves a model that any low-rate training improves, which would
  * credit RL with what is only annealing.
  */
-public class DemoConfig implements ConfigLoader.Validated {
+public class DemoConfig extends DemoPipelineConfig {
 
     /** The quick preset, applied before the user's own overrides. */
     public static final List<String> QUICK = List.of(
@@ -31,8 +31,6 @@ public class DemoConfig implements ConfigLoader.Validated {
             "sft_steps=300", "grpo_steps=10", "rm_problems=32", "rm_steps=10", "rm_retrain_steps=5",
             "label_problems=16", "eval_samples=8");
 
-    /** Seed of the data, the split, the initial weights, the data order and the samples. */
-    public long seed = 1;
     /** outcome (the math_answer rule reward) or process (math_steps: one reward per arithmetic line). */
     @AllowedValues(GrpoConfig.Supervision.class)
     public String supervision = "outcome";
@@ -49,46 +47,6 @@ public class DemoConfig implements ConfigLoader.Validated {
     public int devProblems = 64;
     /** Held-out (test-side) problems of the before/after table. */
     public int testProblems = 200;
-
-    // tokenizer and model (a Llama with tied embeddings)
-    /** Size of the byte-level BPE vocabulary trained on the problems. */
-    public int vocabSize = 512;
-    /** Width of the model (hidden_size of its config.json). */
-    public int hiddenSize = 128;
-    /** Width of the SwiGLU feed-forward layers. */
-    public int intermediateSize = 352;
-    /** Decoder layers. */
-    public int numHiddenLayers = 3;
-    /** Query heads per attention layer. */
-    public int numAttentionHeads = 4;
-    /** Key/value heads per attention layer (grouped-query attention when fewer than the query heads). */
-    public int numKeyValueHeads = 2;
-    /** Longest sequence (prompt + completion) the model takes, in tokens. */
-    public int maxPositionEmbeddings = 256;
-
-    // SFT
-    /** Optimizer steps of the SFT phase. */
-    public long sftSteps = 3200;
-    /** Examples per SFT step. */
-    public int sftBatchSize = 16;
-    /** Peak learning rate of SFT (cosine schedule annealed to 0). */
-    public double sftLearningRate = 2e-3;
-
-    // GRPO
-    /** Optimizer steps of the GRPO phase (over all iterations with iterative). */
-    public long grpoSteps = 100;
-    /** Prompts per GRPO step; each gets num_generations completions. */
-    public int grpoPromptsPerStep = 8;
-    /** Completions sampled per GRPO prompt (the group). */
-    public int numGenerations = 8;
-    /** GRPO's learning rate (full fine-tuning; lora_learning_rate with use_peft). */
-    public double grpoLearningRate = 3e-5;
-    /** GRPO's KL coefficient. */
-    public double beta = 0.04;
-    /** Sampling temperature of GRPO's rollouts. */
-    public double grpoTemperature = 1.0;
-    /** Tokens a completion may have; 0: the longest tokenized training solution plus a margin. */
-    public int maxCompletionLength = 0;
 
     // LoRA (docs/lora.md): the GRPO phase trains adapters on the frozen SFT model (the SFT phase builds the model
     // from scratch, so it is trained in full)
@@ -123,13 +81,14 @@ public class DemoConfig implements ConfigLoader.Validated {
     /** Training problems sampled after each iteration for fresh labelled data. */
     public int labelProblems = 64;
 
-    // evaluation
-    /** K of Maj@K and Pass@K. */
-    public int k = 8;
-    /** Samples per held-out problem (at least k; Pass@K is estimated from all of them). */
-    public int evalSamples = 16;
-    /** Sampling temperature of the held-out evaluation's samples (greedy answers are also reported). */
-    public double evalTemperature = 0.7;
+    /** The math demo's sizes of the shared settings. */
+    public DemoConfig() {
+        maxPositionEmbeddings = 256;
+        sftSteps = 3200;
+        grpoSteps = 100;
+        grpoLearningRate = 3e-5;
+        evalSamples = 16;
+    }
 
     public Difficulty difficultyLevel() {
         return Difficulty.parse(difficulty);
@@ -142,28 +101,10 @@ public class DemoConfig implements ConfigLoader.Validated {
             throw new BadInputException("supervision must be outcome or process, got '" + supervision + "'");
         }
         atLeast("train_problems", trainProblems, 1);
-        if (!(terseShare >= 0 && terseShare < 1)) {
-            throw new BadInputException("terse_share must be in [0, 1), got " + terseShare);
-        }
+        share("terse_share", terseShare);
         atLeast("dev_problems", devProblems, 1);
         atLeast("test_problems", testProblems, 1);
-        atLeast("vocab_size", vocabSize, 300);
-        atLeast("hidden_size", hiddenSize, 2);
-        atLeast("intermediate_size", intermediateSize, 1);
-        atLeast("num_hidden_layers", numHiddenLayers, 1);
-        atLeast("num_attention_heads", numAttentionHeads, 1);
-        atLeast("num_key_value_heads", numKeyValueHeads, 1);
-        atLeast("max_position_embeddings", maxPositionEmbeddings, 16);
-        atLeast("sft_steps", sftSteps, 1);
-        atLeast("sft_batch_size", sftBatchSize, 1);
-        positive("sft_learning_rate", sftLearningRate);
-        atLeast("grpo_steps", grpoSteps, 1);
-        atLeast("grpo_prompts_per_step", grpoPromptsPerStep, 1);
-        atLeast("num_generations", numGenerations, 2);
-        positive("grpo_learning_rate", grpoLearningRate);
-        atLeast("beta", beta, 0);
-        positive("grpo_temperature", grpoTemperature);
-        atLeast("max_completion_length", maxCompletionLength, 0);
+        super.validate();
         atLeast("iterations", iterations, 1);
         if (iterative && grpoSteps < iterations) {
             throw new BadInputException("grpo_steps (" + grpoSteps + ") must be at least iterations (" + iterations + ")");
@@ -177,24 +118,7 @@ public class DemoConfig implements ConfigLoader.Validated {
         atLeast("rm_steps", rmSteps, 1);
         positive("rm_learning_rate", rmLearningRate);
         atLeast("rm_retrain_steps", rmRetrainSteps, 1);
-        if (!(replayFraction >= 0 && replayFraction < 1)) {
-            throw new BadInputException("replay_fraction must be in [0, 1), got " + replayFraction);
-        }
+        share("replay_fraction", replayFraction);
         atLeast("label_problems", labelProblems, 1);
-        atLeast("k", k, 1);
-        atLeast("eval_samples", evalSamples, k);
-        positive("eval_temperature", evalTemperature);
-    }
-
-    private static void atLeast(String key, double v, double min) {
-        if (!(v >= min)) {
-            throw new BadInputException(key + " must be at least " + (long) min + ", got " + v);
-        }
-    }
-
-    private static void positive(String key, double v) {
-        if (!(v > 0)) {
-            throw new BadInputException(key + " must be positive, got " + v);
-        }
     }
 }

@@ -1,13 +1,19 @@
 package org.align4j.examples.demo;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import java.util.Map;
 import org.align4j.examples.eval.EvalReport;
 
 /**
  * summary.json of a demo run: held-out Pass@1 (greedy), Maj@K and Pass@K before RL (the SFT model) and
- * after it (the GRPO model), and what produced them (sizes, steps, seconds per phase).
+ * after it (the GRPO model), the greedy habits, the math settings, and what produced them ({@link DemoTraining}:
+ * sizes, steps, seconds per phase, written as keys of this object).
  */
+// the task's own keys first, as the file was always written; the unwrapped training facts after them
+@JsonPropertyOrder({"before", "after", "greedy_working", "k", "n_problems", "seed", "samples_per_problem",
+        "eval_temperature", "supervision", "iterative", "difficulty", "train_problems", "terse_share"})
 public record DemoSummary(@JsonProperty("before") EvalReport before,
                           @JsonProperty("after") EvalReport after,
                           @JsonProperty("greedy_working") Map<String, ShownWork> greedyWorking,
@@ -21,16 +27,5 @@ public record DemoSummary(@JsonProperty("before") EvalReport before,
                           @JsonProperty("difficulty") String difficulty,
                           @JsonProperty("train_problems") int trainProblems,
                           @JsonProperty("terse_share") double terseShare,
-                          @JsonProperty("model_parameters") long modelParameters,
-                          @JsonProperty("vocab_size") int vocabSize,
-                          @JsonProperty("sft_steps") long sftSteps,
-                          @JsonProperty("sft_final_loss") double sftFinalLoss,
-                          @JsonProperty("grpo_steps") long grpoSteps,
-                          @JsonProperty("grpo_final_reward") double grpoFinalReward,
-                          @JsonProperty("max_completion_length") int maxCompletionLength,
-                          @JsonProperty("sft_model") String sftModel,
-                          @JsonProperty("grpo_model") String grpoModel,
-                          @JsonProperty("plots") Map<String, String> plots,
-                          @JsonProperty("wall_seconds") Map<String, Double> wallSeconds,
-                          @JsonProperty("cpu_seconds") Map<String, Double> cpuSeconds) {
+                          @JsonUnwrapped DemoTraining training) {
 }

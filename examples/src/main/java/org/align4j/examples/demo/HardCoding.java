@@ -14,7 +14,7 @@ import org.align4j.examples.eval.UnitTestEvaluator;
 public record HardCoding(@JsonProperty("general") int general,
                          @JsonProperty("general_correct") int generalCorrect,
                          @JsonProperty("hard_coded") int hardCoded,
-                         @JsonProperty("hard_coded_correct") int hardCodedCorrect) {
+                         @JsonProperty("hard_coded_correct") int hardCodedCorrect) implements GreedyHabit {
 
     /** The argument names of the demo's functions (x, s, xs) as a word after the first line. */
     private static final Pattern USES_ARGUMENT = Pattern.compile("\\b(x|s|xs)\\b");
@@ -43,6 +43,7 @@ public record HardCoding(@JsonProperty("general") int general,
     }
 
     /** "80 of 200 greedy completions compute from the argument (90% right), 120 return a constant (0% right)". */
+    @Override
     public String describe() {
         return String.format(Locale.ROOT, "%d of %d greedy completions compute from the argument (%s right), %d "
                 + "return a constant (%s right)", general, general + hardCoded, percent(generalCorrect, general),

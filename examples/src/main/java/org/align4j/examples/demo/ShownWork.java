@@ -14,7 +14,7 @@ import org.align4j.examples.math.Solution;
 public record ShownWork(@JsonProperty("with_working") int withWorking,
                         @JsonProperty("with_working_correct") int withWorkingCorrect,
                         @JsonProperty("bare_answer") int bareAnswer,
-                        @JsonProperty("bare_answer_correct") int bareAnswerCorrect) {
+                        @JsonProperty("bare_answer_correct") int bareAnswerCorrect) implements GreedyHabit {
 
     public static ShownWork of(List<ProblemResult> problems) {
         int worked = 0;
@@ -40,6 +40,7 @@ public record ShownWork(@JsonProperty("with_working") int withWorking,
     }
 
     /** "57 of 200 greedy completions show working (75% right), 143 give a bare answer (40% right)". */
+    @Override
     public String describe() {
         return String.format(Locale.ROOT, "%d of %d greedy completions show working (%s right), %d give a "
                 + "bare answer (%s right)", withWorking, withWorking + bareAnswer, percent(withWorkingCorrect,
