@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import org.align4j.examples.bench.Benchmark;
 import org.align4j.policy.model.ModelConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,6 +51,61 @@ class BenchModelConfigTest {
         assertTrue(grpo.get("total").asDouble() > 0, r.out());
         assertEquals(grpo.get("total").asDouble(), grpo.get("rollout").asDouble() + grpo.get("reward").asDouble()
                 + grpo.get("update").asDouble(), 0.0015);
+    }
+
+    /** bench/configs/NAME.json, found from the module directory or the repository root. */
+    private static Path committedConfig(String name) {
+        for (Path p : new Path[] {Paths.get("../bench/configs", name + ".json"),
+                Paths.get("bench/configs", name + ".json")}) {
+            if (Files.isRegularFile(p)) {
+                return p;
+            }
+        }
+        throw new IllegalStateException("bench/configs/" + name + ".json not found");
+    }
+
+    /** The committed configs load as the released models: their parameter counts and DeepSeek-V2-Lite's settings. */
+    @Test
+    void theCommittedConfigsAreTheReleasedModels() {
+        ModelConfig v2 = Benchmark.readModelConfig(committedConfig("deepseek-v2-lite"));
+        assertEquals(15_706_484_224L, v2.parameterCount(), "DeepSeek-V2-Lite: 15.7B");
+        assertEquals(ModelConfig.DEEPSEEK_V2, v2.architecture);
+        assertEquals(27, v2.numLayers);
+        assertEquals(0, v2.mla.qLoraRank());
+        assertEquals(512, v2.mla.kvLoraRank());
+        assertEquals(128 + 64, v2.mla.qkHeadDim());
+        assertEquals(64, v2.moe.nRoutedExperts());
+        assertEquals(6, v2.moe.numExpertsPerTok());
+        assertEquals(2, v2.moe.nSharedExperts());
+        assertEquals(1408, v2.moe.moeIntermediateSize());
+        assertTrue(!v2.moe.isMoeLayer(0) && v2.moe.isMoeLayer(1), "the first layer is dense");
+        assertEquals("yarn", v2.ropeScaling.type);
+        assertEquals(40.0, v2.ropeScaling.factor);
+        assertEquals(4096, v2.ropeScaling.originalMaxPositions);
+        assertEquals(2, v2.eosTokenIds[0], "the benchmark tokenizer's eos, not the released 100001");
+        assertEquals(494_032_768L, Benchmark.readModelConfig(committedConfig("qwen2.5-0.5b")).parameterCount());
+        assertEquals(1_543_714_304L, Benchmark.readModelConfig(committedConfig("qwen2.5-1.5b")).parameterCount());
+        assertEquals(7_615_616_512L, Benchmark.readModelConfig(committedConfig("qwen2.5-7b")).parameterCount());
+    }
+
+    /** Sampling only, bf16 without adapters (every weight bf16 only, since nothing is trained): one measurement. */
+    @Test
+    void theSamplePhaseAloneOnAQwen2Config(@TempDir Path dir) throws Exception {
+        Path config = dir.resolve("config.json");
+        Files.writeString(config, "{\"architectures\": [\"Qwen2ForCausalLM\"], \"vocab_size\": 320, "
+                + "\"hidden_size\": 32, "
+                + "\"intermediate_size\": 64, \"num_hidden_layers\": 1, \"num_attention_heads\": 4, "
+                + "\"num_key_value_heads\": 2, \"max_position_embeddings\": 64, \"tie_word_embeddings\": true}");
+        CliRun r = CliRun.of("bench", "--json", "--model-config", config.toString(), "--phases", "sample", "--bf16",
+                "--prompts", "2", "--group", "2", "--prompt-len", "4", "--new-tokens", "4", "--seq", "16",
+                "--repeats", "1");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode n = JSON.readTree(r.out());
+        assertEquals(ModelConfig.QWEN2, n.get("architecture").asText());
+        assertTrue(n.get("tie_word_embeddings").asBoolean());
+        assertTrue(n.get("sample_tokens_per_s").asDouble() > 0, r.out());
+        assertTrue(!n.has("train_tokens_per_s") && !n.has("grpo_step_seconds"), r.out());
+        assertEquals(2, n.get("shape").get("kv_heads").asInt());
     }
 
     @Test
