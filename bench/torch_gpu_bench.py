@@ -199,6 +199,7 @@ def main():
                          "instead of every weight")
     ap.add_argument("--gradient-checkpointing", action="store_true",
                     help="with --model-config: transformers' gradient checkpointing in the training step")
+    ap.add_argument("--skip-sample", action="store_true", help="with --model-config: measure training only")
     ap.add_argument("--experts-implementation", default=None,
                     help="with --model-config: transformers' experts_implementation for MoE layers (eager, "
                          "grouped_mm, batched_mm; default: transformers' choice)")
@@ -208,8 +209,8 @@ def main():
         if given:
             ap.error("--model-config sets the model: drop " + ", ".join("--" + f.replace("_", "-") for f in given))
         return hf_model_main(a)
-    if a.lora_r or a.gradient_checkpointing or a.experts_implementation:
-        ap.error("--lora-r, --gradient-checkpointing and --experts-implementation need --model-config")
+    if a.lora_r or a.gradient_checkpointing or a.experts_implementation or a.skip_sample:
+        ap.error("--lora-r, --gradient-checkpointing, --skip-sample and --experts-implementation need --model-config")
     for f, v in MODEL_FLAGS.items():
         if getattr(a, f) is None:
             setattr(a, f, v)
@@ -409,7 +410,8 @@ def hf_model_main(a):
     weights_gib = round(sum(p.numel() * p.element_size() for p in model.parameters()) / 2**30, 3)
     reset_peak()
     train_s = timed(train_step, a.repeats) if not a.skip_train else float("nan")
-    read_peak("train_peak_gpu_gib")
+    if not a.skip_train:
+        read_peak("train_peak_gpu_gib")
     del opt
     for p in trainable:
         p.grad = None
@@ -427,8 +429,9 @@ def hf_model_main(a):
                               eos_token_id=None)
 
     reset_peak()
-    sample_s = timed(gen, a.repeats)
-    read_peak("sample_peak_gpu_gib")
+    sample_s = timed(gen, a.repeats) if not a.skip_sample else float("nan")
+    if not a.skip_sample:
+        read_peak("sample_peak_gpu_gib")
     rows = a.prompts * a.group
     base = model.get_base_model() if a.lora_r else model
     print(json.dumps({
