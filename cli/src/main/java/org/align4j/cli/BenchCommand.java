@@ -30,8 +30,9 @@ import picocli.CommandLine.Spec;
                 "  ./align4j bench --json",
                 "  ./align4j bench --json --d 512 --layers 8 --heads 8 --kv-heads 8 \\",
                 "      --ffn 1376 --seq 512",
-                "  ./align4j bench --json --model-config bench/configs/deepseek-v2-lite.json --phases sample,grpo \\",
-                "      --lora-r 16 --bf16 --prompts 8 --group 8 --new-tokens 128"})
+                "  ./align4j bench --json --model-config bench/configs/deepseek-v2-lite.json \\",
+                "      --phases sample,grpo --lora-r 16 --bf16 --prompts 8 --group 8 \\",
+                "      --new-tokens 128"})
 final class BenchCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;

@@ -193,7 +193,8 @@ public final class Benchmark {
             out.putObject("lora").put("r", lora.r()).put("targets", String.join(",", lora.targets()))
                     .put("adapted_layers", model.adaptedModules().size()).put("trainable_params", trainable);
         }
-        if (settings.bf16()) {
+        boolean measured = settings.phases().contains("train") || settings.phases().contains("sample");
+        if (settings.bf16() && measured) { // (a GRPO-only run never puts this copy on the device)
             // frozen (LoRA base) weights bf16 only, trainable ones with a bf16 working copy; nothing of this model is
             // trained without the train phase (GRPO trains its own copy), so then all weights are bf16 only: a
             // 15.7B model samples from 29 GiB of weights instead of 88
