@@ -12,11 +12,23 @@ F.scaled_dot_product_attention (PyTorch's fused attention) for the training pass
 each the median of --repeats timed runs after a warm-up, with torch.cuda.synchronize() before every clock
 read. float32 with TF32 off (as align4j's default); --bf16 runs under torch.autocast(bfloat16).
 Prints one JSON object. Usage: python3 bench/torch_gpu_bench.py [--d 768 --layers 12 ...] [--bf16]
+
+--model-config FILE (a Hugging Face config.json, e.g. bench/configs/deepseek-v2-lite.json) measures transformers'
+own modelling code instead: AutoModelForCausalLM.from_config with random weights, built on the device (bf16
+weights with --bf16, float32 otherwise; sdpa attention where the architecture supports it), the same training
+step on it (optionally with PEFT LoRA adapters, --lora-r, and gradient checkpointing) and transformers'
+generate for sampling (temperature 1, exactly --new-tokens per sequence, num_return_sequences = --group). The
+model flags (--d ... --vocab) are refused beside it; the JSON keys are the same. Usage:
+  python3 bench/torch_gpu_bench.py --model-config bench/configs/deepseek-v2-lite.json --bf16 --lora-r 16 \
+      --gradient-checkpointing --batch 8 --seq 512 --prompts 8 --group 8 --prompt-len 64 --new-tokens 128
 """
 import argparse
 import contextlib
 import json
+import os
 import statistics
+import sys
+import tempfile
 import time
 
 import torch
@@ -154,14 +166,18 @@ def timed(fn, repeats):
     return statistics.median(times)
 
 
+# The model flags and their defaults (the project's benchmark model); --model-config replaces them all.
+MODEL_FLAGS = {"d": 256, "layers": 4, "heads": 8, "kv_heads": 4, "ffn": 688, "vocab": 1024}
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--d", type=int, default=256)
-    ap.add_argument("--layers", type=int, default=4)
-    ap.add_argument("--heads", type=int, default=8)
-    ap.add_argument("--kv-heads", type=int, default=4)
-    ap.add_argument("--ffn", type=int, default=688)
-    ap.add_argument("--vocab", type=int, default=1024)
+    ap.add_argument("--d", type=int)
+    ap.add_argument("--layers", type=int)
+    ap.add_argument("--heads", type=int)
+    ap.add_argument("--kv-heads", type=int)
+    ap.add_argument("--ffn", type=int)
+    ap.add_argument("--vocab", type=int)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--seq", type=int, default=256)
     ap.add_argument("--prompts", type=int, default=8)
@@ -175,7 +191,29 @@ def main():
                     help="also time Hugging Face transformers' generate (a Qwen2 model of the same shape, sdpa, "
                          "bf16 with --bf16; what TRL samples with when it does not use vLLM)")
     ap.add_argument("--skip-train", action="store_true", help="measure sampling only")
+    ap.add_argument("--model-config", metavar="FILE",
+                    help="a Hugging Face config.json: transformers' own model of it (random weights) instead of "
+                         "the model flags, generate for sampling")
+    ap.add_argument("--lora-r", type=int, default=0,
+                    help="with --model-config: train PEFT LoRA adapters of this rank (all-linear, alpha 2r) "
+                         "instead of every weight")
+    ap.add_argument("--gradient-checkpointing", action="store_true",
+                    help="with --model-config: transformers' gradient checkpointing in the training step")
+    ap.add_argument("--skip-sample", action="store_true", help="with --model-config: measure training only")
+    ap.add_argument("--experts-implementation", default=None,
+                    help="with --model-config: transformers' experts_implementation for MoE layers (eager, "
+                         "grouped_mm, batched_mm; default: transformers' choice)")
     a = ap.parse_args()
+    given = [f for f in MODEL_FLAGS if getattr(a, f) is not None]
+    if a.model_config:
+        if given:
+            ap.error("--model-config sets the model: drop " + ", ".join("--" + f.replace("_", "-") for f in given))
+        return hf_model_main(a)
+    if a.lora_r or a.gradient_checkpointing or a.experts_implementation or a.skip_sample:
+        ap.error("--lora-r, --gradient-checkpointing, --skip-sample and --experts-implementation need --model-config")
+    for f, v in MODEL_FLAGS.items():
+        if getattr(a, f) is None:
+            setattr(a, f, v)
 
     torch.manual_seed(0)
     torch.backends.cuda.matmul.allow_tf32 = False
@@ -283,6 +321,143 @@ def hf_generate(a, dev, prompts, own, reset_peak, read_peak, peak):
     import transformers
     out["transformers"] = transformers.__version__
     return out
+
+
+def read_hf_config(path):
+    """transformers' config of a config.json file: the file as AutoConfig.from_pretrained reads a checkpoint's,
+    with the pre-transformers-5 `rope_theta` + `rope_scaling` spelling (the released DeepSeek-V2 configs) written as
+    `rope_parameters`, and `auto_map` (the Hub repository's remote code, not used here) dropped."""
+    from transformers import AutoConfig
+    with open(path) as f:
+        d = json.load(f)
+    d.pop("auto_map", None)
+    scaling = d.pop("rope_scaling", None)
+    if "rope_parameters" not in d and ("rope_theta" in d or scaling):
+        rope = dict(scaling or {})
+        rope["rope_type"] = rope.pop("type", rope.get("rope_type", "default"))
+        rope["rope_theta"] = d.pop("rope_theta", 10000.0)
+        d["rope_parameters"] = rope
+    rope = d.get("rope_parameters") or {}
+    for k in ("rope_theta", "factor", "beta_fast", "beta_slow", "mscale", "mscale_all_dim", "attention_factor",
+              "low_freq_factor", "high_freq_factor"):
+        if isinstance(rope.get(k), int):
+            rope[k] = float(rope[k])  # the released files write 40 and 32 where transformers' validation wants floats
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "config.json"), "w") as f:
+            json.dump(d, f)
+        return AutoConfig.from_pretrained(tmp)
+
+
+def hf_model_main(a):
+    """--model-config: transformers' model of the config, random weights, on the device."""
+    import transformers
+    from transformers import AutoModelForCausalLM
+    torch.manual_seed(0)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    dev = torch.device(a.device)
+    dtype = torch.bfloat16 if a.bf16 else torch.float32
+    cfg = read_hf_config(a.model_config)
+    # random token ids only: no special token may end a sequence early
+    cfg.pad_token_id, cfg.bos_token_id, cfg.eos_token_id = None, None, None
+    cfg.use_cache = True
+    attn = "sdpa"
+    extra = {"experts_implementation": a.experts_implementation} if a.experts_implementation else {}
+    with dev:  # parameters created (and initialised) on the device: no 63 GB float32 copy on the host
+        try:
+            model = AutoModelForCausalLM.from_config(cfg, dtype=dtype, attn_implementation=attn, **extra)
+        except (ValueError, ImportError) as e:  # an architecture without sdpa support
+            print(f"sdpa not available ({e}); eager attention", file=sys.stderr)
+            attn = "eager"
+            model = AutoModelForCausalLM.from_config(cfg, dtype=dtype, attn_implementation=attn, **extra)
+    model = model.to(dev)
+    params = sum(p.numel() for p in model.parameters())
+    vocab = cfg.vocab_size
+    lora = {}
+    if a.lora_r:
+        from peft import LoraConfig, get_peft_model
+        model = get_peft_model(model, LoraConfig(r=a.lora_r, lora_alpha=2 * a.lora_r, lora_dropout=0.0,
+                                                 target_modules="all-linear", task_type="CAUSAL_LM"))
+        lora = {"r": a.lora_r, "targets": "all-linear",
+                "trainable_params": sum(p.numel() for p in model.parameters() if p.requires_grad)}
+    if a.gradient_checkpointing:
+        model.gradient_checkpointing_enable()
+        if a.lora_r:
+            model.enable_input_require_grads()  # checkpointed layers need an input that requires grad
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(trainable, lr=1e-4, betas=(0.9, 0.95), weight_decay=0.1, fused=dev.type == "cuda")
+    ids = torch.randint(0, vocab, (a.batch, a.seq), device=dev)
+
+    def train_step():
+        model.train()
+        logits = model(input_ids=ids, use_cache=False).logits
+        loss = F.cross_entropy(logits[:, :-1].reshape(-1, vocab).float(), ids[:, 1:].reshape(-1))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+        opt.step()
+        opt.zero_grad(set_to_none=False)
+
+    peak = {}
+
+    def reset_peak():
+        if dev.type == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+
+    def read_peak(key):
+        if dev.type == "cuda":
+            peak[key] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
+
+    weights_gib = round(sum(p.numel() * p.element_size() for p in model.parameters()) / 2**30, 3)
+    reset_peak()
+    train_s = timed(train_step, a.repeats) if not a.skip_train else float("nan")
+    if not a.skip_train:
+        read_peak("train_peak_gpu_gib")
+    del opt
+    for p in trainable:
+        p.grad = None
+    if dev.type == "cuda":
+        torch.cuda.empty_cache()
+
+    prompts = torch.randint(3, vocab, (a.prompts, a.prompt_len), device=dev)
+    model.eval()
+
+    @torch.no_grad()
+    def gen():
+        return model.generate(input_ids=prompts, attention_mask=torch.ones_like(prompts), do_sample=True,
+                              temperature=1.0, top_k=0, top_p=1.0, max_new_tokens=a.new_tokens,
+                              min_new_tokens=a.new_tokens, num_return_sequences=a.group, pad_token_id=0,
+                              eos_token_id=None)
+
+    reset_peak()
+    sample_s = timed(gen, a.repeats) if not a.skip_sample else float("nan")
+    if not a.skip_sample:
+        read_peak("sample_peak_gpu_gib")
+    rows = a.prompts * a.group
+    base = model.get_base_model() if a.lora_r else model
+    print(json.dumps({
+        **peak,
+        "backend": "transformers-" + dev.type + ("-bf16" if a.bf16 else "-fp32"),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "device": torch.cuda.get_device_name(0) if dev.type == "cuda" else "cpu",
+        "model_config": a.model_config,
+        "architecture": type(base).__name__,
+        "attn_implementation": attn,
+        "experts_implementation": getattr(base.config, "_experts_implementation", None),
+        "gradient_checkpointing": a.gradient_checkpointing,
+        "params": params,
+        "weights_gpu_gib": weights_gib,
+        **({"lora": lora} if lora else {}),
+        "train_tokens_per_s": round(a.batch * a.seq / train_s, 2),
+        "train_step_ms": round(train_s * 1e3, 2),
+        "sample_tokens_per_s": round(rows * a.new_tokens / sample_s, 2),
+        "sample_ms": round(sample_s * 1e3, 2),
+        "sampler": "transformers generate",
+        "shape": {"d": cfg.hidden_size, "layers": cfg.num_hidden_layers, "heads": cfg.num_attention_heads,
+                  "kv_heads": getattr(cfg, "num_key_value_heads", None) or cfg.num_attention_heads,
+                  "ffn": cfg.intermediate_size, "vocab": vocab,
+                  **{k: getattr(a, k) for k in ("batch", "seq", "prompts", "group", "prompt_len", "new_tokens")}},
+    }))
 
 
 if __name__ == "__main__":

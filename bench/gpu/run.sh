@@ -44,6 +44,9 @@ java=$a/jre/bin/java
 cp="$a/natives:$a/lib/*"
 jopts=(-Xmx24g -XX:+UseParallelGC -Djava.awt.headless=true -Dorg.bytedeco.javacpp.logger=slf4j
        -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.log.org.bytedeco.javacpp.Loader=error)
+# A4J_JAVA_OPTS adds JVM options, e.g. a larger off-heap limit for a model whose float32 host copy passes the 24 GB
+# JavaCPP allows by default (-Xmx): bench/gpu/deepseek-v2-lite.sh sets it for a 15.7B model (58.5 GiB).
+if [[ -n ${A4J_JAVA_OPTS:-} ]]; then read -ra extra_jopts <<< "$A4J_JAVA_OPTS"; jopts+=("${extra_jopts[@]}"); fi
 align4j() { LD_LIBRARY_PATH=$a/jre/lib:$LD_LIBRARY_PATH FONTCONFIG_FILE=$a/fonts.conf "$java" "${jopts[@]}" -cp "$cp:$a/grpo-test-classes" org.align4j.cli.Align4j "$@"; }
 log() { echo "== $(date +%T) $*" | tee -a "$out/steps.log"; }
 

@@ -2,11 +2,14 @@ package org.align4j.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.align4j.examples.bench.BenchShape;
 import org.align4j.examples.bench.Benchmark;
 import org.align4j.policy.model.LoraConfig;
+import org.align4j.policy.model.ModelConfig;
+import org.align4j.policy.util.BadInputException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -17,11 +20,19 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {"Measures training and sampling throughput, a GRPO step's time split, and the machine's "
                 + "SGEMM rate (the roofline's ceiling) on a random model of the given shape.",
-                "bench/torch_cpu_bench.py runs the same shapes in PyTorch for a side-by-side comparison."},
+                "bench/torch_cpu_bench.py runs the same shapes in PyTorch for a side-by-side comparison.",
+                "--model-config FILE takes the model from a Hugging Face config.json instead (random weights of any "
+                        + "architecture align4j loads: llama, qwen2, deepseek_v2, deepseek_v3); the model flags "
+                        + "(--d, --layers, --heads, --kv-heads, --ffn, --vocab, --untied) are then refused, the "
+                        + "workload flags still apply. bench/torch_gpu_bench.py --model-config FILE builds the same "
+                        + "model with transformers for comparison."},
         footer = {"", "Examples:",
                 "  ./align4j bench --json",
                 "  ./align4j bench --json --d 512 --layers 8 --heads 8 --kv-heads 8 \\",
-                "      --ffn 1376 --seq 512"})
+                "      --ffn 1376 --seq 512",
+                "  ./align4j bench --json --model-config bench/configs/deepseek-v2-lite.json \\",
+                "      --phases sample,grpo --lora-r 16 --bf16 --prompts 8 --group 8 \\",
+                "      --new-tokens 128"})
 final class BenchCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
@@ -30,6 +41,16 @@ final class BenchCommand implements Callable<Integer> {
     CommandSpec spec;
 
     private static final BenchShape D = BenchShape.DEFAULT;
+
+    @Option(names = "--model-config", paramLabel = "FILE",
+            description = "A Hugging Face config.json: random weights of that model instead of the shape flags' "
+                    + "Llama-style one (its bos/eos ids become the benchmark tokenizer's). Refused together with "
+                    + "--d, --layers, --heads, --kv-heads, --ffn, --vocab or --untied.")
+    Path modelConfig;
+
+    /** The model flags that --model-config replaces (refused together with it rather than silently ignored). */
+    static final List<String> MODEL_FLAGS = List.of("--d", "--layers", "--heads", "--kv-heads", "--ffn", "--vocab",
+            "--untied");
 
     @Option(names = "--json", description = "Print one JSON object (the default prints it indented).")
     boolean compact;
@@ -98,13 +119,26 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        ModelConfig config = null;
+        if (modelConfig != null) {
+            List<String> mixed = MODEL_FLAGS.stream()
+                    .filter(f -> spec.commandLine().getParseResult().hasMatchedOption(f)).toList();
+            if (!mixed.isEmpty()) {
+                throw new BadInputException("--model-config sets the model: drop " + String.join(", ", mixed)
+                        + " (the workload flags --batch, --seq, --prompts, --group, --prompt-len, --new-tokens apply)");
+            }
+            config = Benchmark.readModelConfig(modelConfig);
+        }
         device.apply();
         BenchShape shape = new BenchShape(d, layers, heads, kvHeads, ffn, vocab, batch, seq, prompts, group, promptLen,
                 newTokens);
         LoraConfig lora = loraR > 0 ? new LoraConfig(loraR, 2.0 * loraR, 0, false, loraTargets, false) : null;
-        ObjectNode result = new Benchmark(shape, Math.max(1, repeats), profile, lora,
+        ObjectNode result = new Benchmark(shape, config, Math.max(1, repeats), profile, lora,
                 new Benchmark.ModelSettings(attnImplementation, gradientCheckpointing, lmHeadChunkSize, bf16, !untied,
                         new java.util.LinkedHashSet<>(phases))).run();
+        if (modelConfig != null) {
+            result.put("model_config", modelConfig.toString());
+        }
         ObjectMapper m = new ObjectMapper();
         spec.commandLine().getOut().println(compact ? m.writeValueAsString(result)
                 : m.writerWithDefaultPrettyPrinter().writeValueAsString(result));

@@ -1,5 +1,6 @@
 package org.align4j.examples.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
@@ -21,6 +22,8 @@ import org.align4j.policy.ops.cuda.CudaOps;
 import org.align4j.policy.model.HfCheckpoint;
 import org.align4j.policy.model.ModelConfig;
 import org.align4j.policy.model.TokenBatch;
+import org.align4j.policy.model.TorchDtype;
+import org.align4j.policy.util.BadInputException;
 import org.align4j.policy.ops.Backends;
 import org.align4j.policy.ops.Ops;
 import org.align4j.policy.ops.ProfilingOps;
@@ -36,7 +39,9 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * `align4j bench`: training tokens/s (forward + backward + AdamW), sampling tokens/s (batched KV-cache
  * decoding of G completions per prompt), one GRPO step's time split, and the machine's measured SGEMM
- * rate as the roofline's ceiling. Each number is the median of several timed repetitions after warm-up.
+ * rate as the roofline's ceiling. Each number is the median of several timed repetitions after warm-up. The model
+ * is a Llama-style one of the shape's sizes, or random weights of any config.json this engine loads
+ * ({@link #readModelConfig}).
  */
 public final class Benchmark {
     private final BenchShape s;
@@ -47,6 +52,10 @@ public final class Benchmark {
     private final ModelSettings settings;
     /** The GPU backend under any profiling wrapper, for peak device memory; null on the CPU. */
     private final CudaOps cuda;
+    /** The model of a config.json (random weights), or null for the shape's Llama-style model. */
+    private final ModelConfig modelConfig;
+    /** Token ids drawn for training batches and prompts lie below this (the model's vocabulary). */
+    private final int vocab;
 
     /**
      * The model settings that trade memory for time (transformers' and align4j's names: attn_implementation,
@@ -71,6 +80,39 @@ public final class Benchmark {
         }
     }
 
+    /**
+     * A config.json of any architecture this engine loads (Llama, Qwen2, DeepSeek-V2/V3) for the benchmark's random
+     * model. Its bos/eos token ids become the benchmark tokenizer's (none, and 2 as for the shape's model): the
+     * random weights are paired with a byte-level tokenizer of the config's vocabulary. Bad input is one line naming
+     * the file.
+     */
+    public static ModelConfig readModelConfig(Path file) {
+        JsonNode n;
+        try {
+            n = new ObjectMapper().readTree(file.toFile());
+        } catch (IOException e) {
+            String why = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+            throw new BadInputException(file + ": cannot read the model config: " + why, e);
+        }
+        if (n == null || !n.isObject()) {
+            throw new BadInputException(file + ": not a JSON object (expected a Hugging Face config.json)");
+        }
+        ObjectNode o = ((ObjectNode) n).deepCopy();
+        o.putNull("bos_token_id");
+        o.put("eos_token_id", 2);
+        ModelConfig c;
+        try {
+            c = ModelConfig.fromJson(o);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(file + ": " + e.getMessage(), e);
+        }
+        if (c.vocabSize < 300) {
+            throw new BadInputException(file + ": vocab_size " + c.vocabSize + " is below the benchmark's 300 "
+                    + "(its byte-level tokenizer has 259 tokens)");
+        }
+        return c;
+    }
+
     /** With profile, per-operation times of the training and the sampling measurements go into the result. */
     public Benchmark(BenchShape shape, int repeats, boolean profile) {
         this(shape, repeats, profile, null, ModelSettings.DEFAULT);
@@ -78,6 +120,25 @@ public final class Benchmark {
 
     /** With lora, the measurements are those of the model with these adapters (B drawn non-zero). */
     public Benchmark(BenchShape shape, int repeats, boolean profile, LoraConfig lora, ModelSettings settings) {
+        this(shape, null, repeats, profile, lora, settings);
+    }
+
+    /**
+     * With modelConfig (see {@link #readModelConfig}), the model is random weights of that config and the shape
+     * gives only the workload (batch, seq, prompts, group, prompt_len, new_tokens); its model sizes and
+     * settings.tieWordEmbeddings are not used.
+     */
+    public Benchmark(BenchShape shape, ModelConfig modelConfig, int repeats, boolean profile, LoraConfig lora,
+                     ModelSettings settings) {
+        this.modelConfig = modelConfig;
+        this.vocab = modelConfig != null ? modelConfig.vocabSize : shape.vocab();
+        if (modelConfig != null) {
+            int longest = Math.max(shape.seq(), shape.promptLen() + shape.newTokens());
+            if (longest > modelConfig.contextLimit()) {
+                throw new IllegalArgumentException("the model's max_position_embeddings (" + modelConfig.maxPositions
+                        + ") is shorter than the benchmark's sequences (" + longest + " tokens)");
+            }
+        }
         this.lora = lora;
         this.settings = settings;
         this.cuda = Ops.current() instanceof CudaOps c ? c : null;
@@ -101,7 +162,8 @@ public final class Benchmark {
     public ObjectNode run() {
         ObjectMapper json = new ObjectMapper();
         ObjectNode out = json.createObjectNode();
-        ModelConfig config = new ModelConfig(ModelConfig.LLAMA, s.vocab(), s.d(), s.ffn(), s.layers(), s.heads(),
+        ModelConfig config = modelConfig != null ? modelConfig
+                : new ModelConfig(ModelConfig.LLAMA, s.vocab(), s.d(), s.ffn(), s.layers(), s.heads(),
                 s.kvHeads(), s.d() / s.heads(), Math.max(s.seq(), s.promptLen() + s.newTokens() + 8), 1e-6, 10000.0,
                 settings.tieWordEmbeddings(), false, null, new int[] {2});
         CausalLM model = CausalLM.initialize(config, DataType.FLOAT, 1, Ops.current());
@@ -113,7 +175,8 @@ public final class Benchmark {
                 .put("gradient_checkpointing", settings.gradientCheckpointing())
                 .put("lm_head_chunk_size", settings.lmHeadChunkSize()).put("bf16", settings.bf16());
         out.put("params", model.parameterCount());
-        out.put("tie_word_embeddings", settings.tieWordEmbeddings());
+        out.put("architecture", config.architecture);
+        out.put("tie_word_embeddings", config.tieWordEmbeddings);
         // The GRPO step trains a saved copy of the base model (with its own adapters when lora is set).
         Path grpoDir = settings.phases().contains("grpo") ? saveForGrpo(model) : null;
         if (lora != null) {
@@ -130,8 +193,12 @@ public final class Benchmark {
             out.putObject("lora").put("r", lora.r()).put("targets", String.join(",", lora.targets()))
                     .put("adapted_layers", model.adaptedModules().size()).put("trainable_params", trainable);
         }
-        if (settings.bf16()) {
-            model.storeInBf16(false); // frozen (LoRA base) weights bf16 only, trainable ones with a bf16 working copy
+        boolean measured = settings.phases().contains("train") || settings.phases().contains("sample");
+        if (settings.bf16() && measured) { // (a GRPO-only run never puts this copy on the device)
+            // frozen (LoRA base) weights bf16 only, trainable ones with a bf16 working copy; nothing of this model is
+            // trained without the train phase (GRPO trains its own copy), so then all weights are bf16 only: a
+            // 15.7B model samples from 29 GiB of weights instead of 88
+            model.storeInBf16(!settings.phases().contains("train"));
         }
         out.put("gemm_gflops", round(gemmGflops()));
         if (profile != null) {
@@ -166,10 +233,19 @@ public final class Benchmark {
             putPeak(out, "grpo_peak_gpu_gib");
         }
         ObjectNode shape = out.putObject("shape");
-        shape.put("d", s.d()).put("layers", s.layers()).put("heads", s.heads()).put("kv_heads", s.kvHeads())
-                .put("ffn", s.ffn()).put("vocab", s.vocab()).put("batch", s.batch()).put("seq", s.seq())
+        shape.put("d", config.hiddenSize).put("layers", config.numLayers).put("heads", config.numHeads)
+                .put("kv_heads", config.numKvHeads).put("ffn", config.intermediateSize).put("vocab", config.vocabSize)
+                .put("batch", s.batch()).put("seq", s.seq())
                 .put("prompts", s.prompts()).put("group", s.group()).put("prompt_len", s.promptLen())
                 .put("new_tokens", s.newTokens());
+        if (config.mla != null) {
+            shape.put("kv_lora_rank", config.mla.kvLoraRank()).put("q_lora_rank", config.mla.qLoraRank());
+        }
+        if (config.moe != null) {
+            shape.put("routed_experts", config.moe.nRoutedExperts()).put("experts_per_tok",
+                    config.moe.numExpertsPerTok()).put("shared_experts", config.moe.nSharedExperts())
+                    .put("moe_intermediate_size", config.moe.moeIntermediateSize());
+        }
         out.put("threads", System.getenv().getOrDefault("OMP_NUM_THREADS", "unset"));
         return out;
     }
@@ -235,7 +311,7 @@ public final class Benchmark {
         int[][] ids = new int[s.batch()][s.seq()];
         for (int[] row : ids) {
             for (int t = 0; t < row.length; t++) {
-                row[t] = r.nextInt(s.vocab());
+                row[t] = r.nextInt(vocab);
             }
         }
         TokenBatch batch = TokenBatch.of(ids);
@@ -291,7 +367,7 @@ public final class Benchmark {
         for (int p = 0; p < s.prompts(); p++) {
             int[] ids = new int[s.promptLen()];
             for (int t = 0; t < ids.length; t++) {
-                ids[t] = 3 + r.nextInt(s.vocab() - 3);
+                ids[t] = 3 + r.nextInt(vocab - 3);
             }
             prompts.add(Prompt.ofIds("p" + p, ids));
         }
@@ -306,8 +382,13 @@ public final class Benchmark {
         try {
             Path dir = Files.createTempDirectory("align4j-bench");
             Path modelDir = dir.resolve("model");
+            if (settings.bf16()) {
+                // the trainer holds the weights in bf16 anyway: half the disk and load time (31 GB, not 63, for
+                // DeepSeek-V2-Lite)
+                model.setCheckpointDtype(TorchDtype.BFLOAT16);
+            }
             HfCheckpoint.save(model, modelDir, null);
-            BenchTokenizer.write(modelDir, s.vocab());
+            BenchTokenizer.write(modelDir, vocab);
             return dir;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -11,7 +11,8 @@ import org.align4j.policy.util.BadInputException;
  * (a device backend mirrors each of them once):
  * <ul>
  * <li>weights and their gradients (same type), AdamW's two moments; with bf16 (mixed precision), a 2-byte working
- * copy of the weights beside the float32 masters;</li>
+ * copy of the weights beside the float32 masters; with LoRA only the adapters are trained (gradients, moments and the
+ * working copy are theirs) and the frozen base weights take 2 bytes each under bf16 (held in bf16 only);</li>
  * <li>the frozen reference model's weights when there is one (it never holds gradients on the device; 2 bytes a
  * weight with bf16);</li>
  * <li>the KV cache of one sampling batch (rows x (prompt + completion) positions x layers; keys and values per kv
@@ -28,7 +29,18 @@ public final class MemoryEstimate {
     /** What the estimate needs to know of the run. */
     public record Run(int bytesPerElement, int trainSequences, int trainLength, int sampleRows, int sampleLength,
                       boolean reference, boolean gradientCheckpointing, boolean flashAttention, int lmHeadChunkSize,
-                      boolean bf16) {
+                      boolean bf16, long adapterParameters) {
+        /** Every weight of the config trained (no LoRA adapters). */
+        public static final long NO_ADAPTERS = -1;
+
+        /** Full training (no adapters). */
+        public Run(int bytesPerElement, int trainSequences, int trainLength, int sampleRows, int sampleLength,
+                   boolean reference, boolean gradientCheckpointing, boolean flashAttention, int lmHeadChunkSize,
+                   boolean bf16) {
+            this(bytesPerElement, trainSequences, trainLength, sampleRows, sampleLength, reference,
+                    gradientCheckpointing, flashAttention, lmHeadChunkSize, bf16, NO_ADAPTERS);
+        }
+
         /** A float32 (or float64) run: no bf16 weights. */
         public Run(int bytesPerElement, int trainSequences, int trainLength, int sampleRows, int sampleLength,
                    boolean reference, boolean gradientCheckpointing, boolean flashAttention, int lmHeadChunkSize) {
@@ -73,9 +85,13 @@ public final class MemoryEstimate {
         head.setChunkSize(r.lmHeadChunkSize());
         int chunk = head.chunkRows(Math.toIntExact(rows));
         long logits = (long) chunk * c.vocabSize;
-        long weights = p * e + (r.bf16() ? p * BF16_BYTES : 0);
+        // with adapters the config's weights are frozen and only the adapters are trained
+        boolean lora = r.adapterParameters() >= 0;
+        long trained = lora ? r.adapterParameters() : p;
+        long frozen = lora ? p : 0;
+        long weights = trained * e + (r.bf16() ? trained * BF16_BYTES : 0) + frozen * (r.bf16() ? BF16_BYTES : e);
         long reference = r.reference() ? p * (r.bf16() ? BF16_BYTES : e) : 0;
-        return new MemoryEstimate(weights, p * e, 2 * p * e, reference, kv * e,
+        return new MemoryEstimate(weights, trained * e, 2 * trained * e, reference, kv * e,
                 activationElements(c, r) * e + moeIndexBytes(c, r), logits * e);
     }
 

@@ -169,9 +169,16 @@ public class TrainingConfig implements ConfigLoader.Validated {
      */
     public void checkMemory(CausalLM model, boolean reference, int trainSequences, int trainLength, int sampleRows,
                             int sampleLength) {
+        long adapters = MemoryEstimate.Run.NO_ADAPTERS;
+        if (model.hasAdapters()) {
+            adapters = 0;
+            for (var p : model.parameters()) {
+                adapters += p.size();
+            }
+        }
         MemoryEstimate.Run run = new MemoryEstimate.Run(model.dataType().width(), trainSequences, trainLength,
                 sampleRows, sampleLength, reference, gradientCheckpointing,
-                CausalLM.FLASH_ATTENTION_2.equals(attnImplementation), lmHeadChunkSize, bf16);
+                CausalLM.FLASH_ATTENTION_2.equals(attnImplementation), lmHeadChunkSize, bf16, adapters);
         MemoryEstimate.of(model.config(), run).requireFits(model.ops().deviceMemoryBytes(), run);
     }
 

@@ -114,4 +114,28 @@ class MemoryEstimateTest {
         MemoryEstimate noRef = MemoryEstimate.of(c, new MemoryEstimate.Run(4, 8, 1280, 0, 0, false, true, true, -1, true));
         assertEquals(0, noRef.reference);
     }
+    /**
+     * LoRA: only the adapters have gradients, AdamW moments and (bf16) a working copy; the frozen base weights take 2
+     * bytes each with bf16, their own width without.
+     */
+    @Test
+    void loraTrainsOnlyTheAdaptersAndKeepsTheFrozenBaseInBf16() {
+        ModelConfig c = qwen05();
+        long p = c.parameterCount();
+        long a = 4_399_104L; // the adapters' tensors, any count
+        MemoryEstimate full = MemoryEstimate.of(c, new MemoryEstimate.Run(4, 8, 1280, 128, 1280, false, true, true,
+                -1, true));
+        MemoryEstimate.Run run = new MemoryEstimate.Run(4, 8, 1280, 128, 1280, false, true, true, -1, true, a);
+        MemoryEstimate lora = MemoryEstimate.of(c, run);
+        assertEquals(2 * p + (4 + 2) * a, lora.weights);
+        assertEquals(4 * a, lora.gradients);
+        assertEquals(8 * a, lora.optimizer);
+        assertEquals(full.kvCache, lora.kvCache);
+        assertEquals(full.activations, lora.activations);
+        MemoryEstimate fp32 = MemoryEstimate.of(c, new MemoryEstimate.Run(4, 8, 1280, 128, 1280, false, true, true,
+                -1, false, a));
+        assertEquals(4 * p + 4 * a, fp32.weights);
+        assertEquals(MemoryEstimate.Run.NO_ADAPTERS, new MemoryEstimate.Run(4, 8, 1280, 128, 1280, false, true, true,
+                -1, true).adapterParameters());
+    }
 }
