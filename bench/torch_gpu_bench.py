@@ -154,6 +154,22 @@ def sync():
         torch.cuda.synchronize()
 
 
+
+class PeakMemory:
+    """Peak GPU memory of each measured phase, as the *_peak_gpu_gib keys (nothing on the CPU)."""
+
+    def __init__(self, dev):
+        self.cuda = dev.type == "cuda"
+        self.values = {}
+
+    def reset(self):
+        if self.cuda:
+            torch.cuda.reset_peak_memory_stats()
+
+    def read(self, key):
+        if self.cuda:
+            self.values[key] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
+
 def timed(fn, repeats):
     fn()  # warm-up: kernels chosen, allocator filled
     sync()
@@ -237,19 +253,11 @@ def main():
         opt.step()
         opt.zero_grad(set_to_none=False)
 
-    peak = {}
+    peak = PeakMemory(dev)
 
-    def reset_peak():
-        if dev.type == "cuda":
-            torch.cuda.reset_peak_memory_stats()
-
-    def read_peak(key):
-        if dev.type == "cuda":
-            peak[key] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
-
-    reset_peak()
+    peak.reset()
     train_s = timed(train_step, a.repeats) if not a.skip_train else float("nan")
-    read_peak("train_peak_gpu_gib")
+    peak.read("train_peak_gpu_gib")
 
     rows = a.prompts * a.group
     kvh, hd = a.kv_heads, a.d // a.heads
@@ -274,14 +282,14 @@ def main():
                     logits = model.decode(tok, a.prompt_len + i, caches)
             return torch.stack(out, 1)
 
-    reset_peak()
+    peak.reset()
     sample_s = timed(sample, a.repeats)
-    read_peak("sample_peak_gpu_gib")
+    peak.read("sample_peak_gpu_gib")
     hf = {}
     if a.hf_generate:
-        hf = hf_generate(a, dev, prompts, model if not a.skip_train else None, reset_peak, read_peak, peak)
+        hf = hf_generate(a, dev, prompts, peak)
     print(json.dumps({
-        **peak, **hf,
+        **peak.values, **hf,
         "backend": "torch-eager-" + dev.type + ("-bf16" if a.bf16 else "-fp32"),
         "torch": torch.__version__,
         "device": torch.cuda.get_device_name(0) if dev.type == "cuda" else "cpu",
@@ -295,10 +303,9 @@ def main():
     }))
 
 
-def hf_generate(a, dev, prompts, own, reset_peak, read_peak, peak):
+def hf_generate(a, dev, prompts, peak):
     """transformers' generate on a Qwen2ForCausalLM of the same shape (random weights): sampling at temperature 1,
     exactly new_tokens per sequence (min_new_tokens, no eos), num_return_sequences = group."""
-    del own, peak
     from transformers import Qwen2Config, Qwen2ForCausalLM
     dtype = torch.bfloat16 if a.bf16 else torch.float32
     cfg = Qwen2Config(vocab_size=a.vocab, hidden_size=a.d, intermediate_size=a.ffn, num_hidden_layers=a.layers,
@@ -313,11 +320,11 @@ def hf_generate(a, dev, prompts, own, reset_peak, read_peak, peak):
                           top_k=0, top_p=1.0, max_new_tokens=a.new_tokens, min_new_tokens=a.new_tokens,
                           num_return_sequences=a.group, pad_token_id=0, eos_token_id=None)
 
-    reset_peak()
+    peak.reset()
     s = timed(gen, max(1, min(a.repeats, 3)))
     out = {"hf_generate_tokens_per_s": round(a.prompts * a.group * a.new_tokens / s, 2),
            "hf_generate_ms": round(s * 1e3, 2)}
-    read_peak("hf_generate_peak_gpu_gib")
+    peak.read("hf_generate_peak_gpu_gib")
     import transformers
     out["transformers"] = transformers.__version__
     return out
@@ -397,21 +404,13 @@ def hf_model_main(a):
         opt.step()
         opt.zero_grad(set_to_none=False)
 
-    peak = {}
-
-    def reset_peak():
-        if dev.type == "cuda":
-            torch.cuda.reset_peak_memory_stats()
-
-    def read_peak(key):
-        if dev.type == "cuda":
-            peak[key] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
+    peak = PeakMemory(dev)
 
     weights_gib = round(sum(p.numel() * p.element_size() for p in model.parameters()) / 2**30, 3)
-    reset_peak()
+    peak.reset()
     train_s = timed(train_step, a.repeats) if not a.skip_train else float("nan")
     if not a.skip_train:
-        read_peak("train_peak_gpu_gib")
+        peak.read("train_peak_gpu_gib")
     del opt
     for p in trainable:
         p.grad = None
@@ -428,14 +427,14 @@ def hf_model_main(a):
                               min_new_tokens=a.new_tokens, num_return_sequences=a.group, pad_token_id=0,
                               eos_token_id=None)
 
-    reset_peak()
+    peak.reset()
     sample_s = timed(gen, a.repeats) if not a.skip_sample else float("nan")
     if not a.skip_sample:
-        read_peak("sample_peak_gpu_gib")
+        peak.read("sample_peak_gpu_gib")
     rows = a.prompts * a.group
     base = model.get_base_model() if a.lora_r else model
     print(json.dumps({
-        **peak,
+        **peak.values,
         "backend": "transformers-" + dev.type + ("-bf16" if a.bf16 else "-fp32"),
         "torch": torch.__version__,
         "transformers": transformers.__version__,
