@@ -260,7 +260,7 @@ public final class CausalLM {
         boolean whole = a.dataType() == dtype && !a.isView() && a.offset() == 0 && a.ordering() == 'c'
                 && a.data().length() == a.length();
         INDArray value = adopt && whole ? a : a.castTo(dtype).dup('c');
-        return new Parameter(name, value, Nd4j.zeros(dtype, shape));
+        return Parameter.lazy(name, value);
     }
 
     private Linear linear(Map<String, INDArray> w, String prefix, int out, int in, boolean bias) {
