@@ -743,17 +743,10 @@ final class CpuOps implements Ops {
                 int qBase = (b * heads + kv * group) * hd;
                 qb.read(qBase, qs, group * hd);
                 for (int g = 0; g < group; g++) {
-                    int qo = g * hd;
+                    DecodeKernels.scores(qs, g * hd, keys, len, hd, scale, w);
                     double max = Double.NEGATIVE_INFINITY;
                     for (int j = 0; j < len; j++) {
-                        int ko = j * hd;
-                        double dot = 0;
-                        for (int i = 0; i < hd; i++) {
-                            dot += qs[qo + i] * keys[ko + i];
-                        }
-                        dot *= scale;
-                        w[j] = dot;
-                        max = Math.max(max, dot);
+                        max = Math.max(max, w[j]);
                     }
                     double sum = 0;
                     for (int j = 0; j < len; j++) {
@@ -761,14 +754,10 @@ final class CpuOps implements Ops {
                         w[j] = e;
                         sum += e;
                     }
-                    java.util.Arrays.fill(os, qo, qo + hd, 0.0);
                     for (int j = 0; j < len; j++) {
-                        double wj = w[j] / sum;
-                        int vo = j * hd;
-                        for (int i = 0; i < hd; i++) {
-                            os[qo + i] += wj * values[vo + i];
-                        }
+                        w[j] = w[j] / sum;
                     }
+                    DecodeKernels.weightedSum(w, values, len, hd, os, g * hd);
                 }
                 ob.write(qBase, os, group * hd);
             }
