@@ -43,7 +43,8 @@ final class LocalCodeTestExecutor implements CodeTestExecutor {
         return out;
     }
 
-    private static CodeTestReport await(Future<CodeTestReport> f) {
+    /** f's result; a task's runtime exception is rethrown as it is (UnitTestReward waits on its batches the same way). */
+    static <T> T await(Future<T> f) {
         try {
             return f.get();
         } catch (InterruptedException e) {

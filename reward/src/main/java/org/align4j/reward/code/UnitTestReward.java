@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -183,7 +182,7 @@ public final class UnitTestReward implements OutcomeReward {
         List<Double> out = new ArrayList<>(java.util.Collections.nCopies(batch.size(), (Double) null));
         int next = 0;
         for (Future<List<CodeTestReport>> f : futures) {
-            for (CodeTestReport r : await(f)) {
+            for (CodeTestReport r : LocalCodeTestExecutor.await(f)) {
                 out.set(scored.get(next++), r.reward(mode));
             }
         }
@@ -205,18 +204,6 @@ public final class UnitTestReward implements OutcomeReward {
         }
         throw new IllegalArgumentException(name + ": row key '" + key + "' must be a list of strings, got "
                 + value.getClass().getSimpleName());
-    }
-
-    private static <T> T await(Future<T> f) {
-        try {
-            return f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for unit tests", e);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
-        }
     }
 
     @Override
