@@ -1,8 +1,6 @@
 package org.align4j.cli;
 
 import org.align4j.policy.util.FiniteJson;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,7 +40,6 @@ final class DpoCommand implements Callable<Integer> {
 
     @Mixin
     DeviceOption device;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @Option(names = "--config", required = true, description = "YAML (or JSON) file of DPOConfig keys (TRL's names).")
     Path config;
@@ -74,13 +71,7 @@ final class DpoCommand implements Callable<Integer> {
         device.apply();
         DpoConfig c = ConfigLoader.load(config, DpoConfig.class, all);
         DpoTrainer.Result r = new DpoTrainer(c, resume, System.err).train();
-        ObjectNode out = JSON.createObjectNode();
-        out.put("run_dir", r.runDir().toString());
-        out.put("final_model", r.finalModel().toString());
-        out.put("steps", r.steps());
-        r.train().forEach(out::put);
-        r.eval().forEach(out::put);
-        System.out.println(FiniteJson.sanitize(out));
+        System.out.println(FiniteJson.object(r.summary()));
         return 0;
     }
 }

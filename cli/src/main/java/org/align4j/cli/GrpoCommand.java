@@ -70,15 +70,7 @@ final class GrpoCommand implements Callable<Integer> {
             return 0;
         }
         GrpoTrainer.Result r = new GrpoTrainer(c, run.resume, System.err).train();
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("run_dir", r.runDir().toString());
-        out.put("final_model", r.finalModel().toString());
-        out.put("steps", r.steps());
-        out.put("reward", r.lastRewardMean());
-        if (r.lastEvalAccuracy() != null) {
-            out.put("eval_accuracy", r.lastEvalAccuracy());
-        }
-        spec.commandLine().getOut().println(FiniteJson.object(out));
+        spec.commandLine().getOut().println(FiniteJson.object(r.summary()));
         return 0;
     }
 }

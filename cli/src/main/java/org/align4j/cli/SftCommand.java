@@ -1,7 +1,5 @@
 package org.align4j.cli;
 
-import java.util.Map;
-import java.util.LinkedHashMap;
 import org.align4j.policy.util.FiniteJson;
 import java.util.concurrent.Callable;
 import org.align4j.policy.sft.SftConfig;
@@ -48,15 +46,7 @@ final class SftCommand implements Callable<Integer> {
         device.apply();
         SftConfig c = run.load(SftConfig.class);
         SftTrainer.Result r = new SftTrainer(c, run.resume, System.err).train();
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("run_dir", r.runDir().toString());
-        out.put("final_model", r.finalModel().toString());
-        out.put("steps", r.steps());
-        out.put("loss", r.lastLoss());
-        if (r.lastEvalLoss() != null) {
-            out.put("eval_loss", r.lastEvalLoss());
-        }
-        spec.commandLine().getOut().println(FiniteJson.object(out));
+        spec.commandLine().getOut().println(FiniteJson.object(r.summary()));
         return 0;
     }
 }

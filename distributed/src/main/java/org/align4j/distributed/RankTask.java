@@ -169,36 +169,17 @@ final class RankTask extends AbstractFunction1<Iterator<Integer>, Iterator<Strin
             case "sft" -> {
                 SftConfig c = ConfigLoader.load(config, SftConfig.class, job.overrides());
                 distribute(c, ranks);
-                SftTrainer.Result r = new SftTrainer(c, job.resume(), log).train();
-                out.put("run_dir", r.runDir().toString());
-                out.put("final_model", r.finalModel().toString());
-                out.put("steps", r.steps());
-                out.put("loss", r.lastLoss());
-                if (r.lastEvalLoss() != null) {
-                    out.put("eval_loss", r.lastEvalLoss());
-                }
+                out.putAll(new SftTrainer(c, job.resume(), log).train().summary());
             }
             case "dpo" -> {
                 DpoConfig c = ConfigLoader.load(config, DpoConfig.class, job.overrides());
                 distribute(c, ranks);
-                DpoTrainer.Result r = new DpoTrainer(c, job.resume(), log).train();
-                out.put("run_dir", r.runDir().toString());
-                out.put("final_model", r.finalModel().toString());
-                out.put("steps", r.steps());
-                out.putAll(r.train());
-                out.putAll(r.eval());
+                out.putAll(new DpoTrainer(c, job.resume(), log).train().summary());
             }
             case "grpo" -> {
                 GrpoConfig c = ConfigLoader.load(config, GrpoConfig.class, job.overrides());
                 distribute(c, ranks);
-                GrpoTrainer.Result r = new GrpoTrainer(c, job.resume(), log).train();
-                out.put("run_dir", r.runDir().toString());
-                out.put("final_model", r.finalModel().toString());
-                out.put("steps", r.steps());
-                out.put("reward", r.lastRewardMean());
-                if (r.lastEvalAccuracy() != null) {
-                    out.put("eval_accuracy", r.lastEvalAccuracy());
-                }
+                out.putAll(new GrpoTrainer(c, job.resume(), log).train().summary());
             }
             default -> throw new BadInputException(refusal(job.trainer()));
         }

@@ -53,6 +53,16 @@ public final class DpoTrainer implements TrainingStep {
     /** What a finished run left behind, with the last logged train and eval metrics. */
     public record Result(Path runDir, Path finalModel, long steps, Map<String, Double> train,
                          Map<String, Double> eval) {
+        /** What the dpo command prints (one JSON object): run_dir, final_model, steps, the last train and eval metrics. */
+        public Map<String, Object> summary() {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("run_dir", runDir.toString());
+            out.put("final_model", finalModel.toString());
+            out.put("steps", steps);
+            out.putAll(train);
+            out.putAll(eval);
+            return out;
+        }
     }
 
     public DpoTrainer(DpoConfig config, boolean resume, PrintStream log) {

@@ -71,6 +71,18 @@ public final class GrpoTrainer implements TrainingStep {
     private CompletionLog completionLog;
 
     public record Result(Path runDir, Path finalModel, long steps, double lastRewardMean, Double lastEvalAccuracy) {
+        /** What the grpo command prints (one JSON object): run_dir, final_model, steps, reward and eval_accuracy. */
+        public Map<String, Object> summary() {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("run_dir", runDir.toString());
+            out.put("final_model", finalModel.toString());
+            out.put("steps", steps);
+            out.put("reward", lastRewardMean);
+            if (lastEvalAccuracy != null) {
+                out.put("eval_accuracy", lastEvalAccuracy);
+            }
+            return out;
+        }
     }
 
     public GrpoTrainer(GrpoConfig config, boolean resume, PrintStream log) {

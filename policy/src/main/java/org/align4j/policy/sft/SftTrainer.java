@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -53,6 +54,18 @@ public final class SftTrainer implements TrainingStep {
 
     /** What a finished run left behind. */
     public record Result(Path runDir, Path finalModel, long steps, double lastLoss, Double lastEvalLoss) {
+        /** What the sft command prints (one JSON object): run_dir, final_model, steps, loss and eval_loss. */
+        public Map<String, Object> summary() {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("run_dir", runDir.toString());
+            out.put("final_model", finalModel.toString());
+            out.put("steps", steps);
+            out.put("loss", lastLoss);
+            if (lastEvalLoss != null) {
+                out.put("eval_loss", lastEvalLoss);
+            }
+            return out;
+        }
     }
 
     public SftTrainer(SftConfig config, boolean resume, PrintStream log) {
