@@ -32,6 +32,10 @@ class BenchModelConfigTest {
         JsonNode n = JSON.readTree(r.out());
         assertEquals(ModelConfig.DEEPSEEK_V2, n.get("architecture").asText());
         assertEquals(ModelConfig.read(config).parameterCount(), n.get("params").asLong());
+        long active = n.get("active_params").asLong();
+        assertTrue(active < n.get("params").asLong(), "2 of 8 routed experts per token");
+        assertEquals(4.0 * active + 6.0 * n.get("lora").get("trainable_params").asLong(),
+                n.get("train_model_flops_per_token").asDouble(), 0.5, "LoRA: frozen base 2 + 2, adapters 6");
         assertEquals(config.toString(), n.get("model_config").asText());
         JsonNode shape = n.get("shape");
         assertEquals(64, shape.get("d").asInt());
@@ -69,6 +73,13 @@ class BenchModelConfigTest {
     void theCommittedConfigsAreTheReleasedModels() {
         ModelConfig v2 = Benchmark.readModelConfig(committedConfig("deepseek-v2-lite"));
         assertEquals(15_706_484_224L, v2.parameterCount(), "DeepSeek-V2-Lite: 15.7B");
+        // 6 of the 64 routed experts per token, as the model card's "2.4B activated" (which leaves out the 0.21B
+        // embedding): 2.66B in all
+        long expertsLeftOut = 26L * 58 * 3 * 2048 * 1408;
+        assertEquals(15_706_484_224L - expertsLeftOut, v2.activeParameterCount());
+        assertEquals(2.45e9, v2.activeParameterCount() - 102400L * 2048, 0.01e9, "2.4B activated");
+        ModelConfig q15 = Benchmark.readModelConfig(committedConfig("qwen2.5-1.5b"));
+        assertEquals(q15.parameterCount(), q15.activeParameterCount(), "dense: every parameter is active");
         assertEquals(ModelConfig.DEEPSEEK_V2, v2.architecture);
         assertEquals(27, v2.numLayers);
         assertEquals(0, v2.mla.qLoraRank());

@@ -175,10 +175,12 @@ public final class Benchmark {
                 .put("gradient_checkpointing", settings.gradientCheckpointing())
                 .put("lm_head_chunk_size", settings.lmHeadChunkSize()).put("bf16", settings.bf16());
         out.put("params", model.parameterCount());
+        out.put("active_params", config.activeParameterCount());
         out.put("architecture", config.architecture);
         out.put("tie_word_embeddings", config.tieWordEmbeddings);
         // The GRPO step trains a saved copy of the base model (with its own adapters when lora is set).
         Path grpoDir = settings.phases().contains("grpo") ? saveForGrpo(model) : null;
+        long adapterParams = 0;
         if (lora != null) {
             model.addAdapters(lora, null, 1);
             Nd4j.getRandom().setSeed(2);
@@ -192,6 +194,7 @@ public final class Benchmark {
             }
             out.putObject("lora").put("r", lora.r()).put("targets", String.join(",", lora.targets()))
                     .put("adapted_layers", model.adaptedModules().size()).put("trainable_params", trainable);
+            adapterParams = trainable;
         }
         boolean measured = settings.phases().contains("train") || settings.phases().contains("sample");
         if (settings.bf16() && measured) { // (a GRPO-only run never puts this copy on the device)
@@ -211,8 +214,9 @@ public final class Benchmark {
             out.put("train_tokens_per_s", round(train));
             putPeak(out, "train_peak_gpu_gib");
             putWeightBytes(out, model);
-            out.put("train_roofline_fraction", round(6.0 * model.parameterCount() * train / 1e9
-                    / out.get("gemm_gflops").asDouble()));
+            double flopsPerToken = trainFlopsPerToken(config.activeParameterCount(), adapterParams);
+            out.put("train_model_flops_per_token", flopsPerToken);
+            out.put("train_roofline_fraction", round(flopsPerToken * train / 1e9 / out.get("gemm_gflops").asDouble()));
         }
         if (settings.phases().contains("sample")) {
             resetPeak();
@@ -343,6 +347,17 @@ public final class Benchmark {
      */
     private static void barrier(Ops ops, INDArray x) {
         ops.sumSquares(x.rank() > 1 ? x.getRow(0) : x);
+    }
+
+    /**
+     * Model FLOPs of training one token, the numerator of model FLOPs utilisation: 2 per active parameter forward and 4
+     * backward (input and weight gradients), 6 in all, counting only the experts a token is routed to; with LoRA the
+     * frozen base weights get input gradients only (2 + 2) and the adapters all six. Recomputation under gradient
+     * checkpointing is not counted (it is work the model did not need), nor attention's own products, as in the
+     * usual 6N convention.
+     */
+    static double trainFlopsPerToken(long activeParams, long adapterParams) {
+        return adapterParams == 0 ? 6.0 * activeParams : 4.0 * activeParams + 6.0 * adapterParams;
     }
 
     private double sampleTokensPerSecond(CausalLM model) {

@@ -285,6 +285,20 @@ public final class ModelConfig {
 
     /** Trainable parameters of a DeepSeek model (e_score_correction_bias is a buffer, as in transformers). */
     private long deepSeekParameterCount() {
+        return deepSeekParameters(false);
+    }
+
+    /**
+     * Parameters one token's forward pass multiplies by: all of them for a dense model; for a mixture of experts
+     * the routed experts a token is sent to (num_experts_per_tok of them), not all n_routed_experts (DeepSeek-V2-Lite:
+     * 2.66B of 15.7B, of which 0.21B the embedding). The numerator of model FLOPs utilisation (6 x active parameters
+     * per trained token).
+     */
+    public long activeParameterCount() {
+        return isDeepSeek() ? deepSeekParameters(true) : parameterCount();
+    }
+
+    private long deepSeekParameters(boolean activeOnly) {
         long d = hiddenSize;
         long h = numHeads;
         MlaConfig a = mla;
@@ -299,7 +313,8 @@ public final class ModelConfig {
         for (int l = 0; l < numLayers; l++) {
             long ffn;
             if (moe != null && moe.isMoeLayer(l)) {
-                ffn = 3L * d * moe.moeIntermediateSize() * (moe.nRoutedExperts() + moe.nSharedExperts())
+                int experts = activeOnly ? moe.numExpertsPerTok() : moe.nRoutedExperts();
+                ffn = 3L * d * moe.moeIntermediateSize() * (experts + moe.nSharedExperts())
                         + (long) moe.nRoutedExperts() * d;
             } else {
                 ffn = 3L * d * intermediateSize;
