@@ -259,7 +259,7 @@ public final class Sampler {
             }
         }
         int capacity = Math.min(config.maxPositions, longest + maxNew - 1);
-        KvCache cache = model.newKvCache(rows, capacity);
+        KvCache cache = model.newDecodingCache(rows, capacity);
         for (int r = 0; r < rows; r++) {
             cache.copyRow(prefillCache, r / numGenerations, r);
         }
@@ -317,7 +317,7 @@ public final class Sampler {
             }
             if (alive * 2 <= cacheRows) {
                 // Move the live rows into a smaller cache: decoding cost is proportional to the rows.
-                KvCache smaller = model.newKvCache(alive, cache.capacity());
+                KvCache smaller = model.newDecodingCache(alive, cache.capacity());
                 int[] keptSeq = new int[alive];
                 int k = 0;
                 for (int r = 0; r < cacheRows; r++) {

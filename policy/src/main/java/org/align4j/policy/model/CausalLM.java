@@ -1029,6 +1029,29 @@ public final class CausalLM {
         return c;
     }
 
+    /**
+     * A KV cache for decoding steps only (its rows come from a prefilled cache by {@link KvCache#copyRow}): where
+     * the backend splits decoding ({@link Ops#decodeParts}, the CPU over its cores) its rows are split into parts,
+     * each decoded end to end on one core. The logits are one [batch, vocab] array as for any cache. Models with
+     * LoRA adapters or mixture-of-experts layers decode as one batch (their layers keep per-model scratch and load
+     * counts that concurrent parts would share).
+     */
+    public KvCache newDecodingCache(int batch, int capacity) {
+        int n = adapters == null && config.moe == null ? ops.decodeParts(batch) : 1;
+        if (n <= 1) {
+            return newKvCache(batch, capacity);
+        }
+        if (capacity > config.contextLimit()) {
+            throw new IllegalArgumentException("KV cache capacity " + capacity + " exceeds max_position_embeddings "
+                    + config.maxPositions);
+        }
+        int[] rows = new int[n];
+        for (int i = 0; i < n; i++) {
+            rows[i] = (int) ((long) batch * (i + 1) / n - (long) batch * i / n);
+        }
+        return KvCache.split(config, dtype, ops, capacity, layers, rows);
+    }
+
     /** Closed caches kept for reuse, newest last; at most MAX_SPARE_CACHES, the oldest freed first. */
     private final java.util.ArrayDeque<KvCache> spareCaches = new java.util.ArrayDeque<>();
     private static final int MAX_SPARE_CACHES = 2;
@@ -1046,6 +1069,9 @@ public final class CausalLM {
      * [batch, vocab] (a view into the cache's buffer, valid until the next call).
      */
     public INDArray prefill(KvCache cache, TokenBatch prompts) {
+        if (cache.parts != null) {
+            throw new IllegalArgumentException("prefill into a decoding cache (newDecodingCache): use newKvCache");
+        }
         if (prompts.size() != cache.batch) {
             throw new IllegalArgumentException("prefill of " + prompts.size() + " prompts into a cache of "
                     + cache.batch + " rows");
@@ -1083,6 +1109,16 @@ public final class CausalLM {
      * before reading them on the host.
      */
     public INDArray decodeStep(KvCache cache, int[] tokens, boolean[] active) {
+        if (cache.parts != null) {
+            ops.inParts(cache.parts.length, i -> {
+                int from = cache.partStart[i];
+                int to = cache.partStart[i + 1];
+                decodeStep(cache.parts[i], java.util.Arrays.copyOfRange(tokens, from, to),
+                        active == null ? null : java.util.Arrays.copyOfRange(active, from, to));
+            });
+            cache.gatherLengths();
+            return cache.logits;
+        }
         KvCache c = cache;
         int[] start = new int[c.batch];
         int[] visible = new int[c.batch];

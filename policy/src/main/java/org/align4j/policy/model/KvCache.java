@@ -5,6 +5,7 @@ import java.util.Map;
 import org.align4j.policy.ops.Ops;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * What incremental decoding keeps for a batch of sequences: one {@link LayerCache} per layer (keys and values for
@@ -27,10 +28,25 @@ public final class KvCache implements AutoCloseable {
     final INDArray norm;
     final INDArray rstd;
     final INDArray logits;
+    /**
+     * A decoding cache split by rows ({@link CausalLM#newDecodingCache}): part i holds rows [partStart[i],
+     * partStart[i + 1]) and writes its logits into those rows of this cache's; this cache then holds no layers or
+     * step buffers of its own. Null for an ordinary cache.
+     */
+    final KvCache[] parts;
+    final int[] partStart;
     private final Ops ops;
 
     KvCache(ModelConfig c, DataType dtype, Ops ops, int batch, int capacity, DecoderLayer[] decoderLayers) {
+        this(c, dtype, ops, batch, capacity, decoderLayers, null);
+    }
+
+    /** An ordinary cache whose logits are the given [batch, vocab] array (rows of a split cache's), or new. */
+    private KvCache(ModelConfig c, DataType dtype, Ops ops, int batch, int capacity, DecoderLayer[] decoderLayers,
+                    INDArray logitsRows) {
         this.ops = ops;
+        this.parts = null;
+        this.partStart = null;
         this.batch = batch;
         this.capacity = capacity;
         this.lengths = new int[batch];
@@ -52,7 +68,54 @@ public final class KvCache implements AutoCloseable {
         x = stepShape.zeros(batch, c.hiddenSize);
         norm = stepShape.zeros(batch, c.hiddenSize);
         rstd = stepShape.zeros(batch);
-        logits = stepShape.zeros(batch, c.vocabSize);
+        logits = logitsRows != null ? logitsRows : stepShape.zeros(batch, c.vocabSize);
+    }
+
+    /** A cache of batch rows split into parts of the given sizes, decoded concurrently (see {@link #parts}). */
+    static KvCache split(ModelConfig c, DataType dtype, Ops ops, int capacity, DecoderLayer[] decoderLayers,
+                         int[] partRows) {
+        return new KvCache(c, dtype, ops, capacity, decoderLayers, partRows);
+    }
+
+    private KvCache(ModelConfig c, DataType dtype, Ops ops, int capacity, DecoderLayer[] decoderLayers,
+                    int[] partRows) {
+        this.ops = ops;
+        this.capacity = capacity;
+        this.partStart = new int[partRows.length + 1];
+        for (int i = 0; i < partRows.length; i++) {
+            partStart[i + 1] = partStart[i] + partRows[i];
+        }
+        this.batch = partStart[partRows.length];
+        this.lengths = new int[batch];
+        this.stepShape = new Shape(batch, 1, dtype);
+        this.layers = null;
+        this.attnStep = null;
+        this.ffnStep = null;
+        this.x = null;
+        this.norm = null;
+        this.rstd = null;
+        this.logits = stepShape.zeros(batch, c.vocabSize);
+        this.parts = new KvCache[partRows.length];
+        for (int i = 0; i < parts.length; i++) {
+            INDArray rows = logits.get(NDArrayIndex.interval(partStart[i], partStart[i + 1]), NDArrayIndex.all());
+            parts[i] = new KvCache(c, dtype, ops, partRows[i], capacity, decoderLayers, rows);
+        }
+    }
+
+    /** The part of a split cache that holds row b. */
+    int partOf(int b) {
+        int i = 0;
+        while (b >= partStart[i + 1]) {
+            i++;
+        }
+        return i;
+    }
+
+    /** After the parts decoded a step: their lengths are this cache's. */
+    void gatherLengths() {
+        for (int i = 0; i < parts.length; i++) {
+            System.arraycopy(parts[i].lengths, 0, lengths, partStart[i], parts[i].batch);
+        }
     }
 
     public int batchSize() {
@@ -61,6 +124,11 @@ public final class KvCache implements AutoCloseable {
 
     public int capacity() {
         return capacity;
+    }
+
+    /** The parts this cache's rows are decoded in, each on its own core ({@link CausalLM#newDecodingCache}); 1 if whole. */
+    public int parts() {
+        return parts == null ? 1 : parts.length;
     }
 
     /** Tokens held for row b (prompt plus decoded tokens). */
@@ -75,6 +143,17 @@ public final class KvCache implements AutoCloseable {
      * the same shape; their capacities may differ if the row fits. Logits are not copied.
      */
     public void copyRow(KvCache from, int fromRow, int toRow) {
+        if (from.parts != null) {
+            int i = from.partOf(fromRow);
+            copyRow(from.parts[i], fromRow - from.partStart[i], toRow);
+            return;
+        }
+        if (parts != null) {
+            int i = partOf(toRow);
+            parts[i].copyRow(from, fromRow, toRow - partStart[i]);
+            lengths[toRow] = from.lengths[fromRow];
+            return;
+        }
         int len = from.lengths[fromRow];
         boolean same = layers.length == from.layers.length;
         for (int l = 0; same && l < layers.length; l++) {
@@ -100,6 +179,11 @@ public final class KvCache implements AutoCloseable {
     void reopen() {
         closed = false;
         java.util.Arrays.fill(lengths, 0);
+        if (parts != null) {
+            for (KvCache p : parts) {
+                p.reopen();
+            }
+        }
     }
 
     /**
@@ -124,11 +208,19 @@ public final class KvCache implements AutoCloseable {
     /** Frees the off-heap memory of every array now. */
     void free() {
         closed = true;
+        if (parts != null) {
+            for (KvCache p : parts) {
+                p.free();
+            }
+        }
         stepShape.release();
     }
 
     /** Bytes held by the cached tensors (keys and values, or latents and RoPE keys). */
     public long bytes() {
+        if (parts != null) {
+            return java.util.Arrays.stream(parts).mapToLong(KvCache::bytes).sum();
+        }
         long n = 0;
         for (LayerCache l : layers) {
             n += l.bytes();
@@ -138,6 +230,9 @@ public final class KvCache implements AutoCloseable {
 
     /** Cached bytes per token of one sequence, over all layers. */
     public long bytesPerToken() {
+        if (parts != null) {
+            return parts[0].bytesPerToken();
+        }
         long n = 0;
         for (LayerCache l : layers) {
             n += l.bytesPerToken();

@@ -25,6 +25,11 @@ abstract class Buf {
     /** this[from..from+n) = src[0..n). */
     abstract void write(int from, double[] src, int n);
 
+    /** dst[0..n) = this[from..from+n) without widening, for a float32 array (a float64 one refuses). */
+    void read(int from, float[] dst, int n) {
+        throw new UnsupportedOperationException("float64 array read as float32");
+    }
+
     static Buf of(INDArray a) {
         requireContiguous(a);
         int off = Math.toIntExact(a.offset());
@@ -80,6 +85,11 @@ abstract class Buf {
                 TMP.set(t);
             }
             return t;
+        }
+
+        @Override
+        void read(int from, float[] dst, int n) {
+            b.get(off + from, dst, 0, n);
         }
 
         @Override

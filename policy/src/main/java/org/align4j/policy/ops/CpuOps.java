@@ -2,6 +2,7 @@ package org.align4j.policy.ops;
 
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -51,7 +52,9 @@ final class CpuOps implements Ops {
 
     @Override
     public void gemm(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB, double alpha, double beta) {
-        Nd4j.gemm(a, b, c, transA, transB, alpha, beta);
+        if (!SplitGemm.run(a, b, c, transA, transB, alpha, beta)) {
+            Nd4j.gemm(a, b, c, transA, transB, alpha, beta);
+        }
     }
 
     @Override
@@ -723,10 +726,14 @@ final class CpuOps implements Ops {
         int hd = Math.toIntExact(kCache.size(3));
         int heads = kvHeads * group;
         int batch = lengths.length;
-        // one task per (row, kv head): its keys and values are read once, in bulk, for the whole group
+        // one task per (row, kv head): its keys and values are read once, in bulk, for the whole group; a float32
+        // cache (the model's) as float32, a float64 one (gradient checks) as float64
+        boolean f32 = kCache.dataType() == DataType.FLOAT;
         Parallel.rows(batch * kvHeads, 4L * cap * hd * group, (from, to) -> {
-            double[] keys = new double[cap * hd];
-            double[] values = new double[cap * hd];
+            float[] keys32 = f32 ? new float[cap * hd] : null;
+            float[] values32 = f32 ? new float[cap * hd] : null;
+            double[] keys = f32 ? null : new double[cap * hd];
+            double[] values = f32 ? null : new double[cap * hd];
             double[] qs = new double[group * hd];
             double[] os = new double[group * hd];
             double[] w = new double[cap];
@@ -738,12 +745,21 @@ final class CpuOps implements Ops {
                     continue;
                 }
                 int cacheBase = (b * kvHeads + kv) * cap * hd;
-                kb.read(cacheBase, keys, len * hd);
-                vb.read(cacheBase, values, len * hd);
+                if (f32) {
+                    kb.read(cacheBase, keys32, len * hd);
+                    vb.read(cacheBase, values32, len * hd);
+                } else {
+                    kb.read(cacheBase, keys, len * hd);
+                    vb.read(cacheBase, values, len * hd);
+                }
                 int qBase = (b * heads + kv * group) * hd;
                 qb.read(qBase, qs, group * hd);
                 for (int g = 0; g < group; g++) {
-                    DecodeKernels.scores(qs, g * hd, keys, len, hd, scale, w);
+                    if (f32) {
+                        DecodeKernels.scores(qs, g * hd, keys32, len, hd, scale, w);
+                    } else {
+                        DecodeKernels.scores(qs, g * hd, keys, len, hd, scale, w);
+                    }
                     double max = Double.NEGATIVE_INFINITY;
                     for (int j = 0; j < len; j++) {
                         max = Math.max(max, w[j]);
@@ -757,7 +773,11 @@ final class CpuOps implements Ops {
                     for (int j = 0; j < len; j++) {
                         w[j] = w[j] / sum;
                     }
-                    DecodeKernels.weightedSum(w, values, len, hd, os, g * hd);
+                    if (f32) {
+                        DecodeKernels.weightedSum(w, values32, len, hd, os, g * hd);
+                    } else {
+                        DecodeKernels.weightedSum(w, values, len, hd, os, g * hd);
+                    }
                 }
                 ob.write(qBase, os, group * hd);
             }
@@ -782,6 +802,19 @@ final class CpuOps implements Ops {
             long to = (dst.offset() + ((long) dstRow * heads + h) * dstCap * dim) * width;
             d.put(Math.toIntExact(to), s, Math.toIntExact(from), bytes);
         }
+    }
+
+    /** Rows a decoding part needs at least, so that its matrix products are not a handful of rows each. */
+    private static final int MIN_DECODE_ROWS_PER_PART = 4;
+
+    @Override
+    public int decodeParts(int rows) {
+        return Math.max(1, Math.min(Parallel.threads(), rows / MIN_DECODE_ROWS_PER_PART));
+    }
+
+    @Override
+    public void inParts(int parts, java.util.function.IntConsumer body) {
+        Parallel.parts(parts, body);
     }
 
     /** sampleTokens without truncation. */

@@ -311,6 +311,26 @@ public interface Ops {
     void repeatedStep(Object key, Runnable step, int[]... inputs);
 
     /**
+     * Into how many parts a decoding batch of this many rows is split, each part decoded end to end on a core of its
+     * own ({@link #inParts}): 1, the default, decodes the batch as one (a GPU). The CPU backend splits batches of
+     * 8 rows or more over its cores: a decode step's kernels are small (tens of rows), and a batch run kernel by
+     * kernel, each split over the cores, spent much of its time handing work between threads.
+     */
+    default int decodeParts(int rows) {
+        return 1;
+    }
+
+    /**
+     * Runs body for parts 0..parts-1, concurrently where the backend can, each part's own kernels on the one thread
+     * that runs it (not split further). The default runs them one after the other.
+     */
+    default void inParts(int parts, java.util.function.IntConsumer body) {
+        for (int i = 0; i < parts; i++) {
+            body.accept(i);
+        }
+    }
+
+    /**
      * Whether a model should keep closed KV caches for reuse rather than free them: true where making a cache
      * costs more than the memory it keeps (a device backend allocates, clears and uploads host arrays it never
      * reads). The CPU backend frees them at once.

@@ -22,8 +22,15 @@ final class Parallel {
     private Parallel() {
     }
 
+    /** Set on a thread that runs one part of {@link #parts}: its kernels run inline, not split again. */
+    private static final ThreadLocal<Boolean> IN_PART = ThreadLocal.withInitial(() -> false);
+
+    static int threads() {
+        return THREADS;
+    }
+
     static void rows(int n, long workPerRow, RangeBody body) {
-        if (POOL == null || n < 2 || n * workPerRow < MIN_WORK) {
+        if (POOL == null || n < 2 || n * workPerRow < MIN_WORK || IN_PART.get()) {
             body.run(0, n);
             return;
         }
@@ -37,6 +44,55 @@ final class Parallel {
         body.run((int) ((long) n * (chunks - 1) / chunks), n);
         for (ForkJoinTask<?> t : tasks) {
             t.join();
+        }
+    }
+
+    /**
+     * Runs body(0..parts-1) at once, one part per thread (the calling thread takes the last), each with its kernels
+     * inline. Coarse parallelism for work made of many small kernels (a decode step), where splitting each kernel
+     * costs more in hand-offs than it gains.
+     */
+    static void parts(int parts, java.util.function.IntConsumer body) {
+        if (POOL == null || parts < 2 || IN_PART.get()) {
+            for (int i = 0; i < parts; i++) {
+                body.accept(i);
+            }
+            return;
+        }
+        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[parts - 1];
+        for (int i = 0; i < parts - 1; i++) {
+            int part = i;
+            tasks[i] = POOL.submit(() -> inPart(part, body));
+        }
+        Throwable failed = null;
+        try {
+            inPart(parts - 1, body);
+        } catch (RuntimeException | Error e) {
+            failed = e;
+        }
+        for (ForkJoinTask<?> t : tasks) {
+            try {
+                t.join();
+            } catch (RuntimeException | Error e) {
+                if (failed == null) {
+                    failed = e;
+                }
+            }
+        }
+        if (failed instanceof RuntimeException r) {
+            throw r;
+        }
+        if (failed instanceof Error e) {
+            throw e;
+        }
+    }
+
+    private static void inPart(int part, java.util.function.IntConsumer body) {
+        IN_PART.set(true);
+        try {
+            body.accept(part);
+        } finally {
+            IN_PART.set(false);
         }
     }
 }

@@ -57,6 +57,17 @@ public final class ProfilingOps implements Ops {
         return delegate.reuseCaches();
     }
 
+    /** One part: the profile times each op on the wall clock, which parts running at once would blur. */
+    @Override
+    public int decodeParts(int rows) {
+        return 1;
+    }
+
+    @Override
+    public void inParts(int parts, java.util.function.IntConsumer body) {
+        delegate.inParts(parts, body);
+    }
+
     @Override
     public long deviceMemoryBytes() {
         return delegate.deviceMemoryBytes();
