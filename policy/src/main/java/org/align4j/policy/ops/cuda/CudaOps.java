@@ -1359,7 +1359,7 @@ public final class CudaOps implements Ops {
         KernelModule k = kernels(x);
         long total = (long) n * heads * half;
         gpu.arg(out(x)).arg(ints(positions)).arg(invFreq(table)).arg(n).argInt(heads).argInt(headStride).argInt(col)
-                .argInt(half).argInt(interleaved ? 1 : 0).argInt(inverse ? 1 : 0);
+                .argInt(half).argInt(interleaved ? 1 : 0).argInt(inverse ? 1 : 0).argDouble(table.scale());
         gpu.launch(k.get(K.rope_slice), gpu.gridFor(total, 256), 256);
         exit();
     }

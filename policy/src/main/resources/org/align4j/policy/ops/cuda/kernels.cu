@@ -780,9 +780,10 @@ extern "C" __global__ void gather_heads(real* rows, real* heads, int rowWidth, i
 }
 
 // Rotary embedding in place on part of each head of x [rows, heads * headStride]: in every head the dims from col
-// on, pair i being (2i, 2i + 1) when interleaved (DeepSeek) or (i, i + half) (Llama); angles as in rope().
+// on, pair i being (2i, 2i + 1) when interleaved (DeepSeek) or (i, i + half) (Llama); angles and the cos/sin scale
+// as in rope() (DeepSeek's YaRN attention factor, mscale / mscale_all_dim, is not 1 when the two differ).
 extern "C" __global__ void rope_slice(real* x, const int* pos, const double* invf, i64 rows, int heads,
-                                      int headStride, int col, int half, int interleaved, int inverse) {
+                                      int headStride, int col, int half, int interleaved, int inverse, double scale) {
     int width = heads * headStride;
     GRID_STRIDE(i, rows * heads * half) {
         int k = (int)(i % half);
@@ -791,6 +792,8 @@ extern "C" __global__ void rope_slice(real* x, const int* pos, const double* inv
         i64 r = rh / heads;
         double sn, cs;
         sincos((double)pos[r] * invf[k], &sn, &cs);
+        sn *= scale;
+        cs *= scale;
         if (inverse) sn = -sn;
         i64 ia = r * width + (i64)h * headStride + col + (interleaved ? 2 * k : k);
         i64 ib = ia + (interleaved ? 1 : half);

@@ -374,12 +374,16 @@ class CudaOpsTest {
     @ParameterizedTest
     @EnumSource(T.class)
     void ropeSliceInterleavedAndHalvesForwardAndInverse(T t) {
-        RopeTable table = new RopeTable(8, 10000.0);
         int[] pos = {0, 1, 2, 5, 40, 3, 1000};
-        for (boolean interleaved : new boolean[] {false, true}) {
-            for (boolean inverse : new boolean[] {false, true}) {
-                check("ropeSlice " + interleaved + " " + inverse, t,
-                        (o, x) -> o.ropeSlice(x[0], pos, table, 12, 3, interleaved, inverse), randn(t, 1, 7, 3 * 12));
+        // scale 1, and a YaRN-like attention factor (DeepSeek-V3's mscale / mscale_all_dim): the kernel once dropped it
+        double[] inv = new RopeTable(8, 10000.0).inverseFrequencies();
+        for (RopeTable table : new RopeTable[] {new RopeTable(8, 10000.0), new RopeTable(inv, 1.0373)}) {
+            for (boolean interleaved : new boolean[] {false, true}) {
+                for (boolean inverse : new boolean[] {false, true}) {
+                    check("ropeSlice scale " + table.scale() + " " + interleaved + " " + inverse, t,
+                            (o, x) -> o.ropeSlice(x[0], pos, table, 12, 3, interleaved, inverse),
+                            randn(t, 1, 7, 3 * 12));
+                }
             }
         }
     }
