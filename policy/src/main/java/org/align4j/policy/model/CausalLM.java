@@ -1010,10 +1010,7 @@ public final class CausalLM {
      * holds only the normed latent and the RoPE key per token and layer.
      */
     public KvCache newKvCache(int batch, int capacity) {
-        if (capacity > config.contextLimit()) {
-            throw new IllegalArgumentException("KV cache capacity " + capacity + " exceeds max_position_embeddings "
-                    + config.maxPositions);
-        }
+        requireCacheCapacity(capacity);
         for (java.util.Iterator<KvCache> it = spareCaches.iterator(); it.hasNext(); ) {
             KvCache c = it.next();
             if (c.batch == batch && c.capacity == capacity) {
@@ -1041,15 +1038,19 @@ public final class CausalLM {
         if (n <= 1) {
             return newKvCache(batch, capacity);
         }
-        if (capacity > config.contextLimit()) {
-            throw new IllegalArgumentException("KV cache capacity " + capacity + " exceeds max_position_embeddings "
-                    + config.maxPositions);
-        }
+        requireCacheCapacity(capacity);
         int[] rows = new int[n];
         for (int i = 0; i < n; i++) {
             rows[i] = (int) ((long) batch * (i + 1) / n - (long) batch * i / n);
         }
         return KvCache.split(config, dtype, ops, capacity, layers, rows);
+    }
+
+    private void requireCacheCapacity(int capacity) {
+        if (capacity > config.contextLimit()) {
+            throw new IllegalArgumentException("KV cache capacity " + capacity + " exceeds max_position_embeddings "
+                    + config.maxPositions);
+        }
     }
 
     /** Closed caches kept for reuse, newest last; at most MAX_SPARE_CACHES, the oldest freed first. */

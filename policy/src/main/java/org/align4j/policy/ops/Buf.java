@@ -46,15 +46,26 @@ abstract class Buf {
         if (a.ordering() != 'c') {
             throw new IllegalArgumentException("array must be C-ordered: " + a.shapeInfoToString());
         }
+        if (!isContiguous(a)) {
+            throw new IllegalArgumentException("array must be contiguous: " + a.shapeInfoToString());
+        }
+    }
+
+    /** Whether a is C-ordered with no gaps between its elements (a row range of a matrix is; a column range is not). */
+    static boolean isContiguous(INDArray a) {
+        if (a.ordering() != 'c') {
+            return false;
+        }
         long[] shape = a.shape();
         long[] stride = a.stride();
         long expect = 1;
         for (int d = shape.length - 1; d >= 0; d--) {
             if (shape[d] != 1 && stride[d] != expect) {
-                throw new IllegalArgumentException("array must be contiguous: " + a.shapeInfoToString());
+                return false;
             }
             expect *= shape[d];
         }
+        return true;
     }
 
     static final class F32 extends Buf {

@@ -17,11 +17,11 @@ final class CpuOps implements Ops {
     private CpuOps() {
     }
 
-    private static int rows(INDArray a) {
+    static int rows(INDArray a) {
         return Math.toIntExact(a.length() / a.size(a.rank() - 1));
     }
 
-    private static int cols(INDArray a) {
+    static int cols(INDArray a) {
         return Math.toIntExact(a.size(a.rank() - 1));
     }
 

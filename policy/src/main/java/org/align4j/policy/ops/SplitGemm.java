@@ -34,20 +34,20 @@ final class SplitGemm {
         DataType t = c.dataType();
         if ((t != DataType.FLOAT && t != DataType.DOUBLE) || a.dataType() != t || b.dataType() != t
                 || a.rank() != 2 || b.rank() != 2 || c.rank() != 2 || a.isEmpty() || b.isEmpty() || c.isEmpty()
-                || !plain(a) || !plain(b) || !plain(c)) {
+                || !Buf.isContiguous(a) || !Buf.isContiguous(b) || !Buf.isContiguous(c)) {
             return false;
         }
-        int m = rows(c);
-        int n = cols(c);
-        int k = transA ? rows(a) : cols(a);
-        if ((transA ? cols(a) : rows(a)) != m || (transB ? cols(b) : rows(b)) != k
-                || (transB ? rows(b) : cols(b)) != n) {
+        int m = CpuOps.rows(c);
+        int n = CpuOps.cols(c);
+        int k = transA ? CpuOps.rows(a) : CpuOps.cols(a);
+        if ((transA ? CpuOps.cols(a) : CpuOps.rows(a)) != m || (transB ? CpuOps.cols(b) : CpuOps.rows(b)) != k
+                || (transB ? CpuOps.rows(b) : CpuOps.cols(b)) != n) {
             throw new IllegalArgumentException("gemm shapes: " + java.util.Arrays.toString(a.shape()) + (transA ? "^T" : "")
                     + " x " + java.util.Arrays.toString(b.shape()) + (transB ? "^T" : "") + " -> "
                     + java.util.Arrays.toString(c.shape()));
         }
-        int lda = cols(a);
-        int ldb = cols(b);
+        int lda = CpuOps.cols(a);
+        int ldb = CpuOps.cols(b);
         int ta = transA ? CblasTrans : CblasNoTrans;
         int tb = transB ? CblasTrans : CblasNoTrans;
         // columns j of op(b): rows j of a transposed b ([n, k]), columns j of a plain one ([k, n])
@@ -78,17 +78,5 @@ final class SplitGemm {
 
     private static DoubleBuffer at(DoubleBuffer b, long i) {
         return b.duplicate().position(Math.toIntExact(i)).slice();
-    }
-
-    private static boolean plain(INDArray x) {
-        return x.ordering() == 'c' && x.stride(1) == 1 && (x.size(0) == 1 || x.stride(0) == x.size(1));
-    }
-
-    private static int rows(INDArray x) {
-        return Math.toIntExact(x.size(0));
-    }
-
-    private static int cols(INDArray x) {
-        return Math.toIntExact(x.size(1));
     }
 }
