@@ -1189,6 +1189,14 @@ public final class CudaOps implements Ops {
         int hd = cols(q) / heads;
         int kvHeads = cols(kArr) / hd;
         checkFlash(hd, heads, kvHeads);
+        if (tensorCoreFlash(q, hd)) {
+            TensorCoreFlash f = tensorCoreFlash();
+            gpu.arg(in(q)).arg(in(kArr)).arg(in(v)).arg(ints(lengths)).arg(fresh(out)).arg(fresh(lse)).argInt(seq)
+                    .argInt(heads).argInt(kvHeads).argFloat((float) scale);
+            gpu.launch(f.forward(hd), TensorCoreFlash.queryBlocks(seq), batch * heads, TensorCoreFlash.THREADS, 1, 0);
+            exit();
+            return;
+        }
         KernelModule k = kernels(q);
         gpu.arg(in(q)).arg(in(kArr)).arg(in(v)).arg(ints(lengths)).arg(fresh(out)).arg(fresh(lse)).argInt(seq)
                 .argInt(heads).argInt(kvHeads).argInt(hd).argDouble(scale);
@@ -1207,6 +1215,12 @@ public final class CudaOps implements Ops {
         int hd = cols(q) / heads;
         int kvHeads = cols(kArr) / hd;
         checkFlash(hd, heads, kvHeads);
+        if (tensorCoreFlash(q, hd)) {
+            tensorCoreFlashBackward(q, kArr, v, out, lse, dOut, lengths, seq, (float) scale, dq, dk, dv, batch, heads,
+                    kvHeads, hd);
+            exit();
+            return;
+        }
         KernelModule k = kernels(q);
         long dsum = work(8L * batch * heads * seq);
         long lens = ints(lengths);
@@ -1218,6 +1232,62 @@ public final class CudaOps implements Ops {
                 .arg(fresh(dv)).argInt(seq).argInt(heads).argInt(kvHeads).argInt(hd).argDouble(scale);
         gpu.launch(k.get(K.flash_bwd_dkdv), rowsPerBlock, batch * kvHeads, 32 * FLASH_WARPS, 1, 0);
         exit();
+    }
+
+    private TensorCoreFlash tensorCoreFlash;
+
+    private TensorCoreFlash tensorCoreFlash() {
+        if (tensorCoreFlash == null) {
+            tensorCoreFlash = new TensorCoreFlash(gpu.major, gpu.minor);
+        }
+        return tensorCoreFlash;
+    }
+
+    /**
+     * Whether fused attention runs on the tensor cores (flash_mma.cu): with bf16 products (the mixed-precision
+     * recipe, whose attention PyTorch's autocast also runs in bf16), float32 arrays, a head_dim the kernels are built
+     * for, and an Ampere-or-later device. Otherwise kernels.cu's flash kernels, which round as the CPU backend does.
+     */
+    private boolean tensorCoreFlash(INDArray q, int hd) {
+        return options.bf16Matmul() && q.dataType() == DataType.FLOAT && TensorCoreFlash.supports(hd)
+                && gpu.major >= 8;
+    }
+
+    private void tensorCoreFlashBackward(INDArray q, INDArray kArr, INDArray v, INDArray out, INDArray lse,
+                                         INDArray dOut, int[] lengths, int seq, float scale, INDArray dq, INDArray dk,
+                                         INDArray dv, int batch, int heads, int kvHeads, int hd) {
+        TensorCoreFlash f = tensorCoreFlash();
+        int group = heads / kvHeads;
+        long rowsHeads = (long) batch * seq * heads;
+        // scratch: D (one float per row and head), then, for a GQA group of several heads, dk and dv per query head
+        long perHead = group == 1 ? 0 : rowsHeads * hd * 4L;
+        long scratchBytes = rowsHeads * 4L + 2 * perHead;
+        long d = work((scratchBytes + 255) / 256 * 256);
+        long dkh = d + (rowsHeads * 4L + 255) / 256 * 256;
+        long dvh = dkh + perHead;
+        long lens = ints(lengths);
+        long qDev = in(q);
+        long kDev = in(kArr);
+        long vDev = in(v);
+        long lseDev = in(lse);
+        long dOutDev = in(dOut);
+        gpu.arg(in(out)).arg(dOutDev).arg(lens).arg(d).argInt(seq).argInt(heads).argInt(hd).argInt(batch);
+        gpu.launch(f.get(TensorCoreFlash.K.fm_bwd_rowdot), (int) ((rowsHeads + 3) / 4), 1, 128, 1, 0);
+        gpu.arg(qDev).arg(kDev).arg(vDev).arg(lseDev).arg(d).arg(dOutDev).arg(lens).arg(fresh(dq)).argInt(seq)
+                .argInt(heads).argInt(kvHeads).argFloat(scale);
+        gpu.launch(f.dq(hd), TensorCoreFlash.queryBlocks(seq), batch * heads, TensorCoreFlash.THREADS, 1, 0);
+        long dkDev = fresh(dk);
+        long dvDev = fresh(dv);
+        gpu.arg(qDev).arg(kDev).arg(vDev).arg(lseDev).arg(d).arg(dOutDev).arg(lens).arg(group == 1 ? dkDev : dkh)
+                .arg(group == 1 ? dvDev : dvh).argInt(seq).argInt(heads).argInt(kvHeads)
+                .argInt(group == 1 ? kvHeads : heads).argFloat(scale);
+        gpu.launch(f.dkdv(hd), TensorCoreFlash.keyBlocks(seq), batch * heads, TensorCoreFlash.KEY_THREADS, 1, 0);
+        if (group > 1) {
+            long n = (long) batch * seq * kvHeads * hd;
+            gpu.arg(dkh).arg(dvh).arg(dkDev).arg(dvDev).arg((long) batch * seq).argInt(kvHeads).argInt(group)
+                    .argInt(hd);
+            gpu.launch(f.get(TensorCoreFlash.K.fm_group_sum), gpu.gridFor(n, 256), 256);
+        }
     }
 
     private static void checkFlash(int hd, int heads, int kvHeads) {

@@ -441,6 +441,11 @@ final class Gpu {
         return this;
     }
 
+    Gpu argFloat(float v) {
+        argBytes.putLong(8 * nargs++, Float.floatToRawIntBits(v) & 0xFFFFFFFFL); // the low four bytes, as argInt
+        return this;
+    }
+
     Gpu argDouble(double v) {
         argBytes.putDouble(8 * nargs++, v);
         return this;

@@ -1,0 +1,537 @@
+// Fused causal attention on the tensor cores (FlashAttention-2's tiling), the bf16 path of CudaOps's
+// flashAttentionForward/Backward (ALIGN4J_CUDA_BF16=1, float32 arrays, head_dim 64 or 128). Same contract as
+// kernels.cu's flash_fwd / flash_bwd_dq / flash_bwd_dkdv, which stay the float32/float64 reference: q [batch * seq,
+// heads * hd], k and v [batch * seq, kvHeads * hd], query head h reads kv head h / (heads / kvHeads), keys j <= t <
+// lengths[b]; lse [batch * heads * seq] the natural log-sum-exp of the scaled scores; padded queries get 0.
+//
+// Products run as mma.sync m16n8k16 (bf16 inputs rounded from the float32 arrays, float32 accumulation): the same
+// precision as PyTorch's bf16 autocast attention. The softmax, its statistics and every sum stay float32.
+// Fragment layouts (PTX ISA, "mma.m16n8k16", lane = 4 * g + tg):
+//   A (16 x 16, row-major), four .b32 registers of two bf16 each: {A[g][c], A[g][c+1]}, {A[g+8][c], A[g+8][c+1]},
+//     {A[g][c+8], A[g][c+9]}, {A[g+8][c+8], A[g+8][c+9]} with c = 2 * tg;
+//   B (16 x 8, k x n), two registers: {B[c][g], B[c+1][g]}, {B[c+8][g], B[c+9][g]};
+//   C/D (16 x 8, float): {C[g][c], C[g][c+1], C[g+8][c], C[g+8][c+1]}.
+// So an S = Q K^T accumulator over two adjacent 8-key tiles is already the A operand of P V (FlashAttention-2's
+// register reuse), and B operands read rows of K (or V) in shared memory as 32-bit pairs when the k dimension runs
+// along a row, or as two 16-bit loads when it runs down a column.
+//
+// Blocks: forward and dq: 4 warps, 16 query rows each (64 per block), over key tiles of 64 (forward) or 32 (dq)
+// staged in shared memory as bf16; dk/dv: 2 warps, 16 key rows each, over query tiles of 32 of one query head, the
+// GQA group's heads summed after by fm_group_sum (no atomics: the results do not depend on scheduling).
+
+#define FM_LOG2E 1.4426950408889634f
+#define FM_LN2 0.6931471805599453f
+#define FM_NEG_INF (-__int_as_float(0x7f800000))
+
+__device__ __forceinline__ unsigned fm_bf16(float x) {
+    unsigned u = __float_as_uint(x);
+    if ((u & 0x7fffffffu) > 0x7f800000u) {
+        return (u >> 16) | 0x40u; // NaN stays NaN
+    }
+    u += 0x7fffu + ((u >> 16) & 1u); // round to nearest even
+    return u >> 16;
+}
+
+/** Two floats as one register of two bf16, lo in the low half (the lower column or row index). */
+__device__ __forceinline__ unsigned fm_pack(float lo, float hi) {
+    return fm_bf16(lo) | (fm_bf16(hi) << 16);
+}
+
+/** Two bf16 of shared memory (one above the other in a column) as one register. */
+__device__ __forceinline__ unsigned fm_pair(const unsigned short* lo, const unsigned short* hi) {
+    return (unsigned)*lo | ((unsigned)*hi << 16);
+}
+
+__device__ __forceinline__ unsigned fm_word(const unsigned short* p) {
+    return *(const unsigned*)p;
+}
+
+#ifdef A4J_EMULATE
+void fm_mma_emulated(float* d, const unsigned* a, unsigned b0, unsigned b1);
+#endif
+
+/** d (16 x 8) += a (16 x 16) * b (16 x 8). */
+__device__ __forceinline__ void fm_mma(float* d, const unsigned* a, unsigned b0, unsigned b1) {
+#ifdef A4J_EMULATE
+    fm_mma_emulated(d, a, b0, b1);
+#else
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+                 "{%0,%1,%2,%3};\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+#endif
+}
+
+/** Sum over the four lanes that share a row of an accumulator (lanes 4g .. 4g+3). */
+__device__ __forceinline__ float fm_quad_sum(float v) {
+    v += __shfl_xor_sync(0xffffffffu, v, 1);
+    return v + __shfl_xor_sync(0xffffffffu, v, 2);
+}
+
+__device__ __forceinline__ float fm_quad_max(float v) {
+    v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 1));
+    return fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 2));
+}
+
+/** Row `row` (columns c, c+1) of a [rows, stride] float array as bf16 pair; 0 past `valid` rows. */
+__device__ __forceinline__ unsigned fm_load_pair(const float* base, i64 stride, int row, int valid, int c) {
+    if (row >= valid) {
+        return 0u;
+    }
+    const float* p = base + (i64)row * stride + c;
+    return fm_pack(p[0], p[1]);
+}
+
+/**
+ * Stages rows [r0, r0 + rows) of a [*, stride] float array (columns 0 .. HD) into shared memory as bf16 with
+ * row pitch HD + 8 (the padding spreads a fragment's rows over distinct banks); rows at or past `valid`
+ * become zeros. The whole block takes part.
+ */
+template <int HD>
+__device__ __forceinline__ void fm_stage(unsigned short* dst, const float* src, i64 stride, int r0, int rows,
+                                         int valid) {
+    for (int i = threadIdx.x; i < rows * (HD / 2); i += blockDim.x) {
+        int r = i / (HD / 2), c = (i % (HD / 2)) * 2;
+        *(unsigned*)&dst[r * (HD + 8) + c] = fm_load_pair(src, stride, r0 + r, valid, c);
+    }
+}
+
+#define FM_Q_ROWS 64
+#define FM_FWD_KEYS 64
+#define FM_DQ_KEYS 32
+#define FM_DKV_KEYS 32
+#define FM_DKV_QUERIES 32
+
+template <int HD>
+__device__ void fm_forward(const float* q, const float* k, const float* v, const int* lengths, float* out,
+                           float* lse, int seq, int heads, int kvHeads, float scale) {
+    constexpr int KS = HD / 16, DN = HD / 8, P = HD + 8, NT = FM_FWD_KEYS / 8;
+    __shared__ __align__(16) unsigned short ks[FM_FWD_KEYS * P];
+    __shared__ __align__(16) unsigned short vs[FM_FWD_KEYS * P];
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, g = lane >> 2, tg = lane & 3;
+    int bh = blockIdx.y, b = bh / heads, h = bh % heads, kvh = h / (heads / kvHeads);
+    int len = min(lengths[b], seq);
+    int q0 = (gridDim.x - 1 - blockIdx.x) * FM_Q_ROWS; // the longest rows first
+    int ra = q0 + w * 16 + g, rb = ra + 8;
+    i64 qs = (i64)heads * HD, kvs = (i64)kvHeads * HD;
+    const float* qb = q + (i64)b * seq * qs + (i64)h * HD;
+    const float* kb = k + (i64)b * seq * kvs + (i64)kvh * HD;
+    const float* vb = v + (i64)b * seq * kvs + (i64)kvh * HD;
+    float sl = scale * FM_LOG2E; // scores in log2 units: exp2 instead of exp
+
+    unsigned qa[KS][4];
+#pragma unroll
+    for (int s = 0; s < KS; s++) {
+        int c = s * 16 + 2 * tg;
+        qa[s][0] = fm_load_pair(qb, qs, ra, len, c);
+        qa[s][1] = fm_load_pair(qb, qs, rb, len, c);
+        qa[s][2] = fm_load_pair(qb, qs, ra, len, c + 8);
+        qa[s][3] = fm_load_pair(qb, qs, rb, len, c + 8);
+    }
+    float o[DN][4];
+#pragma unroll
+    for (int n = 0; n < DN; n++) {
+        o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.f;
+    }
+    float ma = FM_NEG_INF, mb = FM_NEG_INF, la = 0.f, lb = 0.f;
+    int keyEnd = min(len, q0 + FM_Q_ROWS);
+    int warpLast = q0 + w * 16 + 15;
+    for (int k0 = 0; k0 < keyEnd; k0 += FM_FWD_KEYS) {
+        __syncthreads(); // the previous tile is consumed
+        fm_stage<HD>(ks, kb, kvs, k0, FM_FWD_KEYS, len);
+        fm_stage<HD>(vs, vb, kvs, k0, FM_FWD_KEYS, len);
+        __syncthreads();
+        if (k0 > warpLast || q0 + w * 16 >= len) {
+            continue; // every key of the tile is after this warp's rows, or its rows are padding
+        }
+        float sc[NT][4];
+#pragma unroll
+        for (int n = 0; n < NT; n++) {
+            sc[n][0] = sc[n][1] = sc[n][2] = sc[n][3] = 0.f;
+            const unsigned short* kr = ks + (n * 8 + g) * P + 2 * tg;
+#pragma unroll
+            for (int s = 0; s < KS; s++) {
+                fm_mma(sc[n], qa[s], fm_word(kr + s * 16), fm_word(kr + s * 16 + 8));
+            }
+        }
+        float mxa = FM_NEG_INF, mxb = FM_NEG_INF;
+#pragma unroll
+        for (int n = 0; n < NT; n++) {
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                int key = k0 + n * 8 + 2 * tg + (e & 1);
+                int row = e < 2 ? ra : rb;
+                float x = (key <= row && key < len) ? sc[n][e] * sl : FM_NEG_INF;
+                sc[n][e] = x;
+                if (e < 2) {
+                    mxa = fmaxf(mxa, x);
+                } else {
+                    mxb = fmaxf(mxb, x);
+                }
+            }
+        }
+        mxa = fm_quad_max(mxa);
+        mxb = fm_quad_max(mxb);
+        float na = fmaxf(ma, mxa), nb = fmaxf(mb, mxb);
+        float baseA = na == FM_NEG_INF ? 0.f : na, baseB = nb == FM_NEG_INF ? 0.f : nb; // rows with no key yet
+        float ca = exp2f(ma - baseA), cb = exp2f(mb - baseB);
+        ma = na;
+        mb = nb;
+        float sa = 0.f, sb = 0.f;
+#pragma unroll
+        for (int n = 0; n < NT; n++) {
+            sc[n][0] = exp2f(sc[n][0] - baseA);
+            sc[n][1] = exp2f(sc[n][1] - baseA);
+            sc[n][2] = exp2f(sc[n][2] - baseB);
+            sc[n][3] = exp2f(sc[n][3] - baseB);
+            sa += sc[n][0] + sc[n][1];
+            sb += sc[n][2] + sc[n][3];
+        }
+        la = la * ca + sa;
+        lb = lb * cb + sb;
+#pragma unroll
+        for (int n = 0; n < DN; n++) {
+            o[n][0] *= ca;
+            o[n][1] *= ca;
+            o[n][2] *= cb;
+            o[n][3] *= cb;
+        }
+#pragma unroll
+        for (int kk = 0; kk < NT / 2; kk++) {
+            unsigned pa[4] = {fm_pack(sc[2 * kk][0], sc[2 * kk][1]), fm_pack(sc[2 * kk][2], sc[2 * kk][3]),
+                              fm_pack(sc[2 * kk + 1][0], sc[2 * kk + 1][1]),
+                              fm_pack(sc[2 * kk + 1][2], sc[2 * kk + 1][3])};
+            const unsigned short* vr = vs + (kk * 16 + 2 * tg) * P + g;
+#pragma unroll
+            for (int n = 0; n < DN; n++) {
+                const unsigned short* c = vr + n * 8;
+                fm_mma(o[n], pa, fm_pair(c, c + P), fm_pair(c + 8 * P, c + 9 * P));
+            }
+        }
+    }
+    la = fm_quad_sum(la);
+    lb = fm_quad_sum(lb);
+    float* ob = out + (i64)b * seq * qs + (i64)h * HD;
+#pragma unroll
+    for (int half = 0; half < 2; half++) {
+        int row = half == 0 ? ra : rb;
+        if (row >= seq) {
+            continue;
+        }
+        bool live = row < len;
+        float inv = live ? 1.f / (half == 0 ? la : lb) : 0.f;
+        float* orow = ob + (i64)row * qs + 2 * tg;
+#pragma unroll
+        for (int n = 0; n < DN; n++) {
+            orow[n * 8] = o[n][2 * half] * inv;
+            orow[n * 8 + 1] = o[n][2 * half + 1] * inv;
+        }
+        if (tg == 0) {
+            lse[(i64)bh * seq + row] = live ? ((half == 0 ? ma : mb) + log2f(half == 0 ? la : lb)) * FM_LN2 : 0.f;
+        }
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(128) fm_fwd64(const float* q, const float* k, const float* v,
+        const int* lengths, float* out, float* lse, int seq, int heads, int kvHeads, float scale) {
+    fm_forward<64>(q, k, v, lengths, out, lse, seq, heads, kvHeads, scale);
+}
+
+extern "C" __global__ void __launch_bounds__(128) fm_fwd128(const float* q, const float* k, const float* v,
+        const int* lengths, float* out, float* lse, int seq, int heads, int kvHeads, float scale) {
+    fm_forward<128>(q, k, v, lengths, out, lse, seq, heads, kvHeads, scale);
+}
+
+// D[b, h, t] = rowsum(dOut * out) over the head's hd columns (FlashAttention-2's preprocessing), float32 from the
+// float32 arrays; one warp per (row, head), 0 for padded rows.
+extern "C" __global__ void fm_bwd_rowdot(const float* out, const float* dout, const int* lengths, float* d, int seq,
+                                         int heads, int hd, int batch) {
+    int lane = threadIdx.x & 31;
+    i64 item = (i64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5); // (b * seq + t) * heads + h
+    if (item >= (i64)batch * seq * heads) {
+        return;
+    }
+    int h = (int)(item % heads);
+    i64 bt = item / heads;
+    int b = (int)(bt / seq), t = (int)(bt % seq);
+    float s = 0.f;
+    if (t < min(lengths[b], seq)) {
+        const float* o = out + bt * heads * hd + (i64)h * hd;
+        const float* go = dout + bt * heads * hd + (i64)h * hd;
+        for (int e = lane; e < hd; e += 32) {
+            s += o[e] * go[e];
+        }
+    }
+    for (int off = 16; off > 0; off >>= 1) {
+        s += __shfl_xor_sync(0xffffffffu, s, off);
+    }
+    if (lane == 0) {
+        d[((i64)b * heads + h) * seq + t] = s;
+    }
+}
+
+// dq = scale * sum_j P_tj (dP_tj - D_t) k_j with P = exp(scale q.k - lse) and dP = dOut_t . v_j recomputed per key
+// tile; same block layout as the forward.
+template <int HD>
+__device__ void fm_backward_dq(const float* q, const float* k, const float* v, const float* lse, const float* dsum,
+                               const float* dout, const int* lengths, float* dq, int seq, int heads, int kvHeads,
+                               float scale) {
+    constexpr int KS = HD / 16, DN = HD / 8, P = HD + 8, NT = FM_DQ_KEYS / 8;
+    __shared__ __align__(16) unsigned short ks[FM_DQ_KEYS * P];
+    __shared__ __align__(16) unsigned short vs[FM_DQ_KEYS * P];
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, g = lane >> 2, tg = lane & 3;
+    int bh = blockIdx.y, b = bh / heads, h = bh % heads, kvh = h / (heads / kvHeads);
+    int len = min(lengths[b], seq);
+    int q0 = (gridDim.x - 1 - blockIdx.x) * FM_Q_ROWS;
+    int ra = q0 + w * 16 + g, rb = ra + 8;
+    i64 qs = (i64)heads * HD, kvs = (i64)kvHeads * HD;
+    const float* qb = q + (i64)b * seq * qs + (i64)h * HD;
+    const float* gb = dout + (i64)b * seq * qs + (i64)h * HD;
+    const float* kb = k + (i64)b * seq * kvs + (i64)kvh * HD;
+    const float* vb = v + (i64)b * seq * kvs + (i64)kvh * HD;
+    float sl = scale * FM_LOG2E;
+
+    unsigned qa[KS][4], ga[KS][4];
+#pragma unroll
+    for (int s = 0; s < KS; s++) {
+        int c = s * 16 + 2 * tg;
+        qa[s][0] = fm_load_pair(qb, qs, ra, len, c);
+        qa[s][1] = fm_load_pair(qb, qs, rb, len, c);
+        qa[s][2] = fm_load_pair(qb, qs, ra, len, c + 8);
+        qa[s][3] = fm_load_pair(qb, qs, rb, len, c + 8);
+        ga[s][0] = fm_load_pair(gb, qs, ra, len, c);
+        ga[s][1] = fm_load_pair(gb, qs, rb, len, c);
+        ga[s][2] = fm_load_pair(gb, qs, ra, len, c + 8);
+        ga[s][3] = fm_load_pair(gb, qs, rb, len, c + 8);
+    }
+    i64 li = (i64)bh * seq;
+    float lA = ra < len ? lse[li + ra] * FM_LOG2E : 0.f, lB = rb < len ? lse[li + rb] * FM_LOG2E : 0.f;
+    float dA = ra < len ? dsum[li + ra] : 0.f, dB = rb < len ? dsum[li + rb] : 0.f;
+    float acc_[DN][4];
+#pragma unroll
+    for (int n = 0; n < DN; n++) {
+        acc_[n][0] = acc_[n][1] = acc_[n][2] = acc_[n][3] = 0.f;
+    }
+    int keyEnd = min(len, q0 + FM_Q_ROWS);
+    int warpLast = q0 + w * 16 + 15;
+    for (int k0 = 0; k0 < keyEnd; k0 += FM_DQ_KEYS) {
+        __syncthreads();
+        fm_stage<HD>(ks, kb, kvs, k0, FM_DQ_KEYS, len);
+        fm_stage<HD>(vs, vb, kvs, k0, FM_DQ_KEYS, len);
+        __syncthreads();
+        if (k0 > warpLast || q0 + w * 16 >= len) {
+            continue;
+        }
+        float sc[NT][4], dp[NT][4];
+#pragma unroll
+        for (int n = 0; n < NT; n++) {
+            sc[n][0] = sc[n][1] = sc[n][2] = sc[n][3] = 0.f;
+            dp[n][0] = dp[n][1] = dp[n][2] = dp[n][3] = 0.f;
+            const unsigned short* kr = ks + (n * 8 + g) * P + 2 * tg;
+            const unsigned short* vr = vs + (n * 8 + g) * P + 2 * tg;
+#pragma unroll
+            for (int s = 0; s < KS; s++) {
+                fm_mma(sc[n], qa[s], fm_word(kr + s * 16), fm_word(kr + s * 16 + 8));
+                fm_mma(dp[n], ga[s], fm_word(vr + s * 16), fm_word(vr + s * 16 + 8));
+            }
+        }
+#pragma unroll
+        for (int n = 0; n < NT; n++) {
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                int key = k0 + n * 8 + 2 * tg + (e & 1);
+                int row = e < 2 ? ra : rb;
+                bool live = key <= row && key < len && row < len;
+                float p = live ? exp2f(sc[n][e] * sl - (e < 2 ? lA : lB)) : 0.f;
+                sc[n][e] = p * (dp[n][e] - (e < 2 ? dA : dB)); // dS
+            }
+        }
+#pragma unroll
+        for (int kk = 0; kk < NT / 2; kk++) {
+            unsigned da[4] = {fm_pack(sc[2 * kk][0], sc[2 * kk][1]), fm_pack(sc[2 * kk][2], sc[2 * kk][3]),
+                              fm_pack(sc[2 * kk + 1][0], sc[2 * kk + 1][1]),
+                              fm_pack(sc[2 * kk + 1][2], sc[2 * kk + 1][3])};
+            const unsigned short* kr = ks + (kk * 16 + 2 * tg) * P + g;
+#pragma unroll
+            for (int n = 0; n < DN; n++) {
+                const unsigned short* c = kr + n * 8;
+                fm_mma(acc_[n], da, fm_pair(c, c + P), fm_pair(c + 8 * P, c + 9 * P));
+            }
+        }
+    }
+    float* ob = dq + (i64)b * seq * qs + (i64)h * HD;
+#pragma unroll
+    for (int half = 0; half < 2; half++) {
+        int row = half == 0 ? ra : rb;
+        if (row >= seq) {
+            continue;
+        }
+        float f = row < len ? scale : 0.f;
+        float* orow = ob + (i64)row * qs + 2 * tg;
+#pragma unroll
+        for (int n = 0; n < DN; n++) {
+            orow[n * 8] = acc_[n][2 * half] * f;
+            orow[n * 8 + 1] = acc_[n][2 * half + 1] * f;
+        }
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(128) fm_bwd_dq64(const float* q, const float* k, const float* v,
+        const float* lse, const float* dsum, const float* dout, const int* lengths, float* dq, int seq, int heads,
+        int kvHeads, float scale) {
+    fm_backward_dq<64>(q, k, v, lse, dsum, dout, lengths, dq, seq, heads, kvHeads, scale);
+}
+
+extern "C" __global__ void __launch_bounds__(128) fm_bwd_dq128(const float* q, const float* k, const float* v,
+        const float* lse, const float* dsum, const float* dout, const int* lengths, float* dq, int seq, int heads,
+        int kvHeads, float scale) {
+    fm_backward_dq<128>(q, k, v, lse, dsum, dout, lengths, dq, seq, heads, kvHeads, scale);
+}
+
+// dk_j = scale * sum_t dS_tj q_t and dv_j = sum_t P_tj dOut_t for the key rows of one block and ONE query head
+// (blockIdx.y = b * heads + h), over query tiles from the block's first key to the sequence's end. The block's own
+// K and V rows stay in shared memory as the A operands (K_w q^T and V_w dOut^T give S^T and dP^T directly).
+// Results go to dkh/dvh [batch * seq, outHeads * hd] at head h (outHeads = heads; fm_group_sum adds a GQA group's
+// heads into dk/dv), or straight to dk/dv at head kvh when each kv head has one query head (outHeads = kvHeads).
+template <int HD>
+__device__ void fm_backward_dkdv(const float* q, const float* k, const float* v, const float* lse, const float* dsum,
+                                 const float* dout, const int* lengths, float* dkh, float* dvh, int seq, int heads,
+                                 int kvHeads, int outHeads, float scale) {
+    constexpr int KS = HD / 16, DN = HD / 8, P = HD + 8, NT = FM_DKV_QUERIES / 8;
+    __shared__ __align__(16) unsigned short ks[FM_DKV_KEYS * P];
+    __shared__ __align__(16) unsigned short vs[FM_DKV_KEYS * P];
+    __shared__ __align__(16) unsigned short qsm[FM_DKV_QUERIES * P];
+    __shared__ __align__(16) unsigned short gsm[FM_DKV_QUERIES * P];
+    __shared__ float lsm[FM_DKV_QUERIES], dsm[FM_DKV_QUERIES];
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, g = lane >> 2, tg = lane & 3;
+    int bh = blockIdx.y, b = bh / heads, h = bh % heads, kvh = h / (heads / kvHeads);
+    int len = min(lengths[b], seq);
+    int j0 = blockIdx.x * FM_DKV_KEYS; // the longest key rows (the first) are the first blocks
+    int ka = j0 + w * 16 + g, kb_ = ka + 8;
+    i64 qs = (i64)heads * HD, kvs = (i64)kvHeads * HD;
+    const float* qb = q + (i64)b * seq * qs + (i64)h * HD;
+    const float* gb = dout + (i64)b * seq * qs + (i64)h * HD;
+    float sl = scale * FM_LOG2E;
+    fm_stage<HD>(ks, k + (i64)b * seq * kvs + (i64)kvh * HD, kvs, j0, FM_DKV_KEYS, len);
+    fm_stage<HD>(vs, v + (i64)b * seq * kvs + (i64)kvh * HD, kvs, j0, FM_DKV_KEYS, len);
+    float dk[DN][4], dv[DN][4];
+#pragma unroll
+    for (int n = 0; n < DN; n++) {
+        dk[n][0] = dk[n][1] = dk[n][2] = dk[n][3] = 0.f;
+        dv[n][0] = dv[n][1] = dv[n][2] = dv[n][3] = 0.f;
+    }
+    i64 li = (i64)bh * seq;
+    const unsigned short* kw = ks + (w * 16 + g) * P + 2 * tg; // this lane's A-fragment rows of K_w and V_w
+    const unsigned short* vw = vs + (w * 16 + g) * P + 2 * tg;
+    for (int t0 = j0 / FM_DKV_QUERIES * FM_DKV_QUERIES; t0 < len; t0 += FM_DKV_QUERIES) {
+        __syncthreads();
+        fm_stage<HD>(qsm, qb, qs, t0, FM_DKV_QUERIES, len);
+        fm_stage<HD>(gsm, gb, qs, t0, FM_DKV_QUERIES, len);
+        for (int i = threadIdx.x; i < FM_DKV_QUERIES; i += blockDim.x) {
+            int t = t0 + i;
+            lsm[i] = t < len ? lse[li + t] * FM_LOG2E : 0.f;
+            dsm[i] = t < len ? dsum[li + t] : 0.f;
+        }
+        __syncthreads();
+        if (t0 + FM_DKV_QUERIES - 1 < j0 + w * 16 || j0 + w * 16 >= len) {
+            continue; // every query of the tile is before this warp's keys, or its keys are padding
+        }
+        float st[NT][4], dpt[NT][4]; // S^T and dP^T: rows are keys, columns queries
+#pragma unroll
+        for (int n = 0; n < NT; n++) {
+            st[n][0] = st[n][1] = st[n][2] = st[n][3] = 0.f;
+            dpt[n][0] = dpt[n][1] = dpt[n][2] = dpt[n][3] = 0.f;
+            const unsigned short* qr = qsm + (n * 8 + g) * P + 2 * tg;
+            const unsigned short* gr = gsm + (n * 8 + g) * P + 2 * tg;
+#pragma unroll
+            for (int s = 0; s < KS; s++) {
+                unsigned a[4] = {fm_word(kw + s * 16), fm_word(kw + 8 * P + s * 16), fm_word(kw + s * 16 + 8),
+                                 fm_word(kw + 8 * P + s * 16 + 8)};
+                fm_mma(st[n], a, fm_word(qr + s * 16), fm_word(qr + s * 16 + 8));
+                unsigned c[4] = {fm_word(vw + s * 16), fm_word(vw + 8 * P + s * 16), fm_word(vw + s * 16 + 8),
+                                 fm_word(vw + 8 * P + s * 16 + 8)};
+                fm_mma(dpt[n], c, fm_word(gr + s * 16), fm_word(gr + s * 16 + 8));
+            }
+        }
+#pragma unroll
+        for (int n = 0; n < NT; n++) {
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                int ti = n * 8 + 2 * tg + (e & 1), t = t0 + ti;
+                int key = e < 2 ? ka : kb_;
+                bool live = key <= t && t < len && key < len;
+                float p = live ? exp2f(st[n][e] * sl - lsm[ti]) : 0.f;
+                st[n][e] = p;
+                dpt[n][e] = p * (dpt[n][e] - dsm[ti]); // dS^T
+            }
+        }
+#pragma unroll
+        for (int kk = 0; kk < NT / 2; kk++) {
+            unsigned pa[4] = {fm_pack(st[2 * kk][0], st[2 * kk][1]), fm_pack(st[2 * kk][2], st[2 * kk][3]),
+                              fm_pack(st[2 * kk + 1][0], st[2 * kk + 1][1]),
+                              fm_pack(st[2 * kk + 1][2], st[2 * kk + 1][3])};
+            unsigned da[4] = {fm_pack(dpt[2 * kk][0], dpt[2 * kk][1]), fm_pack(dpt[2 * kk][2], dpt[2 * kk][3]),
+                              fm_pack(dpt[2 * kk + 1][0], dpt[2 * kk + 1][1]),
+                              fm_pack(dpt[2 * kk + 1][2], dpt[2 * kk + 1][3])};
+            const unsigned short* gr = gsm + (kk * 16 + 2 * tg) * P + g;
+            const unsigned short* qr = qsm + (kk * 16 + 2 * tg) * P + g;
+#pragma unroll
+            for (int n = 0; n < DN; n++) {
+                const unsigned short* c = gr + n * 8;
+                fm_mma(dv[n], pa, fm_pair(c, c + P), fm_pair(c + 8 * P, c + 9 * P));
+                const unsigned short* e = qr + n * 8;
+                fm_mma(dk[n], da, fm_pair(e, e + P), fm_pair(e + 8 * P, e + 9 * P));
+            }
+        }
+    }
+    int oh = outHeads == heads ? h : kvh;
+    i64 os = (i64)outHeads * HD;
+#pragma unroll
+    for (int half = 0; half < 2; half++) {
+        int key = half == 0 ? ka : kb_;
+        if (key >= seq) {
+            continue;
+        }
+        bool live = key < len;
+        i64 at = ((i64)b * seq + key) * os + (i64)oh * HD + 2 * tg;
+#pragma unroll
+        for (int n = 0; n < DN; n++) {
+            dkh[at + n * 8] = live ? dk[n][2 * half] * scale : 0.f;
+            dkh[at + n * 8 + 1] = live ? dk[n][2 * half + 1] * scale : 0.f;
+            dvh[at + n * 8] = live ? dv[n][2 * half] : 0.f;
+            dvh[at + n * 8 + 1] = live ? dv[n][2 * half + 1] : 0.f;
+        }
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(64) fm_bwd_dkdv64(const float* q, const float* k, const float* v,
+        const float* lse, const float* dsum, const float* dout, const int* lengths, float* dkh, float* dvh, int seq,
+        int heads, int kvHeads, int outHeads, float scale) {
+    fm_backward_dkdv<64>(q, k, v, lse, dsum, dout, lengths, dkh, dvh, seq, heads, kvHeads, outHeads, scale);
+}
+
+extern "C" __global__ void __launch_bounds__(64) fm_bwd_dkdv128(const float* q, const float* k, const float* v,
+        const float* lse, const float* dsum, const float* dout, const int* lengths, float* dkh, float* dvh, int seq,
+        int heads, int kvHeads, int outHeads, float scale) {
+    fm_backward_dkdv<128>(q, k, v, lse, dsum, dout, lengths, dkh, dvh, seq, heads, kvHeads, outHeads, scale);
+}
+
+// dk[r, kv * hd + e] = sum over the group's query heads g of dkh[r, (kv * group + g) * hd + e]; likewise dv.
+extern "C" __global__ void fm_group_sum(const float* dkh, const float* dvh, float* dk, float* dv, i64 rows,
+                                        int kvHeads, int group, int hd) {
+    i64 n = rows * kvHeads * hd;
+    GRID_STRIDE(i, n) {
+        i64 r = i / ((i64)kvHeads * hd);
+        int c = (int)(i % ((i64)kvHeads * hd));
+        int kv = c / hd, e = c % hd;
+        const float* sk = dkh + r * kvHeads * group * hd + (i64)kv * group * hd + e;
+        const float* sv = dvh + r * kvHeads * group * hd + (i64)kv * group * hd + e;
+        float a = 0.f, bsum = 0.f;
+        for (int gi = 0; gi < group; gi++) {
+            a += sk[(i64)gi * hd];
+            bsum += sv[(i64)gi * hd];
+        }
+        dk[i] = a;
+        dv[i] = bsum;
+    }
+}

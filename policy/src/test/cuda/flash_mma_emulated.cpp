@@ -1,0 +1,270 @@
+// Runs flash_mma.cu's tensor-core attention kernels on the CPU, to check their tiling, masking and fragment
+// bookkeeping without a GPU (FlashMmaEmulatedTest compiles this with g++ beside the kernel source, as kernel.cu).
+// The emulation: one block at a time, each of its threads a std::thread; __syncthreads a barrier of the block,
+// __shfl_xor_sync and mma.sync exchanges through a warp's slots between two barriers of the warp. mma.sync
+// m16n8k16 is computed from the PTX ISA's fragment layouts, so a kernel that misplaces a fragment element gets
+// wrong sums here as on the GPU. Compared with float64 attention (forward and backward) of the same inputs rounded
+// to bf16; prints the worst relative errors and exits 1 when one passes the bound given as the first argument.
+#include <barrier>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <thread>
+#include <vector>
+
+#define A4J_EMULATE 1
+#define A4J_REAL float
+#define __global__
+#define __device__
+#define __forceinline__ inline
+#define __shared__ static // blocks run one at a time, so a static local is the block's shared memory
+#define __launch_bounds__(n)
+#define __align__(n) __attribute__((aligned(n)))
+
+struct Dim3 {
+    unsigned x = 0, y = 0, z = 0;
+};
+thread_local Dim3 threadIdx, blockIdx;
+Dim3 blockDim, gridDim;
+
+struct Warp {
+    std::barrier<> bar{32};
+    uint64_t slot[32];
+    unsigned a[32][4], b[32][2];
+};
+static std::barrier<>* blockBarrier;
+thread_local Warp* warp;
+thread_local int lane;
+
+static void __syncthreads() { blockBarrier->arrive_and_wait(); }
+
+template <class T>
+static T __shfl_xor_sync(unsigned, T v, int offset) {
+    static_assert(sizeof(T) <= 8, "shuffle of at most 8 bytes");
+    uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof(T));
+    warp->slot[lane] = bits;
+    warp->bar.arrive_and_wait();
+    bits = warp->slot[lane ^ offset];
+    warp->bar.arrive_and_wait();
+    T out;
+    std::memcpy(&out, &bits, sizeof(T));
+    return out;
+}
+
+static double __longlong_as_double(long long x) {
+    double d;
+    std::memcpy(&d, &x, 8);
+    return d;
+}
+static float __int_as_float(int x) {
+    float f;
+    std::memcpy(&f, &x, 4);
+    return f;
+}
+static unsigned __float_as_uint(float x) {
+    unsigned u;
+    std::memcpy(&u, &x, 4);
+    return u;
+}
+using std::exp2f;
+using std::fmax;
+using std::fmaxf;
+using std::log2f;
+static int min(int a, int b) { return a < b ? a : b; }
+
+static float bf16ToFloat(unsigned h) { return __int_as_float((int)((h & 0xffffu) << 16)); }
+
+void fm_mma_emulated(float* d, const unsigned* a, unsigned b0, unsigned b1) {
+    for (int i = 0; i < 4; i++) {
+        warp->a[lane][i] = a[i];
+    }
+    warp->b[lane][0] = b0;
+    warp->b[lane][1] = b1;
+    warp->bar.arrive_and_wait();
+    float A[16][16], B[16][8];
+    for (int l = 0; l < 32; l++) {
+        int g = l >> 2, c = 2 * (l & 3);
+        const unsigned* r = warp->a[l];
+        A[g][c] = bf16ToFloat(r[0]);
+        A[g][c + 1] = bf16ToFloat(r[0] >> 16);
+        A[g + 8][c] = bf16ToFloat(r[1]);
+        A[g + 8][c + 1] = bf16ToFloat(r[1] >> 16);
+        A[g][c + 8] = bf16ToFloat(r[2]);
+        A[g][c + 9] = bf16ToFloat(r[2] >> 16);
+        A[g + 8][c + 8] = bf16ToFloat(r[3]);
+        A[g + 8][c + 9] = bf16ToFloat(r[3] >> 16);
+        B[c][g] = bf16ToFloat(warp->b[l][0]);
+        B[c + 1][g] = bf16ToFloat(warp->b[l][0] >> 16);
+        B[c + 8][g] = bf16ToFloat(warp->b[l][1]);
+        B[c + 9][g] = bf16ToFloat(warp->b[l][1] >> 16);
+    }
+    warp->bar.arrive_and_wait(); // every lane has read the slots before any lane's next mma writes them
+    int g = lane >> 2, c = 2 * (lane & 3);
+    int rows[4] = {g, g, g + 8, g + 8}, cols[4] = {c, c + 1, c, c + 1};
+    for (int e = 0; e < 4; e++) {
+        float s = 0.f;
+        for (int k = 0; k < 16; k++) {
+            s += A[rows[e]][k] * B[k][cols[e]];
+        }
+        d[e] += s;
+    }
+}
+
+#include "kernel.cu"
+
+/** Runs kernel over the grid, one block after another. */
+static void launch(int gx, int gy, int threads, const std::function<void()>& kernel) {
+    gridDim = {(unsigned)gx, (unsigned)gy, 1};
+    blockDim = {(unsigned)threads, 1, 1};
+    for (int by = 0; by < gy; by++) {
+        for (int bx = 0; bx < gx; bx++) {
+            std::barrier<> bar(threads);
+            blockBarrier = &bar;
+            std::vector<Warp> warps(threads / 32);
+            std::vector<std::thread> ts;
+            for (int t = 0; t < threads; t++) {
+                ts.emplace_back([&, t] {
+                    threadIdx = {(unsigned)t, 0, 0};
+                    blockIdx = {(unsigned)bx, (unsigned)by, 0};
+                    warp = &warps[t / 32];
+                    lane = t % 32;
+                    kernel();
+                });
+            }
+            for (auto& th : ts) {
+                th.join();
+            }
+        }
+    }
+}
+
+static float roundBf16(float x) { return bf16ToFloat(fm_bf16(x)); }
+
+struct Case {
+    int hd, heads, kvHeads, seq;
+    std::vector<int> lengths;
+};
+
+/** Worst |got - want| over the largest |want|, over the live rows of a [batch * seq, cols] array. */
+static double relError(const std::vector<float>& got, const std::vector<double>& want) {
+    double err = 0, scale = 1e-30;
+    for (size_t i = 0; i < got.size(); i++) {
+        err = std::fmax(err, std::fabs(got[i] - want[i]));
+        scale = std::fmax(scale, std::fabs(want[i]));
+    }
+    return err / scale;
+}
+
+static double runCase(const Case& c, unsigned seed) {
+    int batch = (int)c.lengths.size(), hd = c.hd, heads = c.heads, kvh = c.kvHeads, seq = c.seq;
+    int group = heads / kvh;
+    size_t qn = (size_t)batch * seq * heads * hd, kn = (size_t)batch * seq * kvh * hd;
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> nd(0.f, 1.f);
+    std::vector<float> q(qn), k(kn), v(kn), go(qn);
+    for (auto* a : {&q, &k, &v, &go}) {
+        for (auto& x : *a) {
+            x = nd(rng);
+        }
+    }
+    float scale = 1.f / std::sqrt((float)hd);
+    // float64 reference from the bf16-rounded inputs (what the tensor cores multiply)
+    std::vector<double> out(qn, 0), lse((size_t)batch * heads * seq, 0), dq(qn, 0), dk(kn, 0), dv(kn, 0);
+    for (int b = 0; b < batch; b++) {
+        int len = std::min(c.lengths[b], seq);
+        for (int h = 0; h < heads; h++) {
+            int kv = h / group;
+            for (int t = 0; t < len; t++) {
+                auto Q = [&](int e) { return (double)roundBf16(q[((size_t)(b * seq + t) * heads + h) * hd + e]); };
+                auto G = [&](int e) { return (double)go[((size_t)(b * seq + t) * heads + h) * hd + e]; };
+                auto K = [&](int j, int e) { return (double)roundBf16(k[((size_t)(b * seq + j) * kvh + kv) * hd + e]); };
+                auto V = [&](int j, int e) { return (double)roundBf16(v[((size_t)(b * seq + j) * kvh + kv) * hd + e]); };
+                std::vector<double> s(t + 1), p(t + 1), dp(t + 1);
+                double m = -1e300;
+                for (int j = 0; j <= t; j++) {
+                    double d = 0;
+                    for (int e = 0; e < hd; e++) d += Q(e) * K(j, e);
+                    s[j] = d * scale;
+                    m = std::fmax(m, s[j]);
+                }
+                double l = 0;
+                for (int j = 0; j <= t; j++) l += std::exp(s[j] - m);
+                lse[((size_t)b * heads + h) * seq + t] = m + std::log(l);
+                double D = 0;
+                for (int e = 0; e < hd; e++) {
+                    double o = 0;
+                    for (int j = 0; j <= t; j++) o += std::exp(s[j] - m) / l * V(j, e);
+                    out[((size_t)(b * seq + t) * heads + h) * hd + e] = o;
+                    D += o * G(e);
+                }
+                for (int j = 0; j <= t; j++) {
+                    p[j] = std::exp(s[j] - m) / l;
+                    double d = 0;
+                    for (int e = 0; e < hd; e++) d += G(e) * V(j, e);
+                    double ds = p[j] * (d - D) * scale;
+                    for (int e = 0; e < hd; e++) {
+                        dq[((size_t)(b * seq + t) * heads + h) * hd + e] += ds * K(j, e);
+                        dk[((size_t)(b * seq + j) * kvh + kv) * hd + e] += ds * Q(e);
+                        dv[((size_t)(b * seq + j) * kvh + kv) * hd + e] += p[j] * G(e);
+                    }
+                }
+            }
+        }
+    }
+    std::vector<float> gOut(qn, -7.f), gLse(lse.size(), -7.f), gD(lse.size()), gDq(qn, -7.f), gDk(kn, -7.f),
+        gDv(kn, -7.f), dkh((size_t)batch * seq * heads * hd), dvh(dkh.size());
+    int qTiles = (seq + FM_Q_ROWS - 1) / FM_Q_ROWS;
+    launch(qTiles, batch * heads, 128, [&] {
+        (hd == 64 ? fm_fwd64 : fm_fwd128)(q.data(), k.data(), v.data(), c.lengths.data(), gOut.data(), gLse.data(),
+                                          seq, heads, kvh, scale);
+    });
+    int items = batch * seq * heads;
+    launch((items + 3) / 4, 1, 128, [&] {
+        fm_bwd_rowdot(gOut.data(), go.data(), c.lengths.data(), gD.data(), seq, heads, hd, batch);
+    });
+    launch(qTiles, batch * heads, 128, [&] {
+        (hd == 64 ? fm_bwd_dq64 : fm_bwd_dq128)(q.data(), k.data(), v.data(), gLse.data(), gD.data(), go.data(),
+                                                c.lengths.data(), gDq.data(), seq, heads, kvh, scale);
+    });
+    bool direct = group == 1;
+    launch((seq + FM_DKV_KEYS - 1) / FM_DKV_KEYS, batch * heads, 64, [&] {
+        (hd == 64 ? fm_bwd_dkdv64 : fm_bwd_dkdv128)(q.data(), k.data(), v.data(), gLse.data(), gD.data(), go.data(),
+                                                    c.lengths.data(), direct ? gDk.data() : dkh.data(),
+                                                    direct ? gDv.data() : dvh.data(), seq, heads, kvh,
+                                                    direct ? kvh : heads, scale);
+    });
+    if (!direct) {
+        launch(4, 1, 128, [&] {
+            fm_group_sum(dkh.data(), dvh.data(), gDk.data(), gDv.data(), (i64)batch * seq, kvh, group, hd);
+        });
+    }
+    double eOut = relError(gOut, out), eDq = relError(gDq, dq), eDk = relError(gDk, dk), eDv = relError(gDv, dv);
+    double eLse = 0;
+    for (size_t i = 0; i < lse.size(); i++) eLse = std::fmax(eLse, std::fabs(gLse[i] - lse[i]));
+    std::printf("hd %d heads %d kv %d seq %d lengths", hd, heads, kvh, seq);
+    for (int l : c.lengths) std::printf(" %d", l);
+    std::printf(": out %.2e lse %.2e dq %.2e dk %.2e dv %.2e\n", eOut, eLse, eDq, eDk, eDv);
+    return std::fmax(std::fmax(eOut, eLse), std::fmax(eDq, std::fmax(eDk, eDv)));
+}
+
+int main(int argc, char** argv) {
+    double bound = argc > 1 ? std::atof(argv[1]) : 2e-2;
+    std::vector<Case> cases = {
+        {64, 4, 2, 100, {100, 61}},  // GQA, ragged, a partial last tile
+        {128, 2, 2, 70, {70, 33}},   // one query head per kv head: dk/dv written directly
+        {64, 3, 1, 130, {1, 129}},   // a one-token row, group of 3
+        {128, 4, 1, 64, {64}},       // exactly one forward tile
+    };
+    double worst = 0;
+    unsigned seed = 1;
+    for (const Case& c : cases) {
+        worst = std::fmax(worst, runCase(c, seed++));
+    }
+    std::printf("worst %.3e (bound %.1e)\n", worst, bound);
+    return worst <= bound ? 0 : 1;
+}
