@@ -12,7 +12,8 @@ import picocli.CommandLine.Option;
  */
 final class DeviceOption {
     @Option(names = "--device", paramLabel = "cpu|cuda", description = "Run the model on the CPU (default) or on an "
-            + "NVIDIA GPU through CUDA 13 (ALIGN4J_CUDA_BF16=1: bf16 matrix products).")
+            + "NVIDIA GPU through CUDA 13 (bf16: true in the config, or ALIGN4J_CUDA_BF16=1: bf16 matrix products and "
+            + "tensor-core attention).")
     String device = "cpu";
 
     /** Selects the backend; a missing or unusable GPU is one clear error. */

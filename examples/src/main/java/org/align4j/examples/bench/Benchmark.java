@@ -203,6 +203,9 @@ public final class Benchmark {
             // 15.7B model samples from 29 GiB of weights instead of 88
             model.storeInBf16(!settings.phases().contains("train"));
         }
+        if (settings.bf16()) {
+            model.ops().useBf16Products(true); // as TrainingConfig.applyBf16: the GRPO phase's trainer does it too
+        }
         out.put("gemm_gflops", round(gemmGflops()));
         if (profile != null) {
             profile.reset();

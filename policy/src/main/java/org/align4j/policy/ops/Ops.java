@@ -269,6 +269,15 @@ public interface Ops {
     void holdInBf16(INDArray weight, boolean trainable);
 
     /**
+     * Mixed precision for the products whose operands are both float32 arrays (activations, gradients: a weight
+     * gradient X^T dY, attention's products) and for fused attention: bf16 inputs with float32 accumulation, as
+     * PyTorch's bf16 autocast runs them ({@code bf16: true} turns it on for the run, with {@link #holdInBf16} for the
+     * weights). A device backend only; the CPU backend keeps these products in float32, its arrays unchanged.
+     */
+    default void useBf16Products(boolean on) {
+    }
+
+    /**
      * Fills a float32 weight (a whole buffer, not a view, with weight.length() == source.elements()) with a bf16
      * checkpoint tensor's values, widened exactly, reading the source in chunks of at most
      * {@link Bf16Source#CHUNK_ELEMENTS} values, so that loading never builds a float32 copy of a tensor beside the

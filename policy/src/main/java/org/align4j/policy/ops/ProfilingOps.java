@@ -89,6 +89,11 @@ public final class ProfilingOps implements Ops {
     }
 
     @Override
+    public void useBf16Products(boolean on) {
+        delegate.useBf16Products(on);
+    }
+
+    @Override
     public void loadBf16(INDArray weight, Bf16Source source) {
         timed("loadBf16", () -> delegate.loadBf16(weight, source));
     }

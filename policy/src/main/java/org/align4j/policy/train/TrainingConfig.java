@@ -106,9 +106,10 @@ public class TrainingConfig implements ConfigLoader.Validated {
     /**
      * Mixed precision (TRL's name): on the CUDA backend every frozen weight matrix (the reference model's, LoRA's
      * base) is held on the GPU in bf16 only, and trainable ones as float32 masters (AdamW updates them, in float32
-     * moments) with a bf16 working copy; matrix products against them take bf16 inputs and accumulate in float32.
-     * Activations, gradients, norms and biases stay float32. On the CPU backend frozen weights are rounded to bf16
-     * values (an emulation); needs a float32 model. See docs/gpu.md.
+     * moments) with a bf16 working copy; every matrix product (weight gradients and attention too, as autocast
+     * runs them) takes bf16 inputs and accumulates in float32, and fused attention runs on the tensor cores.
+     * Activations, gradients, norms and biases are stored float32. On the CPU backend frozen weights are rounded to
+     * bf16 values (an emulation) and products stay float32; needs a float32 model. See docs/gpu.md.
      */
     public boolean bf16 = false;
 
@@ -149,6 +150,7 @@ public class TrainingConfig implements ConfigLoader.Validated {
     public void applyBf16(CausalLM model) {
         if (bf16) {
             model.storeInBf16(false);
+            model.ops().useBf16Products(true); // autocast's recipe: the activation products and attention too
         }
     }
 

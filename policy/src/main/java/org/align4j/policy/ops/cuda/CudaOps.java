@@ -99,7 +99,10 @@ public final class CudaOps implements Ops {
     private final Options options;
     private final Gpu gpu;
     private final cublasContext blas = new cublasContext();
-    private final int floatCompute;
+    /** cuBLAS's compute type for float32 products: bf16 or TF32 tensor cores, or full float32. */
+    private volatile int floatCompute;
+    /** Products of two float32 arrays and fused attention in bf16 (ALIGN4J_CUDA_BF16=1 or {@link #useBf16Products}). */
+    private volatile boolean bf16Products;
     private KernelModule f32;
     private KernelModule f64;
 
@@ -179,8 +182,7 @@ public final class CudaOps implements Ops {
         blas(cublasSetStream_v2(blas, gpu.stream), "cublasSetStream");
         // Default math mode: no TF32 unless asked for per call (the compute type below).
         blas(cublasSetMathMode(blas, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
-        floatCompute = options.bf16Matmul() ? CUBLAS_COMPUTE_32F_FAST_16BF
-                : options.tf32Matmul() ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+        useBf16Products(options.bf16Matmul());
         scratch = gpu.alloc(8L * PARTIAL_BLOCKS + 256);
         // cuBLAS's own workspace: a product captured into a step graph must not allocate one (Hopper's size).
         long blasWorkspace = gpu.alloc(BLAS_WORKSPACE);
@@ -190,6 +192,17 @@ public final class CudaOps implements Ops {
             reap();
         };
         bound.set(Boolean.TRUE);
+    }
+
+    /**
+     * bf16 inputs (float32 accumulation) for every float32 product and fused attention on the tensor cores; off: the
+     * products as {@link Options} set them (full float32 unless TF32 is on) and kernels.cu's exact attention.
+     */
+    @Override
+    public synchronized void useBf16Products(boolean on) {
+        bf16Products = on;
+        floatCompute = on ? CUBLAS_COMPUTE_32F_FAST_16BF
+                : options.tf32Matmul() ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
     }
 
     /** Why this process cannot use a CUDA device, or null when it can (probed once). */
@@ -227,7 +240,7 @@ public final class CudaOps implements Ops {
     /** Device, architecture and matrix precision, for logs. */
     public String describe() {
         return gpu.name + " (sm_" + gpu.major + gpu.minor + ", " + gpu.multiprocessors + " SMs), float32 matmuls in "
-                + (options.bf16Matmul() ? "bf16" : options.tf32Matmul() ? "tf32" : "fp32");
+                + (bf16Products ? "bf16" : options.tf32Matmul() ? "tf32" : "fp32");
     }
 
     /**
@@ -1249,7 +1262,7 @@ public final class CudaOps implements Ops {
      * for, and an Ampere-or-later device. Otherwise kernels.cu's flash kernels, which round as the CPU backend does.
      */
     private boolean tensorCoreFlash(INDArray q, int hd) {
-        return options.bf16Matmul() && q.dataType() == DataType.FLOAT && TensorCoreFlash.supports(hd)
+        return bf16Products && q.dataType() == DataType.FLOAT && TensorCoreFlash.supports(hd)
                 && gpu.major >= 8;
     }
 
