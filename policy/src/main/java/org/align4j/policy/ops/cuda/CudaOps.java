@@ -1146,7 +1146,6 @@ public final class CudaOps implements Ops {
         int heads = kvHeads * group;
         KernelModule k = kernels(q);
         int threads = 128;
-        int blocks = lengths.length * heads;
         int longest = 0;
         for (int len : lengths) {
             longest = Math.max(longest, len);
@@ -1154,6 +1153,26 @@ public final class CudaOps implements Ops {
         // Rounded up to whole chunks, so that the launch changes every DECODE_CHUNK steps, not every step (a step
         // graph stays valid that long).
         longest = (longest + DECODE_CHUNK - 1) / DECODE_CHUNK * DECODE_CHUNK;
+        long groupedShared = GroupedDecode.sharedBytes(group, hd, q.dataType() == DataType.DOUBLE ? 8 : 4);
+        if (GroupedDecode.fits(group, hd, groupedShared)) {
+            // the group's query heads in one block: each cached key and value read once, not once per query head
+            int blocks = lengths.length * kvHeads;
+            int splits = Math.max(1, Math.min(longest / DECODE_CHUNK, (splitBelowBlocks() + blocks - 1) / blocks));
+            int chunk = (longest + splits - 1) / splits;
+            long lens = ints(lengths);
+            long part = splits > 1 ? work(8L * lengths.length * heads * splits * (hd + 2)) : 0;
+            gpu.arg(in(q)).arg(in(kCache)).arg(in(vCache)).arg(lens).arg(splits > 1 ? 0 : out(out)).arg(part)
+                    .argInt(heads).argInt(kvHeads).argInt(group).argInt(cap).argInt(hd).argDouble(scale)
+                    .argInt(splits > 1 ? chunk : Math.max(longest, 1));
+            gpu.launch(groupedDecode(q.dataType()), blocks, splits, GroupedDecode.THREADS, 1, (int) groupedShared);
+            if (splits > 1) {
+                gpu.arg(part).arg(lens).arg(out(out)).argInt(heads).argInt(splits).argInt(hd);
+                gpu.launch(k.get(K.decode_combine), lengths.length * heads, 1, 128, 1, 0);
+            }
+            exit();
+            return;
+        }
+        int blocks = lengths.length * heads;
         int splits = Math.min(longest / DECODE_CHUNK, (splitBelowBlocks() + blocks - 1) / blocks);
         if (splits <= 1) {
             gpu.arg(in(q)).arg(in(kCache)).arg(in(vCache)).arg(ints(lengths)).arg(out(out)).argInt(heads)
@@ -1172,6 +1191,14 @@ public final class CudaOps implements Ops {
             gpu.launch(k.get(K.decode_combine), blocks, 1, 128, 1, 0);
         }
         exit();
+    }
+
+    /** decode_gqa.cu per element type, compiled on first use (kept: the module must outlive its kernel). */
+    private final Map<DataType, GroupedDecode> groupedDecodes = new HashMap<>();
+
+    private org.bytedeco.cuda.cudart.CUfunc_st groupedDecode(DataType t) {
+        return groupedDecodes.computeIfAbsent(t, d -> new GroupedDecode(d == DataType.DOUBLE ? "double" : "float",
+                gpu.major, gpu.minor)).kernel();
     }
 
     private long work;

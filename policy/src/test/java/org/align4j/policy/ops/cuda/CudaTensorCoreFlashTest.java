@@ -17,7 +17,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * backend's float64 attention of the bf16-rounded inputs: forward, log-sum-exp and the three gradients, for GQA
  * groups, ragged batches and several tiles. The bound (2e-2 of the largest value) is bf16 rounding of the
  * probabilities; a layout or masking error is of order 1. A head size the kernels are not built for (32) takes
- * kernels.cu's exact path. FlashMmaEmulatedTest runs the same kernels in a CPU emulation.
+ * kernels.cu's exact path. EmulatedKernelsTest runs the same kernels in a CPU emulation.
  */
 @EnabledIf("org.align4j.policy.ops.cuda.CudaOps#available")
 class CudaTensorCoreFlashTest {

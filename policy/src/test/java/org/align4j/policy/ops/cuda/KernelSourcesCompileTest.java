@@ -28,7 +28,7 @@ class KernelSourcesCompileTest {
 
     @ParameterizedTest
     @CsvSource({"kernels.cu,float", "kernels.cu,double", "sampling.cu,float", "sampling.cu,double", "moe.cu,float",
-            "moe.cu,double", "flash_mma.cu,float"})
+            "moe.cu,double", "flash_mma.cu,float", "decode_gqa.cu,float", "decode_gqa.cu,double"})
     void compilesAndDefinesItsKernels(String resource, String type) throws IOException, InterruptedException {
         String nvcc = nvcc();
         assumeTrue(nvcc != null, "nvcc not installed");
@@ -51,6 +51,7 @@ class KernelSourcesCompileTest {
             case "kernels.cu" -> Arrays.stream(KernelModule.K.values()).map(Enum::name).toList();
             case "moe.cu" -> Arrays.stream(MoeKernels.K.values()).map(Enum::name).toList();
             case "sampling.cu" -> List.of("sample_truncated");
+            case "decode_gqa.cu" -> List.of("decode_attention_gqa");
             case "flash_mma.cu" -> Arrays.stream(TensorCoreFlash.K.values()).map(Enum::name).toList();
             default -> throw new IllegalArgumentException(resource);
         };
