@@ -6,11 +6,11 @@
 # Steps (any of run.sh's, plus these names):
 #   bench=q15 torch=q15   1.5B: training 4 x 2048, sampling 16 prompts x 8 x 1024 new tokens (issue 15's goals)
 #   bench=q05 torch=q05   the same at the 0.5B shape
-#   bench=q15p            1.5B training 4 x 2048 with --profile, a wait after every op (per-op times are real)
+#   bench=q15p            1.5B training 4 x 2048 with --profile (a wait after every op: per-op times are real)
 #   bench=q15sp           1.5B sampling 2 x 8 x 256 with --profile, likewise (step graphs off)
 #   bench=q15long         one GRPO step, G = 8 completions of 8192 tokens at the 1.5B shape (issue 15)
 #   bench=q15full bench=q15lora bench=q7lora   GRPO steps 8 x 8 x 512: full 1.5B, LoRA r16 1.5B and 7B (issue 16)
-# The two --profile steps set ALIGN4J_CUDA_SYNC=1 for themselves only. --bf16 turns on bf16 products (no env needed).
+# --bf16 turns on bf16 products and the tensor-core attention (no environment variable needed).
 set -uo pipefail
 parta=${1:?usage: qwen-shapes.sh PART_A_DIR PART_B_DIR STEP...}
 partb=${2:?usage: qwen-shapes.sh PART_A_DIR PART_B_DIR STEP...}
@@ -31,9 +31,4 @@ export BENCH_ARGS_Q15LONG="$Q15 --prompts 1 --group 8 --prompt-len 128 --new-tok
 export BENCH_ARGS_Q15FULL="$Q15 --prompts 8 --group 8 --prompt-len 128 --new-tokens 512 $GRPO"
 export BENCH_ARGS_Q15LORA="$BENCH_ARGS_Q15FULL --lora-r 16"
 export BENCH_ARGS_Q7LORA="$Q7 --prompts 8 --group 8 --prompt-len 128 --new-tokens 512 $GRPO --lora-r 16"
-for step in "$@"; do
-  case $step in
-    bench=q15p|bench=q15sp) ALIGN4J_CUDA_SYNC=1 bash bench/gpu/run.sh "$parta" "$partb" "$step" ;;
-    *) bash bench/gpu/run.sh "$parta" "$partb" "$step" ;;
-  esac
-done
+bash bench/gpu/run.sh "$parta" "$partb" "$@"

@@ -79,7 +79,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--new-tokens", description = "Tokens sampled per completion (default ${DEFAULT-VALUE}).")
     int newTokens = D.newTokens();
     @Option(names = "--profile", description = "Add per-operation milliseconds (profile_ms) of the training and "
-            + "sampling measurements.")
+            + "sampling measurements (on a GPU each op is waited for and step graphs are off, so a profiled run's "
+            + "tokens/s are lower).")
     boolean profile;
     @Option(names = "--repeats", description = "Timed repetitions per measurement (default ${DEFAULT-VALUE}).")
     int repeats = 3;

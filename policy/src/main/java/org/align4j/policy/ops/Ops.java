@@ -278,6 +278,13 @@ public interface Ops {
     }
 
     /**
+     * For per-operation profiles ({@link ProfilingOps}): a device backend that queues work waits for each op to
+     * finish before returning, and replays no step graphs, so that an op's wall time is its own. Nothing on the CPU.
+     */
+    default void waitAfterEachOp(boolean on) {
+    }
+
+    /**
      * Fills a float32 weight (a whole buffer, not a view, with weight.length() == source.elements()) with a bf16
      * checkpoint tensor's values, widened exactly, reading the source in chunks of at most
      * {@link Bf16Source#CHUNK_ELEMENTS} values, so that loading never builds a float32 copy of a tensor beside the

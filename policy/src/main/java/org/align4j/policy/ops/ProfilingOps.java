@@ -13,8 +13,10 @@ public final class ProfilingOps implements Ops {
     private final Ops delegate;
     private final Map<String, long[]> stats = new TreeMap<>();
 
+    /** Wraps delegate and has it wait after each op (a GPU's queued work is timed where it runs, not where it waits). */
     public ProfilingOps(Ops delegate) {
         this.delegate = delegate;
+        delegate.waitAfterEachOp(true);
     }
 
     private void record(String op, long start) {
@@ -86,6 +88,11 @@ public final class ProfilingOps implements Ops {
     @Override
     public void holdInBf16(INDArray weight, boolean trainable) {
         timed("holdInBf16", () -> delegate.holdInBf16(weight, trainable));
+    }
+
+    @Override
+    public void waitAfterEachOp(boolean on) {
+        delegate.waitAfterEachOp(on);
     }
 
     @Override

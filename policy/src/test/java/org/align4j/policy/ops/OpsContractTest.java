@@ -27,9 +27,9 @@ import org.junit.jupiter.api.Test;
  * writes go through {@link Ops#editOnHost} only: no caller can declare an array host-written by hand.
  */
 class OpsContractTest {
-    /** Interface defaults that are bookkeeping or scheduling, not operations: they may be inherited. */
+    /** Interface defaults that are bookkeeping, scheduling or settings, not operations: they may be inherited. */
     private static final Set<String> BOOKKEEPING = Set.of("reuseCaches", "toHost", "editOnHost", "name",
-            "decodeParts", "inParts");
+            "decodeParts", "inParts", "useBf16Products", "waitAfterEachOp");
 
     /** The GPU test classes of the backend: Cuda*Test in this folder. */
     private static final Path GPU_TESTS = Path.of("src/test/java/org/align4j/policy/ops/cuda");

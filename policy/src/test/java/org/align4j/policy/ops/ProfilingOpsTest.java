@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -33,5 +36,25 @@ class ProfilingOpsTest {
         assertTrue(report.values().stream().allMatch(v -> v[0] >= 0));
         ops.reset();
         assertTrue(ops.report().isEmpty());
+    }
+
+    /** A GPU backend queues work: the profile has it wait after each op, so that each op's time is its own. */
+    @Test
+    void asksTheBackendToWaitAfterEachOp() {
+        Ops cpu = Ops.cpu();
+        List<String> calls = new ArrayList<>();
+        Ops recording = (Ops) Proxy.newProxyInstance(Ops.class.getClassLoader(), new Class<?>[] {Ops.class},
+                (proxy, method, args) -> {
+                    calls.add(method.getName() + (args == null ? "" : List.of(args).toString()));
+                    try {
+                        return method.invoke(cpu, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        ProfilingOps ops = new ProfilingOps(recording);
+        assertEquals(List.of("waitAfterEachOp[true]"), calls);
+        ops.scale(Nd4j.ones(DataType.DOUBLE, 3), 2);
+        assertEquals("scale", calls.get(1).substring(0, 5));
     }
 }

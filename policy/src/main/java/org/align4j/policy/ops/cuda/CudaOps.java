@@ -171,6 +171,7 @@ public final class CudaOps implements Ops {
         this.options = options;
         // Step graphs need no wait between ops: ALIGN4J_CUDA_SYNC=1 (a wait after every op) turns them off.
         this.graphsOn = !"0".equals(System.getenv("ALIGN4J_CUDA_GRAPHS")) && !options.syncEveryOp();
+        this.syncEveryOp = options.syncEveryOp();
         try {
             Loader.load(cublas.class);
             Loader.load(nvrtc.class);
@@ -285,10 +286,20 @@ public final class CudaOps implements Ops {
         }
     }
 
+    /** A wait after every op: ALIGN4J_CUDA_SYNC=1, or {@link #waitAfterEachOp} (profiles). */
+    private volatile boolean syncEveryOp;
+
     private void exit() {
-        if (options.syncEveryOp()) {
+        if (syncEveryOp) {
             gpu.sync();
         }
+    }
+
+    /** Waits after each op and turns step graphs off (on again when turned off, unless ALIGN4J_CUDA_GRAPHS=0). */
+    @Override
+    public synchronized void waitAfterEachOp(boolean on) {
+        syncEveryOp = on || options.syncEveryOp();
+        useGraphs(!syncEveryOp && !"0".equals(System.getenv("ALIGN4J_CUDA_GRAPHS")));
     }
 
     private void release(Mirror m) {

@@ -26,7 +26,8 @@ class CudaTensorCoreFlashTest {
 
     @BeforeAll
     static void init() {
-        bf16Gpu = new CudaOps(new CudaOps.Options(true, false, false));
+        bf16Gpu = new CudaOps(CudaOps.Options.defaults());
+        bf16Gpu.useBf16Products(true); // what bf16: true does
     }
 
     private static INDArray randn(long seed, long... shape) {
@@ -91,6 +92,30 @@ class CudaTensorCoreFlashTest {
         compare(14, 2, 64, 130, new int[] {130, 64}, 2e-2); // Qwen2.5-0.5B's
         compare(2, 2, 128, 64, new int[] {64, 63}, 2e-2); // one query head per kv head
         compare(4, 1, 64, 517, new int[] {517}, 2e-2);
+    }
+
+    /** With bf16 products off again, the same shape takes kernels.cu's exact kernels: the CPU's float32 result. */
+    @Test
+    void turnedOffTheExactKernelsRunAgain() {
+        bf16Gpu.useBf16Products(false);
+        try {
+            int seq = 70;
+            int[] lengths = {70, 40};
+            INDArray q = randn(1, 2L * seq, 4 * 64);
+            INDArray k = randn(2, 2L * seq, 2 * 64);
+            INDArray v = randn(3, 2L * seq, 2 * 64);
+            INDArray out = Nd4j.create(DataType.FLOAT, 2 * seq, 4 * 64);
+            INDArray lse = Nd4j.create(DataType.FLOAT, 2L * 4 * seq);
+            INDArray cpuOut = out.dup();
+            INDArray cpuLse = lse.dup();
+            bf16Gpu.flashAttentionForward(q, k, v, lengths, seq, 0.125, out, lse);
+            bf16Gpu.toHost(out);
+            cpu.flashAttentionForward(q, k, v, lengths, seq, 0.125, cpuOut, cpuLse);
+            double err = cpuOut.castTo(DataType.DOUBLE).sub(out.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
+            assertTrue(err < 1e-5, "exact path differs from the CPU by " + err);
+        } finally {
+            bf16Gpu.useBf16Products(true);
+        }
     }
 
     @Test
