@@ -20,16 +20,18 @@ shift 2
 cfg=bench/configs/deepseek-v2-lite.json
 sample="--prompts 8 --group 8 --prompt-len 64 --new-tokens 128"
 train="--batch 8 --seq 512"
+# fused latent attention (flash_mma.cu 192/128 with bf16): no [seq, seq] probabilities
+flash="--attn-implementation flash_attention_2"
 # The float32 host copy of 15.7B weights (58.5 GiB) passes JavaCPP's default off-heap limit (-Xmx24g); the machine
 # has 128 GiB.
 export A4J_JAVA_OPTS=${A4J_JAVA_OPTS:-"-Dorg.bytedeco.javacpp.maxBytes=100g -Dorg.bytedeco.javacpp.maxPhysicalBytes=0"}
 export TORCH_ARGS_DSV2_SAMPLE="--model-config $cfg --bf16 --skip-train $sample --repeats 3"
 export BENCH_ARGS_DSV2_SAMPLE="--model-config $cfg --bf16 --phases sample $sample --repeats 3"
-export BENCH_ARGS_DSV2_GRPO="--model-config $cfg --bf16 --lora-r 16 --gradient-checkpointing --phases grpo $sample \
+export BENCH_ARGS_DSV2_GRPO="--model-config $cfg --bf16 --lora-r 16 --gradient-checkpointing $flash --phases grpo $sample \
 --repeats 2"
 export TORCH_ARGS_DSV2_TRAIN="--model-config $cfg --bf16 --lora-r 16 --gradient-checkpointing --skip-sample $train \
 --repeats 3"
-export BENCH_ARGS_DSV2_TRAIN="--model-config $cfg --bf16 --lora-r 16 --gradient-checkpointing --phases train $train \
+export BENCH_ARGS_DSV2_TRAIN="--model-config $cfg --bf16 --lora-r 16 --gradient-checkpointing $flash --phases train $train \
 --repeats 3"
 (( $# )) || set -- torch=dsv2-sample bench=dsv2-sample bench=dsv2-grpo torch=dsv2-train bench=dsv2-train
 exec bash "$here/run.sh" "$parta" "$partb" "$@"

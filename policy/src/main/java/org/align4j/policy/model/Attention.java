@@ -32,8 +32,8 @@ final class Attention implements AttentionBlock {
         this.scale = 1.0 / Math.sqrt(c.headDim);
     }
 
-    /** Switches between the fused and the unfused path; buffers made for the other one must not be reused. */
-    void setFused(boolean on) {
+    @Override
+    public void setFused(boolean on) {
         fused = on;
     }
 

@@ -24,6 +24,12 @@ interface AttentionBlock {
     /** Blocks with equal keys can share {@link Grads} and {@link StepBuffers} (same kind and sizes). */
     Object scratchKey();
 
+    /**
+     * Fused attention for teacher-forced passes ({@link org.align4j.policy.ops.Ops#flashAttentionForward}, which
+     * keeps no [seq, seq] probabilities) or the unfused path; buffers made for the other one must not be reused.
+     */
+    void setFused(boolean on);
+
     Acts newActs(Shape s);
 
     Grads newGrads(Shape s);

@@ -819,8 +819,8 @@ public final class CausalLM {
      * How teacher-forced passes compute attention (transformers' attn_implementation): "eager" keeps the
      * [seq, seq] probabilities of every head for the backward pass; "flash_attention_2" uses the fused kernel
      * ({@link Ops#flashAttentionForward}), which keeps one log-sum-exp per query instead and recomputes the
-     * probabilities in the backward pass. Multi-head latent attention (DeepSeek) always runs eager. Frees the
-     * cached buffers when the setting changes.
+     * probabilities in the backward pass (DeepSeek's latent attention too: values of 128 against queries and keys of
+     * 192). Frees the cached buffers when the setting changes.
      */
     public void setAttnImplementation(String name) {
         if (!name.equals(EAGER) && !name.equals(FLASH_ATTENTION_2)) {
@@ -832,9 +832,7 @@ public final class CausalLM {
         }
         attnImplementation = name;
         for (DecoderLayer l : layers) {
-            if (l.attention instanceof Attention a) {
-                a.setFused(name.equals(FLASH_ATTENTION_2));
-            }
+            l.attention.setFused(name.equals(FLASH_ATTENTION_2));
         }
         workspaces.values().forEach(w -> w.shape.release());
         workspaces.clear();

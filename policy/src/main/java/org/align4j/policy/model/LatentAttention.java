@@ -41,6 +41,8 @@ final class LatentAttention implements AttentionBlock {
     private final double scale;
     /** kv_b's weight seen as one row, so that its per-head key and value blocks can be gathered for decoding. */
     private final INDArray kvBFlat;
+    /** Fused attention ({@link Ops#flashAttentionForward}) over key and value rows: no [seq, seq] probabilities. */
+    private boolean fused;
 
     LatentAttention(Ops ops, ModelConfig c, RotaryEmbedding rope, Linear qA, RmsNorm qANorm, Linear qB, Linear kvA,
                     RmsNorm kvANorm, Linear kvB, Linear o) {
@@ -70,17 +72,22 @@ final class LatentAttention implements AttentionBlock {
 
     @Override
     public Object scratchKey() {
-        return List.of(LatentAttention.class, heads, nope, ropeDim, vDim, rank, qRank);
+        return List.of(LatentAttention.class, heads, nope, ropeDim, vDim, rank, qRank, fused);
+    }
+
+    @Override
+    public void setFused(boolean on) {
+        fused = on;
     }
 
     @Override
     public Acts newActs(Shape s) {
-        return new Acts(s, this);
+        return new Acts(s, this, fused);
     }
 
     @Override
     public Grads newGrads(Shape s) {
-        return new Grads(s, this);
+        return new Grads(s, this, fused);
     }
 
     @Override
@@ -114,8 +121,14 @@ final class LatentAttention implements AttentionBlock {
         final INDArray probs;
         final INDArray og;
         final INDArray oRows;
+        /** Fused only: every head's key [rows, heads * qk_head_dim] and value [rows, heads * v_head_dim] as rows. */
+        final INDArray kRows;
+        final INDArray vRows;
+        /** Fused only: each query's log-sum-exp, and the real positions per row (all: causality masks padding). */
+        final INDArray lse;
+        final int[] lengths;
 
-        Acts(Shape s, LatentAttention m) {
+        Acts(Shape s, LatentAttention m, boolean fused) {
             long bh = (long) s.batch * m.heads;
             qa = m.qRank > 0 ? s.zeros(s.rows, m.qRank) : null;
             qaRstd = m.qRank > 0 ? s.zeros(s.rows) : null;
@@ -127,12 +140,17 @@ final class LatentAttention implements AttentionBlock {
             cNorm = s.zeros(s.rows, m.rank);
             kv = s.zeros(s.rows, (long) m.heads * (m.nope + m.vDim));
             kRope = s.zeros(s.rows, m.ropeDim);
-            qg = s.zeros(bh, s.seq, m.qkDim);
+            qg = fused ? null : s.zeros(bh, s.seq, m.qkDim);
             kg = s.zeros(bh, s.seq, m.qkDim);
             vg = s.zeros(bh, s.seq, m.vDim);
-            probs = s.zeros(bh, s.seq, s.seq);
-            og = s.zeros(bh, s.seq, m.vDim);
+            probs = fused ? null : s.zeros(bh, s.seq, s.seq);
+            og = fused ? null : s.zeros(bh, s.seq, m.vDim);
             oRows = s.zeros(s.rows, (long) m.heads * m.vDim);
+            kRows = fused ? s.zeros(s.rows, (long) m.heads * m.qkDim) : null;
+            vRows = fused ? s.zeros(s.rows, (long) m.heads * m.vDim) : null;
+            lse = fused ? s.zeros(bh * s.seq) : null;
+            lengths = new int[s.batch];
+            java.util.Arrays.fill(lengths, s.seq);
         }
     }
 
@@ -150,13 +168,16 @@ final class LatentAttention implements AttentionBlock {
         final INDArray dckv;
         final INDArray dqaNorm;
         final INDArray dqa;
+        /** Fused only: the gradients of Acts' kRows and vRows. */
+        final INDArray dkRows;
+        final INDArray dvRows;
 
-        Grads(Shape s, LatentAttention m) {
+        Grads(Shape s, LatentAttention m, boolean fused) {
             long bh = (long) s.batch * m.heads;
             dORows = s.zeros(s.rows, (long) m.heads * m.vDim);
-            dOg = s.zeros(bh, s.seq, m.vDim);
-            dScores = s.zeros(bh, s.seq, s.seq);
-            dQg = s.zeros(bh, s.seq, m.qkDim);
+            dOg = fused ? null : s.zeros(bh, s.seq, m.vDim);
+            dScores = fused ? null : s.zeros(bh, s.seq, s.seq);
+            dQg = fused ? null : s.zeros(bh, s.seq, m.qkDim);
             dKg = s.zeros(bh, s.seq, m.qkDim);
             dVg = s.zeros(bh, s.seq, m.vDim);
             dq = s.zeros(s.rows, (long) m.heads * m.qkDim);
@@ -166,6 +187,8 @@ final class LatentAttention implements AttentionBlock {
             dckv = s.zeros(s.rows, m.rank + m.ropeDim);
             dqaNorm = m.qRank > 0 ? s.zeros(s.rows, m.qRank) : null;
             dqa = m.qRank > 0 ? s.zeros(s.rows, m.qRank) : null;
+            dkRows = fused ? s.zeros(s.rows, (long) m.heads * m.qkDim) : null;
+            dvRows = fused ? s.zeros(s.rows, (long) m.heads * m.vDim) : null;
         }
     }
 
@@ -244,7 +267,6 @@ final class LatentAttention implements AttentionBlock {
         queries(x, a.qa, a.qaRstd, a.qaNorm, a.q);
         latentsAndRope(x, positions, s.batch, s.seq, a.q, a.ckv, a.c, a.cRstd, a.cNorm);
         kvB.forward(a.cNorm, a.kv, false);
-        ops.regroupHeads(a.q, a.qg, s.batch, s.seq, heads, 1, true);
         ops.gatherHeads(a.kv, 0, nope + vDim, a.kg, 0, nope, s.batch, s.seq, true);
         ops.gatherHeads(a.ckv, rank, 0, a.kg, nope, ropeDim, s.batch, s.seq, true);
         ops.gatherHeads(a.kv, nope, nope + vDim, a.vg, 0, vDim, s.batch, s.seq, true);
@@ -253,6 +275,15 @@ final class LatentAttention implements AttentionBlock {
             ops.writeKv(a.cNorm, cache.tensors[0], s.batch, s.seq, cacheStart);
             ops.writeKv(a.kRope, cache.tensors[1], s.batch, s.seq, cacheStart);
         }
+        if (fused) {
+            // keys [k_nope_h, k_rope] and values of every head as rows (the shared RoPE key copied per head)
+            ops.regroupHeads(a.kRows, a.kg, s.batch, s.seq, heads, 1, false);
+            ops.regroupHeads(a.vRows, a.vg, s.batch, s.seq, heads, 1, false);
+            ops.flashAttentionForward(a.q, a.kRows, a.vRows, a.lengths, s.seq, scale, a.oRows, a.lse);
+            o.forward(a.oRows, residual, true);
+            return;
+        }
+        ops.regroupHeads(a.q, a.qg, s.batch, s.seq, heads, 1, true);
         ops.bmm(a.qg, a.kg, a.probs, false, true);
         ops.causalSoftmax(a.probs, s.seq, scale);
         ops.bmm(a.probs, a.vg, a.og, false, false);
@@ -266,13 +297,20 @@ final class LatentAttention implements AttentionBlock {
         Acts a = (Acts) acts;
         Grads g = (Grads) grads;
         o.backward(a.oRows, dOut, g.dORows, false);
-        ops.regroupHeads(g.dORows, g.dOg, s.batch, s.seq, heads, 1, true);
-        ops.bmm(g.dOg, a.vg, g.dScores, false, true);
-        ops.bmm(a.probs, g.dOg, g.dVg, true, false);
-        ops.softmaxBackward(a.probs, g.dScores, scale);
-        ops.bmm(g.dScores, a.kg, g.dQg, false, false);
-        ops.bmm(g.dScores, a.qg, g.dKg, true, false);
-        ops.regroupHeads(g.dq, g.dQg, s.batch, s.seq, heads, 1, false);
+        if (fused) {
+            ops.flashAttentionBackward(a.q, a.kRows, a.vRows, a.oRows, a.lse, g.dORows, a.lengths, s.seq, scale,
+                    g.dq, g.dkRows, g.dvRows);
+            ops.regroupHeads(g.dkRows, g.dKg, s.batch, s.seq, heads, 1, true);
+            ops.regroupHeads(g.dvRows, g.dVg, s.batch, s.seq, heads, 1, true);
+        } else {
+            ops.regroupHeads(g.dORows, g.dOg, s.batch, s.seq, heads, 1, true);
+            ops.bmm(g.dOg, a.vg, g.dScores, false, true);
+            ops.bmm(a.probs, g.dOg, g.dVg, true, false);
+            ops.softmaxBackward(a.probs, g.dScores, scale);
+            ops.bmm(g.dScores, a.kg, g.dQg, false, false);
+            ops.bmm(g.dScores, a.qg, g.dKg, true, false);
+            ops.regroupHeads(g.dq, g.dQg, s.batch, s.seq, heads, 1, false);
+        }
         ops.zero(g.dkv);
         ops.gatherHeads(g.dkv, 0, nope + vDim, g.dKg, 0, nope, s.batch, s.seq, false);
         ops.gatherHeads(g.dkv, nope, nope + vDim, g.dVg, 0, vDim, s.batch, s.seq, false);

@@ -106,7 +106,7 @@ public final class MemoryEstimate {
         long t = r.trainLength();
         long rows = b * t;
         long d = c.hiddenSize;
-        boolean flash = r.flashAttention() && c.mla == null;
+        boolean flash = r.flashAttention();
         int moeLayers = 0;
         for (int l = 0; l < c.numLayers; l++) {
             if (c.moe != null && c.moe.isMoeLayer(l)) {
@@ -167,13 +167,18 @@ public final class MemoryEstimate {
             long v = h * m.vHeadDim();
             long rank = m.kvLoraRank();
             long qr = m.qLoraRank();
+            // fused, the grouped q, o (and their gradients) give way to key and value rows of the same sizes, and
+            // one log-sum-exp per query and head replaces the [seq, seq] probabilities
             if (grads) {
                 // dORows, dOg, dQg, dKg, dVg, dq, dkv, dcNorm, dc, dckv, (dqaNorm, dqa), dScores
-                return rows * (v + v + q + q + v + q + kvb + 2 * rank + m.cachedDimsPerToken() + 2 * qr) + scores;
+                // (fused: dORows, dKg, dVg, dq, dkv, dcNorm, dc, dckv, (dqaNorm, dqa), dkRows, dvRows)
+                return rows * (v + v + q + q + v + q + kvb + 2 * rank + m.cachedDimsPerToken() + 2 * qr)
+                        + (flash ? 0 : scores);
             }
             // (qa, qaRstd, qaNorm), q, ckv, c, cRstd, cNorm, kv, kRope, qg, kg, vg, og, oRows, probs
+            // (fused: ..., kRope, kg, vg, oRows, kRows, vRows, lse)
             return rows * ((qr > 0 ? 2 * qr + 1 : 0) + q + m.cachedDimsPerToken() + 2 * rank + 1 + kvb
-                    + m.qkRopeHeadDim() + q + q + v + v + v) + scores;
+                    + m.qkRopeHeadDim() + q + q + v + v + v) + (flash ? b * h * t : scores);
         }
         long qw = (long) c.numHeads * c.headDim;
         long kvw = (long) c.numKvHeads * c.headDim;

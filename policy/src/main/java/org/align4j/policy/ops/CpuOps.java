@@ -541,19 +541,20 @@ final class CpuOps implements Ops {
     @Override
     public void flashAttentionForward(INDArray q, INDArray k, INDArray v, int[] lengths, int seq, double scale,
                                       INDArray out, INDArray lse) {
-        AttentionDims d = AttentionDims.of(q, k, lengths, seq, lse);
+        AttentionDims d = AttentionDims.of(q, k, v, lengths, seq, lse);
         Buf qb = Buf.of(q);
         Buf kb = Buf.of(k);
         Buf vb = Buf.of(v);
         Buf ob = Buf.of(out);
         Buf lb = Buf.of(lse);
         int hd = d.hd;
+        int hdV = d.hdV;
         // one task per (row, kv head): its keys and values are read once for the whole group of query heads
-        Parallel.rows(d.batch * d.kvHeads, (long) seq * seq * hd * d.group, (from, to) -> {
+        Parallel.rows(d.batch * d.kvHeads, (long) seq * seq * (hd + hdV) * d.group, (from, to) -> {
             double[] keys = new double[seq * hd];
-            double[] values = new double[seq * hd];
+            double[] values = new double[seq * hdV];
             double[] qi = new double[hd];
-            double[] acc = new double[hd];
+            double[] acc = new double[hdV];
             for (int task = from; task < to; task++) {
                 int b = task / d.kvHeads;
                 int kv = task % d.kvHeads;
@@ -563,10 +564,11 @@ final class CpuOps implements Ops {
                     int h = kv * d.group + g;
                     for (int t = 0; t < seq; t++) {
                         int qBase = (b * seq + t) * d.qWidth + h * hd;
+                        int oBase = (b * seq + t) * d.heads * hdV + h * hdV;
                         int li = (b * d.heads + h) * seq + t;
                         if (t >= len) {
                             java.util.Arrays.fill(acc, 0);
-                            ob.write(qBase, acc, hd);
+                            ob.write(oBase, acc, hdV);
                             lb.set(li, 0);
                             continue;
                         }
@@ -585,21 +587,22 @@ final class CpuOps implements Ops {
                                 // a new running maximum: rescale what was summed so far (online softmax)
                                 double corr = Math.exp(m - sc);
                                 l *= corr;
-                                for (int i = 0; i < hd; i++) {
+                                for (int i = 0; i < hdV; i++) {
                                     acc[i] *= corr;
                                 }
                                 m = sc;
                             }
                             double p = Math.exp(sc - m);
                             l += p;
-                            for (int i = 0; i < hd; i++) {
-                                acc[i] += p * values[ko + i];
+                            int vo = j * hdV;
+                            for (int i = 0; i < hdV; i++) {
+                                acc[i] += p * values[vo + i];
                             }
                         }
-                        for (int i = 0; i < hd; i++) {
+                        for (int i = 0; i < hdV; i++) {
                             acc[i] /= l;
                         }
-                        ob.write(qBase, acc, hd);
+                        ob.write(oBase, acc, hdV);
                         lb.set(li, m + Math.log(l));
                     }
                 }
@@ -610,7 +613,7 @@ final class CpuOps implements Ops {
     @Override
     public void flashAttentionBackward(INDArray q, INDArray k, INDArray v, INDArray out, INDArray lse, INDArray dOut,
                                        int[] lengths, int seq, double scale, INDArray dq, INDArray dk, INDArray dv) {
-        AttentionDims d = AttentionDims.of(q, k, lengths, seq, lse);
+        AttentionDims d = AttentionDims.of(q, k, v, lengths, seq, lse);
         Buf qb = Buf.of(q);
         Buf kb = Buf.of(k);
         Buf vb = Buf.of(v);
@@ -621,15 +624,17 @@ final class CpuOps implements Ops {
         Buf dkb = Buf.of(dk);
         Buf dvb = Buf.of(dv);
         int hd = d.hd;
-        Parallel.rows(d.batch * d.kvHeads, 2L * seq * seq * hd * d.group, (from, to) -> {
+        int hdV = d.hdV;
+        Parallel.rows(d.batch * d.kvHeads, 2L * seq * seq * (hd + hdV) * d.group, (from, to) -> {
             double[] keys = new double[seq * hd];
-            double[] values = new double[seq * hd];
+            double[] values = new double[seq * hdV];
             double[] dKeys = new double[seq * hd];
-            double[] dValues = new double[seq * hd];
+            double[] dValues = new double[seq * hdV];
             double[] qi = new double[hd];
-            double[] oi = new double[hd];
-            double[] gi = new double[hd];
+            double[] oi = new double[hdV];
+            double[] gi = new double[hdV];
             double[] dqi = new double[hd];
+            double[] row = new double[Math.max(hd, hdV)];
             for (int task = from; task < to; task++) {
                 int b = task / d.kvHeads;
                 int kv = task % d.kvHeads;
@@ -641,28 +646,34 @@ final class CpuOps implements Ops {
                     int h = kv * d.group + g;
                     for (int t = 0; t < seq; t++) {
                         int qBase = (b * seq + t) * d.qWidth + h * hd;
+                        int oBase = (b * seq + t) * d.heads * hdV + h * hdV;
                         java.util.Arrays.fill(dqi, 0);
                         if (t < len) {
                             qb.read(qBase, qi, hd);
-                            ob.read(qBase, oi, hd);
-                            gb.read(qBase, gi, hd);
+                            ob.read(oBase, oi, hdV);
+                            gb.read(oBase, gi, hdV);
                             double dsum = 0;
-                            for (int i = 0; i < hd; i++) {
+                            for (int i = 0; i < hdV; i++) {
                                 dsum += gi[i] * oi[i];
                             }
                             double lse0 = lb.get((b * d.heads + h) * seq + t);
                             for (int j = 0; j <= t; j++) {
                                 int ko = j * hd;
+                                int vo = j * hdV;
                                 double sc = 0;
                                 double dp = 0;
                                 for (int i = 0; i < hd; i++) {
                                     sc += qi[i] * keys[ko + i];
-                                    dp += gi[i] * values[ko + i];
+                                }
+                                for (int i = 0; i < hdV; i++) {
+                                    dp += gi[i] * values[vo + i];
                                 }
                                 double p = Math.exp(sc * scale - lse0);
                                 double ds = p * (dp - dsum) * scale;
+                                for (int i = 0; i < hdV; i++) {
+                                    dValues[vo + i] += p * gi[i];
+                                }
                                 for (int i = 0; i < hd; i++) {
-                                    dValues[ko + i] += p * gi[i];
                                     dqi[i] += ds * keys[ko + i];
                                     dKeys[ko + i] += ds * qi[i];
                                 }
@@ -672,44 +683,48 @@ final class CpuOps implements Ops {
                     }
                 }
                 for (int j = 0; j < seq; j++) {
-                    int base = (b * seq + j) * d.kvWidth + kv * hd;
-                    System.arraycopy(dKeys, j * hd, qi, 0, hd);
-                    dkb.write(base, qi, hd);
-                    System.arraycopy(dValues, j * hd, qi, 0, hd);
-                    dvb.write(base, qi, hd);
+                    System.arraycopy(dKeys, j * hd, row, 0, hd);
+                    dkb.write((b * seq + j) * d.kvWidth + kv * hd, row, hd);
+                    System.arraycopy(dValues, j * hdV, row, 0, hdV);
+                    dvb.write((b * seq + j) * d.vWidth + kv * hdV, row, hdV);
                 }
             }
         });
     }
 
-    /** The sizes of a fused attention call, read off its arrays. */
-    private record AttentionDims(int batch, int heads, int kvHeads, int group, int hd, int qWidth, int kvWidth,
-                                 int seq) {
-        static AttentionDims of(INDArray q, INDArray k, int[] lengths, int seq, INDArray lse) {
+    /**
+     * The sizes of a fused attention call, read off its arrays: hd of the queries and keys, hdV of the values and
+     * outputs (equal but for DeepSeek's latent attention: 192 and 128 in V2/V3).
+     */
+    private record AttentionDims(int batch, int heads, int kvHeads, int group, int hd, int hdV, int qWidth,
+                                 int kvWidth, int vWidth, int seq) {
+        static AttentionDims of(INDArray q, INDArray k, INDArray v, int[] lengths, int seq, INDArray lse) {
             int batch = lengths.length;
             int heads = Math.toIntExact(lse.length() / ((long) batch * seq));
             int qWidth = cols(q);
             int kvWidth = cols(k);
-            int hd = qWidth / heads;
-            int kvHeads = kvWidth / hd;
-            if (rows(q) != batch * seq || rows(k) != batch * seq || heads * hd != qWidth || kvHeads * hd != kvWidth
-                    || kvHeads == 0 || heads % kvHeads != 0) {
+            int vWidth = cols(v);
+            int hd = heads == 0 ? 0 : qWidth / heads;
+            int kvHeads = hd == 0 ? 0 : kvWidth / hd;
+            int hdV = kvHeads == 0 ? 0 : vWidth / kvHeads;
+            if (rows(q) != batch * seq || rows(k) != batch * seq || rows(v) != batch * seq || heads * hd != qWidth
+                    || kvHeads * hd != kvWidth || kvHeads == 0 || heads % kvHeads != 0 || kvHeads * hdV != vWidth
+                    || hdV == 0) {
                 throw new IllegalArgumentException("flash attention: q " + java.util.Arrays.toString(q.shape())
-                        + ", k " + java.util.Arrays.toString(k.shape()) + ", lse " + lse.length() + " for batch "
-                        + batch + " x seq " + seq);
+                        + ", k " + java.util.Arrays.toString(k.shape()) + ", v " + java.util.Arrays.toString(v.shape())
+                        + ", lse " + lse.length() + " for batch " + batch + " x seq " + seq);
             }
-            return new AttentionDims(batch, heads, kvHeads, heads / kvHeads, hd, qWidth, kvWidth, seq);
+            return new AttentionDims(batch, heads, kvHeads, heads / kvHeads, hd, hdV, qWidth, kvWidth, vWidth, seq);
         }
 
-        /** Keys and values of row b, kv head kv, positions [0, len), into [len, hd] arrays. */
+        /** Keys ([len, hd]) and values ([len, hdV]) of row b, kv head kv, positions [0, len). */
         void readKv(Buf kb, Buf vb, int b, int kv, int len, double[] keys, double[] values) {
-            double[] row = new double[hd];
+            double[] row = new double[Math.max(hd, hdV)];
             for (int j = 0; j < len; j++) {
-                int base = (b * seq + j) * kvWidth + kv * hd;
-                kb.read(base, row, hd);
+                kb.read((b * seq + j) * kvWidth + kv * hd, row, hd);
                 System.arraycopy(row, 0, keys, j * hd, hd);
-                vb.read(base, row, hd);
-                System.arraycopy(row, 0, values, j * hd, hd);
+                vb.read((b * seq + j) * vWidth + kv * hdV, row, hdV);
+                System.arraycopy(row, 0, values, j * hdV, hdV);
             }
         }
     }

@@ -62,10 +62,11 @@ public interface Ops {
 
     /**
      * Causal attention that never materialises [seq, seq] scores (FlashAttention-2's online softmax). q [batch *
-     * seq, heads * headDim], k and v [batch * seq, kvHeads * headDim] are projection rows (RoPE applied); query
+     * seq, heads * headDim], k [batch * seq, kvHeads * headDim] and v [batch * seq, kvHeads * valueDim] are
+     * projection rows (RoPE applied; valueDim = headDim but for DeepSeek's latent attention, 128 against 192); query
      * head h reads key/value head h / (heads / kvHeads), so grouped-query attention copies no keys. Row b has
      * lengths[b] real positions (batch = lengths.length): query t < lengths[b] attends keys j <= t with softmax
-     * over scale * q.k; padded queries get out = 0. out [batch * seq, heads * headDim] is overwritten, and lse
+     * over scale * q.k; padded queries get out = 0. out [batch * seq, heads * valueDim] is overwritten, and lse
      * [batch * heads * seq] receives each query's log-sum-exp of the scaled scores (0 for padding), which the
      * backward pass needs.
      */

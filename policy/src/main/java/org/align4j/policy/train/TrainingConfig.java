@@ -100,7 +100,7 @@ public class TrainingConfig implements ConfigLoader.Validated {
     /**
      * Attention of training passes (transformers' name): eager keeps [seq, seq] probabilities per head;
      * flash_attention_2 runs the fused online-softmax kernel, which never holds them (DeepSeek's latent attention
-     * always runs eager).
+     * too).
      */
     public String attnImplementation = CausalLM.EAGER;
     /**

@@ -22,15 +22,15 @@ class FlashAttentionTest {
     private final Ops ops = Ops.cpu();
 
     /** out = unfused attention of q, k, v rows; with dOut, also dq, dk, dv. */
-    private void unfused(int batch, int seq, int heads, int kvHeads, int hd, double scale, INDArray q, INDArray k,
-                         INDArray v, INDArray out, INDArray dOut, INDArray dq, INDArray dk, INDArray dv) {
+    private void unfused(int batch, int seq, int heads, int kvHeads, int hd, int hdV, double scale, INDArray q,
+                         INDArray k, INDArray v, INDArray out, INDArray dOut, INDArray dq, INDArray dk, INDArray dv) {
         int group = heads / kvHeads;
         long bk = (long) batch * kvHeads;
         INDArray qg = Nd4j.create(F64, bk, (long) group * seq, hd);
         INDArray kg = Nd4j.create(F64, bk, seq, hd);
-        INDArray vg = Nd4j.create(F64, bk, seq, hd);
+        INDArray vg = Nd4j.create(F64, bk, seq, hdV);
         INDArray p = Nd4j.create(F64, bk, (long) group * seq, seq);
-        INDArray og = Nd4j.create(F64, bk, (long) group * seq, hd);
+        INDArray og = Nd4j.create(F64, bk, (long) group * seq, hdV);
         ops.regroupHeads(q, qg, batch, seq, kvHeads, group, true);
         ops.regroupHeads(k, kg, batch, seq, kvHeads, 1, true);
         ops.regroupHeads(v, vg, batch, seq, kvHeads, 1, true);
@@ -41,11 +41,11 @@ class FlashAttentionTest {
         if (dOut == null) {
             return;
         }
-        INDArray dOg = Nd4j.create(F64, bk, (long) group * seq, hd);
+        INDArray dOg = Nd4j.create(F64, bk, (long) group * seq, hdV);
         INDArray dS = Nd4j.create(F64, bk, (long) group * seq, seq);
         INDArray dQg = Nd4j.create(F64, bk, (long) group * seq, hd);
         INDArray dKg = Nd4j.create(F64, bk, seq, hd);
-        INDArray dVg = Nd4j.create(F64, bk, seq, hd);
+        INDArray dVg = Nd4j.create(F64, bk, seq, hdV);
         ops.regroupHeads(dOut, dOg, batch, seq, kvHeads, group, true);
         ops.bmm(dOg, vg, dS, false, true);
         ops.bmm(p, dOg, dVg, true, false);
@@ -71,26 +71,28 @@ class FlashAttentionTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"4,2,8,7,7", "4,4,4,6,3", "6,2,5,9,1", "2,1,16,5,5"})
-    void matchesTheUnfusedPathWithGroupedHeadsAndRaggedRows(int heads, int kvHeads, int hd, int seq, int len1) {
+    @CsvSource({"4,2,8,8,7,7", "4,4,4,4,6,3", "6,2,5,5,9,1", "2,1,16,16,5,5", "4,4,12,8,7,4", "3,1,6,10,8,2"})
+    void matchesTheUnfusedPathWithGroupedHeadsAndRaggedRows(int heads, int kvHeads, int hd, int hdV, int seq,
+                                                            int len1) {
+        // hdV != hd: DeepSeek's latent attention (values of 128 against queries and keys of 192)
         Nd4j.getRandom().setSeed(heads * 100L + seq);
         int batch = 2;
         int[] lengths = {seq, len1};
         double scale = 1 / Math.sqrt(hd);
         INDArray q = Nd4j.randn(F64, batch * seq, heads * hd);
         INDArray k = Nd4j.randn(F64, batch * seq, kvHeads * hd);
-        INDArray v = Nd4j.randn(F64, batch * seq, kvHeads * hd);
-        INDArray dOut = Nd4j.randn(F64, batch * seq, heads * hd);
+        INDArray v = Nd4j.randn(F64, batch * seq, kvHeads * hdV);
+        INDArray dOut = Nd4j.randn(F64, batch * seq, heads * hdV);
         zeroPadding(dOut, lengths, seq); // padded positions carry no loss
-        INDArray want = Nd4j.create(F64, batch * seq, heads * hd);
+        INDArray want = Nd4j.create(F64, batch * seq, heads * hdV);
         INDArray dqWant = Nd4j.create(F64, q.shape());
         INDArray dkWant = Nd4j.create(F64, k.shape());
         INDArray dvWant = Nd4j.create(F64, v.shape());
-        unfused(batch, seq, heads, kvHeads, hd, scale, q, k, v, want, dOut, dqWant, dkWant, dvWant);
+        unfused(batch, seq, heads, kvHeads, hd, hdV, scale, q, k, v, want, dOut, dqWant, dkWant, dvWant);
         zeroPadding(want, lengths, seq);
         zeroPadding(dqWant, lengths, seq);
 
-        INDArray out = Nd4j.randn(F64, batch * seq, heads * hd); // overwritten
+        INDArray out = Nd4j.randn(F64, batch * seq, heads * hdV); // overwritten
         INDArray lse = Nd4j.create(F64, (long) batch * heads * seq);
         ops.flashAttentionForward(q, k, v, lengths, seq, scale, out, lse);
         assertTrue(maxDiff(want, out) < 1e-12, "out differs by " + maxDiff(want, out));
@@ -121,13 +123,14 @@ class FlashAttentionTest {
         int heads = 4;
         int kvHeads = 2;
         int hd = 4;
+        int hdV = 3; // values narrower than keys, as in latent attention
         int[] lengths = {6, 4};
         double scale = 0.4;
         INDArray q = Nd4j.randn(F64, batch * seq, heads * hd);
         INDArray k = Nd4j.randn(F64, batch * seq, kvHeads * hd);
-        INDArray v = Nd4j.randn(F64, batch * seq, kvHeads * hd);
-        INDArray coef = Nd4j.randn(F64, batch * seq, heads * hd);
-        INDArray out = Nd4j.create(F64, batch * seq, heads * hd);
+        INDArray v = Nd4j.randn(F64, batch * seq, kvHeads * hdV);
+        INDArray coef = Nd4j.randn(F64, batch * seq, heads * hdV);
+        INDArray out = Nd4j.create(F64, batch * seq, heads * hdV);
         INDArray lse = Nd4j.create(F64, (long) batch * heads * seq);
         ops.flashAttentionForward(q, k, v, lengths, seq, scale, out, lse);
         INDArray dq = Nd4j.create(F64, q.shape());
@@ -145,7 +148,33 @@ class FlashAttentionTest {
 
     @Test
     void modelWithFusedAttentionGivesTheEagerLogProbsAndGradients() {
-        CausalLM eager = CausalLMGradientTest.randomModel(CausalLMGradientTest.tiny(ModelConfig.QWEN2, false), 29);
+        fusedEqualsEager(CausalLMGradientTest.randomModel(CausalLMGradientTest.tiny(ModelConfig.QWEN2, false), 29));
+    }
+
+    /** DeepSeek's latent attention fused: values of v_head_dim against queries and keys of qk_head_dim. */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"v2", "v3"})
+    void latentAttentionFusedGivesTheEagerLogProbsAndGradients(String variant) {
+        fusedEqualsEager(DeepSeekGradientTest.randomModel(DeepSeekGradientTest.tiny(variant), 31));
+    }
+
+    @Test
+    void fusedLatentAttentionMatchesTransformers() throws java.io.IOException {
+        java.nio.file.Path dir = HfConformanceTest.fixture("model_deepseek_v3");
+        com.fasterxml.jackson.databind.JsonNode exp = HfConformanceTest.expected(dir);
+        CausalLM m = HfCheckpoint.load(dir);
+        m.setAttnImplementation(CausalLM.FLASH_ATTENTION_2);
+        int[][] input = HfConformanceTest.ids(exp.get("input_ids"));
+        double[][] lp = m.forward(TokenBatch.of(input)).tokenLogProbs();
+        for (int r = 0; r < input.length; r++) {
+            for (int t = 0; t < lp[r].length; t++) {
+                assertEquals(exp.get("token_logprobs").get(r).get(t).asDouble(), lp[r][t], 1e-4);
+            }
+        }
+    }
+
+    /** Log-probs and every gradient of eager's copies with fused attention (and checkpointing, a chunked head). */
+    private static void fusedEqualsEager(CausalLM eager) {
         CausalLM flash = eager.copy();
         flash.setAttnImplementation(CausalLM.FLASH_ATTENTION_2);
         // with checkpointing and a chunked head too: the three memory savings compose

@@ -56,7 +56,8 @@ class MemoryEstimateTest {
     /** Every buffer of a training step's workspace is counted, float64, rows of 8 tokens (no width rounding). */
     @ParameterizedTest
     @CsvSource({"llama,false,false,0", "llama,true,false,0", "llama,false,true,0", "llama,true,true,5",
-            "llama,false,false,-1", "v3,false,false,0", "v3,true,false,3", "v2,true,false,0", "v2,false,false,0"})
+            "llama,false,false,-1", "v3,false,false,0", "v3,true,false,3", "v2,true,false,0", "v2,false,false,0",
+            "v3,false,true,0", "v2,true,true,3"})
     void activationsAreWhatTheModelAllocates(String kind, boolean checkpointing, boolean flash, int chunk) {
         ModelConfig c = kind.equals("llama") ? CausalLMGradientTest.tiny(ModelConfig.LLAMA, false)
                 : DeepSeekGradientTest.tiny(kind);

@@ -1239,8 +1239,9 @@ public final class CudaOps implements Ops {
         int heads = Math.toIntExact(lse.length() / ((long) batch * seq));
         int hd = cols(q) / heads;
         int kvHeads = cols(kArr) / hd;
-        checkFlash(hd, heads, kvHeads);
-        if (tensorCoreFlash(q, hd)) {
+        int hdV = cols(v) / kvHeads;
+        checkFlash(hd, hdV, heads, kvHeads);
+        if (tensorCoreFlash(q, hd, hdV)) {
             TensorCoreFlash f = tensorCoreFlash();
             gpu.arg(in(q)).arg(in(kArr)).arg(in(v)).arg(ints(lengths)).arg(fresh(out)).arg(fresh(lse)).argInt(seq)
                     .argInt(heads).argInt(kvHeads).argFloat((float) scale);
@@ -1250,7 +1251,7 @@ public final class CudaOps implements Ops {
         }
         KernelModule k = kernels(q);
         gpu.arg(in(q)).arg(in(kArr)).arg(in(v)).arg(ints(lengths)).arg(fresh(out)).arg(fresh(lse)).argInt(seq)
-                .argInt(heads).argInt(kvHeads).argInt(hd).argDouble(scale);
+                .argInt(heads).argInt(kvHeads).argInt(hd).argInt(hdV).argDouble(scale);
         gpu.launch(k.get(K.flash_fwd), (seq + FLASH_WARPS - 1) / FLASH_WARPS, batch * heads, 32 * FLASH_WARPS, 1, 0);
         exit();
     }
@@ -1265,10 +1266,11 @@ public final class CudaOps implements Ops {
         int heads = Math.toIntExact(lse.length() / ((long) batch * seq));
         int hd = cols(q) / heads;
         int kvHeads = cols(kArr) / hd;
-        checkFlash(hd, heads, kvHeads);
-        if (tensorCoreFlash(q, hd)) {
+        int hdV = cols(v) / kvHeads;
+        checkFlash(hd, hdV, heads, kvHeads);
+        if (tensorCoreFlash(q, hd, hdV)) {
             tensorCoreFlashBackward(q, kArr, v, out, lse, dOut, lengths, seq, (float) scale, dq, dk, dv, batch, heads,
-                    kvHeads, hd);
+                    kvHeads, hd, hdV);
             exit();
             return;
         }
@@ -1277,10 +1279,10 @@ public final class CudaOps implements Ops {
         long lens = ints(lengths);
         int rowsPerBlock = (seq + FLASH_WARPS - 1) / FLASH_WARPS;
         gpu.arg(in(q)).arg(in(kArr)).arg(in(v)).arg(in(out)).arg(in(lse)).arg(in(dOut)).arg(lens).arg(fresh(dq))
-                .arg(dsum).argInt(seq).argInt(heads).argInt(kvHeads).argInt(hd).argDouble(scale);
+                .arg(dsum).argInt(seq).argInt(heads).argInt(kvHeads).argInt(hd).argInt(hdV).argDouble(scale);
         gpu.launch(k.get(K.flash_bwd_dq), rowsPerBlock, batch * heads, 32 * FLASH_WARPS, 1, 0);
         gpu.arg(in(q)).arg(in(kArr)).arg(in(v)).arg(in(lse)).arg(in(dOut)).arg(lens).arg(dsum).arg(fresh(dk))
-                .arg(fresh(dv)).argInt(seq).argInt(heads).argInt(kvHeads).argInt(hd).argDouble(scale);
+                .arg(fresh(dv)).argInt(seq).argInt(heads).argInt(kvHeads).argInt(hd).argInt(hdV).argDouble(scale);
         gpu.launch(k.get(K.flash_bwd_dkdv), rowsPerBlock, batch * kvHeads, 32 * FLASH_WARPS, 1, 0);
         exit();
     }
@@ -1299,30 +1301,31 @@ public final class CudaOps implements Ops {
      * recipe, whose attention PyTorch's autocast also runs in bf16), float32 arrays, a head_dim the kernels are built
      * for, and an Ampere-or-later device. Otherwise kernels.cu's flash kernels, which round as the CPU backend does.
      */
-    private boolean tensorCoreFlash(INDArray q, int hd) {
-        return bf16Products && q.dataType() == DataType.FLOAT && TensorCoreFlash.supports(hd)
+    private boolean tensorCoreFlash(INDArray q, int hd, int hdV) {
+        return bf16Products && q.dataType() == DataType.FLOAT && TensorCoreFlash.supports(hd, hdV)
                 && gpu.major >= 8;
     }
 
     private void tensorCoreFlashBackward(INDArray q, INDArray kArr, INDArray v, INDArray out, INDArray lse,
                                          INDArray dOut, int[] lengths, int seq, float scale, INDArray dq, INDArray dk,
-                                         INDArray dv, int batch, int heads, int kvHeads, int hd) {
+                                         INDArray dv, int batch, int heads, int kvHeads, int hd, int hdV) {
         TensorCoreFlash f = tensorCoreFlash();
         int group = heads / kvHeads;
         long rowsHeads = (long) batch * seq * heads;
         // scratch: D (one float per row and head), then, for a GQA group of several heads, dk and dv per query head
-        long perHead = group == 1 ? 0 : rowsHeads * hd * 4L;
-        long scratchBytes = rowsHeads * 4L + 2 * perHead;
-        long d = work((scratchBytes + 255) / 256 * 256);
-        long dkh = d + (rowsHeads * 4L + 255) / 256 * 256;
-        long dvh = dkh + perHead;
+        long dBytes = (rowsHeads * 4L + 255) / 256 * 256;
+        long dkBytes = group == 1 ? 0 : (rowsHeads * hd * 4L + 255) / 256 * 256;
+        long dvBytes = group == 1 ? 0 : rowsHeads * hdV * 4L;
+        long d = work(dBytes + dkBytes + dvBytes);
+        long dkh = d + dBytes;
+        long dvh = dkh + dkBytes;
         long lens = ints(lengths);
         long qDev = in(q);
         long kDev = in(kArr);
         long vDev = in(v);
         long lseDev = in(lse);
         long dOutDev = in(dOut);
-        gpu.arg(in(out)).arg(dOutDev).arg(lens).arg(d).argInt(seq).argInt(heads).argInt(hd).argInt(batch);
+        gpu.arg(in(out)).arg(dOutDev).arg(lens).arg(d).argInt(seq).argInt(heads).argInt(hdV).argInt(batch);
         gpu.launch(f.get(TensorCoreFlash.K.fm_bwd_rowdot), (int) ((rowsHeads + 3) / 4), 1, 128, 1, 0);
         gpu.arg(qDev).arg(kDev).arg(vDev).arg(lseDev).arg(d).arg(dOutDev).arg(lens).arg(fresh(dq)).argInt(seq)
                 .argInt(heads).argInt(kvHeads).argFloat(scale);
@@ -1334,18 +1337,19 @@ public final class CudaOps implements Ops {
                 .argInt(group == 1 ? kvHeads : heads).argFloat(scale);
         gpu.launch(f.dkdv(hd), TensorCoreFlash.keyBlocks(seq), batch * heads, TensorCoreFlash.KEY_THREADS, 1, 0);
         if (group > 1) {
-            long n = (long) batch * seq * kvHeads * hd;
-            gpu.arg(dkh).arg(dvh).arg(dkDev).arg(dvDev).arg((long) batch * seq).argInt(kvHeads).argInt(group)
-                    .argInt(hd);
-            gpu.launch(f.get(TensorCoreFlash.K.fm_group_sum), gpu.gridFor(n, 256), 256);
+            long rows = (long) batch * seq;
+            gpu.arg(dkh).arg(dkDev).arg(rows).argInt(kvHeads).argInt(group).argInt(hd);
+            gpu.launch(f.get(TensorCoreFlash.K.fm_group_sum), gpu.gridFor(rows * kvHeads * hd, 256), 256);
+            gpu.arg(dvh).arg(dvDev).arg(rows).argInt(kvHeads).argInt(group).argInt(hdV);
+            gpu.launch(f.get(TensorCoreFlash.K.fm_group_sum), gpu.gridFor(rows * kvHeads * hdV, 256), 256);
         }
     }
 
-    private static void checkFlash(int hd, int heads, int kvHeads) {
-        if (hd > MAX_HEAD_DIM || kvHeads == 0 || heads % kvHeads != 0) {
-            throw new UnsupportedOperationException("cuda flash attention supports head_dim <= " + MAX_HEAD_DIM
-                    + " and heads a multiple of kv heads, got head_dim " + hd + ", " + heads + " heads, " + kvHeads
-                    + " kv heads");
+    private static void checkFlash(int hd, int hdV, int heads, int kvHeads) {
+        if (hd > MAX_HEAD_DIM || hdV > MAX_HEAD_DIM || kvHeads == 0 || heads % kvHeads != 0) {
+            throw new UnsupportedOperationException("cuda flash attention supports head dims <= " + MAX_HEAD_DIM
+                    + " and heads a multiple of kv heads, got head_dim " + hd + " (values " + hdV + "), " + heads
+                    + " heads, " + kvHeads + " kv heads");
         }
     }
 

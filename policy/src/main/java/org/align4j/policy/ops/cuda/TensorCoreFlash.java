@@ -10,7 +10,8 @@ import org.bytedeco.cuda.cudart.CUmod_st;
  */
 final class TensorCoreFlash {
     enum K {
-        fm_fwd64, fm_fwd128, fm_bwd_rowdot, fm_bwd_dq64, fm_bwd_dq128, fm_bwd_dkdv64, fm_bwd_dkdv128, fm_group_sum
+        fm_fwd64, fm_fwd128, fm_fwd192_128, fm_bwd_rowdot, fm_bwd_dq64, fm_bwd_dq128, fm_bwd_dq192_128, fm_bwd_dkdv64,
+        fm_bwd_dkdv128, fm_bwd_dkdv192_128, fm_group_sum
     }
 
     /** Threads of a forward or dq block: 4 warps of 16 query rows (flash_mma.cu's FM_Q_ROWS = 64). */
@@ -31,9 +32,13 @@ final class TensorCoreFlash {
         }
     }
 
-    /** The head sizes the kernels are instantiated for (their fragments are arrays sized at compile time). */
-    static boolean supports(int headDim) {
-        return headDim == 64 || headDim == 128;
+    /**
+     * The head sizes (queries and keys, values) the kernels are instantiated for, their fragments being arrays sized
+     * at compile time: 64/64 (Qwen2.5-0.5B), 128/128 (most models), 192/128 (DeepSeek-V2/V3's latent attention).
+     */
+    static boolean supports(int headDim, int valueDim) {
+        return (headDim == 64 && valueDim == 64) || (headDim == 128 && valueDim == 128)
+                || (headDim == 192 && valueDim == 128);
     }
 
     static int queryBlocks(int seq) {
@@ -49,14 +54,14 @@ final class TensorCoreFlash {
     }
 
     CUfunc_st forward(int headDim) {
-        return get(headDim == 64 ? K.fm_fwd64 : K.fm_fwd128);
+        return get(headDim == 64 ? K.fm_fwd64 : headDim == 128 ? K.fm_fwd128 : K.fm_fwd192_128);
     }
 
     CUfunc_st dq(int headDim) {
-        return get(headDim == 64 ? K.fm_bwd_dq64 : K.fm_bwd_dq128);
+        return get(headDim == 64 ? K.fm_bwd_dq64 : headDim == 128 ? K.fm_bwd_dq128 : K.fm_bwd_dq192_128);
     }
 
     CUfunc_st dkdv(int headDim) {
-        return get(headDim == 64 ? K.fm_bwd_dkdv64 : K.fm_bwd_dkdv128);
+        return get(headDim == 64 ? K.fm_bwd_dkdv64 : headDim == 128 ? K.fm_bwd_dkdv128 : K.fm_bwd_dkdv192_128);
     }
 }

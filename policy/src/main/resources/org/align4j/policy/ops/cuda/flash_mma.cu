@@ -1,8 +1,10 @@
 // Fused causal attention on the tensor cores (FlashAttention-2's tiling), the bf16 path of CudaOps's
-// flashAttentionForward/Backward (ALIGN4J_CUDA_BF16=1, float32 arrays, head_dim 64 or 128). Same contract as
-// kernels.cu's flash_fwd / flash_bwd_dq / flash_bwd_dkdv, which stay the float32/float64 reference: q [batch * seq,
-// heads * hd], k and v [batch * seq, kvHeads * hd], query head h reads kv head h / (heads / kvHeads), keys j <= t <
-// lengths[b]; lse [batch * heads * seq] the natural log-sum-exp of the scaled scores; padded queries get 0.
+// flashAttentionForward/Backward (bf16 products on, float32 arrays; head dims (q/k, v) of (64, 64), (128, 128) or
+// DeepSeek's latent attention's (192, 128)). Same contract as kernels.cu's flash_fwd / flash_bwd_dq /
+// flash_bwd_dkdv, which stay the float32/float64 reference: q [batch * seq, heads * hd], k [batch * seq, kvHeads *
+// hd], v [batch * seq, kvHeads * hdv], out [batch * seq, heads * hdv], query head h reads kv head h / (heads /
+// kvHeads), keys j <= t < lengths[b]; lse [batch * heads * seq] the natural log-sum-exp of the scaled scores;
+// padded queries get 0.
 //
 // Products run as mma.sync m16n8k16 (bf16 inputs rounded from the float32 arrays, float32 accumulation): the same
 // precision as PyTorch's bf16 autocast attention. The softmax, its statistics and every sum stay float32.
@@ -17,7 +19,8 @@
 //
 // Blocks: forward and dq: 4 warps, 16 query rows each (64 per block), over key tiles of 64 (forward) or 32 (dq)
 // staged in shared memory as bf16; dk/dv: 2 warps, 16 key rows each, over query tiles of 32 of one query head, the
-// GQA group's heads summed after by fm_group_sum (no atomics: the results do not depend on scheduling).
+// GQA group's heads summed after by fm_group_sum (no atomics: the results do not depend on scheduling). Each
+// kernel is a template over (HD, HDV), the head dims of q/k and of v, instantiated under extern "C" names.
 
 #define FM_LOG2E 1.4426950408889634f
 #define FM_LN2 0.6931471805599453f
@@ -102,21 +105,21 @@ __device__ __forceinline__ void fm_stage(unsigned short* dst, const float* src, 
 #define FM_DKV_KEYS 32
 #define FM_DKV_QUERIES 32
 
-template <int HD>
+template <int HD, int HDV>
 __device__ void fm_forward(const float* q, const float* k, const float* v, const int* lengths, float* out,
                            float* lse, int seq, int heads, int kvHeads, float scale) {
-    constexpr int KS = HD / 16, DN = HD / 8, P = HD + 8, NT = FM_FWD_KEYS / 8;
+    constexpr int KS = HD / 16, DN = HDV / 8, P = HD + 8, PV = HDV + 8, NT = FM_FWD_KEYS / 8;
     __shared__ __align__(16) unsigned short ks[FM_FWD_KEYS * P];
-    __shared__ __align__(16) unsigned short vs[FM_FWD_KEYS * P];
+    __shared__ __align__(16) unsigned short vs[FM_FWD_KEYS * PV];
     int lane = threadIdx.x & 31, w = threadIdx.x >> 5, g = lane >> 2, tg = lane & 3;
     int bh = blockIdx.y, b = bh / heads, h = bh % heads, kvh = h / (heads / kvHeads);
     int len = min(lengths[b], seq);
     int q0 = (gridDim.x - 1 - blockIdx.x) * FM_Q_ROWS; // the longest rows first
     int ra = q0 + w * 16 + g, rb = ra + 8;
-    i64 qs = (i64)heads * HD, kvs = (i64)kvHeads * HD;
+    i64 qs = (i64)heads * HD, kvs = (i64)kvHeads * HD, vst = (i64)kvHeads * HDV, os = (i64)heads * HDV;
     const float* qb = q + (i64)b * seq * qs + (i64)h * HD;
     const float* kb = k + (i64)b * seq * kvs + (i64)kvh * HD;
-    const float* vb = v + (i64)b * seq * kvs + (i64)kvh * HD;
+    const float* vb = v + (i64)b * seq * vst + (i64)kvh * HDV;
     float sl = scale * FM_LOG2E; // scores in log2 units: exp2 instead of exp
 
     unsigned qa[KS][4];
@@ -139,7 +142,7 @@ __device__ void fm_forward(const float* q, const float* k, const float* v, const
     for (int k0 = 0; k0 < keyEnd; k0 += FM_FWD_KEYS) {
         __syncthreads(); // the previous tile is consumed
         fm_stage<HD>(ks, kb, kvs, k0, FM_FWD_KEYS, len);
-        fm_stage<HD>(vs, vb, kvs, k0, FM_FWD_KEYS, len);
+        fm_stage<HDV>(vs, vb, vst, k0, FM_FWD_KEYS, len);
         __syncthreads();
         if (k0 > warpLast || q0 + w * 16 >= len) {
             continue; // every key of the tile is after this warp's rows, or its rows are padding
@@ -201,17 +204,17 @@ __device__ void fm_forward(const float* q, const float* k, const float* v, const
             unsigned pa[4] = {fm_pack(sc[2 * kk][0], sc[2 * kk][1]), fm_pack(sc[2 * kk][2], sc[2 * kk][3]),
                               fm_pack(sc[2 * kk + 1][0], sc[2 * kk + 1][1]),
                               fm_pack(sc[2 * kk + 1][2], sc[2 * kk + 1][3])};
-            const unsigned short* vr = vs + (kk * 16 + 2 * tg) * P + g;
+            const unsigned short* vr = vs + (kk * 16 + 2 * tg) * PV + g;
 #pragma unroll
             for (int n = 0; n < DN; n++) {
                 const unsigned short* c = vr + n * 8;
-                fm_mma(o[n], pa, fm_pair(c, c + P), fm_pair(c + 8 * P, c + 9 * P));
+                fm_mma(o[n], pa, fm_pair(c, c + PV), fm_pair(c + 8 * PV, c + 9 * PV));
             }
         }
     }
     la = fm_quad_sum(la);
     lb = fm_quad_sum(lb);
-    float* ob = out + (i64)b * seq * qs + (i64)h * HD;
+    float* ob = out + (i64)b * seq * os + (i64)h * HDV;
 #pragma unroll
     for (int half = 0; half < 2; half++) {
         int row = half == 0 ? ra : rb;
@@ -220,7 +223,7 @@ __device__ void fm_forward(const float* q, const float* k, const float* v, const
         }
         bool live = row < len;
         float inv = live ? 1.f / (half == 0 ? la : lb) : 0.f;
-        float* orow = ob + (i64)row * qs + 2 * tg;
+        float* orow = ob + (i64)row * os + 2 * tg;
 #pragma unroll
         for (int n = 0; n < DN; n++) {
             orow[n * 8] = o[n][2 * half] * inv;
@@ -232,17 +235,17 @@ __device__ void fm_forward(const float* q, const float* k, const float* v, const
     }
 }
 
-extern "C" __global__ void __launch_bounds__(128) fm_fwd64(const float* q, const float* k, const float* v,
-        const int* lengths, float* out, float* lse, int seq, int heads, int kvHeads, float scale) {
-    fm_forward<64>(q, k, v, lengths, out, lse, seq, heads, kvHeads, scale);
-}
+#define FM_FORWARD(NAME, HD, HDV)                                                                              \
+    extern "C" __global__ void __launch_bounds__(128) NAME(const float* q, const float* k, const float* v,        \
+            const int* lengths, float* out, float* lse, int seq, int heads, int kvHeads, float scale) {          \
+        fm_forward<HD, HDV>(q, k, v, lengths, out, lse, seq, heads, kvHeads, scale);                              \
+    }
+FM_FORWARD(fm_fwd64, 64, 64)
+FM_FORWARD(fm_fwd128, 128, 128)
+FM_FORWARD(fm_fwd192_128, 192, 128)
 
-extern "C" __global__ void __launch_bounds__(128) fm_fwd128(const float* q, const float* k, const float* v,
-        const int* lengths, float* out, float* lse, int seq, int heads, int kvHeads, float scale) {
-    fm_forward<128>(q, k, v, lengths, out, lse, seq, heads, kvHeads, scale);
-}
 
-// D[b, h, t] = rowsum(dOut * out) over the head's hd columns (FlashAttention-2's preprocessing), float32 from the
+// D[b, h, t] = rowsum(dOut * out) over the head's hd (the value head dim) columns (FlashAttention-2's preprocessing), float32 from the
 // float32 arrays; one warp per (row, head), 0 for padded rows.
 extern "C" __global__ void fm_bwd_rowdot(const float* out, const float* dout, const int* lengths, float* d, int seq,
                                          int heads, int hd, int batch) {
@@ -272,26 +275,26 @@ extern "C" __global__ void fm_bwd_rowdot(const float* out, const float* dout, co
 
 // dq = scale * sum_j P_tj (dP_tj - D_t) k_j with P = exp(scale q.k - lse) and dP = dOut_t . v_j recomputed per key
 // tile; same block layout as the forward.
-template <int HD>
+template <int HD, int HDV>
 __device__ void fm_backward_dq(const float* q, const float* k, const float* v, const float* lse, const float* dsum,
                                const float* dout, const int* lengths, float* dq, int seq, int heads, int kvHeads,
                                float scale) {
-    constexpr int KS = HD / 16, DN = HD / 8, P = HD + 8, NT = FM_DQ_KEYS / 8;
+    constexpr int KS = HD / 16, KSV = HDV / 16, DN = HD / 8, P = HD + 8, PV = HDV + 8, NT = FM_DQ_KEYS / 8;
     __shared__ __align__(16) unsigned short ks[FM_DQ_KEYS * P];
-    __shared__ __align__(16) unsigned short vs[FM_DQ_KEYS * P];
+    __shared__ __align__(16) unsigned short vs[FM_DQ_KEYS * PV];
     int lane = threadIdx.x & 31, w = threadIdx.x >> 5, g = lane >> 2, tg = lane & 3;
     int bh = blockIdx.y, b = bh / heads, h = bh % heads, kvh = h / (heads / kvHeads);
     int len = min(lengths[b], seq);
     int q0 = (gridDim.x - 1 - blockIdx.x) * FM_Q_ROWS;
     int ra = q0 + w * 16 + g, rb = ra + 8;
-    i64 qs = (i64)heads * HD, kvs = (i64)kvHeads * HD;
+    i64 qs = (i64)heads * HD, kvs = (i64)kvHeads * HD, vst = (i64)kvHeads * HDV, os = (i64)heads * HDV;
     const float* qb = q + (i64)b * seq * qs + (i64)h * HD;
-    const float* gb = dout + (i64)b * seq * qs + (i64)h * HD;
+    const float* gb = dout + (i64)b * seq * os + (i64)h * HDV;
     const float* kb = k + (i64)b * seq * kvs + (i64)kvh * HD;
-    const float* vb = v + (i64)b * seq * kvs + (i64)kvh * HD;
+    const float* vb = v + (i64)b * seq * vst + (i64)kvh * HDV;
     float sl = scale * FM_LOG2E;
 
-    unsigned qa[KS][4], ga[KS][4];
+    unsigned qa[KS][4], ga[KSV][4];
 #pragma unroll
     for (int s = 0; s < KS; s++) {
         int c = s * 16 + 2 * tg;
@@ -299,10 +302,14 @@ __device__ void fm_backward_dq(const float* q, const float* k, const float* v, c
         qa[s][1] = fm_load_pair(qb, qs, rb, len, c);
         qa[s][2] = fm_load_pair(qb, qs, ra, len, c + 8);
         qa[s][3] = fm_load_pair(qb, qs, rb, len, c + 8);
-        ga[s][0] = fm_load_pair(gb, qs, ra, len, c);
-        ga[s][1] = fm_load_pair(gb, qs, rb, len, c);
-        ga[s][2] = fm_load_pair(gb, qs, ra, len, c + 8);
-        ga[s][3] = fm_load_pair(gb, qs, rb, len, c + 8);
+    }
+#pragma unroll
+    for (int s = 0; s < KSV; s++) {
+        int c = s * 16 + 2 * tg;
+        ga[s][0] = fm_load_pair(gb, os, ra, len, c);
+        ga[s][1] = fm_load_pair(gb, os, rb, len, c);
+        ga[s][2] = fm_load_pair(gb, os, ra, len, c + 8);
+        ga[s][3] = fm_load_pair(gb, os, rb, len, c + 8);
     }
     i64 li = (i64)bh * seq;
     float lA = ra < len ? lse[li + ra] * FM_LOG2E : 0.f, lB = rb < len ? lse[li + rb] * FM_LOG2E : 0.f;
@@ -317,7 +324,7 @@ __device__ void fm_backward_dq(const float* q, const float* k, const float* v, c
     for (int k0 = 0; k0 < keyEnd; k0 += FM_DQ_KEYS) {
         __syncthreads();
         fm_stage<HD>(ks, kb, kvs, k0, FM_DQ_KEYS, len);
-        fm_stage<HD>(vs, vb, kvs, k0, FM_DQ_KEYS, len);
+        fm_stage<HDV>(vs, vb, vst, k0, FM_DQ_KEYS, len);
         __syncthreads();
         if (k0 > warpLast || q0 + w * 16 >= len) {
             continue;
@@ -328,10 +335,13 @@ __device__ void fm_backward_dq(const float* q, const float* k, const float* v, c
             sc[n][0] = sc[n][1] = sc[n][2] = sc[n][3] = 0.f;
             dp[n][0] = dp[n][1] = dp[n][2] = dp[n][3] = 0.f;
             const unsigned short* kr = ks + (n * 8 + g) * P + 2 * tg;
-            const unsigned short* vr = vs + (n * 8 + g) * P + 2 * tg;
+            const unsigned short* vr = vs + (n * 8 + g) * PV + 2 * tg;
 #pragma unroll
             for (int s = 0; s < KS; s++) {
                 fm_mma(sc[n], qa[s], fm_word(kr + s * 16), fm_word(kr + s * 16 + 8));
+            }
+#pragma unroll
+            for (int s = 0; s < KSV; s++) {
                 fm_mma(dp[n], ga[s], fm_word(vr + s * 16), fm_word(vr + s * 16 + 8));
             }
         }
@@ -376,57 +386,60 @@ __device__ void fm_backward_dq(const float* q, const float* k, const float* v, c
     }
 }
 
-extern "C" __global__ void __launch_bounds__(128) fm_bwd_dq64(const float* q, const float* k, const float* v,
-        const float* lse, const float* dsum, const float* dout, const int* lengths, float* dq, int seq, int heads,
-        int kvHeads, float scale) {
-    fm_backward_dq<64>(q, k, v, lse, dsum, dout, lengths, dq, seq, heads, kvHeads, scale);
-}
+#define FM_DQ(NAME, HD, HDV)                                                                                   \
+    extern "C" __global__ void __launch_bounds__(128) NAME(const float* q, const float* k, const float* v,        \
+            const float* lse, const float* dsum, const float* dout, const int* lengths, float* dq, int seq,        \
+            int heads, int kvHeads, float scale) {                                                                \
+        fm_backward_dq<HD, HDV>(q, k, v, lse, dsum, dout, lengths, dq, seq, heads, kvHeads, scale);              \
+    }
+FM_DQ(fm_bwd_dq64, 64, 64)
+FM_DQ(fm_bwd_dq128, 128, 128)
+FM_DQ(fm_bwd_dq192_128, 192, 128)
 
-extern "C" __global__ void __launch_bounds__(128) fm_bwd_dq128(const float* q, const float* k, const float* v,
-        const float* lse, const float* dsum, const float* dout, const int* lengths, float* dq, int seq, int heads,
-        int kvHeads, float scale) {
-    fm_backward_dq<128>(q, k, v, lse, dsum, dout, lengths, dq, seq, heads, kvHeads, scale);
-}
 
 // dk_j = scale * sum_t dS_tj q_t and dv_j = sum_t P_tj dOut_t for the key rows of one block and ONE query head
 // (blockIdx.y = b * heads + h), over query tiles from the block's first key to the sequence's end. The block's own
 // K and V rows stay in shared memory as the A operands (K_w q^T and V_w dOut^T give S^T and dP^T directly).
 // Results go to dkh/dvh [batch * seq, outHeads * hd] at head h (outHeads = heads; fm_group_sum adds a GQA group's
 // heads into dk/dv), or straight to dk/dv at head kvh when each kv head has one query head (outHeads = kvHeads).
-template <int HD>
+template <int HD, int HDV>
 __device__ void fm_backward_dkdv(const float* q, const float* k, const float* v, const float* lse, const float* dsum,
                                  const float* dout, const int* lengths, float* dkh, float* dvh, int seq, int heads,
                                  int kvHeads, int outHeads, float scale) {
-    constexpr int KS = HD / 16, DN = HD / 8, P = HD + 8, NT = FM_DKV_QUERIES / 8;
+    constexpr int KS = HD / 16, KSV = HDV / 16, DN = HD / 8, DNV = HDV / 8, P = HD + 8, PV = HDV + 8,
+                  NT = FM_DKV_QUERIES / 8;
     __shared__ __align__(16) unsigned short ks[FM_DKV_KEYS * P];
-    __shared__ __align__(16) unsigned short vs[FM_DKV_KEYS * P];
+    __shared__ __align__(16) unsigned short vs[FM_DKV_KEYS * PV];
     __shared__ __align__(16) unsigned short qsm[FM_DKV_QUERIES * P];
-    __shared__ __align__(16) unsigned short gsm[FM_DKV_QUERIES * P];
+    __shared__ __align__(16) unsigned short gsm[FM_DKV_QUERIES * PV];
     __shared__ float lsm[FM_DKV_QUERIES], dsm[FM_DKV_QUERIES];
     int lane = threadIdx.x & 31, w = threadIdx.x >> 5, g = lane >> 2, tg = lane & 3;
     int bh = blockIdx.y, b = bh / heads, h = bh % heads, kvh = h / (heads / kvHeads);
     int len = min(lengths[b], seq);
     int j0 = blockIdx.x * FM_DKV_KEYS; // the longest key rows (the first) are the first blocks
     int ka = j0 + w * 16 + g, kb_ = ka + 8;
-    i64 qs = (i64)heads * HD, kvs = (i64)kvHeads * HD;
+    i64 qs = (i64)heads * HD, kvs = (i64)kvHeads * HD, vst = (i64)kvHeads * HDV, os = (i64)heads * HDV;
     const float* qb = q + (i64)b * seq * qs + (i64)h * HD;
-    const float* gb = dout + (i64)b * seq * qs + (i64)h * HD;
+    const float* gb = dout + (i64)b * seq * os + (i64)h * HDV;
     float sl = scale * FM_LOG2E;
     fm_stage<HD>(ks, k + (i64)b * seq * kvs + (i64)kvh * HD, kvs, j0, FM_DKV_KEYS, len);
-    fm_stage<HD>(vs, v + (i64)b * seq * kvs + (i64)kvh * HD, kvs, j0, FM_DKV_KEYS, len);
-    float dk[DN][4], dv[DN][4];
+    fm_stage<HDV>(vs, v + (i64)b * seq * vst + (i64)kvh * HDV, vst, j0, FM_DKV_KEYS, len);
+    float dk[DN][4], dv[DNV][4];
 #pragma unroll
     for (int n = 0; n < DN; n++) {
         dk[n][0] = dk[n][1] = dk[n][2] = dk[n][3] = 0.f;
+    }
+#pragma unroll
+    for (int n = 0; n < DNV; n++) {
         dv[n][0] = dv[n][1] = dv[n][2] = dv[n][3] = 0.f;
     }
     i64 li = (i64)bh * seq;
     const unsigned short* kw = ks + (w * 16 + g) * P + 2 * tg; // this lane's A-fragment rows of K_w and V_w
-    const unsigned short* vw = vs + (w * 16 + g) * P + 2 * tg;
+    const unsigned short* vw = vs + (w * 16 + g) * PV + 2 * tg;
     for (int t0 = j0 / FM_DKV_QUERIES * FM_DKV_QUERIES; t0 < len; t0 += FM_DKV_QUERIES) {
         __syncthreads();
         fm_stage<HD>(qsm, qb, qs, t0, FM_DKV_QUERIES, len);
-        fm_stage<HD>(gsm, gb, qs, t0, FM_DKV_QUERIES, len);
+        fm_stage<HDV>(gsm, gb, os, t0, FM_DKV_QUERIES, len);
         for (int i = threadIdx.x; i < FM_DKV_QUERIES; i += blockDim.x) {
             int t = t0 + i;
             lsm[i] = t < len ? lse[li + t] * FM_LOG2E : 0.f;
@@ -442,14 +455,17 @@ __device__ void fm_backward_dkdv(const float* q, const float* k, const float* v,
             st[n][0] = st[n][1] = st[n][2] = st[n][3] = 0.f;
             dpt[n][0] = dpt[n][1] = dpt[n][2] = dpt[n][3] = 0.f;
             const unsigned short* qr = qsm + (n * 8 + g) * P + 2 * tg;
-            const unsigned short* gr = gsm + (n * 8 + g) * P + 2 * tg;
+            const unsigned short* gr = gsm + (n * 8 + g) * PV + 2 * tg;
 #pragma unroll
             for (int s = 0; s < KS; s++) {
                 unsigned a[4] = {fm_word(kw + s * 16), fm_word(kw + 8 * P + s * 16), fm_word(kw + s * 16 + 8),
                                  fm_word(kw + 8 * P + s * 16 + 8)};
                 fm_mma(st[n], a, fm_word(qr + s * 16), fm_word(qr + s * 16 + 8));
-                unsigned c[4] = {fm_word(vw + s * 16), fm_word(vw + 8 * P + s * 16), fm_word(vw + s * 16 + 8),
-                                 fm_word(vw + 8 * P + s * 16 + 8)};
+            }
+#pragma unroll
+            for (int s = 0; s < KSV; s++) {
+                unsigned c[4] = {fm_word(vw + s * 16), fm_word(vw + 8 * PV + s * 16), fm_word(vw + s * 16 + 8),
+                                 fm_word(vw + 8 * PV + s * 16 + 8)};
                 fm_mma(dpt[n], c, fm_word(gr + s * 16), fm_word(gr + s * 16 + 8));
             }
         }
@@ -473,19 +489,21 @@ __device__ void fm_backward_dkdv(const float* q, const float* k, const float* v,
             unsigned da[4] = {fm_pack(dpt[2 * kk][0], dpt[2 * kk][1]), fm_pack(dpt[2 * kk][2], dpt[2 * kk][3]),
                               fm_pack(dpt[2 * kk + 1][0], dpt[2 * kk + 1][1]),
                               fm_pack(dpt[2 * kk + 1][2], dpt[2 * kk + 1][3])};
-            const unsigned short* gr = gsm + (kk * 16 + 2 * tg) * P + g;
+            const unsigned short* gr = gsm + (kk * 16 + 2 * tg) * PV + g;
             const unsigned short* qr = qsm + (kk * 16 + 2 * tg) * P + g;
 #pragma unroll
-            for (int n = 0; n < DN; n++) {
+            for (int n = 0; n < DNV; n++) {
                 const unsigned short* c = gr + n * 8;
-                fm_mma(dv[n], pa, fm_pair(c, c + P), fm_pair(c + 8 * P, c + 9 * P));
+                fm_mma(dv[n], pa, fm_pair(c, c + PV), fm_pair(c + 8 * PV, c + 9 * PV));
+            }
+#pragma unroll
+            for (int n = 0; n < DN; n++) {
                 const unsigned short* e = qr + n * 8;
                 fm_mma(dk[n], da, fm_pair(e, e + P), fm_pair(e + 8 * P, e + 9 * P));
             }
         }
     }
     int oh = outHeads == heads ? h : kvh;
-    i64 os = (i64)outHeads * HD;
 #pragma unroll
     for (int half = 0; half < 2; half++) {
         int key = half == 0 ? ka : kb_;
@@ -493,45 +511,46 @@ __device__ void fm_backward_dkdv(const float* q, const float* k, const float* v,
             continue;
         }
         bool live = key < len;
-        i64 at = ((i64)b * seq + key) * os + (i64)oh * HD + 2 * tg;
+        i64 at = ((i64)b * seq + key) * outHeads * HD + (i64)oh * HD + 2 * tg;
 #pragma unroll
         for (int n = 0; n < DN; n++) {
             dkh[at + n * 8] = live ? dk[n][2 * half] * scale : 0.f;
             dkh[at + n * 8 + 1] = live ? dk[n][2 * half + 1] * scale : 0.f;
-            dvh[at + n * 8] = live ? dv[n][2 * half] : 0.f;
-            dvh[at + n * 8 + 1] = live ? dv[n][2 * half + 1] : 0.f;
+        }
+        i64 av = ((i64)b * seq + key) * outHeads * HDV + (i64)oh * HDV + 2 * tg;
+#pragma unroll
+        for (int n = 0; n < DNV; n++) {
+            dvh[av + n * 8] = live ? dv[n][2 * half] : 0.f;
+            dvh[av + n * 8 + 1] = live ? dv[n][2 * half + 1] : 0.f;
         }
     }
 }
 
-extern "C" __global__ void __launch_bounds__(64) fm_bwd_dkdv64(const float* q, const float* k, const float* v,
-        const float* lse, const float* dsum, const float* dout, const int* lengths, float* dkh, float* dvh, int seq,
-        int heads, int kvHeads, int outHeads, float scale) {
-    fm_backward_dkdv<64>(q, k, v, lse, dsum, dout, lengths, dkh, dvh, seq, heads, kvHeads, outHeads, scale);
-}
+#define FM_DKDV(NAME, HD, HDV)                                                                                 \
+    extern "C" __global__ void __launch_bounds__(64) NAME(const float* q, const float* k, const float* v,         \
+            const float* lse, const float* dsum, const float* dout, const int* lengths, float* dkh, float* dvh,    \
+            int seq, int heads, int kvHeads, int outHeads, float scale) {                                         \
+        fm_backward_dkdv<HD, HDV>(q, k, v, lse, dsum, dout, lengths, dkh, dvh, seq, heads, kvHeads, outHeads,    \
+                                  scale);                                                                         \
+    }
+FM_DKDV(fm_bwd_dkdv64, 64, 64)
+FM_DKDV(fm_bwd_dkdv128, 128, 128)
+FM_DKDV(fm_bwd_dkdv192_128, 192, 128)
 
-extern "C" __global__ void __launch_bounds__(64) fm_bwd_dkdv128(const float* q, const float* k, const float* v,
-        const float* lse, const float* dsum, const float* dout, const int* lengths, float* dkh, float* dvh, int seq,
-        int heads, int kvHeads, int outHeads, float scale) {
-    fm_backward_dkdv<128>(q, k, v, lse, dsum, dout, lengths, dkh, dvh, seq, heads, kvHeads, outHeads, scale);
-}
 
-// dk[r, kv * hd + e] = sum over the group's query heads g of dkh[r, (kv * group + g) * hd + e]; likewise dv.
-extern "C" __global__ void fm_group_sum(const float* dkh, const float* dvh, float* dk, float* dv, i64 rows,
-                                        int kvHeads, int group, int hd) {
-    i64 n = rows * kvHeads * hd;
+// dst[r, kv * width + e] = sum over the group's query heads g of src[r, (kv * group + g) * width + e]: a GQA group's
+// per-head dk (width hd) or dv (width hdv) into the kv head's.
+extern "C" __global__ void fm_group_sum(const float* src, float* dst, i64 rows, int kvHeads, int group, int width) {
+    i64 n = rows * kvHeads * width;
     GRID_STRIDE(i, n) {
-        i64 r = i / ((i64)kvHeads * hd);
-        int c = (int)(i % ((i64)kvHeads * hd));
-        int kv = c / hd, e = c % hd;
-        const float* sk = dkh + r * kvHeads * group * hd + (i64)kv * group * hd + e;
-        const float* sv = dvh + r * kvHeads * group * hd + (i64)kv * group * hd + e;
-        float a = 0.f, bsum = 0.f;
+        i64 r = i / ((i64)kvHeads * width);
+        int c = (int)(i % ((i64)kvHeads * width));
+        int kv = c / width, e = c % width;
+        const float* sp = src + r * kvHeads * group * width + (i64)kv * group * width + e;
+        float a = 0.f;
         for (int gi = 0; gi < group; gi++) {
-            a += sk[(i64)gi * hd];
-            bsum += sv[(i64)gi * hd];
+            a += sp[(i64)gi * width];
         }
-        dk[i] = a;
-        dv[i] = bsum;
+        dst[i] = a;
     }
 }

@@ -485,12 +485,13 @@ extern "C" __global__ void decode_combine(const acc* part, const int* lengths, r
 }
 
 // Fused causal attention (FlashAttention-2's online softmax; the [seq, seq] scores never exist). q [batch * seq,
-// heads * hd], k and v [batch * seq, kvHeads * hd]; query head h reads kv head h / (heads / kvHeads). One warp per
-// query row (blockIdx.y = b * heads + h, t = blockIdx.x * warps + warp), lanes holding head-dim slices of q and of
-// the output (hd <= 32 * MAXC); keys j <= t < lengths[b]. lse [batch * heads * seq] gets the log-sum-exp of the
-// scaled scores; padded queries get out = 0 and lse = 0.
+// heads * hd], k [batch * seq, kvHeads * hd] and v [batch * seq, kvHeads * hdv] (hdv = hd but for DeepSeek's latent
+// attention); query head h reads kv head h / (heads / kvHeads). One warp per query row (blockIdx.y = b * heads + h,
+// t = blockIdx.x * warps + warp), lanes holding head-dim slices of q and of the output (hd, hdv <= 32 * MAXC); keys
+// j <= t < lengths[b]. out [batch * seq, heads * hdv]; lse [batch * heads * seq] gets the log-sum-exp of the scaled
+// scores; padded queries get out = 0 and lse = 0.
 extern "C" __global__ void flash_fwd(const real* q, const real* k, const real* v, const int* lengths, real* out,
-                                     real* lse, int seq, int heads, int kvHeads, int hd, double scale) {
+                                     real* lse, int seq, int heads, int kvHeads, int hd, int hdv, double scale) {
     int lane = threadIdx.x & 31, w = threadIdx.x >> 5, warps = blockDim.x >> 5;
     int bh = blockIdx.y;
     int b = bh / heads, h = bh % heads;
@@ -499,9 +500,10 @@ extern "C" __global__ void flash_fwd(const real* q, const real* k, const real* v
     int kv = h / (heads / kvHeads);
     int len = min(lengths[b], seq);
     i64 qBase = ((i64)b * seq + t) * heads * hd + (i64)h * hd;
+    i64 oBase = ((i64)b * seq + t) * heads * hdv + (i64)h * hdv;
     i64 li = (i64)bh * seq + t;
     if (t >= len) {
-        for (int e = lane; e < hd; e += 32) out[qBase + e] = 0;
+        for (int e = lane; e < hdv; e += 32) out[oBase + e] = 0;
         if (lane == 0) lse[li] = 0;
         return;
     }
@@ -515,6 +517,7 @@ extern "C" __global__ void flash_fwd(const real* q, const real* k, const real* v
     acc m = NEG_INF, l = 0;
     for (int j = 0; j <= t; j++) {
         i64 kBase = ((i64)b * seq + j) * kvHeads * hd + (i64)kv * hd;
+        i64 vBase = ((i64)b * seq + j) * kvHeads * hdv + (i64)kv * hdv;
         acc dot = 0;
 #pragma unroll
         for (int c = 0; c < MAXC; c++) {
@@ -529,14 +532,14 @@ extern "C" __global__ void flash_fwd(const real* q, const real* k, const real* v
 #pragma unroll
         for (int c = 0; c < MAXC; c++) {
             int e = lane + 32 * c;
-            if (e < hd) o[c] = o[c] * corr + p * (acc)v[kBase + e];
+            if (e < hdv) o[c] = o[c] * corr + p * (acc)v[vBase + e];
         }
         m = mn;
     }
 #pragma unroll
     for (int c = 0; c < MAXC; c++) {
         int e = lane + 32 * c;
-        if (e < hd) out[qBase + e] = (real)(o[c] / l);
+        if (e < hdv) out[oBase + e] = (real)(o[c] / l);
     }
     if (lane == 0) lse[li] = (real)(m + log(l));
 }
@@ -545,7 +548,7 @@ extern "C" __global__ void flash_fwd(const real* q, const real* k, const real* v
 // and dq = sum_j scale * p_j * (dOut . v_j - D) * k_j with p_j = exp(scale * q . k_j - lse) recomputed.
 extern "C" __global__ void flash_bwd_dq(const real* q, const real* k, const real* v, const real* out,
                                         const real* lse, const real* dout, const int* lengths, real* dq, acc* dsum,
-                                        int seq, int heads, int kvHeads, int hd, double scale) {
+                                        int seq, int heads, int kvHeads, int hd, int hdv, double scale) {
     int lane = threadIdx.x & 31, w = threadIdx.x >> 5, warps = blockDim.x >> 5;
     int bh = blockIdx.y;
     int b = bh / heads, h = bh % heads;
@@ -554,6 +557,7 @@ extern "C" __global__ void flash_bwd_dq(const real* q, const real* k, const real
     int kv = h / (heads / kvHeads);
     int len = min(lengths[b], seq);
     i64 qBase = ((i64)b * seq + t) * heads * hd + (i64)h * hd;
+    i64 oBase = ((i64)b * seq + t) * heads * hdv + (i64)h * hdv;
     i64 li = (i64)bh * seq + t;
     if (t >= len) {
         for (int e = lane; e < hd; e += 32) dq[qBase + e] = 0;
@@ -566,8 +570,8 @@ extern "C" __global__ void flash_bwd_dq(const real* q, const real* k, const real
     for (int c = 0; c < MAXC; c++) {
         int e = lane + 32 * c;
         qv[c] = e < hd ? (acc)q[qBase + e] : 0.0;
-        gv[c] = e < hd ? (acc)dout[qBase + e] : 0.0;
-        if (e < hd) d += gv[c] * (acc)out[qBase + e];
+        gv[c] = e < hdv ? (acc)dout[oBase + e] : 0.0;
+        if (e < hdv) d += gv[c] * (acc)out[oBase + e];
         dqv[c] = 0;
     }
     d = warp_sum(d);
@@ -575,14 +579,13 @@ extern "C" __global__ void flash_bwd_dq(const real* q, const real* k, const real
     acc L = (acc)lse[li];
     for (int j = 0; j <= t; j++) {
         i64 kBase = ((i64)b * seq + j) * kvHeads * hd + (i64)kv * hd;
+        i64 vBase = ((i64)b * seq + j) * kvHeads * hdv + (i64)kv * hdv;
         acc s = 0, dp = 0;
 #pragma unroll
         for (int c = 0; c < MAXC; c++) {
             int e = lane + 32 * c;
-            if (e < hd) {
-                s += qv[c] * (acc)k[kBase + e];
-                dp += gv[c] * (acc)v[kBase + e];
-            }
+            if (e < hd) s += qv[c] * (acc)k[kBase + e];
+            if (e < hdv) dp += gv[c] * (acc)v[vBase + e];
         }
         s = warp_sum(s);
         dp = warp_sum(dp);
@@ -606,7 +609,7 @@ extern "C" __global__ void flash_bwd_dq(const real* q, const real* k, const real
 // v_j - D_t) * q_t. Each key row is owned by one warp, so no atomics; padded key rows get 0.
 extern "C" __global__ void flash_bwd_dkdv(const real* q, const real* k, const real* v, const real* lse,
                                           const real* dout, const int* lengths, const acc* dsum, real* dk, real* dv,
-                                          int seq, int heads, int kvHeads, int hd, double scale) {
+                                          int seq, int heads, int kvHeads, int hd, int hdv, double scale) {
     int lane = threadIdx.x & 31, w = threadIdx.x >> 5, warps = blockDim.x >> 5;
     int bk = blockIdx.y;
     int b = bk / kvHeads, kv = bk % kvHeads;
@@ -615,12 +618,13 @@ extern "C" __global__ void flash_bwd_dkdv(const real* q, const real* k, const re
     int group = heads / kvHeads;
     int len = min(lengths[b], seq);
     i64 kBase = ((i64)b * seq + j) * kvHeads * hd + (i64)kv * hd;
+    i64 vBase = ((i64)b * seq + j) * kvHeads * hdv + (i64)kv * hdv;
     acc kvv[MAXC], vv[MAXC], dkv[MAXC], dvv[MAXC];
 #pragma unroll
     for (int c = 0; c < MAXC; c++) {
         int e = lane + 32 * c;
         kvv[c] = (e < hd && j < len) ? (acc)k[kBase + e] : 0.0;
-        vv[c] = (e < hd && j < len) ? (acc)v[kBase + e] : 0.0;
+        vv[c] = (e < hdv && j < len) ? (acc)v[vBase + e] : 0.0;
         dkv[c] = 0;
         dvv[c] = 0;
     }
@@ -628,15 +632,14 @@ extern "C" __global__ void flash_bwd_dkdv(const real* q, const real* k, const re
         int h = kv * group + g;
         for (int t = j; t < len; t++) {
             i64 qBase = ((i64)b * seq + t) * heads * hd + (i64)h * hd;
+            i64 oBase = ((i64)b * seq + t) * heads * hdv + (i64)h * hdv;
             i64 li = ((i64)b * heads + h) * seq + t;
             acc s = 0, dp = 0;
 #pragma unroll
             for (int c = 0; c < MAXC; c++) {
                 int e = lane + 32 * c;
-                if (e < hd) {
-                    s += (acc)q[qBase + e] * kvv[c];
-                    dp += (acc)dout[qBase + e] * vv[c];
-                }
+                if (e < hd) s += (acc)q[qBase + e] * kvv[c];
+                if (e < hdv) dp += (acc)dout[oBase + e] * vv[c];
             }
             s = warp_sum(s);
             dp = warp_sum(dp);
@@ -645,20 +648,16 @@ extern "C" __global__ void flash_bwd_dkdv(const real* q, const real* k, const re
 #pragma unroll
             for (int c = 0; c < MAXC; c++) {
                 int e = lane + 32 * c;
-                if (e < hd) {
-                    dvv[c] += p * (acc)dout[qBase + e];
-                    dkv[c] += ds * (acc)q[qBase + e];
-                }
+                if (e < hdv) dvv[c] += p * (acc)dout[oBase + e];
+                if (e < hd) dkv[c] += ds * (acc)q[qBase + e];
             }
         }
     }
 #pragma unroll
     for (int c = 0; c < MAXC; c++) {
         int e = lane + 32 * c;
-        if (e < hd) {
-            dk[kBase + e] = (real)dkv[c];
-            dv[kBase + e] = (real)dvv[c];
-        }
+        if (e < hd) dk[kBase + e] = (real)dkv[c];
+        if (e < hdv) dv[vBase + e] = (real)dvv[c];
     }
 }
 

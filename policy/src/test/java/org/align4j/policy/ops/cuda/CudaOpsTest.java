@@ -301,26 +301,29 @@ class CudaOpsTest {
         int seq = 37;
         int[] lengths = {37, 20, 1};
         double scale = 0.2;
-        for (int[] shape : new int[][] {{4, 2, 16}, {6, 1, 64}, {2, 2, 128}, {14, 2, 64}}) {
+        // {heads, kv heads, head dim, value head dim}: the last, DeepSeek's latent attention (192 against 128)
+        for (int[] shape : new int[][] {{4, 2, 16, 16}, {6, 1, 64, 64}, {2, 2, 128, 128}, {14, 2, 64, 64},
+                {3, 3, 192, 128}}) {
             int heads = shape[0];
             int kv = shape[1];
             int hd = shape[2];
-            String what = "flash attention " + heads + "/" + kv + "x" + hd;
+            int hdV = shape[3];
+            String what = "flash attention " + heads + "/" + kv + "x" + hd + "/" + hdV;
             check(what, t, (o, x) -> o.flashAttentionForward(x[0], x[1], x[2], lengths, seq, scale, x[3], x[4]),
                     randn(t, 1, batch * seq, heads * hd), randn(t, 2, batch * seq, kv * hd),
-                    randn(t, 3, batch * seq, kv * hd), randn(t, 4, batch * seq, heads * hd),
+                    randn(t, 3, batch * seq, kv * hdV), randn(t, 4, batch * seq, heads * hdV),
                     randn(t, 5, (long) batch * heads * seq));
             // the backward pass of one forward (made on the CPU), on both backends
             INDArray q = randn(t, 6, batch * seq, heads * hd);
             INDArray k = randn(t, 7, batch * seq, kv * hd);
-            INDArray v = randn(t, 8, batch * seq, kv * hd);
-            INDArray out = Nd4j.create(t.type, batch * seq, heads * hd);
+            INDArray v = randn(t, 8, batch * seq, kv * hdV);
+            INDArray out = Nd4j.create(t.type, batch * seq, heads * hdV);
             INDArray lse = Nd4j.create(t.type, (long) batch * heads * seq);
             cpu.flashAttentionForward(q, k, v, lengths, seq, scale, out, lse);
             check(what + " backward", t, (o, x) -> o.flashAttentionBackward(x[0], x[1], x[2], x[3], x[4], x[5],
-                    lengths, seq, scale, x[6], x[7], x[8]), q, k, v, out, lse, randn(t, 9, batch * seq, heads * hd),
+                    lengths, seq, scale, x[6], x[7], x[8]), q, k, v, out, lse, randn(t, 9, batch * seq, heads * hdV),
                     randn(t, 10, batch * seq, heads * hd), randn(t, 11, batch * seq, kv * hd),
-                    randn(t, 12, batch * seq, kv * hd));
+                    randn(t, 12, batch * seq, kv * hdV));
         }
     }
 

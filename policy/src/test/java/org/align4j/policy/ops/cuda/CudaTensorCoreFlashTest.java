@@ -47,18 +47,22 @@ class CudaTensorCoreFlashTest {
     }
 
     private void compare(int heads, int kv, int hd, int seq, int[] lengths, double bound) {
+        compare(heads, kv, hd, hd, seq, lengths, bound);
+    }
+
+    private void compare(int heads, int kv, int hd, int hdV, int seq, int[] lengths, double bound) {
         int batch = lengths.length;
         double scale = 1 / Math.sqrt(hd);
-        String what = heads + "/" + kv + " heads x " + hd + ", seq " + seq + ": ";
+        String what = heads + "/" + kv + " heads x " + hd + "/" + hdV + ", seq " + seq + ": ";
         INDArray q = randn(1, (long) batch * seq, (long) heads * hd);
         INDArray k = randn(2, (long) batch * seq, (long) kv * hd);
-        INDArray v = randn(3, (long) batch * seq, (long) kv * hd);
-        INDArray dOut = randn(4, (long) batch * seq, (long) heads * hd);
-        INDArray out = Nd4j.create(DataType.FLOAT, batch * seq, heads * hd);
+        INDArray v = randn(3, (long) batch * seq, (long) kv * hdV);
+        INDArray dOut = randn(4, (long) batch * seq, (long) heads * hdV);
+        INDArray out = Nd4j.create(DataType.FLOAT, batch * seq, heads * hdV);
         INDArray lse = Nd4j.create(DataType.FLOAT, (long) batch * heads * seq);
         INDArray dq = Nd4j.create(DataType.FLOAT, batch * seq, heads * hd);
         INDArray dk = Nd4j.create(DataType.FLOAT, batch * seq, kv * hd);
-        INDArray dv = Nd4j.create(DataType.FLOAT, batch * seq, kv * hd);
+        INDArray dv = Nd4j.create(DataType.FLOAT, batch * seq, kv * hdV);
         bf16Gpu.flashAttentionForward(q, k, v, lengths, seq, scale, out, lse);
         bf16Gpu.flashAttentionBackward(q, k, v, out, lse, dOut, lengths, seq, scale, dq, dk, dv);
         for (INDArray a : new INDArray[] {out, lse, dq, dk, dv}) {
@@ -70,11 +74,11 @@ class CudaTensorCoreFlashTest {
         INDArray k64 = roundedDouble(k);
         INDArray v64 = roundedDouble(v);
         INDArray g64 = dOut.castTo(DataType.DOUBLE);
-        INDArray out64 = Nd4j.create(DataType.DOUBLE, batch * seq, heads * hd);
+        INDArray out64 = Nd4j.create(DataType.DOUBLE, batch * seq, heads * hdV);
         INDArray lse64 = Nd4j.create(DataType.DOUBLE, (long) batch * heads * seq);
         INDArray dq64 = Nd4j.create(DataType.DOUBLE, batch * seq, heads * hd);
         INDArray dk64 = Nd4j.create(DataType.DOUBLE, batch * seq, kv * hd);
-        INDArray dv64 = Nd4j.create(DataType.DOUBLE, batch * seq, kv * hd);
+        INDArray dv64 = Nd4j.create(DataType.DOUBLE, batch * seq, kv * hdV);
         cpu.flashAttentionForward(q64, k64, v64, lengths, seq, scale, out64, lse64);
         cpu.flashAttentionBackward(q64, k64, v64, out64, lse64, g64, lengths, seq, scale, dq64, dk64, dv64);
 
@@ -92,6 +96,7 @@ class CudaTensorCoreFlashTest {
         compare(14, 2, 64, 130, new int[] {130, 64}, 2e-2); // Qwen2.5-0.5B's
         compare(2, 2, 128, 64, new int[] {64, 63}, 2e-2); // one query head per kv head
         compare(4, 1, 64, 517, new int[] {517}, 2e-2);
+        compare(16, 16, 192, 128, 200, new int[] {200, 131}, 2e-2); // DeepSeek-V2-Lite's latent attention
     }
 
     /** With bf16 products off again, the same shape takes kernels.cu's exact kernels: the CPU's float32 result. */
