@@ -1165,7 +1165,7 @@ public final class CudaOps implements Ops {
         // graph stays valid that long).
         longest = (longest + DECODE_CHUNK - 1) / DECODE_CHUNK * DECODE_CHUNK;
         long groupedShared = GroupedDecode.sharedBytes(group, hd, q.dataType() == DataType.DOUBLE ? 8 : 4);
-        if (GroupedDecode.fits(group, hd, groupedShared)) {
+        if (GROUPED_DECODE && GroupedDecode.fits(group, hd, groupedShared)) {
             // the group's query heads in one block: each cached key and value read once, not once per query head
             int blocks = lengths.length * kvHeads;
             int splits = Math.max(1, Math.min(longest / DECODE_CHUNK, (splitBelowBlocks() + blocks - 1) / blocks));
@@ -1289,6 +1289,11 @@ public final class CudaOps implements Ops {
 
     private TensorCoreFlash tensorCoreFlash;
 
+    /** ALIGN4J_CUDA_TC_ATTENTION=0: bf16 runs keep kernels.cu's flash kernels (to rule the tensor-core ones out). */
+    private static final boolean TENSOR_CORE_ATTENTION = !"0".equals(System.getenv("ALIGN4J_CUDA_TC_ATTENTION"));
+    /** ALIGN4J_CUDA_GROUPED_DECODE=0: decoding keeps one block per query head (kernels.cu's decode_attention). */
+    private static final boolean GROUPED_DECODE = !"0".equals(System.getenv("ALIGN4J_CUDA_GROUPED_DECODE"));
+
     private TensorCoreFlash tensorCoreFlash() {
         if (tensorCoreFlash == null) {
             tensorCoreFlash = new TensorCoreFlash(gpu.major, gpu.minor);
@@ -1302,7 +1307,8 @@ public final class CudaOps implements Ops {
      * for, and an Ampere-or-later device. Otherwise kernels.cu's flash kernels, which round as the CPU backend does.
      */
     private boolean tensorCoreFlash(INDArray q, int hd, int hdV) {
-        return bf16Products && q.dataType() == DataType.FLOAT && TensorCoreFlash.supports(hd, hdV)
+        return bf16Products && TENSOR_CORE_ATTENTION && q.dataType() == DataType.FLOAT
+                && TensorCoreFlash.supports(hd, hdV)
                 && gpu.major >= 8;
     }
 
