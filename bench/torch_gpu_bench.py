@@ -259,6 +259,12 @@ def main():
     train_s = timed(train_step, a.repeats) if not a.skip_train else float("nan")
     peak.read("train_peak_gpu_gib")
 
+    # The sampling peak is sampling's own, as align4j bench measures it: the optimizer state goes (the weights and
+    # their gradients stay).
+    opt = None
+    if dev.type == "cuda":
+        torch.cuda.empty_cache()
+
     rows = a.prompts * a.group
     kvh, hd = a.kv_heads, a.d // a.heads
     cap = a.prompt_len + a.new_tokens

@@ -222,6 +222,14 @@ public final class Benchmark {
             out.put("train_roofline_fraction", round(flopsPerToken * train / 1e9 / out.get("gemm_gflops").asDouble()));
         }
         if (settings.phases().contains("sample")) {
+            if (settings.phases().contains("train")) {
+                // the sampling peak is sampling's own: the training step's cached activation buffers go, and its
+                // optimizer state (unreachable now) with the next collection; weights and their gradients stay, as
+                // bench/torch_gpu_bench.py keeps them
+                model.releaseBuffers();
+                System.gc();
+                System.gc();
+            }
             resetPeak();
             out.put("sample_tokens_per_s", round(sampleTokensPerSecond(model)));
             profileInto(out, "sample");
