@@ -156,7 +156,10 @@ public class GrpoConfig extends TrainingConfig {
      */
     public Object environment;
 
-    /** Sample the next batch while the trainer updates (one policy version behind at most). */
+    /**
+     * Sample the next batch while the trainer updates (one policy version behind at most), from a copy of the
+     * weights (one more set in memory, not in the memory estimate); off, rollouts sample with the policy itself.
+     */
     public boolean asyncRollouts = false;
 
     /** Iterative RL (DeepSeekMath Algorithm 1): settings of the outer loop; null for plain GRPO. */

@@ -161,10 +161,17 @@ public final class GrpoTrainer implements TrainingStep {
         RolloutService.Options ro = RolloutService.Options.DEFAULTS
                 .withMaxBatchSequences(Math.max(config.completionsPerStep(), config.numGenerations))
                 .withMaxStaleness(config.asyncRollouts ? 1 : 0);
-        rollouts = RolloutService.start(policy, tokenizer, startStep, ro);
-        if (startStep < total) {
-            stepRows = rows(train, order, position);
-            pending = submit(request(stepRows, startStep, 0).forVersion(startStep));
+        if (config.asyncRollouts) {
+            // the worker samples one version behind from its own copy of the weights, while the trainer updates
+            rollouts = RolloutService.start(policy, tokenizer, startStep, ro);
+            if (startStep < total) {
+                stepRows = rows(train, order, position);
+                pending = submit(request(stepRows, startStep, 0).forVersion(startStep));
+            }
+        } else {
+            // on-policy: the worker samples with the policy itself (no second copy of the weights) at the start of
+            // each step, while the trainer waits for it
+            rollouts = RolloutService.sharing(policy, tokenizer, startStep, ro);
         }
         return total;
     }
@@ -181,7 +188,13 @@ public final class GrpoTrainer implements TrainingStep {
     public Report step(long step) {
         long t0 = System.nanoTime();
         phase = "rollout: sampling the completions";
+        if (pending == null) {
+            // on-policy rollouts share the policy: sampled now, while nothing else uses it
+            stepRows = rows(train, order, position);
+            pending = submit(request(stepRows, step, 0).forVersion(step));
+        }
         List<CompletionGroup> groups = get(pending);
+        pending = null;
         List<PromptRow> rowsOfStep = stepRows;
         position += (long) rowsOfStep.size() * config.collective().size();
         long t1 = System.nanoTime();
@@ -204,10 +217,6 @@ public final class GrpoTrainer implements TrainingStep {
         GrpoStep.Stats u = grpoStep.update(scored, step, m);
         long t3 = System.nanoTime();
         rollouts.publish(policy, step + 1);
-        if (!config.asyncRollouts && step + 1 < total) {
-            stepRows = rows(train, order, position);
-            pending = submit(request(stepRows, step + 1, 0).forVersion(step + 1));
-        }
         if (config.syncRefModel && reference != null && (step + 1) % config.refModelSyncSteps == 0) {
             mixInto(reference, policy, config.refModelMixupAlpha);
         }

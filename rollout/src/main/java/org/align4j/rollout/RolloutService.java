@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * work. Requests wait in a bounded queue: {@link #submit} blocks while it is full (back-pressure), and
  * {@link #trySubmit} returns empty instead.
  *
- * <p>Each worker samples with its own copy of the policy. The trainer publishes new weights with
+ * <p>Each worker samples with its own copy of the policy (or, {@link #sharing}, one worker with the policy itself,
+ * for on-policy training without a second set of weights). The trainer publishes new weights with
  * {@link #publish}: every copy is overwritten between two batches, never during one, and the version
  * number recorded on the groups that copy samples changes with it. A request names the policy version
  * that will train on it; the service samples it with weights at most {@code maxStaleness} versions older,
@@ -89,13 +90,17 @@ public final class RolloutService implements AutoCloseable {
     private final Object publishLock = new Object();
     private long published;
     private volatile boolean closed;
+    /** The worker samples with the caller's policy itself ({@link #sharing}): a publish copies nothing. */
+    private final boolean shared;
 
-    private RolloutService(CausalLM policy, Tokenizer tokenizer, long version, Options options) {
+    private RolloutService(CausalLM policy, Tokenizer tokenizer, long version, Options options, boolean shared) {
         this.options = options;
         this.queue = new ArrayBlockingQueue<>(options.queueCapacity());
         this.published = version;
+        this.shared = shared;
         for (int i = 0; i < options.workers(); i++) {
-            Replica r = new Replica(new Sampler(policy.copy(), tokenizer, options.maxBatchSequences()), version);
+            CausalLM model = shared ? policy : policy.copy();
+            Replica r = new Replica(new Sampler(model, tokenizer, options.maxBatchSequences()), version);
             replicas.add(r);
             Thread t = new Thread(() -> work(r), "align4j-rollout-" + i);
             t.setDaemon(true);
@@ -110,7 +115,21 @@ public final class RolloutService implements AutoCloseable {
      * @param tokenizer gives the completions' text and stop strings; null for ids only
      */
     public static RolloutService start(CausalLM policy, Tokenizer tokenizer, long version, Options options) {
-        return new RolloutService(policy, tokenizer, version, options);
+        return new RolloutService(policy, tokenizer, version, options, false);
+    }
+
+    /**
+     * Starts one worker that samples with policy itself, not a copy: no second set of weights (on a GPU, no second
+     * bf16 copy of a 7B base model), for exactly on-policy training (one worker, maxStaleness 0). The caller must
+     * leave policy alone (no forward pass, no weight change) while a request it submitted is in flight, i.e. submit
+     * and wait before it trains; {@link #publish} then only advances the version.
+     */
+    public static RolloutService sharing(CausalLM policy, Tokenizer tokenizer, long version, Options options) {
+        if (options.workers() != 1 || options.maxStaleness() != 0) {
+            throw new IllegalArgumentException("a rollout service sharing the policy needs one worker and maxStaleness "
+                    + "0, got " + options.workers() + " and " + options.maxStaleness());
+        }
+        return new RolloutService(policy, tokenizer, version, options, true);
     }
 
     /**
@@ -165,7 +184,7 @@ public final class RolloutService implements AutoCloseable {
     /**
      * Copies weights (a model of the same architecture, e.g. the trainer's) into every worker's model as
      * policy version {@code version}, which must be larger than the last. Waits for batches in progress to
-     * end; the caller must not change weights until this returns.
+     * end; the caller must not change weights until this returns. Sharing the policy, nothing is copied.
      */
     public void publish(CausalLM weights, long version) {
         synchronized (publishLock) {
@@ -176,10 +195,15 @@ public final class RolloutService implements AutoCloseable {
                 }
             }
             requireSameShapes(replicas.get(0).sampler.model(), weights);
+            if (shared && weights != replicas.get(0).sampler.model()) {
+                throw new IllegalArgumentException("a rollout service sharing the policy publishes that policy only");
+            }
             for (Replica r : replicas) {
                 r.lock.lock();
                 try {
-                    r.sampler.model().copyWeightsFrom(weights);
+                    if (!shared) {
+                        r.sampler.model().copyWeightsFrom(weights);
+                    }
                     r.version = version;
                 } finally {
                     r.lock.unlock();

@@ -86,6 +86,32 @@ class RolloutServiceTest {
         }
     }
 
+    /**
+     * Sharing the policy: the samples are the copying service's, the weights are the policy's own (a change shows at
+     * once, a publish copies nothing), and only one on-policy worker may share.
+     */
+    @Test
+    void sharingThePolicySamplesWithItsOwnWeights() throws Exception {
+        CausalLM trainer = TestModels.tiny(DataType.FLOAT, 26);
+        List<CompletionGroup> before = new Sampler(trainer.copy(), null, 256).sample(PROMPTS, 2, PARAMS);
+        try (RolloutService s = RolloutService.sharing(trainer, null, 0, RolloutService.Options.DEFAULTS)) {
+            assertEquals(ids(before), ids(s.submit(RolloutRequest.of(PROMPTS, 2, PARAMS).forVersion(0)).get()));
+            // the trainer's update lands in the policy itself; publish only advances the version
+            trainer.parameters().forEach(p -> p.value().muli(1.5));
+            List<CompletionGroup> after = new Sampler(trainer.copy(), null, 256).sample(PROMPTS, 2, PARAMS);
+            assertNotEquals(ids(before), ids(after));
+            s.publish(trainer, 1);
+            List<CompletionGroup> got = s.submit(RolloutRequest.of(PROMPTS, 2, PARAMS).forVersion(1)).get();
+            assertEquals(ids(after), ids(got));
+            assertEquals(List.of(1L), versions(got));
+            assertThrows(IllegalArgumentException.class, () -> s.publish(trainer.copy(), 2));
+        }
+        assertThrows(IllegalArgumentException.class, () -> RolloutService.sharing(trainer, null, 0,
+                RolloutService.Options.DEFAULTS.withMaxStaleness(1)));
+        assertThrows(IllegalArgumentException.class, () -> RolloutService.sharing(trainer, null, 0,
+                RolloutService.Options.DEFAULTS.withWorkers(2)));
+    }
+
     @Test
     void withStalenessOneTheNextBatchIsSampledOneVersionBehind() throws Exception {
         CausalLM trainer = TestModels.tiny(DataType.FLOAT, 23);
