@@ -160,7 +160,12 @@ class FlashAttentionTest {
 
     @Test
     void fusedLatentAttentionMatchesTransformers() throws java.io.IOException {
-        java.nio.file.Path dir = HfConformanceTest.fixture("model_deepseek_v3");
+        fusedMatchesTransformers("model_deepseek_v3");
+    }
+
+    /** The fixture's model with fused attention: its log-probs within 1e-4 of transformers'. */
+    private static CausalLM fusedMatchesTransformers(String fixture) throws java.io.IOException {
+        java.nio.file.Path dir = HfConformanceTest.fixture(fixture);
         com.fasterxml.jackson.databind.JsonNode exp = HfConformanceTest.expected(dir);
         CausalLM m = HfCheckpoint.load(dir);
         m.setAttnImplementation(CausalLM.FLASH_ATTENTION_2);
@@ -171,6 +176,7 @@ class FlashAttentionTest {
                 assertEquals(exp.get("token_logprobs").get(r).get(t).asDouble(), lp[r][t], 1e-4);
             }
         }
+        return m;
     }
 
     /** Log-probs and every gradient of eager's copies with fused attention (and checkpointing, a chunked head). */
@@ -208,17 +214,8 @@ class FlashAttentionTest {
 
     @Test
     void fusedAttentionMatchesTransformersAndDecodesGreedily() throws java.io.IOException {
-        java.nio.file.Path dir = HfConformanceTest.fixture("model_llama");
-        com.fasterxml.jackson.databind.JsonNode exp = HfConformanceTest.expected(dir);
-        CausalLM m = HfCheckpoint.load(dir);
-        m.setAttnImplementation(CausalLM.FLASH_ATTENTION_2);
-        int[][] input = HfConformanceTest.ids(exp.get("input_ids"));
-        double[][] lp = m.forward(TokenBatch.of(input)).tokenLogProbs();
-        for (int r = 0; r < input.length; r++) {
-            for (int t = 0; t < lp[r].length; t++) {
-                assertEquals(exp.get("token_logprobs").get(r).get(t).asDouble(), lp[r][t], 1e-4);
-            }
-        }
+        CausalLM m = fusedMatchesTransformers("model_llama");
+        com.fasterxml.jackson.databind.JsonNode exp = HfConformanceTest.expected(HfConformanceTest.fixture("model_llama"));
         int[] prompt = HfConformanceTest.ids(exp.get("greedy_prompt"))[0];
         int[] want = HfConformanceTest.ids(exp.get("greedy_output"))[0];
         org.junit.jupiter.api.Assertions.assertArrayEquals(want,

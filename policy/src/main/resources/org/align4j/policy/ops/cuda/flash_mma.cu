@@ -65,6 +65,35 @@ __device__ __forceinline__ void fm_mma(float* d, const unsigned* a, unsigned b0,
 #endif
 }
 
+/** d += a * B where B's k dimension runs along a shared-memory row: the 16 values from row + 0 .. 15. */
+__device__ __forceinline__ void fm_mma_row(float* d, const unsigned* a, const unsigned short* row) {
+    fm_mma(d, a, fm_word(row), fm_word(row + 8));
+}
+
+/** d += a * B where B's k dimension runs down a shared-memory column of the given row pitch. */
+__device__ __forceinline__ void fm_mma_col(float* d, const unsigned* a, const unsigned short* col, int pitch) {
+    fm_mma(d, a, fm_pair(col, col + pitch), fm_pair(col + 8 * pitch, col + 9 * pitch));
+}
+
+/**
+ * The A operand (16 x 16) of k-step kk made from accumulators acc[2 kk] and acc[2 kk + 1] (two 16 x 8 tiles side
+ * by side): FlashAttention-2's reuse of the score registers as the probabilities' fragment.
+ */
+__device__ __forceinline__ void fm_accumulators_as_a(const float (*acc)[4], int kk, unsigned* a) {
+    a[0] = fm_pack(acc[2 * kk][0], acc[2 * kk][1]);
+    a[1] = fm_pack(acc[2 * kk][2], acc[2 * kk][3]);
+    a[2] = fm_pack(acc[2 * kk + 1][0], acc[2 * kk + 1][1]);
+    a[3] = fm_pack(acc[2 * kk + 1][2], acc[2 * kk + 1][3]);
+}
+
+/** The A operand (16 x 16) of a tile in shared memory; lane points at this lane's row g, column 2 tg of it. */
+__device__ __forceinline__ void fm_rows_as_a(const unsigned short* lane, int pitch, unsigned* a) {
+    a[0] = fm_word(lane);
+    a[1] = fm_word(lane + 8 * pitch);
+    a[2] = fm_word(lane + 8);
+    a[3] = fm_word(lane + 8 * pitch + 8);
+}
+
 /** Sum over the four lanes that share a row of an accumulator (lanes 4g .. 4g+3). */
 __device__ __forceinline__ float fm_quad_sum(float v) {
     v += __shfl_xor_sync(0xffffffffu, v, 1);
@@ -154,7 +183,7 @@ __device__ void fm_forward(const float* q, const float* k, const float* v, const
             const unsigned short* kr = ks + (n * 8 + g) * P + 2 * tg;
 #pragma unroll
             for (int s = 0; s < KS; s++) {
-                fm_mma(sc[n], qa[s], fm_word(kr + s * 16), fm_word(kr + s * 16 + 8));
+                fm_mma_row(sc[n], qa[s], kr + s * 16);
             }
         }
         float mxa = FM_NEG_INF, mxb = FM_NEG_INF;
@@ -201,14 +230,12 @@ __device__ void fm_forward(const float* q, const float* k, const float* v, const
         }
 #pragma unroll
         for (int kk = 0; kk < NT / 2; kk++) {
-            unsigned pa[4] = {fm_pack(sc[2 * kk][0], sc[2 * kk][1]), fm_pack(sc[2 * kk][2], sc[2 * kk][3]),
-                              fm_pack(sc[2 * kk + 1][0], sc[2 * kk + 1][1]),
-                              fm_pack(sc[2 * kk + 1][2], sc[2 * kk + 1][3])};
+            unsigned pa[4];
+            fm_accumulators_as_a(sc, kk, pa);
             const unsigned short* vr = vs + (kk * 16 + 2 * tg) * PV + g;
 #pragma unroll
             for (int n = 0; n < DN; n++) {
-                const unsigned short* c = vr + n * 8;
-                fm_mma(o[n], pa, fm_pair(c, c + PV), fm_pair(c + 8 * PV, c + 9 * PV));
+                fm_mma_col(o[n], pa, vr + n * 8, PV);
             }
         }
     }
@@ -338,11 +365,11 @@ __device__ void fm_backward_dq(const float* q, const float* k, const float* v, c
             const unsigned short* vr = vs + (n * 8 + g) * PV + 2 * tg;
 #pragma unroll
             for (int s = 0; s < KS; s++) {
-                fm_mma(sc[n], qa[s], fm_word(kr + s * 16), fm_word(kr + s * 16 + 8));
+                fm_mma_row(sc[n], qa[s], kr + s * 16);
             }
 #pragma unroll
             for (int s = 0; s < KSV; s++) {
-                fm_mma(dp[n], ga[s], fm_word(vr + s * 16), fm_word(vr + s * 16 + 8));
+                fm_mma_row(dp[n], ga[s], vr + s * 16);
             }
         }
 #pragma unroll
@@ -358,14 +385,12 @@ __device__ void fm_backward_dq(const float* q, const float* k, const float* v, c
         }
 #pragma unroll
         for (int kk = 0; kk < NT / 2; kk++) {
-            unsigned da[4] = {fm_pack(sc[2 * kk][0], sc[2 * kk][1]), fm_pack(sc[2 * kk][2], sc[2 * kk][3]),
-                              fm_pack(sc[2 * kk + 1][0], sc[2 * kk + 1][1]),
-                              fm_pack(sc[2 * kk + 1][2], sc[2 * kk + 1][3])};
+            unsigned da[4];
+            fm_accumulators_as_a(sc, kk, da);
             const unsigned short* kr = ks + (kk * 16 + 2 * tg) * P + g;
 #pragma unroll
             for (int n = 0; n < DN; n++) {
-                const unsigned short* c = kr + n * 8;
-                fm_mma(acc_[n], da, fm_pair(c, c + P), fm_pair(c + 8 * P, c + 9 * P));
+                fm_mma_col(acc_[n], da, kr + n * 8, P);
             }
         }
     }
@@ -458,15 +483,15 @@ __device__ void fm_backward_dkdv(const float* q, const float* k, const float* v,
             const unsigned short* gr = gsm + (n * 8 + g) * PV + 2 * tg;
 #pragma unroll
             for (int s = 0; s < KS; s++) {
-                unsigned a[4] = {fm_word(kw + s * 16), fm_word(kw + 8 * P + s * 16), fm_word(kw + s * 16 + 8),
-                                 fm_word(kw + 8 * P + s * 16 + 8)};
-                fm_mma(st[n], a, fm_word(qr + s * 16), fm_word(qr + s * 16 + 8));
+                unsigned a[4];
+                fm_rows_as_a(kw + s * 16, P, a);
+                fm_mma_row(st[n], a, qr + s * 16);
             }
 #pragma unroll
             for (int s = 0; s < KSV; s++) {
-                unsigned c[4] = {fm_word(vw + s * 16), fm_word(vw + 8 * PV + s * 16), fm_word(vw + s * 16 + 8),
-                                 fm_word(vw + 8 * PV + s * 16 + 8)};
-                fm_mma(dpt[n], c, fm_word(gr + s * 16), fm_word(gr + s * 16 + 8));
+                unsigned a[4];
+                fm_rows_as_a(vw + s * 16, PV, a);
+                fm_mma_row(dpt[n], a, gr + s * 16);
             }
         }
 #pragma unroll
@@ -483,23 +508,18 @@ __device__ void fm_backward_dkdv(const float* q, const float* k, const float* v,
         }
 #pragma unroll
         for (int kk = 0; kk < NT / 2; kk++) {
-            unsigned pa[4] = {fm_pack(st[2 * kk][0], st[2 * kk][1]), fm_pack(st[2 * kk][2], st[2 * kk][3]),
-                              fm_pack(st[2 * kk + 1][0], st[2 * kk + 1][1]),
-                              fm_pack(st[2 * kk + 1][2], st[2 * kk + 1][3])};
-            unsigned da[4] = {fm_pack(dpt[2 * kk][0], dpt[2 * kk][1]), fm_pack(dpt[2 * kk][2], dpt[2 * kk][3]),
-                              fm_pack(dpt[2 * kk + 1][0], dpt[2 * kk + 1][1]),
-                              fm_pack(dpt[2 * kk + 1][2], dpt[2 * kk + 1][3])};
+            unsigned pa[4], da[4];
+            fm_accumulators_as_a(st, kk, pa);
+            fm_accumulators_as_a(dpt, kk, da);
             const unsigned short* gr = gsm + (kk * 16 + 2 * tg) * PV + g;
             const unsigned short* qr = qsm + (kk * 16 + 2 * tg) * P + g;
 #pragma unroll
             for (int n = 0; n < DNV; n++) {
-                const unsigned short* c = gr + n * 8;
-                fm_mma(dv[n], pa, fm_pair(c, c + PV), fm_pair(c + 8 * PV, c + 9 * PV));
+                fm_mma_col(dv[n], pa, gr + n * 8, PV);
             }
 #pragma unroll
             for (int n = 0; n < DN; n++) {
-                const unsigned short* e = qr + n * 8;
-                fm_mma(dk[n], da, fm_pair(e, e + P), fm_pair(e + 8 * P, e + 9 * P));
+                fm_mma_col(dk[n], da, qr + n * 8, P);
             }
         }
     }
