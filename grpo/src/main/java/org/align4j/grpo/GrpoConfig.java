@@ -158,7 +158,7 @@ public class GrpoConfig extends TrainingConfig {
 
     /**
      * Sample the next batch while the trainer updates (one policy version behind at most), from a copy of the
-     * weights (one more set in memory, not in the memory estimate); off, rollouts sample with the policy itself.
+     * weights (one more set in memory, counted by the memory estimate); off, rollouts sample with the policy itself.
      */
     public boolean asyncRollouts = false;
 

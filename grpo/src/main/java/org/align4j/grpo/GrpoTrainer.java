@@ -138,7 +138,8 @@ public final class GrpoTrainer implements TrainingStep {
         config.applyTo(policy);
         config.applyToReference(reference, policy);
         int len = config.maxPromptLength + config.maxCompletionLength;
-        config.checkMemory(policy, reference != null && reference != policy, config.batchSize, len, config.completionsPerStep(), len);
+        config.checkMemory(policy, reference != null && reference != policy, config.batchSize, len,
+                config.completionsPerStep(), len, config.asyncRollouts);
         toolRollout = ToolUse.rollout(config, tokenizer);
         train = PromptRow.read(Paths.get(config.trainFile), tokenizer, config.maxPromptLength, 0,
                 ToolUse.schemas(toolRollout));

@@ -29,9 +29,17 @@ public final class MemoryEstimate {
     /** What the estimate needs to know of the run. */
     public record Run(int bytesPerElement, int trainSequences, int trainLength, int sampleRows, int sampleLength,
                       boolean reference, boolean gradientCheckpointing, boolean flashAttention, int lmHeadChunkSize,
-                      boolean bf16, long adapterParameters) {
+                      boolean bf16, long adapterParameters, boolean rolloutCopy) {
         /** Every weight of the config trained (no LoRA adapters). */
         public static final long NO_ADAPTERS = -1;
+
+        /** Rollouts sample with the policy itself (no copy of its weights: GRPO without async_rollouts). */
+        public Run(int bytesPerElement, int trainSequences, int trainLength, int sampleRows, int sampleLength,
+                   boolean reference, boolean gradientCheckpointing, boolean flashAttention, int lmHeadChunkSize,
+                   boolean bf16, long adapterParameters) {
+            this(bytesPerElement, trainSequences, trainLength, sampleRows, sampleLength, reference,
+                    gradientCheckpointing, flashAttention, lmHeadChunkSize, bf16, adapterParameters, false);
+        }
 
         /** Full training (no adapters). */
         public Run(int bytesPerElement, int trainSequences, int trainLength, int sampleRows, int sampleLength,
@@ -53,6 +61,8 @@ public final class MemoryEstimate {
     public static final int BF16_BYTES = 2;
 
     public final long weights;
+    /** The rollout worker's copy of the weights (async_rollouts), held as the policy holds its own. */
+    public final long rolloutCopy;
     public final long gradients;
     public final long optimizer;
     public final long reference;
@@ -60,9 +70,10 @@ public final class MemoryEstimate {
     public final long activations;
     public final long logits;
 
-    private MemoryEstimate(long weights, long gradients, long optimizer, long reference, long kvCache,
-                           long activations, long logits) {
+    private MemoryEstimate(long weights, long rolloutCopy, long gradients, long optimizer, long reference,
+                           long kvCache, long activations, long logits) {
         this.weights = weights;
+        this.rolloutCopy = rolloutCopy;
         this.gradients = gradients;
         this.optimizer = optimizer;
         this.reference = reference;
@@ -72,7 +83,7 @@ public final class MemoryEstimate {
     }
 
     public long total() {
-        return weights + gradients + optimizer + reference + kvCache + activations + logits;
+        return weights + rolloutCopy + gradients + optimizer + reference + kvCache + activations + logits;
     }
 
     public static MemoryEstimate of(ModelConfig c, Run r) {
@@ -91,7 +102,7 @@ public final class MemoryEstimate {
         long frozen = lora ? p : 0;
         long weights = trained * e + (r.bf16() ? trained * BF16_BYTES : 0) + frozen * (r.bf16() ? BF16_BYTES : e);
         long reference = r.reference() ? p * (r.bf16() ? BF16_BYTES : e) : 0;
-        return new MemoryEstimate(weights, trained * e, 2 * trained * e, reference, kv * e,
+        return new MemoryEstimate(weights, r.rolloutCopy() ? weights : 0, trained * e, 2 * trained * e, reference, kv * e,
                 activationElements(c, r) * e + moeIndexBytes(c, r), logits * e);
     }
 
@@ -209,7 +220,8 @@ public final class MemoryEstimate {
 
     /** "weights 2.9 + gradients 2.9 + ..." in GiB. */
     public String breakdown() {
-        return "weights " + gib(weights) + " + gradients " + gib(gradients) + " + AdamW " + gib(optimizer)
+        return "weights " + gib(weights) + (rolloutCopy > 0 ? " + rollout copy " + gib(rolloutCopy) : "")
+                + " + gradients " + gib(gradients) + " + AdamW " + gib(optimizer)
                 + " + reference " + gib(reference) + " + KV cache " + gib(kvCache) + " + activations "
                 + gib(activations) + " + LM head logits " + gib(logits) + " GiB";
     }
@@ -244,6 +256,9 @@ public final class MemoryEstimate {
         }
         if (r.reference()) {
             advice.add("beta: 0 (no reference model)");
+        }
+        if (r.rolloutCopy()) {
+            advice.add("async_rollouts: false (rollouts from the policy itself, no copy of its weights)");
         }
         throw new BadInputException("estimated peak GPU memory " + gib(total()) + " GiB (" + breakdown()
                 + ") exceeds the device's " + gib(deviceBytes) + " GiB: try " + String.join(", ", advice));

@@ -171,6 +171,12 @@ public class TrainingConfig implements ConfigLoader.Validated {
      */
     public void checkMemory(CausalLM model, boolean reference, int trainSequences, int trainLength, int sampleRows,
                             int sampleLength) {
+        checkMemory(model, reference, trainSequences, trainLength, sampleRows, sampleLength, false);
+    }
+
+    /** The same, with rolloutCopy when rollouts sample from a copy of the policy's weights (async rollouts). */
+    public void checkMemory(CausalLM model, boolean reference, int trainSequences, int trainLength, int sampleRows,
+                            int sampleLength, boolean rolloutCopy) {
         long adapters = MemoryEstimate.Run.NO_ADAPTERS;
         if (model.hasAdapters()) {
             adapters = 0;
@@ -180,7 +186,7 @@ public class TrainingConfig implements ConfigLoader.Validated {
         }
         MemoryEstimate.Run run = new MemoryEstimate.Run(model.dataType().width(), trainSequences, trainLength,
                 sampleRows, sampleLength, reference, gradientCheckpointing,
-                CausalLM.FLASH_ATTENTION_2.equals(attnImplementation), lmHeadChunkSize, bf16, adapters);
+                CausalLM.FLASH_ATTENTION_2.equals(attnImplementation), lmHeadChunkSize, bf16, adapters, rolloutCopy);
         MemoryEstimate.of(model.config(), run).requireFits(model.ops().deviceMemoryBytes(), run);
     }
 

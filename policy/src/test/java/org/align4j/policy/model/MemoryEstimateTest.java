@@ -96,6 +96,26 @@ class MemoryEstimateTest {
         assertTrue(e.getMessage().contains("bf16: true"), e.getMessage());
     }
 
+    /**
+     * async_rollouts: the worker's copy of the weights is held as the policy's (bf16 masters and working copy, or a
+     * LoRA model's bf16 base and adapters), and a run it makes too large is told to turn it off.
+     */
+    @Test
+    void asyncRolloutsCountTheWorkersCopyOfTheWeights() {
+        ModelConfig c = qwen05();
+        MemoryEstimate.Run shared = new MemoryEstimate.Run(4, 8, 1280, 128, 1280, false, true, true, -1, true, 4096);
+        MemoryEstimate.Run copy = new MemoryEstimate.Run(4, 8, 1280, 128, 1280, false, true, true, -1, true, 4096,
+                true);
+        MemoryEstimate a = MemoryEstimate.of(c, shared);
+        MemoryEstimate b = MemoryEstimate.of(c, copy);
+        assertEquals(0, a.rolloutCopy);
+        assertEquals(b.weights, b.rolloutCopy);
+        assertEquals(a.total() + b.weights, b.total());
+        BadInputException e = assertThrows(BadInputException.class, () -> b.requireFits(a.total(), copy));
+        assertTrue(e.getMessage().contains("rollout copy") && e.getMessage().contains("async_rollouts: false"),
+                e.getMessage());
+    }
+
     /** bf16: the reference takes 2 bytes a weight; the policy keeps float32 masters plus a 2-byte working copy. */
     @Test
     void bf16CountsTwoBytesPerWeight() {
