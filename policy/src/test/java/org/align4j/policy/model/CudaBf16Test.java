@@ -290,6 +290,62 @@ class CudaBf16Test {
         });
     }
 
+    /**
+     * bf16: true's training pass with flash_attention_2 on a model of head_dim 64 (a size flash_mma.cu is built for):
+     * every product in bf16 and attention on the tensor cores, against float32 eager training on the CPU. Log-probs and
+     * gradients agree to bf16 precision over rows of several tiles (the wiring from the model to the kernels and back;
+     * CudaTensorCoreFlashTest checks the kernels alone).
+     */
+    @Test
+    void tensorCoreAttentionTrainingPassMatchesFloat32() {
+        ModelConfig c = new ModelConfig(ModelConfig.QWEN2, 64, 256, 192, 2, 4, 2, 64, 256, 1e-6, 10000.0, true, true, 1,
+                new int[] {2});
+        CausalLM onCpu = CausalLMGradientTest.randomModel(c, 17);
+        Map<String, INDArray> w = new LinkedHashMap<>();
+        // matrices scaled to std 0.075: activations and logits of order 1, so that bf16 rounding stays ~1e-2
+        onCpu.weights().forEach((k, v) -> w.put(k, v.rank() == 2 ? v.castTo(DataType.FLOAT).muli(0.15)
+                : v.castTo(DataType.FLOAT)));
+        onCpu = CausalLM.fromWeights(c, w, DataType.FLOAT);
+        Map<String, INDArray> w2 = new LinkedHashMap<>();
+        w.forEach((k, v) -> w2.put(k, v.dup()));
+        CausalLM onGpu = CausalLM.fromWeights(c, w2, DataType.FLOAT, gpu);
+        onGpu.setAttnImplementation(CausalLM.FLASH_ATTENTION_2);
+        onGpu.storeInBf16(false);
+        java.util.Random r = new java.util.Random(3);
+        int[][] rows = {new int[150], new int[97]};
+        for (int[] row : rows) {
+            for (int t = 0; t < row.length; t++) {
+                row[t] = 3 + r.nextInt(60);
+            }
+        }
+        TokenBatch b = TokenBatch.of(rows);
+        double[][] coef = CausalLMGradientTest.coefficients(b, 6);
+        gpu.useBf16Products(true);
+        try {
+            double[][][] lp = new double[2][][];
+            int i = 0;
+            for (CausalLM m : List.of(onCpu, onGpu)) {
+                m.zeroGrad();
+                Forward f = m.forward(b);
+                lp[i++] = f.tokenLogProbs();
+                f.backward(coef);
+            }
+            double lpErr = 0;
+            for (int row = 0; row < lp[0].length; row++) {
+                for (int t = 0; t < lp[0][row].length; t++) {
+                    lpErr = Math.max(lpErr, Math.abs(lp[0][row][t] - lp[1][row][t]));
+                }
+            }
+            double[] g = gradientErrors(onCpu, onGpu);
+            System.out.printf("tensor-core attention training pass: log-probs %.2e, gradient error worst %.2e, mean "
+                    + "%.2e%n", lpErr, g[0], g[1]);
+            assertTrue(lpErr < 5e-2, "log-probs differ by " + lpErr);
+            assertTrue(g[0] < 1e-1 && g[1] < 3e-2, "gradients: worst " + g[0] + ", mean " + g[1]);
+        } finally {
+            gpu.useBf16Products(false);
+        }
+    }
+
     /** LoRA with bf16 bases: the adapters' gradients agree with the CPU emulation; the bases take 2 bytes a weight. */
     @Test
     void loraOnBf16BasesMatchesTheCpuEmulation() {
