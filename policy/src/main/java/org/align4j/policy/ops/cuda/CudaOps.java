@@ -252,8 +252,12 @@ public final class CudaOps implements Ops {
         return new long[] {gpu.liveBytes(), gpu.cachedBytes(), gpu.peakLiveBytes()};
     }
 
-    /** Starts a new peak for {@link #deviceBytes}: the bytes live now. */
+    /**
+     * Starts a new peak for {@link #deviceBytes}: the bytes live now, after freeing the mirrors of buffers the garbage
+     * collector has found unreachable (so that a caller's System.gc() before a phase is seen in its peak).
+     */
     public synchronized void resetPeakBytes() {
+        enter();
         gpu.resetPeak();
     }
 
