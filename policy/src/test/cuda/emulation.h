@@ -3,8 +3,9 @@
 // of its threads a std::thread; __syncthreads is a barrier of the block; __shfl_xor_sync and mma.sync exchange
 // through a warp's slots between two barriers of the warp; mma.sync m16n8k16 (bf16 in, float32 accumulation) is
 // computed from the PTX ISA's fragment layouts, so a kernel that misplaces a fragment element gets wrong sums here as
-// on the GPU. Dynamic shared memory (a4j_emulated_dynamic_shared) is filled with a pattern before each block, so a
-// kernel that reads what it did not write gets garbage here too.
+// on the GPU. Dynamic shared memory is filled with a pattern before each block, so a kernel that reads what it did
+// not write gets garbage here too; the driver (EmulatedKernelsTest) rewrites a kernel file's `extern __shared__ T
+// name[];` into `T* name = (T*)a4j_emulated_dynamic_shared();` before including it. Atomics take one lock.
 #pragma once
 #include <barrier>
 #include <cmath>
@@ -13,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <mutex>
 #include <random>
 #include <thread>
 #include <vector>
@@ -71,6 +73,11 @@ static float __int_as_float(int x) {
     std::memcpy(&f, &x, 4);
     return f;
 }
+static float __uint_as_float(unsigned x) {
+    float f;
+    std::memcpy(&f, &x, 4);
+    return f;
+}
 static unsigned __float_as_uint(float x) {
     unsigned u;
     std::memcpy(&u, &x, 4);
@@ -82,6 +89,22 @@ using std::fmax;
 using std::fmaxf;
 using std::log2f;
 static int min(int a, int b) { return a < b ? a : b; }
+
+// Atomics: one lock for all (blocks run one at a time; only a block's threads race).
+static std::mutex atomicLock;
+template <class T>
+static T atomicAdd(T* p, T v) {
+    std::lock_guard<std::mutex> g(atomicLock);
+    T old = *p;
+    *p = old + v;
+    return old;
+}
+static int atomicMin(int* p, int v) {
+    std::lock_guard<std::mutex> g(atomicLock);
+    int old = *p;
+    *p = old < v ? old : v;
+    return old;
+}
 
 static float bf16ToFloat(unsigned h) { return __int_as_float((int)((h & 0xffffu) << 16)); }
 

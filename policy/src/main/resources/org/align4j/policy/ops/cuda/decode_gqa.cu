@@ -32,18 +32,10 @@ __device__ __forceinline__ real dg_warp_sum(real v) {
     return v;
 }
 
-#ifdef A4J_EMULATE
-unsigned char* a4j_emulated_dynamic_shared();
-#endif
-
 extern "C" __global__ void __launch_bounds__(DG_THREADS) decode_attention_gqa(const real* q, const real* kc,
         const real* vc, const int* lengths, real* out, acc* part, int heads, int kvHeads, int group, int cap, int hd,
         double scale, int chunk) {
-#ifdef A4J_EMULATE
-    unsigned char* dg_smem = a4j_emulated_dynamic_shared();
-#else
     extern __shared__ __align__(16) unsigned char dg_smem[];
-#endif
     real* qs = (real*)dg_smem;           // [group, hd]
     real* ks = qs + group * hd;          // [DG_CHUNK, hd + 1]
     real* vs = ks + DG_CHUNK * (hd + 1); // [DG_CHUNK, hd]

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
  * shuffles and mma.sync (from the PTX ISA's fragment layouts), and each *_emulated.cpp harness runs one kernel file
  * exactly as NVRTC gets it (common.cuh first) against a float64 reference, so a tiling, masking or fragment error is
  * caught without a GPU. The same kernels run on a GPU in CudaTensorCoreFlashTest and CudaOpsTest.
+ * src/test/cuda holds the harnesses: flash_mma_emulated.cpp, decode_gqa_emulated.cpp, flash_scalar_emulated.cpp.
  */
 class EmulatedKernelsTest {
     @TempDir Path dir;
@@ -41,6 +42,26 @@ class EmulatedKernelsTest {
         runHarness("decode_gqa.cu", "decode_gqa_emulated.cpp", "double", "1e-12");
     }
 
+    /**
+     * kernels.cu's fused attention (the exact path and the tensor-core one's reference), with value head dims other
+     * than the query/key one (DeepSeek's 192/128): float64 within 1e-12 of float64 attention, float32 within 1e-5.
+     */
+    @Test
+    void exactFusedAttentionMatchesFloat64() throws IOException, InterruptedException {
+        runHarness("kernels.cu", "flash_scalar_emulated.cpp", "double", "1e-12");
+        runHarness("kernels.cu", "flash_scalar_emulated.cpp", "float", "1e-5");
+    }
+
+    /**
+     * The kernel file as NVRTC gets it, with each {@code extern __shared__ T name[];} (dynamic shared memory, which
+     * has no C++ spelling) rewritten into a pointer to the emulation's block-wide buffer.
+     */
+    static String emulatedSource(String kernel) {
+        return KernelModule.compiledSource(kernel).replaceAll(
+                "extern __shared__ (?:__align__\\(\\d+\\) )?([\\w ]*?\\w) (\\w+)\\[\\];",
+                "$1* $2 = ($1*)a4j_emulated_dynamic_shared();");
+    }
+
     /** Compiles harness with the kernel file and runs it with the bound, which every case must meet. */
     private void runHarness(String kernel, String harness, String type, String bound)
             throws IOException, InterruptedException {
@@ -49,7 +70,7 @@ class EmulatedKernelsTest {
         Files.copy(cuda.resolve("emulation.h"), dir.resolve("emulation.h"),
                 java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         Files.copy(cuda.resolve(harness), dir.resolve(harness), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        Files.writeString(dir.resolve("kernel.cu"), KernelModule.compiledSource(kernel), StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve("kernel.cu"), emulatedSource(kernel), StandardCharsets.UTF_8);
         Path exe = dir.resolve(harness + "." + type);
         String compileLog = run(300, "/usr/bin/g++", "-std=c++20", "-O1", "-pthread", "-DA4J_REAL=" + type,
                 dir.resolve(harness).toString(), "-o", exe.toString());
