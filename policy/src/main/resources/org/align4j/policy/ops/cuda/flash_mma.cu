@@ -94,6 +94,26 @@ __device__ __forceinline__ void fm_rows_as_a(const unsigned short* lane, int pit
     a[3] = fm_word(lane + 8 * pitch + 8);
 }
 
+/**
+ * out (DN tiles of 16 x 8) += A B, the product FlashAttention-2 takes after a softmax: A (16 x 8 KT) is held in
+ * accumulators (the probabilities or their gradients, rounded to bf16 as fragments), and B (8 KT x 8 DN) is a tile in
+ * shared memory with its k dimension running down the columns (keys or queries as rows), read from row 0.
+ */
+template <int KT, int DN>
+__device__ __forceinline__ void fm_accumulators_times_tile(float (*out)[4], const float (*a)[4],
+                                                           const unsigned short* tile, int pitch, int g, int tg) {
+#pragma unroll
+    for (int kk = 0; kk < KT / 2; kk++) {
+        unsigned fa[4];
+        fm_accumulators_as_a(a, kk, fa);
+        const unsigned short* r = tile + (kk * 16 + 2 * tg) * pitch + g;
+#pragma unroll
+        for (int n = 0; n < DN; n++) {
+            fm_mma_col(out[n], fa, r + n * 8, pitch);
+        }
+    }
+}
+
 /** Sum over the four lanes that share a row of an accumulator (lanes 4g .. 4g+3). */
 __device__ __forceinline__ float fm_quad_sum(float v) {
     v += __shfl_xor_sync(0xffffffffu, v, 1);
@@ -228,16 +248,7 @@ __device__ void fm_forward(const float* q, const float* k, const float* v, const
             o[n][2] *= cb;
             o[n][3] *= cb;
         }
-#pragma unroll
-        for (int kk = 0; kk < NT / 2; kk++) {
-            unsigned pa[4];
-            fm_accumulators_as_a(sc, kk, pa);
-            const unsigned short* vr = vs + (kk * 16 + 2 * tg) * PV + g;
-#pragma unroll
-            for (int n = 0; n < DN; n++) {
-                fm_mma_col(o[n], pa, vr + n * 8, PV);
-            }
-        }
+        fm_accumulators_times_tile<NT, DN>(o, sc, vs, PV, g, tg); // O += P V
     }
     la = fm_quad_sum(la);
     lb = fm_quad_sum(lb);
@@ -383,16 +394,7 @@ __device__ void fm_backward_dq(const float* q, const float* k, const float* v, c
                 sc[n][e] = p * (dp[n][e] - (e < 2 ? dA : dB)); // dS
             }
         }
-#pragma unroll
-        for (int kk = 0; kk < NT / 2; kk++) {
-            unsigned da[4];
-            fm_accumulators_as_a(sc, kk, da);
-            const unsigned short* kr = ks + (kk * 16 + 2 * tg) * P + g;
-#pragma unroll
-            for (int n = 0; n < DN; n++) {
-                fm_mma_col(acc_[n], da, kr + n * 8, P);
-            }
-        }
+        fm_accumulators_times_tile<NT, DN>(acc_, sc, ks, P, g, tg); // dQ += dS K
     }
     float* ob = dq + (i64)b * seq * qs + (i64)h * HD;
 #pragma unroll
@@ -506,22 +508,8 @@ __device__ void fm_backward_dkdv(const float* q, const float* k, const float* v,
                 dpt[n][e] = p * (dpt[n][e] - dsm[ti]); // dS^T
             }
         }
-#pragma unroll
-        for (int kk = 0; kk < NT / 2; kk++) {
-            unsigned pa[4], da[4];
-            fm_accumulators_as_a(st, kk, pa);
-            fm_accumulators_as_a(dpt, kk, da);
-            const unsigned short* gr = gsm + (kk * 16 + 2 * tg) * PV + g;
-            const unsigned short* qr = qsm + (kk * 16 + 2 * tg) * P + g;
-#pragma unroll
-            for (int n = 0; n < DNV; n++) {
-                fm_mma_col(dv[n], pa, gr + n * 8, PV);
-            }
-#pragma unroll
-            for (int n = 0; n < DN; n++) {
-                fm_mma_col(dk[n], da, qr + n * 8, P);
-            }
-        }
+        fm_accumulators_times_tile<NT, DNV>(dv, st, gsm, PV, g, tg); // dV += P^T dO
+        fm_accumulators_times_tile<NT, DN>(dk, dpt, qsm, P, g, tg);  // dK += dS^T Q (scaled when written)
     }
     int oh = outHeads == heads ? h : kvh;
 #pragma unroll
