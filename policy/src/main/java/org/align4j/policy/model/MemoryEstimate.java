@@ -14,7 +14,8 @@ import org.align4j.policy.util.BadInputException;
  * copy of the weights beside the float32 masters; with LoRA only the adapters are trained (gradients, moments and the
  * working copy are theirs) and the frozen base weights take 2 bytes each under bf16 (held in bf16 only);</li>
  * <li>the frozen reference model's weights when there is one (it never holds gradients on the device; 2 bytes a
- * weight with bf16);</li>
+ * weight with bf16), and the forward-only workspace of its log-prob passes (two residual buffers, one layer's
+ * activations, the LM head chunk);</li>
  * <li>the KV cache of one sampling batch (rows x (prompt + completion) positions x layers; keys and values per kv
  * head, or MLA's latent and RoPE key) and its [rows, vocab] next-token logits;</li>
  * <li>the activations of one training micro-batch as {@link Workspace} allocates them: the residual stream of
@@ -101,7 +102,9 @@ public final class MemoryEstimate {
         long trained = lora ? r.adapterParameters() : p;
         long frozen = lora ? p : 0;
         long weights = trained * e + (r.bf16() ? trained * BF16_BYTES : 0) + frozen * (r.bf16() ? BF16_BYTES : e);
-        long reference = r.reference() ? p * (r.bf16() ? BF16_BYTES : e) : 0;
+        // a separate reference model keeps its own forward workspace (and LM head chunk) beside its weights
+        long reference = r.reference() ? p * (r.bf16() ? BF16_BYTES : e)
+                + (forwardElements(c, r) + logits) * e + moeIndexBytes(c, r, true) : 0;
         return new MemoryEstimate(weights, r.rolloutCopy() ? weights : 0, trained * e, 2 * trained * e, reference, kv * e,
                 activationElements(c, r) * e + moeIndexBytes(c, r), logits * e);
     }
@@ -113,6 +116,19 @@ public final class MemoryEstimate {
 
     /** Elements of the training workspace of one micro-batch, buffer by buffer as the model allocates them. */
     static long activationElements(ModelConfig c, Run r) {
+        return workspaceElements(c, r, true);
+    }
+
+    /**
+     * Elements of a forward-only model's workspace of one micro-batch (a separate reference model's log-prob passes,
+     * {@link CausalLM#setForwardOnly}): two residual buffers, one layer's activations per kind of layer, the final
+     * norm, log-probs and entropies.
+     */
+    static long forwardElements(ModelConfig c, Run r) {
+        return workspaceElements(c, r, false);
+    }
+
+    private static long workspaceElements(ModelConfig c, Run r, boolean backward) {
         long b = r.trainSequences();
         long t = r.trainLength();
         long rows = b * t;
@@ -129,19 +145,21 @@ public final class MemoryEstimate {
         long attn = attention(c, b, t, flash, false);
         long dense = norms + attn + feedForward(c, rows, false, false);
         long moe = moeLayers > 0 ? norms + attn + feedForward(c, rows, true, false) : 0;
-        // checkpointing keeps one set of buffers per kind of layer (dense, MoE) and recomputes into it
-        long acts = r.gradientCheckpointing()
-                ? (denseLayers > 0 ? dense : 0) + (moeLayers > 0 ? moe : 0)
-                : denseLayers * dense + moeLayers * moe;
+        // checkpointing (and a forward-only model) keeps one set of buffers per kind of layer (dense, MoE)
+        long oneSetPerKind = (denseLayers > 0 ? dense : 0) + (moeLayers > 0 ? moe : 0);
+        long finalNorm = rows * d + rows // final norm output and its rstd
+                + 2 * rows; // log-probs and entropies
+        if (!backward) {
+            return 2 * rows * d + oneSetPerKind + finalNorm; // two residual buffers in turn
+        }
+        long acts = r.gradientCheckpointing() ? oneSetPerKind : denseLayers * dense + moeLayers * moe;
+        long trunk = (c.numLayers + 1L) * rows * d + finalNorm; // the residual stream of every layer
         // backward scratch: one per kind of block, shared by all layers, plus dNorm
         long grads = attention(c, b, t, flash, true) + rows * d
                 + (denseLayers > 0 ? feedForward(c, rows, false, true) : 0)
                 + (moeLayers > 0 ? feedForward(c, rows, true, true) : 0);
-        long trunk = (c.numLayers + 1L) * rows * d // residual stream
-                + rows * d + rows // final norm output and its rstd
-                + 2 * rows // log-probs and entropies
-                + 2 * rows * d + rows; // dResidual, dFinal, dLogProb
-        return trunk + acts + grads;
+        return trunk + 2 * rows * d + rows // dResidual, dFinal, dLogProb
+                + acts + grads;
     }
 
     /**
@@ -149,6 +167,11 @@ public final class MemoryEstimate {
      * the per-expert offsets): one set per MoE layer, or one in all with gradient checkpointing.
      */
     static long moeIndexBytes(ModelConfig c, Run r) {
+        return moeIndexBytes(c, r, r.gradientCheckpointing());
+    }
+
+    /** The same, for a workspace with one set of buffers for all MoE layers (oneSet) or one per layer. */
+    static long moeIndexBytes(ModelConfig c, Run r, boolean oneSet) {
         if (c.moe == null) {
             return 0;
         }
@@ -163,7 +186,7 @@ public final class MemoryEstimate {
         }
         long rows = (long) r.trainSequences() * r.trainLength();
         long perLayer = 4L * (3 * rows * c.moe.numExpertsPerTok() + c.moe.nRoutedExperts() + 1);
-        return (r.gradientCheckpointing() ? 1 : moeLayers) * perLayer;
+        return (oneSet ? 1 : moeLayers) * perLayer;
     }
 
     /** An attention block's activations (grads false) or backward scratch (grads true). */

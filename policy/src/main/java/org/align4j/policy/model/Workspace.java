@@ -41,9 +41,15 @@ final class Workspace {
      * residual stream) is kept for the backward pass, which recomputes the rest layer by layer.
      */
     final boolean checkpointing;
+    /**
+     * For a model that never runs a backward pass (a frozen reference): two residual buffers used in turn and one set
+     * of activation buffers per kind of layer, whatever the sequence length; {@link #grads} refuses.
+     */
+    final boolean forwardOnly;
 
-    Workspace(Shape shape, ModelConfig c, DecoderLayer[] decoderLayers, boolean checkpointing) {
+    Workspace(Shape shape, ModelConfig c, DecoderLayer[] decoderLayers, boolean checkpointing, boolean forwardOnly) {
         this.checkpointing = checkpointing;
+        this.forwardOnly = forwardOnly;
         this.shape = shape;
         this.config = c;
         this.decoderLayers = decoderLayers;
@@ -56,12 +62,14 @@ final class Workspace {
         residual = new INDArray[c.numLayers + 1];
         layers = new DecoderLayer.Acts[c.numLayers];
         for (int l = 0; l <= c.numLayers; l++) {
-            residual[l] = shape.zeros(shape.rows, c.hiddenSize);
+            // a layer reads residual[l] and writes residual[l + 1]: two buffers in turn serve a forward-only pass
+            residual[l] = forwardOnly && l >= 2 ? residual[l - 2] : shape.zeros(shape.rows, c.hiddenSize);
         }
         Map<Object, DecoderLayer.Acts> shared = new HashMap<>();
         for (int l = 0; l < c.numLayers; l++) {
             DecoderLayer d = decoderLayers[l];
-            layers[l] = checkpointing ? shared.computeIfAbsent(d.actsKey(), k -> new DecoderLayer.Acts(shape, c, d))
+            layers[l] = checkpointing || forwardOnly
+                    ? shared.computeIfAbsent(d.actsKey(), k -> new DecoderLayer.Acts(shape, c, d))
                     : new DecoderLayer.Acts(shape, c, d);
         }
         finalHidden = shape.zeros(shape.rows, c.hiddenSize);
@@ -103,6 +111,9 @@ final class Workspace {
 
     /** Per-layer backward scratch; layers whose blocks are of the same kind and size share buffers. */
     DecoderLayer.Grads[] grads() {
+        if (forwardOnly) {
+            throw new IllegalStateException("a forward-only model (a frozen reference) has no backward pass");
+        }
         if (grads == null) {
             INDArray dNorm = shape.zeros(shape.rows, config.hiddenSize);
             Map<Object, AttentionBlock.Grads> attn = new HashMap<>();

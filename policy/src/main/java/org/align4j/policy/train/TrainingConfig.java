@@ -155,11 +155,16 @@ public class TrainingConfig implements ConfigLoader.Validated {
     }
 
     /**
-     * With bf16, holds a separate frozen reference model's weights in bf16 only; nothing when there is no reference or
-     * the policy serves as its own (LoRA with adapters off, precomputed reference log-probs).
+     * Makes a separate frozen reference model forward-only ({@link CausalLM#setForwardOnly}) and, with bf16, holds its
+     * weights in bf16 only; nothing when there is no reference or the policy serves as its own (LoRA with adapters off,
+     * precomputed reference log-probs).
      */
     public void applyToReference(CausalLM reference, CausalLM policy) {
-        if (bf16 && reference != null && reference != policy) {
+        if (reference == null || reference == policy) {
+            return;
+        }
+        reference.setForwardOnly(true); // its log-prob passes keep no activations of every layer
+        if (bf16) {
             reference.storeInBf16(true);
         }
     }

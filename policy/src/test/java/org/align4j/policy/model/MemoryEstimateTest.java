@@ -29,7 +29,11 @@ class MemoryEstimateTest {
         assertEquals(4 * p, m.weights);
         assertEquals(4 * p, m.gradients);
         assertEquals(8 * p, m.optimizer, "AdamW's two moments");
-        assertEquals(4 * p, m.reference);
+        // the reference's weights and its forward-only workspace: one layer's [seq, seq] probabilities, not 24
+        assertEquals(4 * p + 4 * MemoryEstimate.forwardElements(c, run) + m.logits, m.reference);
+        long layerProbs = 8L * 14 * 1280 * 1280 * 4;
+        assertTrue(m.reference > 4 * p + layerProbs && m.reference < 4 * p + 2 * layerProbs + (2L << 30),
+                "reference " + m.reference);
         // per token and layer: keys and values of 2 kv heads of 64 = 256 floats; plus [128, vocab] logits
         long kv = 128L * 1280 * 24 * 256 * 4 + 128L * 151936 * 4;
         assertEquals(kv, m.kvCache);
@@ -73,6 +77,40 @@ class MemoryEstimateTest {
         MemoryEstimate e = MemoryEstimate.of(c, new MemoryEstimate.Run(8, 3, 8, 0, 0, false, checkpointing, flash,
                 chunk));
         assertEquals(measured(m, b), e.activations + e.logits);
+    }
+
+    /**
+     * A separate reference model is forward-only: the same log-probs as a trainable copy from two residual buffers and
+     * one layer's activations, no backward pass, and the estimate's reference part is its weights plus exactly what
+     * that workspace allocates.
+     */
+    @ParameterizedTest
+    @CsvSource({"llama,false,false,0", "llama,true,true,5", "v3,false,false,0", "v2,true,true,3"})
+    void aReferenceModelsForwardWorkspaceIsCounted(String kind, boolean checkpointing, boolean flash, int chunk) {
+        ModelConfig c = kind.equals("llama") ? CausalLMGradientTest.tiny(ModelConfig.LLAMA, false)
+                : DeepSeekGradientTest.tiny(kind);
+        CausalLM ref = kind.equals("llama") ? CausalLMGradientTest.randomModel(c, 4)
+                : DeepSeekGradientTest.randomModel(c, 4);
+        ref.setGradientCheckpointing(checkpointing);
+        ref.setLmHeadChunkSize(chunk);
+        if (flash) {
+            ref.setAttnImplementation(CausalLM.FLASH_ATTENTION_2);
+        }
+        TokenBatch b = TokenBatch.of(new int[] {1, 5, 7, 3, 9, 11, 4, 2}, new int[] {2, 8, 6, 1, 1, 3, 5, 7},
+                new int[] {12, 0, 1, 10, 5, 4, 4, 4});
+        CausalLM full = ref.copy();
+        full.setGradientCheckpointing(checkpointing);
+        ref.setForwardOnly(true);
+        double[][] want = full.forward(b).tokenLogProbs();
+        double[][] got = ref.forward(b).tokenLogProbs();
+        for (int i = 0; i < want.length; i++) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(want[i], got[i], 0.0, "forward-only log-probs");
+        }
+        MemoryEstimate e = MemoryEstimate.of(c, new MemoryEstimate.Run(8, 3, 8, 0, 0, true, checkpointing, flash,
+                chunk));
+        assertEquals(ref.workspaceBytes(), e.reference - 8L * c.parameterCount());
+        assertTrue(ref.workspaceBytes() < full.workspaceBytes() || checkpointing);
+        assertThrows(IllegalStateException.class, () -> ref.forward(b).backward(CausalLMGradientTest.coefficients(b, 1)));
     }
 
     @Test
@@ -125,7 +163,7 @@ class MemoryEstimateTest {
         MemoryEstimate.Run bf16 = new MemoryEstimate.Run(4, 8, 1280, 128, 1280, true, true, true, -1, true);
         MemoryEstimate a = MemoryEstimate.of(c, fp32);
         MemoryEstimate b = MemoryEstimate.of(c, bf16);
-        assertEquals(2 * p, b.reference);
+        assertEquals(2 * p, a.reference - b.reference, "the reference's weights: 2 bytes, not 4");
         assertEquals(4 * p + 2 * p, b.weights);
         assertEquals(a.gradients, b.gradients);
         assertEquals(a.optimizer, b.optimizer);
