@@ -57,23 +57,39 @@ class MemoryEstimateTest {
         return m.workspaceBytes();
     }
 
+    private static ModelConfig tinyConfig(String kind) {
+        return kind.equals("llama") ? CausalLMGradientTest.tiny(ModelConfig.LLAMA, false)
+                : DeepSeekGradientTest.tiny(kind);
+    }
+
+    /** A random float64 model of the tiny config with the memory settings of a run. */
+    private static CausalLM tinyModel(String kind, ModelConfig c, long seed, boolean checkpointing, boolean flash,
+                                      int chunk) {
+        CausalLM m = kind.equals("llama") ? CausalLMGradientTest.randomModel(c, seed)
+                : DeepSeekGradientTest.randomModel(c, seed);
+        m.setGradientCheckpointing(checkpointing);
+        m.setLmHeadChunkSize(chunk);
+        if (flash) {
+            m.setAttnImplementation(CausalLM.FLASH_ATTENTION_2);
+        }
+        return m;
+    }
+
+    /** Three rows of 8 tokens. */
+    private static TokenBatch ragged() {
+        return TokenBatch.of(new int[] {1, 5, 7, 3, 9, 11, 4, 2}, new int[] {2, 8, 6, 1, 1, 3, 5, 7},
+                new int[] {12, 0, 1, 10, 5, 4, 4, 4});
+    }
+
     /** Every buffer of a training step's workspace is counted, float64, rows of 8 tokens (no width rounding). */
     @ParameterizedTest
     @CsvSource({"llama,false,false,0", "llama,true,false,0", "llama,false,true,0", "llama,true,true,5",
             "llama,false,false,-1", "v3,false,false,0", "v3,true,false,3", "v2,true,false,0", "v2,false,false,0",
             "v3,false,true,0", "v2,true,true,3"})
     void activationsAreWhatTheModelAllocates(String kind, boolean checkpointing, boolean flash, int chunk) {
-        ModelConfig c = kind.equals("llama") ? CausalLMGradientTest.tiny(ModelConfig.LLAMA, false)
-                : DeepSeekGradientTest.tiny(kind);
-        CausalLM m = kind.equals("llama") ? CausalLMGradientTest.randomModel(c, 3)
-                : DeepSeekGradientTest.randomModel(c, 3);
-        m.setGradientCheckpointing(checkpointing);
-        m.setLmHeadChunkSize(chunk);
-        if (flash) {
-            m.setAttnImplementation(CausalLM.FLASH_ATTENTION_2);
-        }
-        TokenBatch b = TokenBatch.of(new int[] {1, 5, 7, 3, 9, 11, 4, 2}, new int[] {2, 8, 6, 1, 1, 3, 5, 7},
-                new int[] {12, 0, 1, 10, 5, 4, 4, 4});
+        ModelConfig c = tinyConfig(kind);
+        CausalLM m = tinyModel(kind, c, 3, checkpointing, flash, chunk);
+        TokenBatch b = ragged();
         MemoryEstimate e = MemoryEstimate.of(c, new MemoryEstimate.Run(8, 3, 8, 0, 0, false, checkpointing, flash,
                 chunk));
         assertEquals(measured(m, b), e.activations + e.logits);
@@ -87,17 +103,9 @@ class MemoryEstimateTest {
     @ParameterizedTest
     @CsvSource({"llama,false,false,0", "llama,true,true,5", "v3,false,false,0", "v2,true,true,3"})
     void aReferenceModelsForwardWorkspaceIsCounted(String kind, boolean checkpointing, boolean flash, int chunk) {
-        ModelConfig c = kind.equals("llama") ? CausalLMGradientTest.tiny(ModelConfig.LLAMA, false)
-                : DeepSeekGradientTest.tiny(kind);
-        CausalLM ref = kind.equals("llama") ? CausalLMGradientTest.randomModel(c, 4)
-                : DeepSeekGradientTest.randomModel(c, 4);
-        ref.setGradientCheckpointing(checkpointing);
-        ref.setLmHeadChunkSize(chunk);
-        if (flash) {
-            ref.setAttnImplementation(CausalLM.FLASH_ATTENTION_2);
-        }
-        TokenBatch b = TokenBatch.of(new int[] {1, 5, 7, 3, 9, 11, 4, 2}, new int[] {2, 8, 6, 1, 1, 3, 5, 7},
-                new int[] {12, 0, 1, 10, 5, 4, 4, 4});
+        ModelConfig c = tinyConfig(kind);
+        CausalLM ref = tinyModel(kind, c, 4, checkpointing, flash, chunk);
+        TokenBatch b = ragged();
         CausalLM full = ref.copy();
         full.setGradientCheckpointing(checkpointing);
         ref.setForwardOnly(true);
