@@ -166,8 +166,7 @@ public final class GrpoTrainer implements TrainingStep {
             // the worker samples one version behind from its own copy of the weights, while the trainer updates
             rollouts = RolloutService.start(policy, tokenizer, startStep, ro);
             if (startStep < total) {
-                stepRows = rows(train, order, position);
-                pending = submit(request(stepRows, startStep, 0).forVersion(startStep));
+                submitRollouts(startStep);
             }
         } else {
             // on-policy: the worker samples with the policy itself (no second copy of the weights) at the start of
@@ -190,9 +189,7 @@ public final class GrpoTrainer implements TrainingStep {
         long t0 = System.nanoTime();
         phase = "rollout: sampling the completions";
         if (pending == null) {
-            // on-policy rollouts share the policy: sampled now, while nothing else uses it
-            stepRows = rows(train, order, position);
-            pending = submit(request(stepRows, step, 0).forVersion(step));
+            submitRollouts(step); // on-policy rollouts share the policy: sampled now, while nothing else uses it
         }
         List<CompletionGroup> groups = get(pending);
         pending = null;
@@ -211,8 +208,7 @@ public final class GrpoTrainer implements TrainingStep {
         long t2 = System.nanoTime();
         if (config.asyncRollouts && step + 1 < total) {
             // the next batch is sampled by this version while the update below runs (one behind)
-            stepRows = rows(train, order, position);
-            pending = submit(request(stepRows, step + 1, 0).forVersion(step + 1));
+            submitRollouts(step + 1);
         }
         phase = "update: log-probs, loss, backward and optimizer step";
         GrpoStep.Stats u = grpoStep.update(scored, step, m);
@@ -313,6 +309,12 @@ public final class GrpoTrainer implements TrainingStep {
             out.add(train.get(order.at(first + i)));
         }
         return out;
+    }
+
+    /** Queues the rollouts of step's batch (the prompts at the current data position) for policy version step. */
+    private void submitRollouts(long step) {
+        stepRows = rows(train, order, position);
+        pending = submit(request(stepRows, step, 0).forVersion(step));
     }
 
     /** genBatch: the generation batch within the step (dynamic sampling draws more than one), for its seed. */

@@ -224,11 +224,9 @@ public final class Benchmark {
         if (settings.phases().contains("sample")) {
             if (settings.phases().contains("train")) {
                 // the sampling peak is sampling's own: the training step's cached activation buffers go, and its
-                // optimizer state (unreachable now) with the next collection; weights and their gradients stay, as
-                // bench/torch_gpu_bench.py keeps them
+                // optimizer state (unreachable now) with resetPeak's collection; weights and their gradients stay,
+                // as bench/torch_gpu_bench.py keeps them
                 model.releaseBuffers();
-                System.gc();
-                System.gc();
             }
             resetPeak();
             out.put("sample_tokens_per_s", round(sampleTokensPerSecond(model)));
@@ -241,8 +239,6 @@ public final class Benchmark {
             // The trainer loads its own copy: the benchmark's model (and its device memory) must be gone first,
             // or a 7B shape holds two policies.
             model = null;
-            System.gc();
-            System.gc();
             resetPeak();
             grpoStep(dir, grpo);
             putPeak(out, "grpo_peak_gpu_gib");
@@ -265,8 +261,11 @@ public final class Benchmark {
         return out;
     }
 
+    /** Starts a phase's peak from what is still reachable: buffers dropped before it are collected first. */
     private void resetPeak() {
         if (cuda != null) {
+            System.gc();
+            System.gc();
             cuda.resetPeakBytes();
         }
     }

@@ -805,9 +805,7 @@ public final class CausalLM {
     public void setGradientCheckpointing(boolean on) {
         if (on != gradientCheckpointing) {
             gradientCheckpointing = on;
-            workspaces.values().forEach(w -> w.shape.release());
-            workspaces.clear();
-            generations.clear();
+            dropWorkspaces();
         }
     }
 
@@ -827,9 +825,7 @@ public final class CausalLM {
     public void setForwardOnly(boolean on) {
         if (on != forwardOnly) {
             forwardOnly = on;
-            workspaces.values().forEach(w -> w.shape.release());
-            workspaces.clear();
-            generations.clear();
+            dropWorkspaces();
         }
     }
 
@@ -852,9 +848,7 @@ public final class CausalLM {
         for (DecoderLayer l : layers) {
             l.attention.setFused(name.equals(FLASH_ATTENTION_2));
         }
-        workspaces.values().forEach(w -> w.shape.release());
-        workspaces.clear();
-        generations.clear();
+        dropWorkspaces();
     }
 
     public String attnImplementation() {
@@ -1007,13 +1001,18 @@ public final class CausalLM {
         return ws;
     }
 
+    /** Frees the cached workspaces (built for settings that changed, or released on request). */
+    private void dropWorkspaces() {
+        workspaces.values().forEach(w -> w.shape.release());
+        workspaces.clear();
+        generations.clear();
+    }
+
     /** Frees the cached activation buffers now (the next forward pass allocates what it needs again). */
     public void releaseBuffers() {
         spareCaches.forEach(KvCache::free);
         spareCaches.clear();
-        workspaces.values().forEach(w -> w.shape.release());
-        workspaces.clear();
-        generations.clear();
+        dropWorkspaces();
         if (adapters != null) {
             adapters.releaseScratch();
         }
