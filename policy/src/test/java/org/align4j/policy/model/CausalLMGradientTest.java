@@ -54,6 +54,15 @@ class CausalLMGradientTest {
         return c;
     }
 
+    /** Zeroes m's gradients, runs a forward pass and the backward pass of sum(c * log-probs); the log-probs. */
+    static double[][] forwardBackward(CausalLM m, TokenBatch b, double[][] c) {
+        m.zeroGrad();
+        Forward f = m.forward(b);
+        double[][] lp = f.tokenLogProbs();
+        f.backward(c);
+        return lp;
+    }
+
     static double weighted(double[][] lp, double[][] c) {
         double s = 0;
         for (int i = 0; i < lp.length; i++) {

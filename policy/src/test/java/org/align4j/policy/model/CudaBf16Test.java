@@ -325,10 +325,7 @@ class CudaBf16Test {
             double[][][] lp = new double[2][][];
             int i = 0;
             for (CausalLM m : List.of(onCpu, onGpu)) {
-                m.zeroGrad();
-                Forward f = m.forward(b);
-                lp[i++] = f.tokenLogProbs();
-                f.backward(coef);
+                lp[i++] = CausalLMGradientTest.forwardBackward(m, b, coef);
             }
             double lpErr = 0;
             for (int row = 0; row < lp[0].length; row++) {

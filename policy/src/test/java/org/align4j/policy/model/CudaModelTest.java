@@ -293,10 +293,7 @@ class CudaModelTest {
         double[][][] lp = new double[2][][];
         int i = 0;
         for (CausalLM m : List.of(onCpu, onGpu)) {
-            m.zeroGrad();
-            Forward f = m.forward(b);
-            lp[i++] = f.tokenLogProbs();
-            f.backward(coef);
+            lp[i++] = CausalLMGradientTest.forwardBackward(m, b, coef);
         }
         for (int r = 0; r < lp[0].length; r++) {
             assertArrayEquals(lp[0][r], lp[1][r], 1e-10);

@@ -192,10 +192,7 @@ class FlashAttentionTest {
         double[][][] lp = new double[3][][];
         CausalLM[] models = {eager, flash, all};
         for (int i = 0; i < 3; i++) {
-            models[i].zeroGrad();
-            Forward f = models[i].forward(b);
-            lp[i] = f.tokenLogProbs();
-            f.backward(coef);
+            lp[i] = CausalLMGradientTest.forwardBackward(models[i], b, coef);
         }
         for (int i = 1; i < 3; i++) {
             for (int r = 0; r < lp[0].length; r++) {

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
  * shuffles and mma.sync (from the PTX ISA's fragment layouts), and each *_emulated.cpp harness runs one kernel file
  * exactly as NVRTC gets it (common.cuh first) against a float64 reference, so a tiling, masking or fragment error is
  * caught without a GPU. The same kernels run on a GPU in CudaTensorCoreFlashTest and CudaOpsTest.
- * src/test/cuda holds the harnesses: flash_mma_emulated.cpp, decode_gqa_emulated.cpp, flash_scalar_emulated.cpp.
+ * src/test/cuda holds the harnesses (flash_mma_emulated.cpp, decode_gqa_emulated.cpp, flash_scalar_emulated.cpp)
+ * and the float64 attention both fused-attention harnesses check against (attention_reference.h).
  */
 class EmulatedKernelsTest {
     @TempDir Path dir;
@@ -66,14 +67,12 @@ class EmulatedKernelsTest {
     private void runHarness(String kernel, String harness, String type, String bound)
             throws IOException, InterruptedException {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/g++")), "g++ not installed");
-        Path cuda = Path.of("src/test/cuda");
-        Files.copy(cuda.resolve("emulation.h"), dir.resolve("emulation.h"),
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        Files.copy(cuda.resolve(harness), dir.resolve(harness), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        // the harness and its headers compile where they are; kernel.cu, written here, is found through -I
+        Path source = Path.of("src/test/cuda").resolve(harness).toAbsolutePath();
         Files.writeString(dir.resolve("kernel.cu"), emulatedSource(kernel), StandardCharsets.UTF_8);
         Path exe = dir.resolve(harness + "." + type);
         String compileLog = run(300, "/usr/bin/g++", "-std=c++20", "-O1", "-pthread", "-DA4J_REAL=" + type,
-                dir.resolve(harness).toString(), "-o", exe.toString());
+                "-I", dir.toString(), source.toString(), "-o", exe.toString());
         assertTrue(Files.isExecutable(exe), harness + " does not compile:\n" + compileLog);
         String log = run(600, exe.toString(), bound);
         System.out.print(kernel + " (" + type + "), emulated:\n" + log);
